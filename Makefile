@@ -1,0 +1,77 @@
+# OpinionDesk — `make run` serves the demo, `make test` runs the whole suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python 3.12+ (Django 6.1 needs it): the first that really runs, from PATH or pyenv.
+PY_CANDIDATES := python3.13 python3.12 \
+	$(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) \
+	$(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) \
+	$(wildcard /usr/local/bin/python3.1[23] /usr/bin/python3.1[23]) python3
+PYTHON ?= $(shell for p in $(PY_CANDIDATES); do \
+	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 \
+	&& { echo "$$p"; break; }; done)
+UV_VERSION := 0.13.8
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 2
+# The demo runs with an embedded default: SQLite, local files, in-process channel layer.
+DEMO_ENV := DEMO_MODE=true
+TEST_ENV := SECRET_KEY=test-only-secret-key DEMO_MODE=false DEBUG=false
+
+.PHONY: help setup run serve worker test test-sqlite test-postgres lint format bench messages clean
+
+help: ## Show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(BIN)/.synced: pyproject.toml uv.lock
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "OpinionDesk needs Python 3.12 or newer (python3.13 or python3.12), none found."; \
+		echo "Install one, e.g. 'apt-get install python3.12 python3.12-venv' or 'pyenv install 3.13',"; \
+		echo "or point to it: make PYTHON=/path/to/python3.13 ..."; exit 1; fi
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	@[ -x $(BIN)/uv ] || $(BIN)/pip install -q "uv==$(UV_VERSION)"
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --python $(BIN)/python
+	@touch $@
+
+setup: $(BIN)/.synced ## Create the virtual environment from the lock file
+
+run: setup ## Set up, migrate, load the demo data and serve on http://127.0.0.1:8000
+	@mkdir -p var
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --no-input
+	$(DEMO_ENV) $(BIN)/python manage.py collectstatic --no-input -v0
+	$(DEMO_ENV) $(BIN)/python manage.py load_demo
+	$(DEMO_ENV) HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) BIN=$(BIN) bin/serve
+
+test: setup ## Set up and run the whole suite (SQLite, and PostgreSQL when DATABASE_URL is set)
+	@$(MAKE) --no-print-directory test-sqlite
+	@if [[ "$$DATABASE_URL" == postgres* ]]; then $(MAKE) --no-print-directory test-postgres; \
+	else echo "DATABASE_URL is not a PostgreSQL URL: PostgreSQL run skipped."; fi
+
+test-sqlite: setup
+	@echo "== tests on SQLite =="
+	env -u DATABASE_URL $(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: setup
+	@echo "== tests on PostgreSQL ($$DATABASE_URL) =="
+	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup ## ruff, ruff format --check and mypy (strict on the pure rule modules)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: setup ## Format the code with ruff
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+messages: setup ## Update the translation catalogs and compile them (needs polib only)
+	$(DEMO_ENV) $(BIN)/python manage.py makemessages -l ja -l en --no-obsolete --no-location
+	$(BIN)/python bin/compile_messages.py
+
+bench: setup ## Run the benchmarks under bench/ and print their figures
+	$(BIN)/python bench/eligibility_api.py
+
+clean: ## Remove the virtual environment and local data
+	rm -rf $(VENV) var

@@ -1,0 +1,42 @@
+"""Demo users, one per staff role, with passwords that `make run` prints. Demo mode only."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from opiniondesk.accounts.models import Role, User
+from opiniondesk.catalog.models import Department
+
+
+@dataclass(frozen=True)
+class Persona:
+    username: str
+    name: tuple[str, str]  # family, given
+    role: Role
+    password: str
+    departments: tuple[str, ...] = ()
+
+
+DEMO_PERSONAS = [
+    Persona("coordinator_sato", ("佐藤", "美咲"), Role.COORDINATOR, "demo-sato-2026"),
+    Persona("dr_tanaka", ("田中", "健一"), Role.SPECIALIST, "demo-tanaka-2026", ("cardiology",)),
+    Persona("dr_mori", ("森", "直子"), Role.SPECIALIST, "demo-mori-2026", ("neurology",)),
+    Persona("billing_ito", ("伊藤", "誠"), Role.BILLING_CLERK, "demo-ito-2026"),
+    Persona("admin_kato", ("加藤", "亮"), Role.ADMIN, "demo-kato-2026"),
+    Persona("patient_hana", ("山田", "花"), Role.PATIENT, "demo-hana-2026"),
+]
+
+
+@transaction.atomic
+def load_users() -> list[Persona]:
+    for persona in DEMO_PERSONAS:
+        user, _ = User.objects.get_or_create(username=persona.username)
+        user.last_name, user.first_name = persona.name
+        user.email = f"{persona.username}@demo.opiniondesk.invalid"
+        user.role = persona.role
+        user.is_staff = persona.role is Role.ADMIN  # the Django admin edits the catalog
+        user.is_superuser = persona.role is Role.ADMIN
+        user.set_password(persona.password)
+        user.save()
+        user.departments.set(Department.objects.filter(code__in=persona.departments))
+    return DEMO_PERSONAS

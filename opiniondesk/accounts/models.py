@@ -1,0 +1,31 @@
+"""Users and their roles (SPEC §1)."""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    PATIENT = "patient", _("patient")  # 患者本人 (or a family member applying for them)
+    COORDINATOR = "coordinator", _("coordinator")  # セカンドオピニオン担当
+    SPECIALIST = "specialist", _("specialist")  # 専門医
+    BILLING_CLERK = "billing_clerk", _("billing clerk")  # 会計
+    ADMIN = "admin", _("administrator")  # 病院IT
+
+
+STAFF_ROLES = frozenset({Role.COORDINATOR, Role.SPECIALIST, Role.BILLING_CLERK, Role.ADMIN})
+
+
+class User(AbstractUser):
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.PATIENT)
+    # A specialist sees only the cases of these departments.
+    departments = models.ManyToManyField(
+        "catalog.Department",
+        blank=True,
+        related_name="specialists",
+        verbose_name=_("departments"),
+    )
+
+    @property
+    def is_hospital_staff(self) -> bool:
+        return self.role in STAFF_ROLES
