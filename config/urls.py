@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -7,3 +8,5 @@ urlpatterns = [
     path("api/", include("opiniondesk.api.urls")),
     path("", include("opiniondesk.public.urls")),
 ]
+if settings.BENCH_BARE_VIEW:  # the benchmark's baseline (bench/README.md); off unless asked
+    urlpatterns.insert(0, path("bench/", include("bench.bare_view")))

@@ -1,0 +1,110 @@
+"""The settings read from the environment, and the Redis-backed engines really work."""
+
+import importlib
+import os
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+REDIS_URL = os.environ.get("REDIS_URL_FOR_TESTS", "")
+
+
+def _load_settings(monkeypatch, **env):
+    for key in (
+        "DATABASE_URL",
+        "REDIS_URL",
+        "STORAGE_BUCKET",
+        "EMAIL_HOST",
+        "SECRET_KEY",
+        "DEBUG",
+        "DEMO_MODE",
+        "TASK_BACKEND",
+    ):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    spec = importlib.util.find_spec("config.settings")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_it_refuses_to_start_without_a_secret_key_in_production(monkeypatch):
+    with pytest.raises(ImproperlyConfigured, match="SECRET_KEY"):
+        _load_settings(monkeypatch)
+
+
+def test_it_defaults_to_the_embedded_setup(monkeypatch):
+    s = _load_settings(monkeypatch, DEMO_MODE="true")
+    assert s.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    assert s.CACHES["default"]["BACKEND"].endswith("LocMemCache")
+    assert s.CHANNEL_LAYERS["default"]["BACKEND"] == "channels.layers.InMemoryChannelLayer"
+    assert s.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend"
+    assert s.STORAGES["default"]["BACKEND"] == "django.core.files.storage.FileSystemStorage"
+    assert s.MAILERS["default"]["BACKEND"].endswith("console.EmailBackend")
+    assert s.SESSION_COOKIE_SECURE is False
+
+
+def test_it_scales_out_with_environment_variables(monkeypatch):
+    s = _load_settings(
+        monkeypatch,
+        SECRET_KEY="k",
+        DATABASE_URL="postgres://od:pw@db.internal:5432/opiniondesk",
+        REDIS_URL="redis://cache.internal:6379/0",
+        STORAGE_BUCKET="records",
+        STORAGE_ENDPOINT_URL="http://s3.internal:8333",
+        EMAIL_HOST="smtp.internal",
+        HOSPITAL_INVOICE_NUMBER="T1234567890123",
+    )
+    assert s.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    assert s.DATABASES["default"]["HOST"] == "db.internal"
+    assert s.CACHES["default"]["LOCATION"] == "redis://cache.internal:6379/0"
+    assert s.CHANNEL_LAYERS["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+    assert s.STORAGES["default"]["OPTIONS"]["bucket_name"] == "records"
+    assert s.STORAGES["default"]["OPTIONS"]["default_acl"] == "private"
+    assert s.MAILERS["default"]["BACKEND"].endswith("smtp.EmailBackend")
+    assert s.MAILERS["default"]["OPTIONS"]["host"] == "smtp.internal"
+    assert s.HOSPITAL["invoice_number"] == "T1234567890123"
+    # Production: HTTPS only.
+    assert s.SESSION_COOKIE_SECURE and s.CSRF_COOKIE_SECURE and s.SECURE_HSTS_SECONDS > 0
+
+
+@pytest.mark.parametrize(
+    "name,value", [("DEBUG", "maybe"), ("DATABASE_CONN_MAX_AGE", "x"), ("TASK_BACKEND", "celery")]
+)
+def test_it_refuses_bad_values_with_a_clear_message(monkeypatch, name, value):
+    with pytest.raises(ImproperlyConfigured, match=name):
+        _load_settings(monkeypatch, SECRET_KEY="k", **{name: value})
+
+
+@pytest.fixture
+def redis_url():
+    if not REDIS_URL:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but REDIS_URL_FOR_TESTS is not set")
+        pytest.skip("REDIS_URL_FOR_TESTS is not set: the Redis engines are not exercised")
+    return REDIS_URL
+
+
+def test_it_caches_in_redis(redis_url):
+    from django.core.cache.backends.redis import RedisCache
+
+    cache = RedisCache(redis_url, {})
+    cache.set("opiniondesk-test-key", {"yen": 44000}, timeout=30)
+    assert cache.get("opiniondesk-test-key") == {"yen": 44000}
+    cache.delete("opiniondesk-test-key")
+
+
+def test_it_relays_channel_messages_through_redis(redis_url):
+    from asgiref.sync import async_to_sync
+    from channels_redis.core import RedisChannelLayer
+
+    async def round_trip():
+        layer = RedisChannelLayer(hosts=[redis_url])
+        channel = await layer.new_channel()
+        await layer.send(channel, {"type": "room.ping", "n": 1})
+        received = await layer.receive(channel)
+        await layer.flush()
+        return received
+
+    assert async_to_sync(round_trip)() == {"type": "room.ping", "n": 1}
