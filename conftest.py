@@ -19,6 +19,15 @@ def _plain_static_files(settings):
 
 
 @pytest.fixture(autouse=True)
+def _plain_http(settings):
+    # The test servers speak plain HTTP; production HTTPS settings are tested in test_settings.py.
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    settings.SECURE_HSTS_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Production hashing is deliberately slow; tests do not test its cost.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "channels",
     "django_tasks_db",
     "opiniondesk.core",
+    "opiniondesk.audit",
     "opiniondesk.accounts",
     "opiniondesk.catalog",
     "opiniondesk.cases",

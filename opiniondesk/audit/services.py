@@ -1,0 +1,56 @@
+"""Writing the audit log. Call `audit_record` in the same transaction as the change it records."""
+
+from typing import Any
+
+from django.db import models, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from opiniondesk.audit.chain import GENESIS, event_hash
+from opiniondesk.audit.models import AuditAction, AuditChainHead, AuditEvent
+
+
+def source_address(request: HttpRequest | None) -> str | None:
+    """The client address as the ASGI server saw it (a trusted proxy sets REMOTE_ADDR)."""
+    if request is None or not request.META.get("REMOTE_ADDR"):
+        return None
+    # Normalised as the database will store it, so the hash matches what is read back.
+    field = AuditEvent._meta.get_field("source_address")
+    return field.get_prep_value(request.META["REMOTE_ADDR"])
+
+
+@transaction.atomic
+def audit_record(
+    *,
+    action: AuditAction,
+    user: Any = None,
+    request: HttpRequest | None = None,
+    case_id: int | None = None,
+    obj: models.Model | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the chain. The head row lock serialises concurrent writers."""
+    if user is None and request is not None:
+        user = request.user
+    if user is not None and not getattr(user, "is_authenticated", False):
+        user = None
+    AuditChainHead.objects.get_or_create(id=1, defaults={"hash": GENESIS})
+    head = AuditChainHead.objects.select_for_update().get(id=1)
+    event = AuditEvent(
+        sequence=head.sequence + 1,
+        at=timezone.now(),
+        user=user,
+        username=user.get_username() if user is not None else "",
+        action=action,
+        case_id=case_id,
+        object_type=obj._meta.label if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        source_address=source_address(request),
+        detail=detail or {},
+        prev_hash=head.hash,
+    )
+    event.hash = event_hash(head.hash, event.chained_fields())
+    event.save(force_insert=True)
+    head.sequence, head.hash = event.sequence, event.hash
+    head.save(update_fields=["sequence", "hash"])
+    return event
