@@ -18,6 +18,10 @@ class FeeTier:
     price_excluding_tax: int  # yen
     tax_rate_percent: int  # 10 for the standard consumption tax
 
+    def __post_init__(self) -> None:
+        if self.price_excluding_tax < 0 or not 0 <= self.tax_rate_percent <= 100:
+            raise ValueError("a fee tier needs a price of 0 yen or more and a tax rate of 0–100 %")
+
     @property
     def tax(self) -> int:
         return self.price_excluding_tax * self.tax_rate_percent // 100

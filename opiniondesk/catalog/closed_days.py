@@ -115,7 +115,7 @@ def next_open_day(day: date, *, year_end: YearEndClosure = DEFAULT_YEAR_END) -> 
 
 
 def _days_of(year: int) -> Iterator[date]:
-    day = date(year, 1, 1)
-    while day.year == year:
-        yield day
-        day += timedelta(days=1)
+    # By ordinal, not by adding a day: 9999-12-31 has no next day to stop at.
+    first, last = date(year, 1, 1).toordinal(), date(year, 12, 31).toordinal()
+    for ordinal in range(first, last + 1):
+        yield date.fromordinal(ordinal)
