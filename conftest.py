@@ -27,6 +27,22 @@ def _plain_http(settings):
     settings.SECURE_HSTS_SECONDS = 0
 
 
+@pytest.fixture(scope="session")
+def _plain_http_live_server():
+    # The live server loads its middleware once, when its thread starts and before any test's
+    # `settings` fixture applies, so plain HTTP must be allowed before it starts.
+    from django.test.utils import override_settings
+
+    with override_settings(SECURE_SSL_REDIRECT=False, SECURE_HSTS_SECONDS=0):
+        yield
+
+
+@pytest.fixture(scope="session")
+def live_server(_plain_http_live_server, live_server):
+    """pytest-django's live server, started without the production HTTPS redirect."""
+    return live_server
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Production hashing is deliberately slow; tests do not test its cost.
@@ -68,3 +84,55 @@ def browser():
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
+
+
+class _Inbox:
+    """What a real SMTP server on loopback received (aiosmtpd)."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        from email import policy
+
+        message = email.message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def bodies(self) -> list[str]:
+        return [m.get_body(preferencelist=("plain",)).get_content() for m in self.messages]
+
+
+@pytest.fixture
+def smtp_inbox(settings):
+    """A real SMTP server on 127.0.0.1; the app's default mailer sends to it."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:  # a free port on loopback
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": controller.port, "timeout": 10},
+        }
+    }
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def run_tasks():
+    """Run the database task queue once, as `manage.py db_worker --batch` does."""
+    from django.core.management import call_command
+
+    def run() -> None:
+        call_command("db_worker", batch=True, queue_name="*", verbosity=0, startup_delay=False)
+
+    return run

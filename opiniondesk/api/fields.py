@@ -1,5 +1,6 @@
 """Strict JSON fields: a wrong JSON type is malformed input, never silently coerced."""
 
+import re
 from datetime import date
 
 from django.utils.translation import gettext_lazy as _
@@ -7,6 +8,8 @@ from rest_framework import serializers
 
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2099, 12, 31)  # the national-holiday library's last year
+# Only the calendar form: Python's ISO parser also takes 20261125, 2026-W48-3 and full-width digits.
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class StrictBooleanField(serializers.BooleanField):
@@ -57,6 +60,8 @@ class StrictDateField(serializers.DateField):
     def to_internal_value(self, value: object) -> date:
         if not isinstance(value, str):
             self.fail("not_string")
+        if not ISO_DATE.fullmatch(value):
+            self.fail("invalid", format="YYYY-MM-DD")
         parsed: date = super().to_internal_value(value)
         if not EARLIEST_DATE <= parsed <= LATEST_DATE:
             self.fail("out_of_range")

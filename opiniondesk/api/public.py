@@ -13,11 +13,11 @@ from rest_framework.decorators import (
     throttle_classes,
 )
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from opiniondesk.api import serializers as s
+from opiniondesk.api.parsers import AnyJSONParser, StrictJSONParser
 from opiniondesk.billing.fees import NoFeeTable, quote, table_in_force
 from opiniondesk.billing.selectors import fee_tables
 from opiniondesk.cases.selectors import application_from_data, eligibility_verdict
@@ -28,17 +28,11 @@ from opiniondesk.core.time import jst_today
 WEEKDAY_CODES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
-class AnyJSONParser(JSONParser):
-    """Reads the body as JSON whatever Content-Type says, so bad input is a 400, not a 415."""
-
-    media_type = "*/*"
-
-
 def public_endpoint(func: Any) -> Any:
     func = authentication_classes([])(func)
     func = permission_classes([])(func)
     func = throttle_classes([])(func)
-    return parser_classes([JSONParser, AnyJSONParser])(func)
+    return parser_classes([StrictJSONParser, AnyJSONParser])(func)
 
 
 ValidationErrorSerializer = inline_serializer(
@@ -72,15 +66,15 @@ def eligibility_check(request: Request) -> Response:
 
 
 @extend_schema(
-    request=s.FeeQuoteRequestSerializer,
-    responses={200: s.FeeQuoteSerializer, 400: ValidationErrorSerializer},
+    request=s.FeeQuoteSerializer,
+    responses={200: s.FeeQuoteResultSerializer, 400: ValidationErrorSerializer},
     summary="Quote the consult fee",
     tags=["public"],
 )
 @api_view(["POST"])
 @public_endpoint
 def fee_quote(request: Request) -> Response:
-    data = _valid(s.FeeQuoteRequestSerializer, request.data)
+    data = _valid(s.FeeQuoteSerializer, request.data)
     on = data.get("on") or jst_today()
     try:
         table = table_in_force(fee_tables(), on)

@@ -22,7 +22,8 @@ def _choices(enum: Any) -> list[str]:
 
 
 class StrictSerializer(serializers.Serializer):
-    """Refuses unknown keys: a typo in a declaration must not pass as its default."""
+    # Refuses unknown keys: a typo in a declaration must not pass as its default.
+    # (A comment, not a docstring: drf-spectacular would publish a docstring in every schema.)
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
@@ -84,13 +85,13 @@ class VerdictSerializer(serializers.Serializer):
     )
 
 
-class FeeQuoteRequestSerializer(StrictSerializer):
+class FeeQuoteSerializer(StrictSerializer):
     review_minutes = StrictIntegerField(min_value=0, max_value=100_000)
     call_seconds = StrictIntegerField(min_value=0, max_value=10_000_000)
     on = StrictDateField(required=False, help_text="Defaults to today in Asia/Tokyo.")
 
 
-class FeeQuoteSerializer(serializers.Serializer):
+class FeeQuoteResultSerializer(serializers.Serializer):
     billable_minutes = serializers.IntegerField()
     tier = serializers.IntegerField(help_text="1-based fee tier; 0 when nothing is billable.")
     amount_jpy = serializers.IntegerField(help_text="Tax included, in yen.")

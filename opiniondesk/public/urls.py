@@ -1,1 +1,13 @@
-urlpatterns: list = []
+from django.urls import path
+
+from opiniondesk.public import views
+
+app_name = "public"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("check/", views.check, name="check"),
+    path("departments/", views.departments, name="departments"),
+    path("fees/", views.fees, name="fees"),
+    path("contact/", views.contact, name="contact"),
+]
