@@ -1,11 +1,20 @@
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+# The admin signs in through allauth, so staff need their second factor there too.
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = settings.HOSPITAL["name"]
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
     path("api/", include("opiniondesk.api.urls")),
+    path("staff/", include("opiniondesk.accounts.urls")),
+    path("", include("opiniondesk.cases.urls")),
+    path("", include("opiniondesk.documents.urls")),
     path("", include("opiniondesk.public.urls")),
 ]
 if settings.BENCH_BARE_VIEW:  # the benchmark's baseline (bench/README.md); off unless asked

@@ -2,10 +2,19 @@
 
 from dataclasses import dataclass
 
+from allauth.account.models import EmailAddress
 from django.db import transaction
 
+from opiniondesk.accounts.mfa import enrol_demo_factor
 from opiniondesk.accounts.models import Role, User
 from opiniondesk.catalog.models import Department
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    persona: "Persona"
+    totp_secret: str = ""  # staff only
+    recovery_codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -28,7 +37,8 @@ DEMO_PERSONAS = [
 
 
 @transaction.atomic
-def load_users() -> list[Persona]:
+def load_users() -> list[DemoLogin]:
+    logins = []
     for persona in DEMO_PERSONAS:
         user, _ = User.objects.get_or_create(username=persona.username)
         user.last_name, user.first_name = persona.name
@@ -39,4 +49,12 @@ def load_users() -> list[Persona]:
         user.set_password(persona.password)
         user.save()
         user.departments.set(Department.objects.filter(code__in=persona.departments))
-    return DEMO_PERSONAS
+        EmailAddress.objects.update_or_create(
+            user=user, email=user.email, defaults={"verified": True, "primary": True}
+        )
+        if user.is_hospital_staff:
+            secret, codes = enrol_demo_factor(user)
+            logins.append(DemoLogin(persona, secret, tuple(codes)))
+        else:
+            logins.append(DemoLogin(persona))
+    return logins

@@ -18,6 +18,8 @@ STAFF_ROLES = frozenset({Role.COORDINATOR, Role.SPECIALIST, Role.BILLING_CLERK, 
 
 class User(AbstractUser):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.PATIENT)
+    # The language of the e-mails we send this user; set from the pages they use.
+    language = models.CharField(_("language"), max_length=10, default="ja")
     # A specialist sees only the cases of these departments.
     departments = models.ManyToManyField(
         "catalog.Department",

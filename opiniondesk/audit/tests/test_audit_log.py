@@ -5,6 +5,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import RequestFactory
 
+from opiniondesk.accounts.mfa import enrol_demo_factor
 from opiniondesk.accounts.models import Role, User
 from opiniondesk.audit.chain import GENESIS, ChainedEvent, event_hash, first_break
 from opiniondesk.audit.models import AuditAction, AuditEvent
@@ -131,6 +132,7 @@ def test_first_break_finds_the_first_fault(mutate, sequence, problem):
 def test_the_admin_shows_the_log_read_only(client, coordinator_sato):
     _write_three(coordinator_sato)
     admin = User.objects.create_superuser("admin_kato", "a@example.jp", "pw", role=Role.ADMIN)
+    enrol_demo_factor(admin)
     client.force_login(admin)
     listing = client.get("/admin/audit/auditevent/?action=download")
     assert listing.status_code == 200

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from opiniondesk.accounts.demo import load_users
 from opiniondesk.billing.demo import load_fees
+from opiniondesk.cases.demo import load_privacy_policy
 from opiniondesk.catalog.demo import load_catalog
 
 
@@ -16,7 +17,16 @@ class Command(BaseCommand):
             )
         load_catalog()
         load_fees()
-        personas = load_users()
+        load_privacy_policy()
+        logins = load_users()
         self.stdout.write(self.style.SUCCESS("Demo data loaded. Demo accounts (demo only):"))
-        for p in personas:
+        for login in logins:
+            p = login.persona
             self.stdout.write(f"  {p.role.label:<15} {p.username:<18} password: {p.password}")
+            if login.totp_secret:
+                self.stdout.write(f"  {'':<15} TOTP secret: {login.totp_secret}")
+                self.stdout.write(f"  {'':<15} recovery codes: {' '.join(login.recovery_codes)}")
+        self.stdout.write(
+            "Staff sign in with a TOTP code: add the secret to an authenticator app, or run\n"
+            "  .venv/bin/python manage.py demo_totp <user>   to print the current code."
+        )

@@ -1,0 +1,331 @@
+"""The application wizard's forms, one per step. They check answers; rules decide eligibility."""
+
+import re
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from opiniondesk.cases.eligibility import Consent, Reason
+from opiniondesk.cases.kinship import Relation, kinship
+from opiniondesk.cases.models import Case, Proxy, Sex
+from opiniondesk.catalog.models import Department, Disease
+from opiniondesk.catalog.vocabulary import Mode
+from opiniondesk.core.time import jst_today
+from opiniondesk.public.forms import YES, BirthDateField, relation_choices, yes_no
+from opiniondesk.public.wording import MODE_NAMES, REASONS
+
+KANA = re.compile(r"^[\u3040-\u309F\u30A0-\u30FF\u30FC\s　]+$")
+PHONE = re.compile(r"^0\d{1,4}-?\d{1,4}-?\d{3,4}$")
+POSTAL = re.compile(r"^\d{3}-?\d{4}$")
+
+
+def _kana(value: str) -> str:
+    if value and not KANA.match(value):
+        raise forms.ValidationError(_("Please write the name in kana (hiragana or katakana)."))
+    return value
+
+
+def _phone(value: str) -> str:
+    value = value.replace("ー", "-").replace("−", "-").strip()
+    if value and not PHONE.match(value):
+        raise forms.ValidationError(
+            _("Please enter a Japanese phone number, for example 03-1234-5678 or 090-1234-5678.")
+        )
+    return value
+
+
+class StepForm(forms.ModelForm):
+    """A wizard step. `partial` (save and finish later) makes every answer optional."""
+
+    revision = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, partial: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.partial = partial
+        if partial:
+            for name, field in self.fields.items():
+                if name != "revision":
+                    field.required = False
+
+    def values(self) -> dict[str, Any]:
+        """The cleaned answers of this step's model fields (blank answers skipped when partial)."""
+        values = {name: self.cleaned_data[name] for name in self._meta.fields
+                  if name in self.fields}
+        # An unanswered yes/no question is stored as "not answered", never as "no".
+        values = {
+            k: (None if v == "" and isinstance(self.fields[k], forms.TypedChoiceField) else v)
+            for k, v in values.items()
+        }
+        if self.partial:
+            values = {k: v for k, v in values.items() if v not in (None, "")}
+        return values
+
+
+class ApplicantForm(StepForm):
+    applicant_relation = forms.ChoiceField(label=_("Who is applying?"), choices=())
+    applicant_lives_with_patient = yes_no(
+        _("Do you live with the patient?"),
+        required=False,
+        help_text=_("This decides which proof of relationship to send."),
+    )
+
+    class Meta:
+        model = Case
+        fields = [
+            "applicant_relation",
+            "applicant_family_name",
+            "applicant_given_name",
+            "applicant_phone",
+            "applicant_lives_with_patient",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["applicant_relation"].choices = relation_choices()
+        if self.instance.applicant_lives_with_patient is not None:
+            self.initial["applicant_lives_with_patient"] = (
+                YES if self.instance.applicant_lives_with_patient else "no"
+            )
+        self.fields["applicant_phone"].validators.append(_phone)
+
+    def clean_applicant_relation(self) -> str:
+        relation = self.cleaned_data["applicant_relation"]
+        if relation and not kinship(Relation(relation)).is_family:
+            explanation = REASONS[Reason.REQUESTER_NOT_FAMILY]
+            raise forms.ValidationError(f"{explanation.why} {explanation.instead}")
+        return relation
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        relation = data.get("applicant_relation")
+        if relation and relation != Relation.SELF and not self.partial:
+            for name in ("applicant_family_name", "applicant_given_name", "applicant_phone"):
+                if not data.get(name):
+                    self.add_error(name, _("Please fill this in when you apply for the patient."))
+            if data.get("applicant_lives_with_patient") is None:
+                self.add_error("applicant_lives_with_patient", _("Please choose yes or no."))
+        return data
+
+
+class PatientForm(StepForm):
+    patient_birth_date = BirthDateField(label=_("The patient's date of birth"))
+    patient_deceased = yes_no(_("Has the patient passed away?"))
+    patient_resides_in_japan = yes_no(_("Does the patient live in Japan?"))
+    patient_has_japanese_insurance = yes_no(
+        _("Does the patient have Japanese public health insurance?")
+    )
+    patient_consent = forms.ChoiceField(
+        label=_("Has the patient agreed in writing to your consultation?"),
+        choices=[
+            (Consent.SIGNED.value, _("Yes, the patient signed the consent form")),
+            (
+                Consent.UNABLE_TO_SIGN_NOTE.value,
+                _("The patient cannot sign because of their condition; the form carries a note"),
+            ),
+            (Consent.NONE.value, _("Not yet")),
+        ],
+        widget=forms.RadioSelect,
+        required=False,
+    )
+
+    class Meta:
+        model = Case
+        fields = [
+            "patient_family_name",
+            "patient_given_name",
+            "patient_family_name_kana",
+            "patient_given_name_kana",
+            "patient_birth_date",
+            "patient_sex",
+            "patient_postal_code",
+            "patient_address",
+            "patient_phone",
+            "patient_email",
+            "patient_deceased",
+            "patient_resides_in_japan",
+            "patient_has_japanese_insurance",
+            "patient_consent",
+        ]
+        widgets = {"patient_sex": forms.RadioSelect}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["patient_sex"].choices = Sex.choices
+        for name in (
+            "patient_deceased",
+            "patient_resides_in_japan",
+            "patient_has_japanese_insurance",
+        ):
+            value = getattr(self.instance, name)
+            if value is not None and self.instance.revision:
+                self.initial[name] = YES if value else "no"
+        for name in ("patient_family_name_kana", "patient_given_name_kana"):
+            self.fields[name].validators.append(_kana)
+        self.fields["patient_phone"].validators.append(_phone)
+        self.fields["patient_phone"].help_text = _(
+            "A number we can reach on weekdays between 10:00 and 17:00."
+        )
+        is_proxy = self.instance.applicant_relation not in ("", Relation.SELF)
+        if not is_proxy:
+            del self.fields["patient_consent"]
+
+    def clean_patient_birth_date(self) -> date | None:
+        birth = self.cleaned_data.get("patient_birth_date")
+        if birth and birth > jst_today():
+            raise forms.ValidationError(_("The date of birth cannot be in the future."))
+        return birth
+
+    def clean_patient_postal_code(self) -> str:
+        value = self.cleaned_data["patient_postal_code"].strip()
+        if value and not POSTAL.match(value):
+            raise forms.ValidationError(_("Please enter the postal code as 123-4567."))
+        return value
+
+    def values(self) -> dict[str, Any]:
+        values = super().values()
+        if "patient_consent" not in self.fields:
+            values["patient_consent"] = Consent.NONE
+        return values
+
+
+class ProxyForm(forms.ModelForm):
+    class Meta:
+        model = Proxy
+        fields = [
+            "family_name",
+            "given_name",
+            "family_name_kana",
+            "given_name_kana",
+            "relation",
+            "phone",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [c for c in relation_choices() if c[0] != _("The patient")]
+        self.fields["relation"].choices = choices
+        self.fields["family_name_kana"].validators.append(_kana)
+        self.fields["given_name_kana"].validators.append(_kana)
+        self.fields["phone"].validators.append(_phone)
+
+    def clean_relation(self) -> str:
+        relation = self.cleaned_data["relation"]
+        kin = kinship(Relation(relation))
+        if not kin.is_family or not kin.is_proxy:
+            raise forms.ValidationError(
+                _("Only family within the third degree can attend for the patient.")
+            )
+        return relation
+
+
+ProxyFormSet = forms.modelformset_factory(
+    Proxy, form=ProxyForm, extra=1, can_delete=True, max_num=5, validate_max=True
+)
+
+
+class ConsultForm(StepForm):
+    mode = forms.ChoiceField(
+        label=_("How would you like the consultation?"),
+        choices=[(m.value, MODE_NAMES[m]) for m in Mode],
+        widget=forms.RadioSelect,
+    )
+    joining_from_japan = yes_no(
+        _("Will you join the video call from inside Japan?"),
+        required=False,
+        help_text=_("Online consultations can only be joined from inside Japan."),
+    )
+
+    class Meta:
+        model = Case
+        fields = ["mode", "department", "disease", "joining_from_japan"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = Department.objects.filter(is_active=True)
+        self.fields["disease"].queryset = Disease.objects.filter(
+            department__is_active=True
+        ).select_related("department")
+        self.fields["disease"].label_from_instance = lambda d: f"{d.department.name} — {d.name}"
+        if self.instance.joining_from_japan is not None:
+            self.initial["joining_from_japan"] = YES if self.instance.joining_from_japan else "no"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        dept, disease = data.get("department"), data.get("disease")
+        if dept and disease and disease.department_id != dept.pk:
+            self.add_error("disease", _("Please choose a disease of the chosen department."))
+        online = data.get("mode") == Mode.ONLINE
+        if online and data.get("joining_from_japan") is None and not self.partial:
+            self.add_error("joining_from_japan", _("Please choose yes or no."))
+        return data
+
+
+class SheetForm(StepForm):
+    class Meta:
+        model = Case
+        fields = [
+            "current_diagnosis",
+            "treatment_so_far",
+            "wants_opinion_on_current",
+            "wants_opinion_on_future",
+            "questions",
+        ]
+        widgets = {
+            "current_diagnosis": forms.Textarea(attrs={"rows": 3}),
+            "treatment_so_far": forms.Textarea(attrs={"rows": 4}),
+            "questions": forms.Textarea(attrs={"rows": 5}),
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        wanted = data.get("wants_opinion_on_current") or data.get("wants_opinion_on_future")
+        if not self.partial and not wanted:
+            self.add_error(None, _("Please choose at least one topic for the opinion."))
+        return data
+
+
+DECLARATION_QUESTIONS = {
+    "attending_physician_agrees": _("Has your attending physician agreed to a second opinion?"),
+    "wants_tests_or_treatment_here": _(
+        "Would you like tests or treatment at our hospital during the second opinion?"
+    ),
+    "wants_transfer": _("Do you already wish to transfer to our hospital?"),
+    "complaint_or_litigation": _(
+        "Is your question about dissatisfaction with your doctor, a medical error or a lawsuit?"
+    ),
+    "fee_or_benefit_question": _("Is your question about medical fees or benefits?"),
+    "can_provide_materials": _(
+        "Can your attending physician provide the referral letter and test data?"
+    ),
+}
+
+
+class PhysicianForm(StepForm):
+    class Meta:
+        model = Case
+        fields = [
+            "physician_name",
+            "physician_institution",
+            "physician_department",
+            "physician_phone",
+            *DECLARATION_QUESTIONS,
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, question in DECLARATION_QUESTIONS.items():
+            self.fields[name] = yes_no(question, required=not self.partial)
+            value = getattr(self.instance, name)
+            if value is not None:
+                self.initial[name] = YES if value else "no"
+        self.fields["physician_phone"].validators.append(_phone)
+
+
+class PrivacyForm(forms.Form):
+    revision = forms.IntegerField(widget=forms.HiddenInput)
+    accept = forms.BooleanField(
+        label=_("I have read the policy and the purposes of use, and I agree."),
+        error_messages={"required": _("Without your agreement we cannot accept the application.")},
+    )

@@ -1,0 +1,213 @@
+"""Cases (相談案件): the application, its people, the consultation sheet and its history."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from opiniondesk.cases.eligibility import Consent
+from opiniondesk.cases.kinship import Relation
+from opiniondesk.cases.workflow import Status
+from opiniondesk.catalog.vocabulary import Mode
+
+RELATION_CHOICES = [(r.value, r.value) for r in Relation]  # shown in words by the templates
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", _("female")
+    MALE = "male", _("male")
+    OTHER = "other", _("other / not stated")
+
+
+class PrivacyPolicy(models.Model):
+    """個人情報の取扱い: versioned text; an applicant accepts one version."""
+
+    version = models.CharField(_("version"), max_length=20, unique=True)
+    effective_from = models.DateField(_("effective from"))
+    text_ja = models.TextField(_("policy (Japanese)"))
+    text_en = models.TextField(_("policy (English)"), blank=True)
+    purposes_ja = models.TextField(_("purposes of use (Japanese)"))
+    purposes_en = models.TextField(_("purposes of use (English)"), blank=True)
+
+    class Meta:
+        ordering = ["-effective_from"]
+        verbose_name = _("privacy policy")
+        verbose_name_plural = _("privacy policies")
+
+    def __str__(self) -> str:
+        return self.version
+
+
+class Case(models.Model):
+    """One second-opinion request, from the draft application to the delivered opinion."""
+
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="cases",
+        verbose_name=_("applicant account"),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=[(s.value, s.value) for s in Status],
+        default=Status.DRAFT,
+        db_index=True,
+    )
+    # Bumped by every save of the draft: a second tab with an older copy is told, not obeyed.
+    revision = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+
+    # Who applies: the patient, or a family member (代理相談者).
+    applicant_relation = models.CharField(
+        _("relation of the applicant to the patient"),
+        max_length=30,
+        choices=RELATION_CHOICES,
+        blank=True,
+    )
+    applicant_family_name = models.CharField(_("applicant family name"), max_length=50, blank=True)
+    applicant_given_name = models.CharField(_("applicant given name"), max_length=50, blank=True)
+    applicant_phone = models.CharField(_("applicant phone"), max_length=20, blank=True)
+    applicant_lives_with_patient = models.BooleanField(_("lives with the patient"), null=True)
+
+    # The patient.
+    patient_family_name = models.CharField(_("family name"), max_length=50, blank=True)
+    patient_given_name = models.CharField(_("given name"), max_length=50, blank=True)
+    patient_family_name_kana = models.CharField(_("family name (kana)"), max_length=50, blank=True)
+    patient_given_name_kana = models.CharField(_("given name (kana)"), max_length=50, blank=True)
+    patient_birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    patient_sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices, blank=True)
+    patient_postal_code = models.CharField(_("postal code"), max_length=8, blank=True)
+    patient_address = models.CharField(_("address"), max_length=200, blank=True)
+    patient_phone = models.CharField(_("phone reachable on weekdays"), max_length=20, blank=True)
+    patient_email = models.EmailField(_("e-mail"), blank=True)
+    patient_deceased = models.BooleanField(_("the patient has died"), default=False)
+    patient_resides_in_japan = models.BooleanField(_("lives in Japan"), null=True)
+    patient_has_japanese_insurance = models.BooleanField(
+        _("has Japanese public health insurance"), null=True
+    )
+    patient_consent = models.CharField(
+        _("patient's consent to a proxy"),
+        max_length=30,
+        choices=[(c.value, c.value) for c in Consent],
+        default=Consent.NONE,
+    )
+
+    # What is asked, and how.
+    mode = models.CharField(
+        _("mode"), max_length=20, choices=[(m.value, m.value) for m in Mode], blank=True
+    )
+    department = models.ForeignKey(
+        "catalog.Department",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("department"),
+    )
+    disease = models.ForeignKey(
+        "catalog.Disease",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("disease"),
+    )
+    joining_from_japan = models.BooleanField(_("joins the online consult from Japan"), null=True)
+
+    # The consultation sheet (相談シート).
+    current_diagnosis = models.TextField(_("current diagnosis"), blank=True)
+    treatment_so_far = models.TextField(_("treatment so far"), blank=True)
+    wants_opinion_on_current = models.BooleanField(
+        _("opinion on the current diagnosis and treatment"), default=False
+    )
+    wants_opinion_on_future = models.BooleanField(
+        _("opinion on future treatment and outlook"), default=False
+    )
+    questions = models.TextField(_("questions for the specialist"), blank=True)
+
+    # The attending physician (主治医).
+    physician_name = models.CharField(_("attending physician"), max_length=100, blank=True)
+    physician_institution = models.CharField(_("institution"), max_length=200, blank=True)
+    physician_department = models.CharField(_("department"), max_length=100, blank=True)
+    physician_phone = models.CharField(_("institution phone"), max_length=20, blank=True)
+
+    # Declarations (SPEC §3); None until answered.
+    attending_physician_agrees = models.BooleanField(null=True)
+    wants_tests_or_treatment_here = models.BooleanField(null=True)
+    wants_transfer = models.BooleanField(null=True)
+    complaint_or_litigation = models.BooleanField(null=True)
+    fee_or_benefit_question = models.BooleanField(null=True)
+    can_provide_materials = models.BooleanField(null=True)
+
+    privacy_policy = models.ForeignKey(
+        PrivacyPolicy, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    privacy_accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_status_display()}"
+
+    @property
+    def reference(self) -> str:
+        """The number a patient quotes on the phone."""
+        return f"SO-{self.pk:06d}"
+
+    @property
+    def patient_name(self) -> str:
+        return f"{self.patient_family_name} {self.patient_given_name}".strip()
+
+
+class Proxy(models.Model):
+    """A family member who will attend the consult for or with the patient."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="proxies")
+    family_name = models.CharField(_("family name"), max_length=50)
+    given_name = models.CharField(_("given name"), max_length=50)
+    family_name_kana = models.CharField(_("family name (kana)"), max_length=50)
+    given_name_kana = models.CharField(_("given name (kana)"), max_length=50)
+    relation = models.CharField(
+        _("relation to the patient"), max_length=30, choices=RELATION_CHOICES
+    )
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["case", "position", "pk"]
+        verbose_name = _("attending family member")
+        verbose_name_plural = _("attending family members")
+
+    def __str__(self) -> str:
+        return f"{self.family_name} {self.given_name}"
+
+
+class CaseTransition(models.Model):
+    """One state change: who, when, from, to and why. Written only by services."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="transitions")
+    from_status = models.CharField(max_length=20)
+    to_status = models.CharField(max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_role = models.CharField(max_length=20)
+    at = models.DateTimeField(auto_now_add=True)
+    reason = models.TextField(blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["case", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.from_status} → {self.to_status}"

@@ -1,0 +1,264 @@
+"""Every write to a case: one function each, atomic, audited, mail sent after commit."""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from opiniondesk.accounts.models import Role, User
+from opiniondesk.audit.models import AuditAction
+from opiniondesk.audit.services import audit_record
+from opiniondesk.cases import notifications
+from opiniondesk.cases.applications import application_from_case, missing_answers
+from opiniondesk.cases.eligibility import Reason, Verdict
+from opiniondesk.cases.models import Case, CaseTransition, PrivacyPolicy, Proxy
+from opiniondesk.cases.selectors import eligibility_verdict
+from opiniondesk.cases.workflow import Actor, InvalidTransition, Status, check
+
+__all__ = ["InvalidTransition"]
+from opiniondesk.core.time import jst_today
+
+
+class StaleDraft(Exception):
+    """Another window saved this draft since this form was loaded."""
+
+
+class NotEditable(Exception):
+    """The application is no longer a draft."""
+
+
+class Incomplete(Exception):
+    def __init__(self, steps: list[str]) -> None:
+        self.steps = steps
+        super().__init__(f"incomplete steps: {', '.join(steps)}")
+
+
+class Refused(Exception):
+    def __init__(self, reasons: tuple[Reason, ...]) -> None:
+        self.reasons = reasons
+        super().__init__(f"refused: {', '.join(reasons)}")
+
+
+def actor_of(user: User | None, case: Case) -> Actor:
+    """The workflow role a user plays for this case."""
+    if user is None:
+        return Actor.SYSTEM
+    if user.pk == case.applicant_id:
+        return Actor.APPLICANT
+    return {
+        Role.COORDINATOR: Actor.COORDINATOR,
+        Role.SPECIALIST: Actor.SPECIALIST,
+        Role.BILLING_CLERK: Actor.BILLING_CLERK,
+    }.get(Role(user.role), Actor.SYSTEM)
+
+
+def _transition(
+    *,
+    case: Case,
+    to: Status,
+    actor: User | None,
+    request: HttpRequest | None,
+    reason: str = "",
+    detail: Mapping[str, Any] | None = None,
+) -> None:
+    """Move a locked case to `to`: check the table, save, record the row and the audit event."""
+    role = actor_of(actor, case)
+    current = Status(case.status)
+    check(current, to, role)
+    now = timezone.now()
+    case.status, case.status_changed_at = to, now
+    fields = ["status", "status_changed_at", "updated_at"]
+    if to is Status.SUBMITTED:
+        case.submitted_at = now
+        fields.append("submitted_at")
+    case.save(update_fields=fields)
+    CaseTransition.objects.create(
+        case=case,
+        from_status=current,
+        to_status=to,
+        actor=actor,
+        actor_role=role,
+        reason=reason,
+        detail=dict(detail or {}),
+    )
+    audit_record(
+        action=AuditAction.TRANSITION,
+        user=actor,
+        request=request,
+        case_id=case.pk,
+        obj=case,
+        detail={"from": current.value, "to": to.value, "reason": reason},
+    )
+
+
+@transaction.atomic
+def case_create_draft(*, applicant: User, request: HttpRequest | None = None) -> Case:
+    case = Case.objects.create(applicant=applicant, status=Status.DRAFT)
+    audit_record(
+        action=AuditAction.CREATE, user=applicant, request=request, case_id=case.pk, obj=case
+    )
+    return case
+
+
+def _locked_draft(case_id: int, revision: int) -> Case:
+    case = Case.objects.select_for_update().get(pk=case_id)
+    if case.status != Status.DRAFT:
+        raise NotEditable
+    if case.revision != revision:
+        raise StaleDraft
+    return case
+
+
+@transaction.atomic
+def case_save_step(
+    *,
+    case_id: int,
+    revision: int,
+    values: Mapping[str, Any],
+    actor: User,
+    request: HttpRequest | None = None,
+    step: str = "",
+) -> Case:
+    """Save one wizard step of a draft. Refused if another window saved in between."""
+    case = _locked_draft(case_id, revision)
+    for field, value in values.items():
+        setattr(case, field, value)
+    case.revision += 1
+    case.save(update_fields=[*values, "revision", "updated_at"])
+    audit_record(
+        action=AuditAction.UPDATE,
+        user=actor,
+        request=request,
+        case_id=case.pk,
+        obj=case,
+        detail={"step": step, "fields": sorted(values)},
+    )
+    return case
+
+
+@transaction.atomic
+def case_set_proxies(
+    *,
+    case_id: int,
+    revision: int,
+    proxies: Iterable[Mapping[str, Any]],
+    actor: User,
+    request: HttpRequest | None = None,
+) -> Case:
+    """Replace the draft's list of attending family members (none have documents yet)."""
+    case = _locked_draft(case_id, revision)
+    kept = []
+    for position, data in enumerate(proxies):
+        proxy_id = data.get("id")
+        values = {k: v for k, v in data.items() if k != "id"}
+        existing = case.proxies.filter(pk=proxy_id).first() if proxy_id else None
+        if existing is not None:
+            for field, value in values.items():
+                setattr(existing, field, value)
+            existing.position = position
+            existing.save()
+            kept.append(existing.pk)
+        else:
+            kept.append(Proxy.objects.create(case=case, position=position, **values).pk)
+    # A family member with an uploaded ID stays: documents are never dropped.
+    case.proxies.exclude(pk__in=kept).filter(documents__isnull=True).delete()
+    case.revision += 1
+    case.save(update_fields=["revision", "updated_at"])
+    audit_record(
+        action=AuditAction.UPDATE,
+        user=actor,
+        request=request,
+        case_id=case.pk,
+        obj=case,
+        detail={"step": "proxies", "count": len(kept)},
+    )
+    return case
+
+
+@transaction.atomic
+def case_accept_privacy_policy(
+    *,
+    case_id: int,
+    revision: int,
+    policy: PrivacyPolicy,
+    actor: User,
+    request: HttpRequest | None = None,
+) -> Case:
+    return case_save_step(
+        case_id=case_id,
+        revision=revision,
+        actor=actor,
+        request=request,
+        step="privacy",
+        values={"privacy_policy": policy, "privacy_accepted_at": timezone.now()},
+    )
+
+
+def case_verdict(case: Case) -> Verdict:
+    """The eligibility verdict of a complete application, with its uploaded documents."""
+    return eligibility_verdict(application_from_case(case), today=jst_today())
+
+
+@transaction.atomic
+def case_submit(*, case_id: int, actor: User, request: HttpRequest | None = None) -> Case:
+    """draft → submitted, and on to awaiting_documents when something is still missing.
+
+    Refused (the case stays a draft) when a step is unanswered or a refusal reason applies.
+    """
+    case = Case.objects.select_for_update().get(pk=case_id)
+    if case.status != Status.DRAFT:
+        raise NotEditable
+    incomplete = missing_answers(case)
+    if incomplete:
+        raise Incomplete(incomplete)
+    verdict = case_verdict(case)
+    if verdict.refused:
+        audit_record(
+            action=AuditAction.READ,
+            user=actor,
+            request=request,
+            case_id=case.pk,
+            obj=case,
+            detail={"refused": [r.value for r in verdict.reasons]},
+        )
+        raise Refused(verdict.reasons)
+    _transition(case=case, to=Status.SUBMITTED, actor=actor, request=request)
+    if verdict.missing_documents:
+        missing = [code.value for code in verdict.missing_documents]
+        _transition(
+            case=case,
+            to=Status.AWAITING_DOCUMENTS,
+            actor=None,
+            request=request,
+            reason="documents missing",
+            detail={"missing_documents": missing},
+        )
+    transaction.on_commit(lambda: notifications.case_submitted(case.pk))
+    return case
+
+
+@transaction.atomic
+def case_documents_arrived(*, case_id: int, request: HttpRequest | None = None) -> Case:
+    """awaiting_documents → screening once nothing required is missing (system)."""
+    case = Case.objects.select_for_update().get(pk=case_id)
+    if case.status == Status.AWAITING_DOCUMENTS and not case_verdict(case).missing_documents:
+        _transition(
+            case=case,
+            to=Status.SCREENING,
+            actor=None,
+            request=request,
+            reason="all required documents received",
+        )
+        transaction.on_commit(lambda: notifications.documents_complete(case.pk))
+    return case
+
+
+@transaction.atomic
+def case_withdraw(
+    *, case_id: int, actor: User, reason: str = "", request: HttpRequest | None = None
+) -> Case:
+    case = Case.objects.select_for_update().get(pk=case_id)
+    _transition(case=case, to=Status.WITHDRAWN, actor=actor, request=request, reason=reason)
+    return case

@@ -1,0 +1,106 @@
+"""The case lifecycle of SPEC §4 as one table. Pure: no database, settings or clock.
+
+Views and services never set a status themselves: they ask `check` whether an actor in a role may
+move a case from one state to another, and the service records the transition.
+"""
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    DRAFT = "draft"  # 下書き
+    SUBMITTED = "submitted"  # 申込済
+    SCREENING = "screening"  # 審査中
+    AWAITING_DOCUMENTS = "awaiting_documents"  # 書類待ち
+    REJECTED = "rejected"  # お受けできません
+    REFERRED = "referred"  # 診療科へ依頼中
+    DECLINED = "declined"  # 診療科が辞退
+    ACCEPTED = "accepted"  # 受入決定
+    OFFERED = "offered"  # 候補日提示
+    BOOKED = "booked"  # 予約済
+    READY = "ready"  # 準備完了
+    IN_CONSULT = "in_consult"  # 相談中
+    COMPLETED = "completed"  # 相談終了
+    CHARGED = "charged"  # 会計済
+    CLOSED = "closed"  # 回答書送付済
+    WITHDRAWN = "withdrawn"  # 取り下げ
+    CANCELLED = "cancelled"  # 予約取消
+    NO_SHOW = "no_show"  # 不参加
+
+
+class Actor(StrEnum):
+    APPLICANT = "applicant"  # the patient's account, or the family member who applied
+    COORDINATOR = "coordinator"
+    SPECIALIST = "specialist"
+    BILLING_CLERK = "billing_clerk"
+    SYSTEM = "system"
+
+
+OPEN_STATES = frozenset(
+    {
+        Status.DRAFT,
+        Status.SUBMITTED,
+        Status.SCREENING,
+        Status.AWAITING_DOCUMENTS,
+        Status.REFERRED,
+        Status.ACCEPTED,
+        Status.OFFERED,
+        Status.BOOKED,
+        Status.READY,
+    }
+)
+BOOKED_STATES = frozenset({Status.BOOKED, Status.READY})
+
+A, C, S, B, SYS = (
+    Actor.APPLICANT,
+    Actor.COORDINATOR,
+    Actor.SPECIALIST,
+    Actor.BILLING_CLERK,
+    Actor.SYSTEM,
+)
+
+TRANSITIONS: dict[tuple[Status, Status], frozenset[Actor]] = {
+    (Status.DRAFT, Status.SUBMITTED): frozenset({A}),
+    (Status.SUBMITTED, Status.SCREENING): frozenset({C}),
+    (Status.SUBMITTED, Status.AWAITING_DOCUMENTS): frozenset({SYS, C}),
+    (Status.SCREENING, Status.AWAITING_DOCUMENTS): frozenset({C}),
+    (Status.AWAITING_DOCUMENTS, Status.SCREENING): frozenset({SYS, C}),
+    (Status.SCREENING, Status.REJECTED): frozenset({C}),
+    (Status.SCREENING, Status.REFERRED): frozenset({C}),
+    (Status.REFERRED, Status.DECLINED): frozenset({S}),
+    (Status.REFERRED, Status.ACCEPTED): frozenset({S}),
+    (Status.ACCEPTED, Status.OFFERED): frozenset({C}),
+    (Status.OFFERED, Status.BOOKED): frozenset({A, C}),
+    (Status.BOOKED, Status.READY): frozenset({SYS}),
+    (Status.READY, Status.IN_CONSULT): frozenset({S, SYS}),
+    (Status.IN_CONSULT, Status.COMPLETED): frozenset({S, SYS}),
+    (Status.COMPLETED, Status.CHARGED): frozenset({SYS, B}),
+    (Status.CHARGED, Status.CLOSED): frozenset({S, SYS}),
+    **{(state, Status.WITHDRAWN): frozenset({A, C}) for state in OPEN_STATES},
+    **{(state, Status.CANCELLED): frozenset({A, C}) for state in BOOKED_STATES},
+    **{(state, Status.NO_SHOW): frozenset({C, SYS}) for state in BOOKED_STATES},
+}
+
+
+class InvalidTransition(Exception):
+    """The transition is not in the table, or not for this actor."""
+
+    def __init__(self, current: Status, target: Status, actor: Actor) -> None:
+        self.current, self.target, self.actor = current, target, actor
+        super().__init__(
+            f"{actor.value} may not move a case from {current.value} to {target.value}"
+        )
+
+
+def allowed(current: Status, target: Status, actor: Actor) -> bool:
+    return actor in TRANSITIONS.get((current, target), frozenset())
+
+
+def check(current: Status, target: Status, actor: Actor) -> None:
+    if not allowed(current, target, actor):
+        raise InvalidTransition(current, target, actor)
+
+
+def next_states(current: Status, actor: Actor) -> list[Status]:
+    """What this actor may do next, in the order of the lifecycle."""
+    return [target for target in Status if allowed(current, target, actor)]

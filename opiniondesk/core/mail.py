@@ -1,0 +1,67 @@
+"""E-mail goes out through the task queue, retried with back-off when the SMTP server fails."""
+
+import logging
+import smtplib
+from datetime import timedelta
+from typing import Any
+
+from django.core.mail import EmailMessage, EmailMultiAlternatives, mailers
+from django.db import transaction
+from django.tasks import task
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+RETRYABLE = (smtplib.SMTPException, OSError)
+
+
+def _backoff(attempt: int) -> timedelta:
+    """1, 2, 4, 8, 16 minutes between the six attempts."""
+    return timedelta(minutes=2 ** (attempt - 1))
+
+
+def message_to_data(message: EmailMessage) -> dict[str, Any]:
+    """A JSON-serialisable form of a message, for the task queue."""
+    alternatives = getattr(message, "alternatives", [])
+    return {
+        "subject": str(message.subject),
+        "body": str(message.body),
+        "from_email": message.from_email,
+        "to": list(message.to),
+        "cc": list(message.cc),
+        "bcc": list(message.bcc),
+        "reply_to": list(message.reply_to),
+        "headers": dict(message.extra_headers),
+        "html": next((str(a[0]) for a in alternatives if a[1] == "text/html"), None),
+    }
+
+
+def queue_email(message: EmailMessage) -> None:
+    """Send after the surrounding transaction commits, so no mail speaks of a rolled-back change."""
+    data = message_to_data(message)
+    transaction.on_commit(lambda: send_email.enqueue(data, 1))
+
+
+@task(queue_name="email")
+def send_email(data: dict[str, Any], attempt: int) -> None:
+    message = EmailMultiAlternatives(
+        subject=data["subject"],
+        body=data["body"],
+        from_email=data["from_email"],
+        to=data["to"],
+        cc=data["cc"],
+        bcc=data["bcc"],
+        reply_to=data["reply_to"],
+        headers=data["headers"],
+    )
+    if data.get("html"):
+        message.attach_alternative(data["html"], "text/html")
+    try:
+        mailers.default.send_messages([message])
+    except RETRYABLE as exc:
+        if attempt >= MAX_ATTEMPTS:
+            logger.error("e-mail to %s failed %d times: %s", data["to"], attempt, exc)
+            raise
+        logger.warning("e-mail to %s failed (attempt %d): %s", data["to"], attempt, exc)
+        send_email.using(run_after=timezone.now() + _backoff(attempt)).enqueue(data, attempt + 1)

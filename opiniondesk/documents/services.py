@@ -1,0 +1,252 @@
+"""Adding documents to a case: checked by content, stored privately, audited, never replaced."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from opiniondesk.accounts.models import User
+from opiniondesk.audit.models import AuditAction
+from opiniondesk.audit.services import audit_record
+from opiniondesk.cases.models import Case, Proxy
+from opiniondesk.cases.services import case_documents_arrived
+from opiniondesk.cases.workflow import Status
+from opiniondesk.documents.content import ContentRejected, Inspection, ZipLimits, inspect_upload
+from opiniondesk.documents.content import content_type as mime_type
+from opiniondesk.documents.models import (
+    Document,
+    DocumentKind,
+    PhysicianUploadLink,
+    TestDataKind,
+    UploadSource,
+)
+
+# Uploads are accepted until the consult is over; afterwards only staff add material.
+APPLICANT_UPLOAD_STATES = frozenset(
+    {
+        Status.DRAFT,
+        Status.SUBMITTED,
+        Status.SCREENING,
+        Status.AWAITING_DOCUMENTS,
+        Status.REFERRED,
+        Status.ACCEPTED,
+        Status.OFFERED,
+        Status.BOOKED,
+        Status.READY,
+    }
+)
+
+
+class UploadRefused(Exception):
+    """The upload cannot be added; `code` says why (the UI words it)."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        self.code, self.detail = code, detail
+        super().__init__(f"{code}: {detail}")
+
+
+__all__ = ["ContentRejected", "UploadRefused", "document_add"]
+
+
+def _inspect(uploaded: UploadedFile) -> Inspection:
+    uploaded.seek(0)
+    try:
+        return inspect_upload(
+            uploaded, max_bytes=settings.DOCUMENT_MAX_BYTES, zip_limits=ZipLimits()
+        )
+    finally:
+        uploaded.seek(0)
+
+
+def document_add(
+    *,
+    case: Case,
+    kind: str,
+    uploaded: UploadedFile,
+    actor: User | None,
+    source: UploadSource,
+    request: HttpRequest | None = None,
+    test_data_kind: str = "",
+    proxy: Proxy | None = None,
+    note: str = "",
+    supersedes: Document | None = None,
+) -> Document:
+    """Check the file by its content (outside the transaction: it may be large), then store it."""
+    if kind not in DocumentKind.values:
+        raise UploadRefused("BAD_KIND")
+    if kind == DocumentKind.TEST_DATA and test_data_kind not in TestDataKind.values:
+        raise UploadRefused("TEST_DATA_KIND_REQUIRED")
+    if kind != DocumentKind.TEST_DATA:
+        test_data_kind = ""
+    if proxy is not None and proxy.case_id != case.pk:
+        raise UploadRefused("BAD_PROXY")
+    if supersedes is not None and supersedes.case_id != case.pk:
+        raise UploadRefused("BAD_SUPERSEDES")
+    inspection = _inspect(uploaded)  # raises ContentRejected
+    return _store(
+        case=case,
+        kind=kind,
+        uploaded=uploaded,
+        inspection=inspection,
+        actor=actor,
+        source=source,
+        request=request,
+        test_data_kind=test_data_kind,
+        proxy=proxy,
+        note=note,
+        supersedes=supersedes,
+    )
+
+
+@transaction.atomic
+def _store(
+    *,
+    case: Case,
+    kind: str,
+    uploaded: UploadedFile,
+    inspection: Inspection,
+    actor: User | None,
+    source: UploadSource,
+    request: HttpRequest | None,
+    test_data_kind: str,
+    proxy: Proxy | None,
+    note: str,
+    supersedes: Document | None,
+) -> Document:
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if source == UploadSource.APPLICANT and locked.status not in APPLICANT_UPLOAD_STATES:
+        raise UploadRefused("CASE_CLOSED")
+    if supersedes is not None and Document.objects.filter(supersedes=supersedes).exists():
+        raise UploadRefused("ALREADY_CORRECTED")
+    document = Document(
+        case=locked,
+        kind=kind,
+        test_data_kind=test_data_kind,
+        proxy=proxy,
+        original_name=(uploaded.name or "upload")[:255],
+        file_kind=inspection.kind.value,
+        content_type=mime_type(inspection.kind),
+        size=inspection.size,
+        sha256=inspection.sha256,
+        note=note[:200],
+        supersedes=supersedes,
+        uploaded_by=actor,
+        source=source,
+    )
+    document.file.save("upload", uploaded, save=False)
+    document.save()
+    audit_record(
+        action=AuditAction.CREATE,
+        user=actor,
+        request=request,
+        case_id=locked.pk,
+        obj=document,
+        detail={
+            "kind": kind,
+            "sha256": inspection.sha256,
+            "size": inspection.size,
+            "source": source,
+            "supersedes": supersedes.pk if supersedes else None,
+        },
+    )
+    if locked.status == Status.AWAITING_DOCUMENTS:
+        case_documents_arrived(case_id=locked.pk, request=request)
+    return document
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def upload_link_create(
+    *, case: Case, actor: User, days: int, request: HttpRequest | None = None
+) -> str:
+    """A new one-time link for the attending physician; the token is shown once, stored hashed."""
+    if not 1 <= days <= 60:
+        raise UploadRefused("BAD_DAYS")
+    token = secrets.token_urlsafe(32)
+    link = PhysicianUploadLink.objects.create(
+        case=case,
+        token_hash=_token_hash(token),
+        created_by=actor,
+        expires_at=timezone.now() + timedelta(days=days),
+    )
+    audit_record(
+        action=AuditAction.CREATE,
+        user=actor,
+        request=request,
+        case_id=case.pk,
+        obj=link,
+        detail={"days": days},
+    )
+    return token
+
+
+class LinkUnusable(Exception):
+    def __init__(self, why: str) -> None:  # "unknown", "expired", "used", "revoked"
+        self.why = why
+        super().__init__(why)
+
+
+def upload_link_get(token: str) -> PhysicianUploadLink:
+    link = (
+        PhysicianUploadLink.objects.select_related("case")
+        .filter(token_hash=_token_hash(token))
+        .first()
+    )
+    if link is None:
+        raise LinkUnusable("unknown")
+    if link.revoked_at is not None:
+        raise LinkUnusable("revoked")
+    if link.used_at is not None:
+        raise LinkUnusable("used")
+    if link.expires_at <= timezone.now():
+        raise LinkUnusable("expired")
+    return link
+
+
+def upload_link_use(
+    *,
+    token: str,
+    files: list[tuple[str, str, UploadedFile]],
+    request: HttpRequest | None = None,
+) -> list[Document]:
+    """Store the physician's files (kind, test-data kind, file) and spend the link."""
+    link = upload_link_get(token)
+    inspected = [(kind, tdk, f, _inspect(f)) for kind, tdk, f in files]
+    with transaction.atomic():
+        link = PhysicianUploadLink.objects.select_for_update().get(pk=link.pk)
+        if link.used_at is not None:
+            raise LinkUnusable("used")
+        documents = [
+            _store(
+                case=link.case,
+                kind=kind,
+                uploaded=f,
+                inspection=inspection,
+                actor=None,
+                source=UploadSource.PHYSICIAN_LINK,
+                request=request,
+                test_data_kind=tdk,
+                proxy=None,
+                note="",
+                supersedes=None,
+            )
+            for kind, tdk, f, inspection in inspected
+        ]
+        link.used_at = timezone.now()
+        link.save(update_fields=["used_at"])
+        audit_record(
+            action=AuditAction.UPDATE,
+            request=request,
+            case_id=link.case_id,
+            obj=link,
+            detail={"used": True, "documents": [d.pk for d in documents]},
+        )
+    return documents
