@@ -234,6 +234,9 @@ STORAGES = {
 # Uploaded documents: checked by content, at most this size each (SPEC §3, issue #3).
 DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_MB", 200) * 1024 * 1024
 PHYSICIAN_LINK_DAYS = env_int("PHYSICIAN_LINK_DAYS", 14)
+PHYSICIAN_LINK_MAX_FILES = 5
+# The largest request body the ASGI server passes on (the physician's page sends several files).
+REQUEST_MAX_BYTES = DOCUMENT_MAX_BYTES * PHYSICIAN_LINK_MAX_FILES + 10 * 1024 * 1024
 # Bigger uploads are streamed to a temporary file rather than held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o600

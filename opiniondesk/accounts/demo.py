@@ -33,6 +33,7 @@ DEMO_PERSONAS = [
     Persona("billing_ito", ("伊藤", "誠"), Role.BILLING_CLERK, "demo-ito-2026"),
     Persona("admin_kato", ("加藤", "亮"), Role.ADMIN, "demo-kato-2026"),
     Persona("patient_hana", ("山田", "花"), Role.PATIENT, "demo-hana-2026"),
+    Persona("proxy_ken", ("山田", "健"), Role.PATIENT, "demo-ken-2026"),  # Hana's son
 ]
 
 

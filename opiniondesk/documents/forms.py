@@ -9,7 +9,11 @@ from opiniondesk.documents.models import Document, DocumentKind, TestDataKind
 
 
 class UploadForm(forms.Form):
-    kind = forms.ChoiceField(label=_("What is this document?"), choices=DocumentKind.choices)
+    # No type is preselected: a file sent without choosing would be filed as a referral letter.
+    kind = forms.ChoiceField(
+        label=_("What is this document?"),
+        choices=[("", _("Please choose")), *DocumentKind.choices],
+    )
     test_data_kind = forms.ChoiceField(
         label=_("Kind of test data"),
         required=False,
@@ -79,5 +83,5 @@ class PhysicianUploadForm(forms.Form):
 
 
 PhysicianUploadFormSet = forms.formset_factory(
-    PhysicianUploadForm, extra=3, max_num=10, validate_max=True
+    PhysicianUploadForm, extra=3, max_num=settings.PHYSICIAN_LINK_MAX_FILES, validate_max=True
 )

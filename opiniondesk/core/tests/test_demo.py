@@ -3,7 +3,9 @@ from django.core.management import CommandError, call_command
 
 from opiniondesk.accounts.models import Role, User
 from opiniondesk.billing.models import FeeSchedule, FeeTier
+from opiniondesk.cases.models import Case
 from opiniondesk.catalog.models import ConsultHours, Department, Disease, ExtraDocument
+from opiniondesk.documents.models import Document
 
 
 def _counts():
@@ -64,3 +66,18 @@ def test_it_refuses_outside_demo_mode(settings):
     with pytest.raises(CommandError, match="DEMO_MODE"):
         call_command("load_demo")
     assert User.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_it_gives_each_persona_work_waiting(settings):
+    settings.DEMO_MODE = True
+    call_command("load_demo")
+    states = sorted(Case.objects.values_list("applicant__username", "status"))
+    assert states == [
+        ("patient_hana", "draft"),
+        ("patient_hana", "submitted"),
+        ("proxy_ken", "awaiting_documents"),
+    ]
+    assert Document.objects.filter(case__applicant__username="proxy_ken").count() == 4
+    call_command("load_demo")
+    assert Case.objects.count() == 3

@@ -1,8 +1,6 @@
 """Uploading and viewing documents through the pages: every bad input, every outsider."""
 
 import hashlib
-import io
-import zipfile
 from datetime import timedelta
 
 import pytest
@@ -23,22 +21,18 @@ def _file(name, data, content_type="application/pdf"):
     return SimpleUploadedFile(name, data, content_type=content_type)
 
 
-def _zip(members):
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return out.getvalue()
-
-
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
         ("letter.pdf", b"MZ\x90\x00" + b"\x00" * 200, "kind of file"),
         ("empty.pdf", b"", "empty"),
-        ("bomb.zip", _zip({"zeros.pdf": b"%PDF-1.7\n" + b"\0" * (20 * 1024 * 1024)}), "ZIP"),
-        ("evil.zip", _zip({"../evil.pdf": samples.pdf()}), "unsafe"),
-        ("setup.zip", _zip({"setup.exe": b"MZ" + b"\0" * 100}), "cannot accept"),
+        (
+            "bomb.zip",
+            samples.archive({"zeros.pdf": b"%PDF-1.7\n" + b"\0" * (20 * 1024 * 1024)}),
+            "ZIP",
+        ),
+        ("evil.zip", samples.archive({"../evil.pdf": samples.pdf()}), "unsafe"),
+        ("setup.zip", samples.archive({"setup.exe": b"MZ" + b"\0" * 100}), "cannot accept"),
     ],
 )
 def test_a_bad_file_is_refused_with_a_clear_message_and_nothing_is_stored(
@@ -48,7 +42,8 @@ def test_a_bad_file_is_refused_with_a_clear_message_and_nothing_is_stored(
     wizard = wizard_for(proxy_ken)
     response = wizard.client.post(
         reverse("case-documents", args=[wizard.case.pk]),
-        {"kind": "referral_letter", "file": _file(name, data)}, HTTP_ACCEPT_LANGUAGE="en",
+        {"kind": "referral_letter", "file": _file(name, data)},
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 200
     assert message in response.content.decode()
@@ -66,19 +61,27 @@ def test_an_oversized_file_is_refused(wizard_for, proxy_ken, settings):
 def test_the_upload_answers_json_for_the_progress_bar(wizard_for, proxy_ken):
     wizard = wizard_for(proxy_ken)
     url = reverse("case-documents", args=[wizard.case.pk])
-    bad = wizard.client.post(url, {"kind": "referral_letter", "file": _file("x.pdf", b"")},
-                             HTTP_ACCEPT="application/json")
+    bad = wizard.client.post(
+        url,
+        {"kind": "referral_letter", "file": _file("x.pdf", b"")},
+        HTTP_ACCEPT="application/json",
+    )
     assert bad.status_code == 400 and bad.json()["ok"] is False and "file" in bad.json()["errors"]
-    good = wizard.client.post(url, {"kind": "referral_letter", "file": _file("x.pdf",
-                                                                            samples.pdf())},
-                              HTTP_ACCEPT="application/json")
+    good = wizard.client.post(
+        url,
+        {"kind": "referral_letter", "file": _file("x.pdf", samples.pdf())},
+        HTTP_ACCEPT="application/json",
+    )
     assert good.json() == {"ok": True, "redirect": url}
 
 
 def test_a_document_is_stored_privately_with_its_hash(wizard_for, proxy_ken, settings):
     wizard = wizard_for(proxy_ken)
-    wizard.upload("test_data", _file("血液検査.png", samples.image("PNG"), "image/png"),
-                  test_data_kind="blood")
+    wizard.upload(
+        "test_data",
+        _file("血液検査.png", samples.image("PNG"), "image/png"),
+        test_data_kind="blood",
+    )
     document = Document.objects.get()
     assert document.file_kind == "png" and document.content_type == "image/png"
     assert document.original_name == "血液検査.png"
@@ -97,7 +100,13 @@ def test_test_data_needs_its_kind(wizard_for, proxy_ken):
 
 
 def test_only_those_allowed_see_a_document_and_every_view_is_audited(
-    wizard_for, proxy_ken, client, outsider_eve, dr_tanaka, dr_mori, coordinator_sato,
+    wizard_for,
+    proxy_ken,
+    client,
+    outsider_eve,
+    dr_tanaka,
+    dr_mori,
+    coordinator_sato,
 ):
     wizard = wizard_for(proxy_ken)
     wizard.fill_all()
@@ -117,16 +126,16 @@ def test_only_those_allowed_see_a_document_and_every_view_is_audited(
         assert client.get(url).status_code == 404
     client.force_login(coordinator_sato)
     assert client.get(url).status_code == 200
-    actions = list(AuditEvent.objects.filter(object_type="documents.Document",
-                                             object_id=str(document.pk))
-                   .values_list("action", flat=True))
+    actions = list(
+        AuditEvent.objects.filter(
+            object_type="documents.Document", object_id=str(document.pk)
+        ).values_list("action", flat=True)
+    )
     assert actions.count("read") == 2 and actions.count("download") == 1
     assert AuditEvent.objects.filter(action="denied").count() == 3
 
 
-def test_after_submission_files_can_be_added_and_corrected_but_never_removed(
-    wizard_for, proxy_ken
-):
+def test_after_submission_files_can_be_added_and_corrected_but_never_removed(wizard_for, proxy_ken):
     wizard = wizard_for(proxy_ken)
     wizard.fill_all()
     wizard.submit()
@@ -143,34 +152,47 @@ def test_after_submission_files_can_be_added_and_corrected_but_never_removed(
 
 def test_the_attending_physician_uploads_once_through_a_link(wizard_for, proxy_ken, client):
     wizard = wizard_for(proxy_ken)
-    created = wizard.client.post(reverse("upload-link-create", args=[wizard.case.pk]),
-                                 {"days": "7"})
+    created = wizard.client.post(
+        reverse("upload-link-create", args=[wizard.case.pk]), {"days": "7"}
+    )
     link = created.context["link"]
     path = link.split("testserver", 1)[1]
     client.logout()
     page = client.get(path)
     assert page.status_code == 200
-    response = client.post(path, {
-        "form-TOTAL_FORMS": "2", "form-INITIAL_FORMS": "0",
-        "form-0-kind": "referral_letter", "form-0-file": _file("紹介状.pdf", samples.pdf()),
-        "form-1-kind": "test_data", "form-1-test_data_kind": "ct_mri",
-        "form-1-file": _file("ct.zip", _zip({"ct/1.pdf": samples.pdf()}), "application/zip"),
-    })
+    response = client.post(
+        path,
+        {
+            "form-TOTAL_FORMS": "2",
+            "form-INITIAL_FORMS": "0",
+            "form-0-kind": "referral_letter",
+            "form-0-file": _file("紹介状.pdf", samples.pdf()),
+            "form-1-kind": "test_data",
+            "form-1-test_data_kind": "ct_mri",
+            "form-1-file": _file(
+                "ct.zip", samples.archive({"ct/1.pdf": samples.pdf()}), "application/zip"
+            ),
+        },
+    )
     assert response.status_code == 200
     documents = Document.objects.filter(case=wizard.case, source="physician_link")
     assert sorted(d.kind for d in documents) == ["referral_letter", "test_data"]
     assert all(d.uploaded_by is None for d in documents)
     used = client.get(path)
     assert used.status_code == 410
-    assert "already been used" in used.content.decode() or "使用済" in used.content.decode() \
+    assert (
+        "already been used" in used.content.decode()
+        or "使用済" in used.content.decode()
         or used.context["why"] == "used"
+    )
     assert AuditEvent.objects.filter(object_type="documents.PhysicianUploadLink").count() >= 3
 
 
 def test_an_expired_or_unknown_link_says_so(wizard_for, proxy_ken, client):
     wizard = wizard_for(proxy_ken)
-    created = wizard.client.post(reverse("upload-link-create", args=[wizard.case.pk]),
-                                 {"days": "1"})
+    created = wizard.client.post(
+        reverse("upload-link-create", args=[wizard.case.pk]), {"days": "1"}
+    )
     path = created.context["link"].split("testserver", 1)[1]
     with time_machine.travel(timezone.now() + timedelta(days=1, seconds=1)):
         expired = client.get(path)

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from opiniondesk.accounts.demo import load_users
 from opiniondesk.billing.demo import load_fees
-from opiniondesk.cases.demo import load_privacy_policy
+from opiniondesk.cases.demo import load_demo_cases, load_privacy_policy
 from opiniondesk.catalog.demo import load_catalog
 
 
@@ -19,6 +19,7 @@ class Command(BaseCommand):
         load_fees()
         load_privacy_policy()
         logins = load_users()
+        load_demo_cases()
         self.stdout.write(self.style.SUCCESS("Demo data loaded. Demo accounts (demo only):"))
         for login in logins:
             p = login.persona
