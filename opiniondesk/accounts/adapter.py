@@ -29,6 +29,11 @@ class AccountAdapter(DefaultAccountAdapter):
             return reverse("staff-home")
         return reverse("dashboard")
 
+    def get_signup_redirect_url(self, request: HttpRequest) -> str:
+        # allauth's default is LOGIN_REDIRECT_URL (/accounts/profile/), a page we do not have:
+        # a new patient confirming the e-mail link landed on "Not Found".
+        return self.get_login_redirect_url(request)
+
     def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
         # Only the identifier typed is kept, never the password.
         typed = credentials.get("email") or credentials.get("username") or ""

@@ -27,6 +27,13 @@ def _kana(value: str) -> str:
     return value
 
 
+def phone_field(field: forms.Field) -> None:
+    """Check a Japanese phone number, and show the number keypad on phones."""
+    field.validators.append(_phone)
+    field.widget.input_type = "tel"
+    field.widget.attrs.update({"autocomplete": "tel", "inputmode": "tel"})
+
+
 def _phone(value: str) -> str:
     value = value.replace("ー", "-").replace("−", "-").strip()
     if value and not PHONE.match(value):
@@ -51,8 +58,9 @@ class StepForm(forms.ModelForm):
 
     def values(self) -> dict[str, Any]:
         """The cleaned answers of this step's model fields (blank answers skipped when partial)."""
-        values = {name: self.cleaned_data[name] for name in self._meta.fields
-                  if name in self.fields}
+        values = {
+            name: self.cleaned_data[name] for name in self._meta.fields if name in self.fields
+        }
         # An unanswered yes/no question is stored as "not answered", never as "no".
         values = {
             k: (None if v == "" and isinstance(self.fields[k], forms.TypedChoiceField) else v)
@@ -88,7 +96,7 @@ class ApplicantForm(StepForm):
             self.initial["applicant_lives_with_patient"] = (
                 YES if self.instance.applicant_lives_with_patient else "no"
             )
-        self.fields["applicant_phone"].validators.append(_phone)
+        phone_field(self.fields["applicant_phone"])
 
     def clean_applicant_relation(self) -> str:
         relation = self.cleaned_data["applicant_relation"]
@@ -163,13 +171,18 @@ class PatientForm(StepForm):
                 self.initial[name] = YES if value else "no"
         for name in ("patient_family_name_kana", "patient_given_name_kana"):
             self.fields[name].validators.append(_kana)
-        self.fields["patient_phone"].validators.append(_phone)
+        phone_field(self.fields["patient_phone"])
         self.fields["patient_phone"].help_text = _(
             "A number we can reach on weekdays between 10:00 and 17:00."
         )
         is_proxy = self.instance.applicant_relation not in ("", Relation.SELF)
         if not is_proxy:
             del self.fields["patient_consent"]
+        else:
+            self.fields["patient_consent"].required = not self.partial
+            if self.instance.patient_birth_date is None:
+                # Not answered yet: no preselected "not yet", which would lead to a refusal.
+                self.initial["patient_consent"] = None
 
     def clean_patient_birth_date(self) -> date | None:
         birth = self.cleaned_data.get("patient_birth_date")
@@ -187,6 +200,8 @@ class PatientForm(StepForm):
         values = super().values()
         if "patient_consent" not in self.fields:
             values["patient_consent"] = Consent.NONE
+        elif not values.get("patient_consent"):
+            values.pop("patient_consent", None)  # unanswered (saved for later)
         return values
 
 
@@ -208,7 +223,7 @@ class ProxyForm(forms.ModelForm):
         self.fields["relation"].choices = choices
         self.fields["family_name_kana"].validators.append(_kana)
         self.fields["given_name_kana"].validators.append(_kana)
-        self.fields["phone"].validators.append(_phone)
+        phone_field(self.fields["phone"])
 
     def clean_relation(self) -> str:
         relation = self.cleaned_data["relation"]
@@ -248,6 +263,8 @@ class ConsultForm(StepForm):
             department__is_active=True
         ).select_related("department")
         self.fields["disease"].label_from_instance = lambda d: f"{d.department.name} — {d.name}"
+        for name in ("department", "disease"):
+            self.fields[name].empty_label = _("Please choose")
         if self.instance.joining_from_japan is not None:
             self.initial["joining_from_japan"] = YES if self.instance.joining_from_japan else "no"
 
@@ -320,7 +337,7 @@ class PhysicianForm(StepForm):
             value = getattr(self.instance, name)
             if value is not None:
                 self.initial[name] = YES if value else "no"
-        self.fields["physician_phone"].validators.append(_phone)
+        phone_field(self.fields["physician_phone"])
 
 
 class PrivacyForm(forms.Form):

@@ -18,8 +18,7 @@ def policy(db):
 
 
 def _user(username, role, **extra):
-    user = User.objects.create_user(username, f"{username}@example.jp", "pw-1234567890",
-                                    role=role)
+    user = User.objects.create_user(username, f"{username}@example.jp", "pw-1234567890", role=role)
     if role != Role.PATIENT:
         enrol_demo_factor(user)
     for key, value in extra.items():
@@ -50,14 +49,16 @@ def coordinator_sato(db):
 
 @pytest.fixture
 def dr_tanaka(demo_catalog):
-    return _user("dr_tanaka", Role.SPECIALIST,
-                 departments=Department.objects.filter(code="cardiology"))
+    return _user(
+        "dr_tanaka", Role.SPECIALIST, departments=Department.objects.filter(code="cardiology")
+    )
 
 
 @pytest.fixture
 def dr_mori(demo_catalog):
-    return _user("dr_mori", Role.SPECIALIST,
-                 departments=Department.objects.filter(code="neurology"))
+    return _user(
+        "dr_mori", Role.SPECIALIST, departments=Department.objects.filter(code="neurology")
+    )
 
 
 def pdf_file(name="letter.pdf"):
@@ -78,55 +79,96 @@ class Wizard:
     def applicant(self, relation="child", **extra):
         data = {"applicant_relation": relation}
         if relation != "self":
-            data |= {"applicant_family_name": "山田", "applicant_given_name": "健",
-                     "applicant_phone": "090-1234-5678", "applicant_lives_with_patient": "no"}
+            data |= {
+                "applicant_family_name": "山田",
+                "applicant_given_name": "健",
+                "applicant_phone": "090-1234-5678",
+                "applicant_lives_with_patient": "no",
+            }
         return self.post("applicant", data | extra)
 
     def proxies(self):
-        return self.post("proxies", {
-            "form-TOTAL_FORMS": "1", "form-INITIAL_FORMS": "0", "form-MIN_NUM_FORMS": "0",
-            "form-MAX_NUM_FORMS": "5", "form-0-family_name": "山田", "form-0-given_name": "健",
-            "form-0-family_name_kana": "やまだ", "form-0-given_name_kana": "けん",
-            "form-0-relation": "child", "form-0-phone": "090-1234-5678",
-        })
+        return self.post(
+            "proxies",
+            {
+                "form-TOTAL_FORMS": "1",
+                "form-INITIAL_FORMS": "0",
+                "form-MIN_NUM_FORMS": "0",
+                "form-MAX_NUM_FORMS": "5",
+                "form-0-family_name": "山田",
+                "form-0-given_name": "健",
+                "form-0-family_name_kana": "やまだ",
+                "form-0-given_name_kana": "けん",
+                "form-0-relation": "child",
+                "form-0-phone": "090-1234-5678",
+            },
+        )
 
     def patient(self, birth=(1950, 4, 1), consent="signed", **extra):
         data = {
-            "patient_family_name": "山田", "patient_given_name": "花",
-            "patient_family_name_kana": "ヤマダ", "patient_given_name_kana": "ハナ",
-            "patient_birth_date_0": birth[0], "patient_birth_date_1": birth[1],
-            "patient_birth_date_2": birth[2], "patient_sex": "female",
-            "patient_postal_code": "113-8655", "patient_address": "東京都文京区本郷7-3-1",
-            "patient_phone": "03-1234-5678", "patient_email": "hana@example.jp",
-            "patient_deceased": "no", "patient_resides_in_japan": "yes",
-            "patient_has_japanese_insurance": "yes", "patient_consent": consent,
+            "patient_family_name": "山田",
+            "patient_given_name": "花",
+            "patient_family_name_kana": "ヤマダ",
+            "patient_given_name_kana": "ハナ",
+            "patient_birth_date_0": birth[0],
+            "patient_birth_date_1": birth[1],
+            "patient_birth_date_2": birth[2],
+            "patient_sex": "female",
+            "patient_postal_code": "113-8655",
+            "patient_address": "東京都文京区本郷7-3-1",
+            "patient_phone": "03-1234-5678",
+            "patient_email": "hana@example.jp",
+            "patient_deceased": "no",
+            "patient_resides_in_japan": "yes",
+            "patient_has_japanese_insurance": "yes",
+            "patient_consent": consent,
         }
         return self.post("patient", data | extra)
 
     def consult(self, department="cardiology", disease="heart_failure", mode="online"):
         dept = Department.objects.get(code=department)
-        return self.post("consult", {
-            "mode": mode, "department": dept.pk,
-            "disease": Disease.objects.get(department=dept, code=disease).pk,
-            "joining_from_japan": "yes",
-        })
+        return self.post(
+            "consult",
+            {
+                "mode": mode,
+                "department": dept.pk,
+                "disease": Disease.objects.get(department=dept, code=disease).pk,
+                "joining_from_japan": "yes",
+            },
+        )
 
     def sheet(self):
-        return self.post("sheet", {
-            "current_diagnosis": "慢性心不全", "treatment_so_far": "内服治療",
-            "wants_opinion_on_current": "on", "wants_opinion_on_future": "on",
-            "questions": "手術は必要でしょうか。",
-        })
+        return self.post(
+            "sheet",
+            {
+                "current_diagnosis": "慢性心不全",
+                "treatment_so_far": "内服治療",
+                "wants_opinion_on_current": "on",
+                "wants_opinion_on_future": "on",
+                "questions": "手術は必要でしょうか。",
+            },
+        )
 
     def physician(self, **declarations):
-        answers = {"attending_physician_agrees": "yes", "wants_tests_or_treatment_here": "no",
-                   "wants_transfer": "no", "complaint_or_litigation": "no",
-                   "fee_or_benefit_question": "no", "can_provide_materials": "yes"}
-        return self.post("physician", {
-            "physician_name": "鈴木一郎", "physician_institution": "本郷クリニック",
-            "physician_department": "内科", "physician_phone": "03-9876-5432",
-            **answers, **declarations,
-        })
+        answers = {
+            "attending_physician_agrees": "yes",
+            "wants_tests_or_treatment_here": "no",
+            "wants_transfer": "no",
+            "complaint_or_litigation": "no",
+            "fee_or_benefit_question": "no",
+            "can_provide_materials": "yes",
+        }
+        return self.post(
+            "physician",
+            {
+                "physician_name": "鈴木一郎",
+                "physician_institution": "本郷クリニック",
+                "physician_department": "内科",
+                "physician_phone": "03-9876-5432",
+                **answers,
+                **declarations,
+            },
+        )
 
     def privacy(self):
         return self.post("privacy", {"accept": "on"})
@@ -144,8 +186,15 @@ class Wizard:
         self.upload("proxy_id", proxy=proxy.pk if proxy else "")
 
     def fill_all(self, documents=True, **physician):
-        for response in (self.applicant(), self.proxies(), self.patient(), self.consult(),
-                         self.sheet(), self.physician(**physician), self.privacy()):
+        for response in (
+            self.applicant(),
+            self.proxies(),
+            self.patient(),
+            self.consult(),
+            self.sheet(),
+            self.physician(**physician),
+            self.privacy(),
+        ):
             assert response.status_code == 302, response.content.decode()[:2000]
         if documents:
             self.all_documents()

@@ -19,7 +19,11 @@ def _label(status):
 
 
 def test_it_walks_a_proxy_child_through_the_whole_wizard_and_submits(
-    wizard_for, proxy_ken, coordinator_sato, smtp_inbox, run_tasks,
+    wizard_for,
+    proxy_ken,
+    coordinator_sato,
+    smtp_inbox,
+    run_tasks,
     django_capture_on_commit_callbacks,
 ):
     wizard = wizard_for(proxy_ken)
@@ -34,7 +38,10 @@ def test_it_walks_a_proxy_child_through_the_whole_wizard_and_submits(
     assert case.privacy_policy.version == "demo-1" and case.privacy_accepted_at
     transition = CaseTransition.objects.get(case=case)
     assert (transition.from_status, transition.to_status, transition.actor) == (
-        "draft", "submitted", proxy_ken)
+        "draft",
+        "submitted",
+        proxy_ken,
+    )
     assert AuditEvent.objects.filter(case_id=case.pk, action="transition").count() == 1
     run_tasks()
     recipients = sorted(m["To"] for m in smtp_inbox.messages)
@@ -46,7 +53,10 @@ def test_it_walks_a_proxy_child_through_the_whole_wizard_and_submits(
 
 
 def test_missing_documents_wait_and_the_last_upload_returns_the_case_to_screening(
-    wizard_for, proxy_ken, coordinator_sato, django_capture_on_commit_callbacks,
+    wizard_for,
+    proxy_ken,
+    coordinator_sato,
+    django_capture_on_commit_callbacks,
 ):
     wizard = wizard_for(proxy_ken)
     wizard.fill_all(documents=False)
@@ -112,8 +122,12 @@ def test_a_second_tab_with_an_old_copy_is_told_and_loses_nothing(wizard_for, pro
     wizard.applicant()
     revision = Case.objects.get(pk=wizard.case.pk).revision
     url = reverse("case-step", args=[wizard.case.pk, "sheet"])
-    form = {"current_diagnosis": "タブ1", "questions": "q", "wants_opinion_on_current": "on",
-            "action": "next"}
+    form = {
+        "current_diagnosis": "タブ1",
+        "questions": "q",
+        "wants_opinion_on_current": "on",
+        "action": "next",
+    }
     assert wizard.client.post(url, {**form, "revision": revision}).status_code == 302
     stale = wizard.client.post(url, {**form, "current_diagnosis": "タブ2", "revision": revision})
     assert stale.status_code == 200
@@ -135,8 +149,12 @@ def test_bad_answers_are_explained_and_change_nothing(wizard_for, proxy_ken):
     wizard = wizard_for(proxy_ken)
     wizard.applicant()
     before = Case.objects.get(pk=wizard.case.pk).revision
-    response = wizard.patient(birth=(2099, 1, 1), patient_family_name_kana="Yamada",
-                              patient_phone="12345", patient_postal_code="1138")
+    response = wizard.patient(
+        birth=(2099, 1, 1),
+        patient_family_name_kana="Yamada",
+        patient_phone="12345",
+        patient_postal_code="1138",
+    )
     assert response.status_code == 200
     body = response.content.decode()
     assert body.count('class="error-message"') >= 4
@@ -149,9 +167,11 @@ def test_someone_else_cannot_see_or_edit_the_case_and_the_attempt_is_audited(
     wizard = wizard_for(proxy_ken)
     case_id = wizard.case.pk
     client.force_login(outsider_eve)
-    for url in (reverse("case-detail", args=[case_id]),
-                reverse("case-step", args=[case_id, "patient"]),
-                reverse("case-documents", args=[case_id])):
+    for url in (
+        reverse("case-detail", args=[case_id]),
+        reverse("case-step", args=[case_id, "patient"]),
+        reverse("case-documents", args=[case_id]),
+    ):
         assert client.get(url).status_code == 404
     assert client.post(reverse("case-submit", args=[case_id])).status_code == 404
     denied = AuditEvent.objects.filter(action="denied", username="outsider_eve")
