@@ -13,13 +13,15 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 def _test_storages(settings, tmp_path_factory):
     # The manifest storage needs collectstatic; tests serve static files as they are.
     # Uploaded documents go to a fresh folder per test, never into var/media.
+    media = tmp_path_factory.mktemp("media")
     settings.STORAGES = {
         "default": {
             "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path_factory.mktemp("media"), "base_url": None},
+            "OPTIONS": {"location": media, "base_url": None},
         },
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    settings.FILE_UPLOAD_TEMP_DIR = str(media / ".upload-tmp")  # as beside MEDIA_ROOT
 
 
 @pytest.fixture(autouse=True)
@@ -132,9 +134,14 @@ def smtp_inbox(settings):
 
 
 @pytest.fixture
-def run_tasks():
+def run_tasks(monkeypatch):
     """Run the database task queue once, as `manage.py db_worker --batch` does."""
     from django.core.management import call_command
+    from django_tasks_db.management.commands import db_worker
+
+    # The worker drops "old" connections between tasks; inside a test's transaction that would
+    # close the very connection holding the test's data (PostgreSQL).
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
 
     def run() -> None:
         call_command("db_worker", batch=True, queue_name="*", verbosity=0, startup_delay=False)
