@@ -219,7 +219,12 @@ class ProxyForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = [c for c in relation_choices() if c[0] != _("The patient")]
+        # Every group but the one holding "self": a family member is never the patient.
+        choices = [
+            c
+            for c in relation_choices()
+            if not (isinstance(c[1], list) and any(v == Relation.SELF for v, _ in c[1]))
+        ]
         self.fields["relation"].choices = choices
         self.fields["family_name_kana"].validators.append(_kana)
         self.fields["given_name_kana"].validators.append(_kana)

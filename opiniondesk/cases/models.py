@@ -129,9 +129,11 @@ class Case(models.Model):
     questions = models.TextField(_("questions for the specialist"), blank=True)
 
     # The attending physician (主治医).
-    physician_name = models.CharField(_("attending physician"), max_length=100, blank=True)
+    physician_name = models.CharField(_("attending physician's name"), max_length=100, blank=True)
     physician_institution = models.CharField(_("institution"), max_length=200, blank=True)
-    physician_department = models.CharField(_("department"), max_length=100, blank=True)
+    physician_department = models.CharField(
+        _("attending physician's department"), max_length=100, blank=True
+    )
     physician_phone = models.CharField(_("institution phone"), max_length=20, blank=True)
 
     # Declarations (SPEC §3); None until answered.

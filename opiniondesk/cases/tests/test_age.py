@@ -143,7 +143,7 @@ def test_age_grows_by_one_each_year_on_the_day_before_the_birthday(
     assert age_on(birth, day_before_next) == n + 1
 
 
-@given(st.dates(), st.dates(max_value=date(9998, 12, 31)))
+@given(st.dates(max_value=date(9998, 12, 31)), st.dates(max_value=date(9998, 12, 31)))
 def test_the_same_date_a_year_later_is_one_year_older(a: date, b: date) -> None:
     birth, on = min(a, b), max(a, b)
     # Around 28/29 February the day before a birthday moves with leap years; the table covers it.
