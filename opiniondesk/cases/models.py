@@ -149,6 +149,22 @@ class Case(models.Model):
     )
     privacy_accepted_at = models.DateTimeField(null=True, blank=True)
 
+    # Screening and the department's answer (SPEC §4).
+    rejection_reasons = models.JSONField(_("reasons for rejection"), default=list, blank=True)
+    rejection_note = models.TextField(_("explanation to the applicant"), blank=True)
+    decline_reason = models.TextField(_("reason the department declined"), blank=True)
+    # The specialist's document-review time counts toward the fee (SPEC §8).
+    review_minutes = models.PositiveIntegerField(
+        _("document review (minutes)"), null=True, blank=True
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("case")
@@ -213,3 +229,57 @@ class CaseTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.from_status} → {self.to_status}"
+
+
+class PhoneOutcome(models.TextChoices):
+    REACHED = "reached", _("reached")
+    NO_ANSWER = "no_answer", _("no answer")
+    LEFT_MESSAGE = "left_message", _("left a message")
+
+
+class PhoneLog(models.Model):
+    """A call from the hospital to the applicant (SPEC: 当院より電話で連絡)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="phone_logs")
+    called_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    called_at = models.DateTimeField(_("time of the call"))
+    number = models.CharField(_("number called"), max_length=20)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=PhoneOutcome.choices)
+    notes = models.TextField(_("notes"), blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["case", "called_at", "pk"]
+        verbose_name = _("phone call")
+        verbose_name_plural = _("phone calls")
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.called_at:%Y-%m-%d %H:%M} {self.outcome}"
+
+
+class DocumentRequest(models.Model):
+    """What the hospital asked the applicant to send, and by when (書類の追加依頼)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="document_requests")
+    requested_by = models.ForeignKey(  # None: the system, at submission
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    items = models.JSONField(_("documents asked for"), default=list)  # DocumentCode values
+    message = models.TextField(_("message to the applicant"), blank=True)
+    due_date = models.DateField(_("please send by"), null=True, blank=True)
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["case", "requested_at", "pk"]
+        verbose_name = _("request for documents")
+        verbose_name_plural = _("requests for documents")
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {', '.join(self.items)}"

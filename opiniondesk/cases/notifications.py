@@ -38,7 +38,8 @@ def case_submitted(case_id: int) -> None:
     with translation.override(STAFF_LANGUAGE):
         coordinators = _coordinator_emails()
         if coordinators:
-            queue_email(_message("coordinator_case_submitted", context, coordinators))
+            staff_context = {**context, "url": reverse("case-detail", args=[case.pk])}
+            queue_email(_message("coordinator_case_submitted", staff_context, coordinators))
     with translation.override(case.applicant.language or settings.LANGUAGE_CODE):
         queue_email(_message("applicant_case_submitted", context, [case.applicant.email]))
 
@@ -50,3 +51,88 @@ def documents_complete(case_id: int) -> None:
         if coordinators:
             context = {"case": case, "url": reverse("case-detail", args=[case.pk])}
             queue_email(_message("coordinator_documents_complete", context, coordinators))
+
+
+def _to_applicant(case: Case, template: str, context: dict[str, object]) -> None:
+    with translation.override(case.applicant.language or settings.LANGUAGE_CODE):
+        queue_email(_message(template, {"case": case, **context}, [case.applicant.email]))
+
+
+def documents_requested(request_id: int) -> None:
+    """Tell the applicant what to send, and schedule the due-date reminders."""
+    from opiniondesk.cases.models import DocumentRequest
+    from opiniondesk.cases.tasks import schedule_document_reminders
+
+    document_request = DocumentRequest.objects.select_related("case__applicant").get(pk=request_id)
+    _to_applicant(
+        document_request.case,
+        "applicant_documents_requested",
+        {
+            "document_request": document_request,
+            "url": reverse("case-documents", args=[document_request.case_id]),
+        },
+    )
+    schedule_document_reminders(document_request)
+
+
+def document_reminder(request_id: int) -> None:
+    """The due date is near and the documents have not all arrived: remind both sides."""
+    from opiniondesk.cases.models import DocumentRequest
+
+    document_request = DocumentRequest.objects.select_related("case__applicant").get(pk=request_id)
+    case = document_request.case
+    context = {
+        "document_request": document_request,
+        "url": reverse("case-documents", args=[case.pk]),
+    }
+    _to_applicant(case, "applicant_document_reminder", context)
+    with translation.override(STAFF_LANGUAGE):
+        coordinators = _coordinator_emails()
+        if coordinators:
+            queue_email(
+                _message(
+                    "coordinator_document_reminder",
+                    {"case": case, **context, "url": reverse("case-detail", args=[case.pk])},
+                    coordinators,
+                )
+            )
+
+
+def case_decided(case_id: int) -> None:
+    """Rejected or declined: the applicant is asked to read the explanation on their page."""
+    case = Case.objects.select_related("applicant").get(pk=case_id)
+    _to_applicant(case, "applicant_case_update", {"url": reverse("case-detail", args=[case.pk])})
+
+
+def case_accepted(case_id: int) -> None:
+    case = Case.objects.select_related("applicant").get(pk=case_id)
+    _to_applicant(case, "applicant_case_update", {"url": reverse("case-detail", args=[case.pk])})
+    with translation.override(STAFF_LANGUAGE):
+        coordinators = _coordinator_emails()
+        if coordinators:
+            queue_email(
+                _message(
+                    "staff_case_update",
+                    {"case": case, "url": reverse("case-detail", args=[case.pk])},
+                    coordinators,
+                )
+            )
+
+
+def case_referred(case_id: int) -> None:
+    """The department's specialists are asked to look at the case."""
+    case = Case.objects.select_related("department").get(pk=case_id)
+    emails = list(
+        User.objects.filter(role=Role.SPECIALIST, is_active=True, departments=case.department)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    if emails:
+        with translation.override(STAFF_LANGUAGE):
+            queue_email(
+                _message(
+                    "staff_case_update",
+                    {"case": case, "url": reverse("case-detail", args=[case.pk])},
+                    emails,
+                )
+            )

@@ -11,14 +11,20 @@ from opiniondesk.accounts.models import Role, User
 from opiniondesk.audit.models import AuditAction
 from opiniondesk.audit.services import audit_record
 from opiniondesk.cases import notifications
-from opiniondesk.cases.applications import application_from_case, missing_answers
+from opiniondesk.cases.applications import (
+    application_from_case,
+    document_codes,
+    missing_answers,
+)
 from opiniondesk.cases.eligibility import Reason, Verdict
-from opiniondesk.cases.models import Case, CaseTransition, PrivacyPolicy, Proxy
+from opiniondesk.cases.models import Case, CaseTransition, DocumentRequest, PrivacyPolicy, Proxy
 from opiniondesk.cases.selectors import eligibility_verdict
 from opiniondesk.cases.workflow import Actor, InvalidTransition, Status, check
 
 __all__ = ["InvalidTransition"]
+from opiniondesk.catalog.vocabulary import DocumentCode
 from opiniondesk.core.time import jst_today
+from opiniondesk.documents.models import KIND_TO_CODE, DocumentKind
 
 
 class StaleDraft(Exception):
@@ -239,19 +245,45 @@ def case_submit(*, case_id: int, actor: User, request: HttpRequest | None = None
     return case
 
 
+def _request_fulfilled(case: Case, document_request: DocumentRequest) -> bool:
+    """Every item asked for has arrived; items a coordinator asked for again must be new."""
+    have = document_codes(case)
+    if not all(DocumentCode(item) in have for item in document_request.items):
+        return False
+    if document_request.requested_by_id is None:
+        return True  # asked by the rules at submission: any copy will do
+    sent_since = {
+        KIND_TO_CODE[DocumentKind(kind)].value
+        for kind in case.documents.filter(
+            uploaded_at__gte=document_request.requested_at
+        ).values_list("kind", flat=True)
+        if DocumentKind(kind) in KIND_TO_CODE
+    }
+    return set(document_request.items) <= sent_since
+
+
 @transaction.atomic
 def case_documents_arrived(*, case_id: int, request: HttpRequest | None = None) -> Case:
-    """awaiting_documents → screening once nothing required is missing (system)."""
+    """awaiting_documents → screening once what was asked for has arrived (system)."""
     case = Case.objects.select_for_update().get(pk=case_id)
-    if case.status == Status.AWAITING_DOCUMENTS and not case_verdict(case).missing_documents:
-        _transition(
-            case=case,
-            to=Status.SCREENING,
-            actor=None,
-            request=request,
-            reason="all required documents received",
-        )
-        transaction.on_commit(lambda: notifications.documents_complete(case.pk))
+    if case.status != Status.AWAITING_DOCUMENTS:
+        return case
+    open_request = case.document_requests.filter(fulfilled_at__isnull=True).last()
+    if open_request is not None and not _request_fulfilled(case, open_request):
+        return case
+    if open_request is None and case_verdict(case).missing_documents:
+        return case
+    if open_request is not None:
+        open_request.fulfilled_at = timezone.now()
+        open_request.save(update_fields=["fulfilled_at"])
+    _transition(
+        case=case,
+        to=Status.SCREENING,
+        actor=None,
+        request=request,
+        reason="requested documents received",
+    )
+    transaction.on_commit(lambda: notifications.documents_complete(case.pk))
     return case
 
 

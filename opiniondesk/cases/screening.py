@@ -1,0 +1,253 @@
+"""The hospital's side of the lifecycle (SPEC §4): screening, document requests, phone calls,
+rejection, referral, and the department's answer. One function per transition; each locks the
+case, checks the table and the actor, records the transition and the audit event, and sends its
+notifications after commit — all in one transaction.
+"""
+
+from collections.abc import Iterable
+from datetime import date
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from opiniondesk.accounts.models import Role, User
+from opiniondesk.audit.models import AuditAction
+from opiniondesk.audit.services import audit_record
+from opiniondesk.cases import notifications
+from opiniondesk.cases.eligibility import Reason
+from opiniondesk.cases.models import Case, DocumentRequest, PhoneLog, PhoneOutcome
+from opiniondesk.cases.services import _transition
+from opiniondesk.cases.workflow import Status
+from opiniondesk.catalog.models import Department
+from opiniondesk.catalog.vocabulary import DocumentCode
+
+
+class NotAllowed(Exception):
+    """The actor may not act on this case (e.g. a specialist of another department)."""
+
+
+def _locked(case_id: int) -> Case:
+    return Case.objects.select_for_update().get(pk=case_id)
+
+
+def _require_role(actor: User, *roles: Role) -> None:
+    if actor.role not in roles:
+        raise NotAllowed(f"{actor.role} may not do this")
+
+
+def _require_department(actor: User, case: Case) -> None:
+    if not actor.departments.filter(pk=case.department_id).exists():
+        raise NotAllowed("the case is not referred to the specialist's department")
+
+
+@transaction.atomic
+def case_start_screening(*, case_id: int, actor: User, request: HttpRequest | None = None) -> Case:
+    """submitted → screening: a coordinator takes the application in hand."""
+    _require_role(actor, Role.COORDINATOR)
+    case = _locked(case_id)
+    _transition(case=case, to=Status.SCREENING, actor=actor, request=request)
+    return case
+
+
+@transaction.atomic
+def case_request_documents(
+    *,
+    case_id: int,
+    actor: User,
+    items: Iterable[DocumentCode],
+    message: str,
+    due_date: date | None,
+    request: HttpRequest | None = None,
+) -> DocumentRequest:
+    """submitted/screening → awaiting_documents, with what is asked for and by when."""
+    _require_role(actor, Role.COORDINATOR)
+    case = _locked(case_id)
+    codes = [DocumentCode(code).value for code in items]
+    if not codes:
+        raise ValueError("a request names at least one document")
+    _transition(
+        case=case,
+        to=Status.AWAITING_DOCUMENTS,
+        actor=actor,
+        request=request,
+        reason=message,
+        detail={"requested_documents": codes},
+    )
+    document_request = DocumentRequest.objects.create(
+        case=case,
+        requested_by=actor,
+        items=codes,
+        message=message,
+        due_date=due_date,
+    )
+    audit_record(
+        action=AuditAction.CREATE,
+        user=actor,
+        request=request,
+        case_id=case.pk,
+        obj=document_request,
+        detail={"items": codes},
+    )
+    transaction.on_commit(lambda: notifications.documents_requested(document_request.pk))
+    return document_request
+
+
+@transaction.atomic
+def phone_log_create(
+    *,
+    case_id: int,
+    actor: User,
+    called_at: timezone.datetime,
+    number: str,
+    outcome: PhoneOutcome,
+    notes: str = "",
+    request: HttpRequest | None = None,
+) -> PhoneLog:
+    _require_role(actor, Role.COORDINATOR)
+    case = _locked(case_id)
+    log = PhoneLog.objects.create(
+        case=case, called_by=actor, called_at=called_at, number=number, outcome=outcome, notes=notes
+    )
+    audit_record(
+        action=AuditAction.CREATE,
+        user=actor,
+        request=request,
+        case_id=case.pk,
+        obj=log,
+        detail={"outcome": outcome},
+    )
+    return log
+
+
+@transaction.atomic
+def case_reject(
+    *,
+    case_id: int,
+    actor: User,
+    reasons: Iterable[Reason],
+    note: str = "",
+    request: HttpRequest | None = None,
+) -> Case:
+    """screening → rejected, with the reason codes of SPEC §3 and words for the applicant."""
+    _require_role(actor, Role.COORDINATOR)
+    codes = [Reason(reason).value for reason in reasons]
+    if not codes:
+        raise ValueError("a rejection names at least one reason")
+    case = _locked(case_id)
+    _transition(
+        case=case,
+        to=Status.REJECTED,
+        actor=actor,
+        request=request,
+        reason=note,
+        detail={"reasons": codes},
+    )
+    case.rejection_reasons, case.rejection_note = codes, note
+    case.save(update_fields=["rejection_reasons", "rejection_note", "updated_at"])
+    transaction.on_commit(lambda: notifications.case_decided(case.pk))
+    return case
+
+
+@transaction.atomic
+def case_refer(
+    *,
+    case_id: int,
+    actor: User,
+    department: Department,
+    request: HttpRequest | None = None,
+) -> Case:
+    """screening → referred: the department's specialists are asked to accept or decline."""
+    _require_role(actor, Role.COORDINATOR)
+    case = _locked(case_id)
+    _transition(
+        case=case,
+        to=Status.REFERRED,
+        actor=actor,
+        request=request,
+        detail={"department": department.code},
+    )
+    if case.department_id != department.pk:
+        case.department = department
+        case.save(update_fields=["department", "updated_at"])
+    transaction.on_commit(lambda: notifications.case_referred(case.pk))
+    return case
+
+
+@transaction.atomic
+def case_accept(
+    *,
+    case_id: int,
+    actor: User,
+    review_minutes: int | None = None,
+    request: HttpRequest | None = None,
+) -> Case:
+    """referred → accepted, by a specialist of the case's department."""
+    _require_role(actor, Role.SPECIALIST)
+    case = _locked(case_id)
+    _require_department(actor, case)
+    _transition(case=case, to=Status.ACCEPTED, actor=actor, request=request)
+    if review_minutes is not None:
+        _set_review_minutes(case, actor, review_minutes, request)
+    transaction.on_commit(lambda: notifications.case_accepted(case.pk))
+    return case
+
+
+@transaction.atomic
+def case_decline(
+    *,
+    case_id: int,
+    actor: User,
+    reason: str,
+    request: HttpRequest | None = None,
+) -> Case:
+    """referred → declined, with the reason (e.g. no specialist for this disease)."""
+    _require_role(actor, Role.SPECIALIST)
+    if not reason.strip():
+        raise ValueError("a decline needs a reason")
+    case = _locked(case_id)
+    _require_department(actor, case)
+    _transition(case=case, to=Status.DECLINED, actor=actor, request=request, reason=reason)
+    case.decline_reason = reason
+    case.save(update_fields=["decline_reason", "updated_at"])
+    transaction.on_commit(lambda: notifications.case_decided(case.pk))
+    return case
+
+
+@transaction.atomic
+def case_record_review(
+    *,
+    case_id: int,
+    actor: User,
+    minutes: int,
+    request: HttpRequest | None = None,
+) -> Case:
+    """The specialist's document-review minutes, which count toward the fee."""
+    _require_role(actor, Role.SPECIALIST)
+    case = _locked(case_id)
+    _require_department(actor, case)
+    if case.status not in (
+        Status.REFERRED,
+        Status.ACCEPTED,
+        Status.OFFERED,
+        Status.BOOKED,
+        Status.READY,
+    ):
+        raise NotAllowed("review time is recorded before the consult")
+    _set_review_minutes(case, actor, minutes, request)
+    return case
+
+
+def _set_review_minutes(case: Case, actor: User, minutes: int, request: HttpRequest | None) -> None:
+    if not 0 <= minutes <= 60:
+        raise ValueError("review time is between 0 and 60 minutes")
+    case.review_minutes, case.reviewed_by = minutes, actor
+    case.save(update_fields=["review_minutes", "reviewed_by", "updated_at"])
+    audit_record(
+        action=AuditAction.UPDATE,
+        user=actor,
+        request=request,
+        case_id=case.pk,
+        obj=case,
+        detail={"review_minutes": minutes},
+    )
