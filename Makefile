@@ -70,8 +70,9 @@ messages: setup ## Update the translation catalogs and compile them (needs polib
 	$(DEMO_ENV) $(BIN)/python manage.py makemessages -l ja -l en --no-obsolete --no-location
 	$(BIN)/python bin/compile_messages.py
 
-bench: setup ## Run the benchmarks under bench/ and print their figures
-	$(BIN)/python bench/eligibility_api.py
+bench: setup ## Benchmark the eligibility API against a bare Django view (needs wrk)
+	@command -v wrk >/dev/null || apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }
+	$(BIN)/python bench/eligibility_api.py $(BENCH_ARGS)
 
 clean: ## Remove the virtual environment and local data
 	rm -rf $(VENV) var

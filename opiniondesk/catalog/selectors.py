@@ -1,9 +1,12 @@
 """Reads of the catalog, shaped for the pure rule modules and the public pages."""
 
+from types import MappingProxyType
+
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
 from opiniondesk.cases.eligibility import Catalog, DepartmentRules
+from opiniondesk.catalog.cache import catalog_cached
 from opiniondesk.catalog.closed_days import MonthDay, YearEndClosure
 from opiniondesk.catalog.models import ConsultHours, Department, Disease, ExtraDocument
 from opiniondesk.catalog.vocabulary import DocumentCode
@@ -19,16 +22,26 @@ def departments_public() -> QuerySet[Department]:
 
 
 def eligibility_catalog() -> Catalog:
-    """The catalog as the eligibility rules see it: inactive departments cover nothing."""
-    return {
-        dept.code: DepartmentRules(
-            code=dept.code,
-            modes=frozenset(dept.modes),
-            diseases=frozenset(disease.code for disease in dept.diseases.all()),
-            extra_documents=tuple(DocumentCode(doc.code) for doc in dept.extra_documents.all()),
-        )
-        for dept in departments_public()
-    }
+    """The catalog as the eligibility rules see it: inactive departments cover nothing.
+
+    Kept in memory until the next catalog edit (opiniondesk.catalog.cache): no query when warm.
+    """
+    return catalog_cached("eligibility", _eligibility_catalog_from_db)
+
+
+def _eligibility_catalog_from_db() -> Catalog:
+    # Read-only, as it is shared between requests and threads.
+    return MappingProxyType(
+        {
+            dept.code: DepartmentRules(
+                code=dept.code,
+                modes=frozenset(dept.modes),
+                diseases=frozenset(disease.code for disease in dept.diseases.all()),
+                extra_documents=tuple(DocumentCode(doc.code) for doc in dept.extra_documents.all()),
+            )
+            for dept in departments_public()
+        }
+    )
 
 
 def year_end_closure() -> YearEndClosure:
