@@ -1,7 +1,7 @@
 """Strict JSON fields: a wrong JSON type is malformed input, never silently coerced."""
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -64,5 +64,37 @@ class StrictDateField(serializers.DateField):
             self.fail("invalid", format="YYYY-MM-DD")
         parsed: date = super().to_internal_value(value)
         if not EARLIEST_DATE <= parsed <= LATEST_DATE:
+            self.fail("out_of_range")
+        return parsed
+
+
+# The extended ISO 8601 form with seconds optional and the offset required (Z or ±hh:mm).
+ISO_DATETIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+class StrictDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 date and time with its UTC offset (2026-11-25T10:30:00+09:00).
+
+    Without an offset the moment is ambiguous, so it is malformed rather than read as JST.
+    """
+
+    default_error_messages = {
+        "not_string": _("Must be a date and time string such as 2026-11-25T10:30:00+09:00."),
+        "invalid": _("Must be ISO 8601 with a UTC offset, such as 2026-11-25T10:30:00+09:00."),
+        "out_of_range": _("Must be between 1900-01-01 and 2099-12-31."),
+    }
+
+    def to_internal_value(self, value: object) -> datetime:
+        if not isinstance(value, str):
+            self.fail("not_string")
+        if not ISO_DATETIME.fullmatch(value):
+            self.fail("invalid")
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:  # month 13, hour 25, an offset of a day or more
+            self.fail("invalid")
+        if not EARLIEST_DATE <= parsed.date() <= LATEST_DATE:
             self.fail("out_of_range")
         return parsed

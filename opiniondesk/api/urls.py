@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from opiniondesk.api import public
+from opiniondesk.api import cases, public
 
 
 class OfflineRedocView(SpectacularRedocView):
@@ -18,4 +18,9 @@ urlpatterns = [
     path("v1/fees/quote", public.fee_quote, name="api-fee-quote"),
     path("v1/departments", public.departments, name="api-departments"),
     path("v1/calendar/closed-days", public.closed_days_of_year, name="api-closed-days"),
+    path("v1/cases", cases.case_list, name="api-cases"),
+    path("v1/cases/<int:case_id>", cases.case_detail, name="api-case"),
+    path("v1/cases/<int:case_id>/documents", cases.case_documents, name="api-case-documents"),
+    path("v1/cases/<int:case_id>/transitions", cases.case_transitions, name="api-case-transitions"),
+    path("v1/cases/<int:case_id>/phone-logs", cases.case_phone_logs, name="api-case-phone-logs"),
 ]

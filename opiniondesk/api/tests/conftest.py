@@ -1,10 +1,24 @@
-"""Fixtures of the public API tests: the SPEC §10 example body and an HTTPS JSON client."""
+"""Fixtures of the API tests: the SPEC §10 example body, an HTTPS JSON client, and for the case
+endpoints the personas of the cases tests and cases made through the real services."""
 
 import copy
 import json
 from typing import Any
 
 import pytest
+
+# The personas and the wizard helper live with the cases tests.
+from opiniondesk.cases.tests.conftest import (  # noqa: F401
+    _user,
+    coordinator_sato,
+    dr_mori,
+    dr_tanaka,
+    outsider_eve,
+    patient_hana,
+    policy,
+    proxy_ken,
+    wizard_for,
+)
 
 ELIGIBILITY_URL = "/api/v1/eligibility/check"
 FEE_QUOTE_URL = "/api/v1/fees/quote"
@@ -91,8 +105,8 @@ class Api:
         data = body if isinstance(body, str) else json.dumps(body)
         return self.client.post(url, data, content_type=content_type, secure=True)
 
-    def get(self, url: str, params: dict[str, Any] | None = None) -> Any:
-        return self.client.get(url, params or {}, secure=True)
+    def get(self, url: str, params: dict[str, Any] | None = None, **extra: Any) -> Any:
+        return self.client.get(url, params or {}, secure=True, **extra)
 
     def check(self, body: Any) -> Any:
         return self.post(ELIGIBILITY_URL, body)
@@ -113,3 +127,131 @@ def assert_verdict_shape(payload: Any) -> None:
     assert reasons == [r for r in REASONS_IN_SPEC_ORDER if r in reasons]
     assert missing == [d for d in DOCUMENTS_IN_SPEC_ORDER if d in missing]
     assert payload["eligible"] is (not reasons and not missing)
+
+
+# The authenticated case endpoints (test_cases_api.py) --------------------------------------
+
+CASES_URL = "/api/v1/cases"
+
+
+@pytest.fixture
+def billing_ito(db):
+    from opiniondesk.accounts.models import Role
+
+    return _user("billing_ito", Role.BILLING_CLERK)
+
+
+@pytest.fixture
+def admin_kato(db):
+    """Hospital IT: catalog and users, no clinical data by default (SPEC §1)."""
+    from opiniondesk.accounts.models import Role
+
+    return _user("admin_kato", Role.ADMIN)
+
+
+@pytest.fixture
+def api_as(db):
+    """An API client signed in as `user` (None: nobody), each with its own session, asking for
+    English so that messages can be compared (Japanese is the default)."""
+    from django.test import Client
+
+    def sign_in(user: Any, **client_options: Any) -> Api:
+        client = Client(headers={"Accept-Language": "en"}, **client_options)
+        if user is not None:
+            client.force_login(user)
+        return Api(client)
+
+    return sign_in
+
+
+def _answers(department: str, disease: str, mode: str) -> dict[str, Any]:
+    """A complete application by the patient herself, as the wizard would save it."""
+    from datetime import date
+
+    from opiniondesk.catalog.models import Department
+
+    dept = Department.objects.get(code=department)
+    return {
+        "applicant_relation": "self",
+        "patient_family_name": "山田",
+        "patient_given_name": "花",
+        "patient_family_name_kana": "ヤマダ",
+        "patient_given_name_kana": "ハナ",
+        "patient_birth_date": date(1950, 4, 1),
+        "patient_sex": "female",
+        "patient_postal_code": "113-0033",
+        "patient_address": "東京都文京区本郷1-1-1",
+        "patient_phone": "03-1234-5678",
+        "patient_email": "hana@example.jp",
+        "patient_resides_in_japan": True,
+        "patient_has_japanese_insurance": True,
+        "mode": mode,
+        "department": dept,
+        "disease": dept.diseases.get(code=disease),
+        "joining_from_japan": True if mode == "online" else None,
+        "current_diagnosis": "慢性心不全",
+        "treatment_so_far": "内服治療",
+        "wants_opinion_on_current": True,
+        "wants_opinion_on_future": True,
+        "questions": "手術は必要でしょうか。",
+        "physician_name": "鈴木一郎",
+        "physician_institution": "本郷クリニック",
+        "physician_department": "内科",
+        "physician_phone": "03-9876-5432",
+        "attending_physician_agrees": True,
+        "wants_tests_or_treatment_here": False,
+        "wants_transfer": False,
+        "complaint_or_litigation": False,
+        "fee_or_benefit_question": False,
+        "can_provide_materials": True,
+    }
+
+
+@pytest.fixture
+def make_case(demo_catalog, policy):  # noqa: F811 (pytest fixture argument)
+    """A case sent through the real services: `submitted` with the referral letter and test
+    data, or `awaiting_documents` without them; `draft` stops before sending."""
+    from opiniondesk.cases import services
+    from opiniondesk.cases.models import PrivacyPolicy
+    from opiniondesk.documents.demo import demo_pdf
+    from opiniondesk.documents.models import UploadSource
+    from opiniondesk.documents.services import document_add
+
+    def make(
+        applicant: Any,
+        *,
+        department: str = "cardiology",
+        disease: str = "heart_failure",
+        mode: str = "online",
+        documents: bool = True,
+        send: bool = True,
+    ) -> Any:
+        case = services.case_create_draft(applicant=applicant)
+        case = services.case_save_step(
+            case_id=case.pk,
+            revision=case.revision,
+            values=_answers(department, disease, mode),
+            actor=applicant,
+        )
+        case = services.case_accept_privacy_policy(
+            case_id=case.pk,
+            revision=case.revision,
+            policy=PrivacyPolicy.objects.get(),
+            actor=applicant,
+        )
+        if documents:
+            for kind, test_data_kind in (("referral_letter", ""), ("test_data", "blood")):
+                document_add(
+                    case=case,
+                    kind=kind,
+                    uploaded=demo_pdf(kind, f"{kind}.pdf"),
+                    actor=applicant,
+                    source=UploadSource.APPLICANT,
+                    test_data_kind=test_data_kind,
+                )
+        if send:
+            services.case_submit(case_id=case.pk, actor=applicant)
+        case.refresh_from_db()
+        return case
+
+    return make

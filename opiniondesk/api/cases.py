@@ -1,0 +1,410 @@
+"""Authenticated case endpoints (issue #4): the pages' access rules and services, as JSON.
+
+A case the user may not see is a 404, as if it did not exist, and the attempt is audited
+(DENIED); every read of a case is audited (READ) with the source address. Writes go through
+the named services of cases.screening and cases.services, which check the role and the
+lifecycle table again under a row lock.
+"""
+
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from django.db import transaction
+from django.http import Http404
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
+from rest_framework import status as http
+from rest_framework.decorators import api_view, parser_classes
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from opiniondesk.accounts.models import Role, User
+from opiniondesk.api import case_serializers as s
+from opiniondesk.api.errors import Conflict
+from opiniondesk.api.parsers import StrictJSONParser
+from opiniondesk.api.public import ValidationErrorSerializer
+from opiniondesk.audit.models import AuditAction
+from opiniondesk.audit.services import audit_record
+from opiniondesk.cases import screening, services, workflow
+from opiniondesk.cases.applications import missing_answers
+from opiniondesk.cases.models import Case, PhoneOutcome
+from opiniondesk.cases.selectors import case_get_for_user, cases_visible_to
+from opiniondesk.cases.workflow import Actor, Status
+from opiniondesk.catalog.selectors import departments_public
+from opiniondesk.core.time import jst_today
+
+TAGS = ["cases"]
+MAX_ID = 2**63 - 1  # larger path ids are no case, and would overflow the database's integer
+SESSION = (
+    "Signed-in session (cookie `sessionid`); staff also need their second factor (TOTP), "
+    "otherwise 403."
+)
+CSRF_HEADER = OpenApiParameter(
+    "X-CSRFToken",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="The value of the `csrftoken` cookie: session-authenticated writes need it.",
+)
+DENIED = OpenApiResponse(s.ErrorSerializer, description="Not signed in, or not allowed.")
+NOT_FOUND = OpenApiResponse(s.ErrorSerializer, description="No such case, or not yours to see.")
+BAD_INPUT = OpenApiResponse(ValidationErrorSerializer, description="The fields at fault.")
+
+
+class CasePagination(PageNumberPagination):
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+def _valid(serializer_class: type[Any], data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _case(request: Request, case_id: int) -> Case:
+    """The case if this user may see it; otherwise 404, and the attempt is audited."""
+    try:
+        if case_id > MAX_ID:
+            raise Http404
+        return case_get_for_user(user=request.user, case_id=case_id)
+    except Http404:
+        audit_record(
+            action=AuditAction.DENIED,
+            request=request,
+            case_id=case_id if case_id <= MAX_ID else None,
+            detail={"path": request.path[:200], "method": request.method},
+        )
+        raise NotFound(_("No such case.")) from None
+
+
+def _refuse(request: Request, case: Case, why: str) -> NoReturn:
+    audit_record(
+        action=AuditAction.DENIED,
+        request=request,
+        case_id=case.pk,
+        obj=case,
+        detail={"path": request.path, "method": request.method, "why": why},
+    )
+    raise PermissionDenied(_("Your role may not do this."))
+
+
+def _audit_read(request: Request, case: Case, what: str) -> None:
+    audit_record(
+        action=AuditAction.READ, request=request, case_id=case.pk, obj=case, detail={"api": what}
+    )
+
+
+def _acting_as(user: User, case: Case) -> Actor | None:
+    # actor_of() calls anyone without a workflow role "system"; through the API nobody is.
+    actor = services.actor_of(user, case)
+    return None if actor is Actor.SYSTEM else actor
+
+
+def _allowed_targets(user: User, case: Case) -> list[Status]:
+    actor = _acting_as(user, case)
+    current = Status(case.status)
+    return [t for t in s.TARGETS if actor and workflow.allowed(current, t, actor)]
+
+
+def _may_ever(actor: Actor | None, target: Status) -> bool:
+    """Whether this role takes part in `target` at all (from the right state, later)."""
+    return actor is not None and any(workflow.allowed(state, target, actor) for state in Status)
+
+
+def _names_for(viewer: User) -> Callable[[User | None], str | None]:
+    """Staff see who did what; an applicant sees only their own name."""
+
+    def shown(user: User | None) -> str | None:
+        if user is None or not (viewer.is_hospital_staff or user.pk == viewer.pk):
+            return None
+        return user.get_username()
+
+    return shown
+
+
+@extend_schema(
+    parameters=[s.CaseListQuerySerializer],
+    operation_id="cases_list",
+    responses={200: s.CasePageSerializer, 400: BAD_INPUT, 403: DENIED},
+    summary="The cases this user may see",
+    description=f"Newest first, {CasePagination.page_size} a page. Patients see their own "
+    "applications, coordinators every sent one, specialists those referred to their "
+    f"departments, billing clerks those past the consult; administrators none. {SESSION}",
+    tags=TAGS,
+)
+@api_view(["GET"])
+def case_list(request: Request) -> Response:
+    params = {key: value for key, value in request.query_params.items() if key != "format"}
+    query = _valid(s.CaseListQuerySerializer, params)
+    cases = (
+        cases_visible_to(request.user)
+        .select_related("department", "disease")
+        .order_by("-created_at", "-pk")
+    )
+    if "status" in query:
+        cases = cases.filter(status=query["status"])
+    if "department" in query:
+        cases = cases.filter(department__code=query["department"])
+    if "mode" in query:
+        cases = cases.filter(mode=query["mode"])
+    paginator = CasePagination()
+    page = paginator.paginate_queryset(cases, request) or []
+    # One audit row for the page: it names every case whose data was shown.
+    audit_record(
+        action=AuditAction.READ,
+        request=request,
+        detail={"api": "case_list", "cases": [case.pk for case in page]},
+    )
+    data = s.CaseSummarySerializer(page, many=True, context={"today": jst_today()}).data
+    return paginator.get_paginated_response(data)
+
+
+@extend_schema(
+    responses={200: s.CaseDetailSerializer, 403: DENIED, 404: NOT_FOUND},
+    operation_id="cases_retrieve",
+    summary="One case: the application, its eligibility now, and the hospital's answers",
+    description=SESSION,
+    tags=TAGS,
+)
+@api_view(["GET"])
+def case_detail(request: Request, case_id: int) -> Response:
+    case = _case(request, case_id)
+    _audit_read(request, case, "case")
+    incomplete = missing_answers(case)
+    awaiting = case.status == Status.AWAITING_DOCUMENTS
+    context = {
+        "today": jst_today(),
+        "incomplete_steps": incomplete,
+        "verdict": None if incomplete else services.case_verdict(case),
+        "open_document_request": case.document_requests.filter(fulfilled_at__isnull=True).last()
+        if awaiting
+        else None,
+        "allowed_transitions": _allowed_targets(request.user, case),
+    }
+    return Response(s.CaseDetailSerializer(case, context=context).data)
+
+
+@extend_schema(
+    responses={200: s.DocumentSerializer(many=True), 403: DENIED, 404: NOT_FOUND},
+    operation_id="cases_documents_list",
+    summary="The case's documents: metadata and a link to each file, never the bytes",
+    description=SESSION,
+    tags=TAGS,
+)
+@api_view(["GET"])
+def case_documents(request: Request, case_id: int) -> Response:
+    case = _case(request, case_id)
+    _audit_read(request, case, "documents")
+
+    def file_url(document: Any) -> str:
+        return request.build_absolute_uri(reverse("document-file", args=[document.pk]))
+
+    documents = case.documents.all()
+    return Response(s.DocumentSerializer(documents, many=True, context={"file_url": file_url}).data)
+
+
+TRANSITION_BODY = PolymorphicProxySerializer(
+    component_name="NewTransition",
+    serializers={target.value: body for target, body in s.TRANSITION_BODIES.items()},
+    resource_type_field_name="to",
+)
+
+
+@extend_schema(
+    methods=["GET"],
+    responses={200: s.TransitionSerializer(many=True), 403: DENIED, 404: NOT_FOUND},
+    operation_id="cases_transitions_list",
+    summary="The case's history of state changes, oldest first",
+    description=SESSION,
+    tags=TAGS,
+)
+@extend_schema(
+    methods=["POST"],
+    parameters=[CSRF_HEADER],
+    request=TRANSITION_BODY,
+    operation_id="cases_transitions_create",
+    responses={
+        201: s.TransitionSerializer,
+        400: BAD_INPUT,
+        403: DENIED,
+        404: NOT_FOUND,
+        409: OpenApiResponse(
+            s.ConflictSerializer,
+            description="Not possible from the case's state now (e.g. someone acted first); "
+            "nothing was changed.",
+        ),
+    },
+    summary="Move the case on: screen, request documents, reject, refer, accept, decline, withdraw",
+    description="`to` names the new state and decides which other fields the body has. "
+    "Coordinators screen, request documents, reject, refer and withdraw on the applicant's "
+    "request; specialists of the case's department accept or decline; the applicant may "
+    f"withdraw. A role that never does this is refused with 403. {SESSION}",
+    tags=TAGS,
+)
+@api_view(["GET", "POST"])
+@parser_classes([StrictJSONParser])
+def case_transitions(request: Request, case_id: int) -> Response:
+    case = _case(request, case_id)
+    context = {"show_user": _names_for(request.user)}
+    if request.method == "POST":
+        row = _move(request, case)
+        return Response(
+            s.TransitionSerializer(row, context=context).data, status=http.HTTP_201_CREATED
+        )
+    _audit_read(request, case, "transitions")
+    rows = case.transitions.select_related("actor")
+    return Response(s.TransitionSerializer(rows, many=True, context=context).data)
+
+
+def _move(request: Request, case: Case) -> Any:
+    target = Status(_valid(s.TransitionToSerializer, request.data)["to"])
+    if not _may_ever(_acting_as(request.user, case), target):
+        _refuse(request, case, f"transition to {target.value}")
+    data = _valid(s.TRANSITION_BODIES[target], request.data)
+    try:
+        with transaction.atomic():
+            PERFORM[target](request, case.pk, data)
+            # Still ours: the service locked the case row until this transaction ends.
+            return case.transitions.order_by("-pk").first()
+    except workflow.InvalidTransition as exc:
+        detail = _("This case is %(status)s now; it cannot move to %(to)s.") % {
+            "status": exc.current.value,
+            "to": target.value,
+        }
+        raise Conflict(
+            {
+                "detail": detail,
+                "code": "invalid_transition",
+                "status": exc.current.value,
+                "to": target.value,
+            }
+        ) from None
+    except screening.NotAllowed:
+        case.refresh_from_db(fields=["status"])
+        raise Conflict(
+            {
+                "detail": _("You may not do this to this case now."),
+                "code": "not_allowed",
+                "status": case.status,
+                "to": target.value,
+            }
+        ) from None
+
+
+def _start_screening(request: Request, case_id: int, data: dict[str, Any]) -> None:
+    screening.case_start_screening(case_id=case_id, actor=request.user, request=request)
+
+
+def _request_documents(request: Request, case_id: int, data: dict[str, Any]) -> None:
+    screening.case_request_documents(
+        case_id=case_id,
+        actor=request.user,
+        items=data["items"],
+        message=data["message"],
+        due_date=data["due_date"],
+        request=request,
+    )
+
+
+def _reject(request: Request, case_id: int, data: dict[str, Any]) -> None:
+    screening.case_reject(
+        case_id=case_id,
+        actor=request.user,
+        reasons=data["reasons"],
+        note=data.get("note", ""),
+        request=request,
+    )
+
+
+def _refer(request: Request, case_id: int, data: dict[str, Any]) -> None:
+    department = departments_public().filter(code=data["department"]).first()
+    if department is None:
+        raise ValidationError({"department": [_("No such department accepts referrals.")]})
+    screening.case_refer(
+        case_id=case_id, actor=request.user, department=department, request=request
+    )
+
+
+def _accept(request: Request, case_id: int, data: dict[str, Any]) -> None:
+    screening.case_accept(
+        case_id=case_id,
+        actor=request.user,
+        review_minutes=data.get("review_minutes"),
+        request=request,
+    )
+
+
+def _decline(request: Request, case_id: int, data: dict[str, Any]) -> None:
+    screening.case_decline(
+        case_id=case_id, actor=request.user, reason=data["reason"], request=request
+    )
+
+
+def _withdraw(request: Request, case_id: int, data: dict[str, Any]) -> None:
+    services.case_withdraw(
+        case_id=case_id, actor=request.user, reason=data.get("reason", ""), request=request
+    )
+
+
+PERFORM: dict[Status, Callable[[Request, int, dict[str, Any]], None]] = {
+    Status.SCREENING: _start_screening,
+    Status.AWAITING_DOCUMENTS: _request_documents,
+    Status.REJECTED: _reject,
+    Status.REFERRED: _refer,
+    Status.ACCEPTED: _accept,
+    Status.DECLINED: _decline,
+    Status.WITHDRAWN: _withdraw,
+}
+
+
+@extend_schema(
+    methods=["GET"],
+    responses={200: s.PhoneLogSerializer(many=True), 403: DENIED, 404: NOT_FOUND},
+    operation_id="cases_phone_logs_list",
+    summary="The hospital's calls to the applicant (hospital staff only)",
+    description=SESSION,
+    tags=TAGS,
+)
+@extend_schema(
+    methods=["POST"],
+    parameters=[CSRF_HEADER],
+    request=s.PhoneLogCreateSerializer,
+    operation_id="cases_phone_logs_create",
+    responses={201: s.PhoneLogSerializer, 400: BAD_INPUT, 403: DENIED, 404: NOT_FOUND},
+    summary="Record a call to the applicant (coordinators only)",
+    description=SESSION,
+    tags=TAGS,
+)
+@api_view(["GET", "POST"])
+@parser_classes([StrictJSONParser])
+def case_phone_logs(request: Request, case_id: int) -> Response:
+    case = _case(request, case_id)
+    if not request.user.is_hospital_staff:
+        _refuse(request, case, "phone logs")
+    if request.method == "POST":
+        if request.user.role != Role.COORDINATOR:
+            _refuse(request, case, "phone log create")
+        data = _valid(s.PhoneLogCreateSerializer, request.data)
+        log = screening.phone_log_create(
+            case_id=case.pk,
+            actor=request.user,
+            called_at=data["called_at"],
+            number=data["number"],
+            outcome=PhoneOutcome(data["outcome"]),
+            notes=data.get("notes", ""),
+            request=request,
+        )
+        return Response(s.PhoneLogSerializer(log).data, status=http.HTTP_201_CREATED)
+    _audit_read(request, case, "phone_logs")
+    logs = case.phone_logs.select_related("called_by")
+    return Response(s.PhoneLogSerializer(logs, many=True).data)
