@@ -20,7 +20,7 @@ WORKERS ?= 2
 DEMO_ENV := DEMO_MODE=true
 TEST_ENV := SECRET_KEY=test-only-secret-key DEMO_MODE=false DEBUG=false
 
-.PHONY: help setup run serve worker test test-sqlite test-postgres lint format bench messages clean
+.PHONY: help setup run serve worker test test-sqlite test-postgres lint format bench bench-upload messages clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ messages: setup ## Update the translation catalogs and compile them (needs polib
 bench: setup ## Benchmark the eligibility API against a bare Django view (needs wrk)
 	@command -v wrk >/dev/null || apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }
 	$(BIN)/python bench/eligibility_api.py $(BENCH_ARGS)
+
+bench-upload: setup ## Upload benchmark: 1 GiB through the documents page vs a copy on the same disk
+	$(BIN)/python bench/upload.py $(BENCH_ARGS)
 
 clean: ## Remove the virtual environment and local data
 	rm -rf $(VENV) var

@@ -21,7 +21,9 @@ def _test_storages(settings, tmp_path_factory):
         },
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-    settings.FILE_UPLOAD_TEMP_DIR = str(media / ".upload-tmp")  # as beside MEDIA_ROOT
+    # Uploads are spooled on the media's filesystem, as in production (config/settings.py).
+    (media / ".upload-tmp").mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = str(media / ".upload-tmp")
 
 
 @pytest.fixture(autouse=True)

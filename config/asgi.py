@@ -3,16 +3,20 @@ consults app)."""
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django_asgi_app = get_asgi_application()
+# What django.core.asgi.get_asgi_application() does, with Django's handler subclassed to spool
+# request bodies our way (opiniondesk.core.asgi).
+django.setup(set_prefix=False)
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from opiniondesk.core.asgi import BodySizeLimit  # noqa: E402
+from opiniondesk.core.asgi import BodySizeLimit, SpoolingASGIHandler  # noqa: E402
+
+django_asgi_app = SpoolingASGIHandler()
 
 websocket_urlpatterns: list = []
 

@@ -237,8 +237,17 @@ PHYSICIAN_LINK_DAYS = env_int("PHYSICIAN_LINK_DAYS", 14)
 PHYSICIAN_LINK_MAX_FILES = 5
 # The largest request body the ASGI server passes on (the physician's page sends several files).
 REQUEST_MAX_BYTES = DOCUMENT_MAX_BYTES * PHYSICIAN_LINK_MAX_FILES + 10 * 1024 * 1024
-# Bigger uploads are streamed to a temporary file rather than held in memory.
+# Bigger uploads are streamed to a temporary file rather than held in memory. The handlers hash
+# each file as it arrives, so that checking it does not read it again (bench/upload.md).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "opiniondesk.documents.uploads.HashingMemoryFileUploadHandler",
+    "opiniondesk.documents.uploads.HashingTemporaryFileUploadHandler",
+]
+# Request bodies and uploads are spooled on MEDIA_ROOT's filesystem, so that storing a document is
+# a rename, not a copy (the system's temporary directory may be another disk, or memory). None
+# (the system's) with object storage.
+FILE_UPLOAD_TEMP_DIR = None if STORAGE_BUCKET else str(MEDIA_ROOT / ".upload-tmp")
 FILE_UPLOAD_PERMISSIONS = 0o600
 
 STATIC_URL = "static/"
@@ -319,6 +328,8 @@ SPECTACULAR_SETTINGS = {
         "RelationEnum": "opiniondesk.cases.kinship.Relation",
         "PatientConsentEnum": ["signed", "unable_to_sign_note", "none"],
         "ReasonEnum": "opiniondesk.cases.eligibility.Reason",
+        # A case's status appears as status, from_status and to_status: one enum for all three.
+        "StatusEnum": "opiniondesk.api.case_serializers.STATUS_VALUES",
     },
 }
 

@@ -1,7 +1,9 @@
 """Check an uploaded file by its content, never its name (issue 3, item 4).
 
 `inspect_upload` reads the file once in 1 MiB chunks (size, SHA-256, first and last bytes),
-decides its kind from the bytes alone, then has the library that reads that kind verify it:
+or, when given the `Digest` the server computed while storing the upload, only its first and
+last bytes (the size is measured again and must match, or the file is hashed as usual);
+it decides the kind from the bytes alone, then has the library that reads that kind verify it:
 Pillow (JPEG, PNG), pillow_heif (HEIC), pydicom (DICOM), zipfile (ZIP, whose members are
 inspected the same way, within `ZipLimits`). A refusal raises `ContentRejected` with a stable
 code; the UI words it. Pure: no Django, settings or clock; limits come in as arguments.
@@ -41,6 +43,7 @@ from opiniondesk.documents.formats import (
 __all__ = [
     "DEFAULT_MAX_IMAGE_PIXELS",
     "ContentRejected",
+    "Digest",
     "FileKind",
     "Inspection",
     "Member",
@@ -143,6 +146,18 @@ class Member:
 
 
 @dataclass(frozen=True)
+class Digest:
+    """Size and SHA-256 (hex) of a file's bytes, computed by the server as it stored them.
+
+    Only ever built from bytes the server itself wrote (see documents.uploads); a hash or size
+    a client sends is never one of these.
+    """
+
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
 class Inspection:
     kind: FileKind
     size: int
@@ -177,14 +192,20 @@ def inspect_upload(
     max_bytes: int,
     zip_limits: ZipLimits,
     max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS,
+    digest: Digest | None = None,
 ) -> Inspection:
     """Size, SHA-256 and kind of a binary, seekable file, or `ContentRejected`.
 
     Memory stays bounded whatever the file's size: it is read in 1 MiB chunks, and ZIP
     members are decompressed as streams into temporary files. The file is left at offset 0.
+
+    `digest`, when given, is the size and SHA-256 of these very bytes as the server computed
+    them while storing the upload: the file is then not read a second time to hash it. Its size
+    is measured again (by seeking to its end); if it differs, the digest is ignored and the
+    file is hashed as without one. Every check on the content is made either way.
     """
     try:
-        sample, sha256 = _scan(fileobj, max_bytes)
+        sample, sha256 = _scan(fileobj, max_bytes, digest)
         checker = _Checker(zip_limits, max_image_pixels)
         kind, members = checker.examine(fileobj, sample, depth=0, prefix="")
     finally:
@@ -204,19 +225,42 @@ class _Sample:
             self.head += chunk[: _HEAD - len(self.head)]
         self.tail = chunk[-_TAIL:] if len(chunk) >= _TAIL else (self.tail + chunk)[-_TAIL:]
 
+    @classmethod
+    def of_ends(cls, fileobj: IO[bytes], size: int) -> "_Sample":
+        """The same sample, from a file of known size, reading only its first and last bytes."""
+        sample = cls()
+        fileobj.seek(0)
+        sample.size, sample.head = size, fileobj.read(_HEAD)
+        fileobj.seek(max(size - _TAIL, 0))
+        sample.tail = fileobj.read(_TAIL)
+        return sample
 
-def _scan(fileobj: IO[bytes], max_bytes: int) -> tuple[_Sample, str]:
+
+def _scan(fileobj: IO[bytes], max_bytes: int, digest: Digest | None) -> tuple[_Sample, str]:
+    if digest is not None:
+        # The file's real size, not a declared one; a digest of other bytes is not used.
+        fileobj.seek(0, io.SEEK_END)
+        size = fileobj.tell()
+        if size == digest.size:
+            _check_size(size, max_bytes)
+            return _Sample.of_ends(fileobj, size), digest.sha256
     # Count what is read: a declared size (Content-Length, UploadedFile.size) can lie.
     fileobj.seek(0)
-    digest, sample = hashlib.sha256(), _Sample()
+    sha256, sample = hashlib.sha256(), _Sample()
     while chunk := fileobj.read(CHUNK):
         sample.feed(chunk)
         if sample.size > max_bytes:
             raise ContentRejected(RejectCode.TOO_LARGE, f"larger than {max_bytes} bytes")
-        digest.update(chunk)
-    if sample.size == 0:
+        sha256.update(chunk)
+    _check_size(sample.size, max_bytes)
+    return sample, sha256.hexdigest()
+
+
+def _check_size(size: int, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise ContentRejected(RejectCode.TOO_LARGE, f"larger than {max_bytes} bytes")
+    if size == 0:
         raise ContentRejected(RejectCode.EMPTY, "the file has no bytes")
-    return sample, digest.hexdigest()
 
 
 def _detect(head: bytes, tail: bytes) -> FileKind:

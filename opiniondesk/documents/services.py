@@ -25,6 +25,7 @@ from opiniondesk.documents.models import (
     TestDataKind,
     UploadSource,
 )
+from opiniondesk.documents.uploads import server_digest
 
 # Uploads are accepted until the consult is over; afterwards only staff add material.
 APPLICANT_UPLOAD_STATES = frozenset(
@@ -57,7 +58,11 @@ def _inspect(uploaded: UploadedFile) -> Inspection:
     uploaded.seek(0)
     try:
         return inspect_upload(
-            uploaded, max_bytes=settings.DOCUMENT_MAX_BYTES, zip_limits=ZipLimits()
+            uploaded,
+            max_bytes=settings.DOCUMENT_MAX_BYTES,
+            zip_limits=ZipLimits(),
+            # Hashed by our upload handler as it was received: not read again to hash it.
+            digest=server_digest(uploaded),
         )
     finally:
         uploaded.seek(0)
