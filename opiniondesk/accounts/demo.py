@@ -34,6 +34,13 @@ DEMO_PERSONAS = [
     Persona("admin_kato", ("加藤", "亮"), Role.ADMIN, "demo-kato-2026"),
     Persona("patient_hana", ("山田", "花"), Role.PATIENT, "demo-hana-2026"),
     Persona("proxy_ken", ("山田", "健"), Role.PATIENT, "demo-ken-2026"),  # Hana's son
+    # Applicants whose cases the hospital has moved on (cases/demo.py): one state each.
+    Persona("patient_jun", ("高橋", "潤"), Role.PATIENT, "demo-jun-2026"),  # screening
+    Persona("patient_emi", ("小林", "恵美"), Role.PATIENT, "demo-emi-2026"),  # documents asked
+    Persona("patient_yoshio", ("渡辺", "義男"), Role.PATIENT, "demo-yoshio-2026"),  # referred
+    Persona("patient_kazuko", ("中村", "和子"), Role.PATIENT, "demo-kazuko-2026"),  # accepted
+    Persona("patient_takeshi", ("山本", "武"), Role.PATIENT, "demo-takeshi-2026"),  # rejected
+    Persona("patient_sachiko", ("井上", "幸子"), Role.PATIENT, "demo-sachiko-2026"),  # declined
 ]
 
 

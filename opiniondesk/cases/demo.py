@@ -1,17 +1,35 @@
 """Demo privacy policy and demo cases. A hospital writes its own policy; demo mode only."""
 
-from datetime import date
+from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
+from django.db import transaction
+from django.utils import timezone
+
 from opiniondesk.accounts.models import User
-from opiniondesk.cases.models import Case, PrivacyPolicy, Proxy
+from opiniondesk.cases.eligibility import Reason
+from opiniondesk.cases.models import Case, PhoneOutcome, PrivacyPolicy
+from opiniondesk.cases.screening import (
+    case_accept,
+    case_decline,
+    case_refer,
+    case_reject,
+    case_request_documents,
+    case_start_screening,
+    phone_log_create,
+)
 from opiniondesk.cases.services import (
     case_accept_privacy_policy,
     case_create_draft,
     case_save_step,
+    case_set_proxies,
     case_submit,
 )
+from opiniondesk.catalog.closed_days import next_open_day
 from opiniondesk.catalog.models import Department
+from opiniondesk.catalog.vocabulary import DocumentCode
+from opiniondesk.core.time import jst_today
 from opiniondesk.documents.demo import demo_pdf
 from opiniondesk.documents.models import UploadSource
 from opiniondesk.documents.services import document_add
@@ -76,20 +94,36 @@ def load_privacy_policy() -> None:
     )
 
 
-def _answers(*, relation: str, department: str, disease: str, mode: str) -> dict[str, Any]:
+# Hana and her husband Taro, for whom their son Ken applies (Hana also applies herself).
+HANA = {
+    "patient_family_name": "山田",
+    "patient_given_name": "花",
+    "patient_family_name_kana": "ヤマダ",
+    "patient_given_name_kana": "ハナ",
+    "patient_birth_date": date(1950, 4, 1),
+    "patient_sex": "female",
+    "patient_postal_code": "113-0033",
+    "patient_address": "東京都文京区本郷1-1-1",
+    "patient_phone": "03-1234-5678",
+    "patient_email": "patient_hana@demo.opiniondesk.invalid",
+}
+TARO = {  # Ken's father; no e-mail of his own
+    **HANA,
+    "patient_given_name": "太郎",
+    "patient_given_name_kana": "タロウ",
+    "patient_birth_date": date(1947, 6, 10),
+    "patient_sex": "male",
+    "patient_email": "",
+}
+
+
+def _answers(
+    *, relation: str, department: str, disease: str, mode: str, patient: dict = HANA
+) -> dict[str, Any]:
     dept = Department.objects.get(code=department)
     return {
         "applicant_relation": relation,
-        "patient_family_name": "山田",
-        "patient_given_name": "花",
-        "patient_family_name_kana": "ヤマダ",
-        "patient_given_name_kana": "ハナ",
-        "patient_birth_date": date(1950, 4, 1),
-        "patient_sex": "female",
-        "patient_postal_code": "113-0033",
-        "patient_address": "東京都文京区本郷1-1-1",
-        "patient_phone": "03-1234-5678",
-        "patient_email": "patient_hana@demo.opiniondesk.invalid",
+        **patient,
         "patient_resides_in_japan": True,
         "patient_has_japanese_insurance": True,
         "patient_consent": "signed" if relation != "self" else "none",
@@ -115,96 +149,302 @@ def _answers(*, relation: str, department: str, disease: str, mode: str) -> dict
     }
 
 
+def _sheet(diagnosis: str, treatment: str, questions: str) -> dict[str, str]:
+    return {
+        "current_diagnosis": diagnosis,
+        "treatment_so_far": treatment,
+        "questions": questions,
+    }
+
+
+# An adult applying alone sends the referral letter and test data; Ken, applying for a parent,
+# also the parent's consent and proof of the relation (and, for his father, his own ID).
+LETTER_AND_TESTS = (
+    ("referral_letter", "", "Demo referral letter"),
+    ("test_data", "blood", "Demo blood test results"),
+)
+PROXY_PAPERS = (
+    *LETTER_AND_TESTS,
+    ("consent_form", "", "Demo consent form"),
+    ("relationship_proof", "", "Demo family register"),
+)
+KEN = {
+    "applicant_family_name": "山田",
+    "applicant_given_name": "健",
+    "applicant_phone": "090-1234-5678",
+    "applicant_lives_with_patient": False,
+}
+KEN_ATTENDS = {
+    "family_name": "山田",
+    "given_name": "健",
+    "family_name_kana": "ヤマダ",
+    "given_name_kana": "ケン",
+    "relation": "child",
+    "phone": "090-1234-5678",
+}
+
+
 def _fill(case: Case, actor: User, values: dict[str, Any]) -> None:
     case_save_step(case_id=case.pk, revision=case.revision, values=values, actor=actor, step="demo")
     case.refresh_from_db()
 
 
-def load_demo_cases() -> None:
-    """Cases in the states of the application issue, so each persona finds work waiting.
-
-    Created once, through the same services the pages use (audit and transitions included).
-    """
-    hana = User.objects.get(username="patient_hana")
-    ken = User.objects.get(username="proxy_ken")
-    if Case.objects.filter(applicant__in=[hana, ken]).exists():
-        return
+def _apply(
+    applicant: User,
+    answers: dict[str, Any],
+    documents: tuple[tuple[str, str, str], ...] = LETTER_AND_TESTS,
+    *,
+    proxy: bool = False,
+) -> Case:
+    """Fill in, accept the policy, upload and send, as the applicant would on the pages."""
+    case = case_create_draft(applicant=applicant)
+    _fill(case, applicant, answers)
+    if proxy:
+        case_set_proxies(
+            case_id=case.pk, revision=case.revision, proxies=[KEN_ATTENDS], actor=applicant
+        )
+        case.refresh_from_db()
     policy = PrivacyPolicy.objects.order_by("-effective_from").first()
+    case_accept_privacy_policy(
+        case_id=case.pk, revision=case.revision, policy=policy, actor=applicant
+    )
+    for kind, tdk, title in documents:
+        document_add(
+            case=case,
+            kind=kind,
+            uploaded=demo_pdf(title, f"{kind}.pdf"),
+            actor=applicant,
+            source=UploadSource.APPLICANT,
+            test_data_kind=tdk,
+            proxy=case.proxies.first() if kind == "proxy_id" else None,
+        )
+    case_submit(case_id=case.pk, actor=applicant)
+    return Case.objects.get(pk=case.pk)
 
-    submitted = case_create_draft(applicant=hana)
-    _fill(
-        submitted,
+
+def _screen(case: Case, sato: User, outcome: str = "", notes: str = "") -> Case:
+    """The coordinator takes the case and, if `outcome` is given, phones the applicant."""
+    case = case_start_screening(case_id=case.pk, actor=sato)
+    if outcome:
+        phone_log_create(
+            case_id=case.pk,
+            actor=sato,
+            called_at=timezone.now(),
+            number=case.applicant_phone or case.patient_phone,
+            outcome=PhoneOutcome(outcome),
+            notes=notes,
+        )
+    return case
+
+
+def _refer(case: Case, sato: User) -> Case:
+    case = _screen(case, sato)
+    return case_refer(case_id=case.pk, actor=sato, department=case.department)
+
+
+# The six patients who apply for themselves, and what they ask:
+# username: (name in kana, birth date, sex, phone, department, disease, mode, the sheet).
+SELF_APPLIED: dict[str, tuple[str, date, str, str, str, str, str, tuple[str, str, str]]] = {
+    "patient_jun": (
+        "タカハシ ジュン", date(1961, 8, 20), "male", "090-2222-3333",
+        "gastroenterology", "gastric_cancer", "online",
+        ("早期胃がん", "内視鏡的切除を勧められている。",
+         "内視鏡治療で十分でしょうか。外科手術が必要な可能性はありますか。"),
+    ),
+    "patient_emi": (
+        "コバヤシ エミ", date(1974, 2, 14), "female", "080-4444-5555",
+        "breast_surgery", "breast_cancer", "online",
+        ("左乳がん(ステージIIA)", "術前化学療法の後に手術の予定。",
+         "乳房温存手術は可能でしょうか。術前化学療法は必要でしょうか。"),
+    ),
+    "patient_yoshio": (
+        "ワタナベ ヨシオ", date(1948, 11, 3), "male", "048-777-8888",
+        "cardiology", "arrhythmia", "in_person",
+        ("発作性心房細動", "抗凝固薬と抗不整脈薬を内服。",
+         "カテーテルアブレーションを受けるべきでしょうか。"),
+    ),
+    "patient_kazuko": (
+        "ナカムラ カズコ", date(1956, 5, 30), "female", "043-111-2222",
+        "cardiology", "valvular_disease", "online",
+        ("大動脈弁狭窄症", "経過観察中。息切れが増えてきた。",
+         "弁置換術とカテーテル治療(TAVI)のどちらが向いていますか。"),
+    ),
+    "patient_takeshi": (
+        "ヤマモト タケシ", date(1967, 9, 12), "male", "090-6666-7777",
+        "gastroenterology", "colorectal_cancer", "in_person",
+        ("S状結腸がん", "手術を予定している。", "こちらの病院で手術を受けられますか。"),
+    ),
+    "patient_sachiko": (
+        "イノウエ サチコ", date(1985, 1, 25), "female", "080-8888-9999",
+        "neurology", "multiple_sclerosis", "in_person",
+        ("多発性硬化症(再発寛解型)", "疾患修飾薬の注射。妊娠を希望している。",
+         "妊娠を考えたとき、薬をどう変えればよいでしょうか。"),
+    ),
+}  # fmt: skip
+
+
+def _self_applied(applicant: User) -> Case:
+    """The applicant's own application, sent with the referral letter and test data."""
+    kana, born, sex, phone, department, disease, mode, sheet = SELF_APPLIED[applicant.username]
+    family_kana, given_kana = kana.split()
+    patient = {
+        "patient_family_name": applicant.last_name,
+        "patient_given_name": applicant.first_name,
+        "patient_family_name_kana": family_kana,
+        "patient_given_name_kana": given_kana,
+        "patient_birth_date": born,
+        "patient_sex": sex,
+        "patient_postal_code": "100-0001",
+        "patient_address": "東京都千代田区丸の内1-1-1",
+        "patient_phone": phone,
+        "patient_email": applicant.email,
+    }
+    answers = _answers(
+        relation="self", department=department, disease=disease, mode=mode, patient=patient
+    )
+    return _apply(applicant, {**answers, **_sheet(*sheet)})
+
+
+# One function per demo case; (applicant, department) identifies it, so a second run skips it.
+Staff = dict[str, User]
+
+
+def _hana_submitted(hana: User, staff: Staff) -> None:
+    _apply(
         hana,
         _answers(relation="self", department="cardiology", disease="heart_failure", mode="online"),
     )
-    case_accept_privacy_policy(
-        case_id=submitted.pk, revision=submitted.revision, policy=policy, actor=hana
-    )
-    for kind, tdk, title in (
-        ("referral_letter", "", "Demo referral letter"),
-        ("test_data", "blood", "Demo blood test results"),
-    ):
-        document_add(
-            case=submitted,
-            kind=kind,
-            uploaded=demo_pdf(title, f"{kind}.pdf"),
-            actor=hana,
-            source=UploadSource.APPLICANT,
-            test_data_kind=tdk,
-        )
-    case_submit(case_id=submitted.pk, actor=hana)
 
-    waiting = case_create_draft(applicant=ken)
-    _fill(
-        waiting,
-        ken,
-        {
-            **_answers(
-                relation="child", department="geriatrics", disease="polypharmacy", mode="in_person"
-            ),
-            "applicant_family_name": "山田",
-            "applicant_given_name": "健",
-            "applicant_phone": "090-1234-5678",
-            "applicant_lives_with_patient": False,
-            "current_diagnosis": "高血圧・糖尿病・不眠で9種類の薬を内服",
-            "questions": "薬を減らせるでしょうか。",
-        },
-    )
-    Proxy.objects.create(
-        case=waiting,
-        family_name="山田",
-        given_name="健",
-        family_name_kana="ヤマダ",
-        given_name_kana="ケン",
-        relation="child",
-        phone="090-1234-5678",
-    )
-    case_accept_privacy_policy(
-        case_id=waiting.pk, revision=waiting.revision, policy=policy, actor=ken
-    )
-    for kind, tdk, title in (
-        ("referral_letter", "", "Demo referral letter"),
-        ("test_data", "blood", "Demo blood test results"),
-        ("consent_form", "", "Demo consent form"),
-        ("relationship_proof", "", "Demo family register"),
-    ):
-        document_add(
-            case=waiting,
-            kind=kind,
-            uploaded=demo_pdf(title, f"{kind}.pdf"),
-            actor=ken,
-            source=UploadSource.APPLICANT,
-            test_data_kind=tdk,
-        )
-    case_submit(case_id=waiting.pk, actor=ken)  # medication list and ID still missing
 
+def _hana_draft(hana: User, staff: Staff) -> None:
     draft = case_create_draft(applicant=hana)
+    breast_surgery = Department.objects.get(code="breast_surgery")
     _fill(
         draft,
         hana,
-        {
-            "applicant_relation": "self",
-            "mode": "in_person",
-            "department": Department.objects.get(code="breast_surgery"),
-        },
+        {"applicant_relation": "self", "mode": "in_person", "department": breast_surgery},
     )
+
+
+def _ken_for_his_mother(ken: User, staff: Staff) -> None:
+    """Waits for documents: the medication list and Ken's ID are still missing."""
+    answers = _answers(
+        relation="child", department="geriatrics", disease="polypharmacy", mode="in_person"
+    )
+    sheet = _sheet("高血圧・糖尿病・不眠で9種類の薬を内服", "内服治療", "薬を減らせるでしょうか。")
+    _apply(ken, {**answers, **KEN, **sheet}, PROXY_PAPERS, proxy=True)
+
+
+def _ken_for_his_father(ken: User, staff: Staff) -> None:
+    """Referred to neurology: Dr Mori's to accept or decline."""
+    answers = _answers(
+        relation="child",
+        department="neurology",
+        disease="parkinsons_disease",
+        mode="in_person",
+        patient=TARO,
+    )
+    sheet = _sheet(
+        "パーキンソン病(発症から6年)",
+        "レボドパ製剤を内服。薬の効果が切れる時間が増えてきた。",
+        "脳深部刺激療法などを検討する段階でしょうか。",
+    )
+    papers = (*PROXY_PAPERS, ("proxy_id", "", "Demo driving licence"))
+    _refer(_apply(ken, {**answers, **KEN, **sheet}, papers, proxy=True), staff["sato"])
+
+
+def _jun_in_screening(jun: User, staff: Staff) -> None:
+    """In screening, after the coordinator's call."""
+    notes = "ご本人と話せた。内視鏡画像のCD-Rは主治医から郵送予定。オンラインの通信環境は問題なし。"
+    _screen(_self_applied(jun), staff["sato"], "reached", notes)
+
+
+def _emi_awaiting_documents(emi: User, staff: Staff) -> None:
+    """The coordinator asked for the pathology report, due in two weeks (on an open day)."""
+    notes = "病理報告書の件で留守番電話にメッセージを残した。"
+    case = _screen(_self_applied(emi), staff["sato"], "left_message", notes)
+    case_request_documents(
+        case_id=case.pk,
+        actor=staff["sato"],
+        items=[DocumentCode.TEST_DATA],
+        message="針生検の病理検査報告書(ホルモン受容体とHER2の結果を含むもの)をお送りください。",
+        due_date=next_open_day(jst_today() + timedelta(days=14)),
+    )
+
+
+def _yoshio_referred(yoshio: User, staff: Staff) -> None:
+    """Referred to cardiology: Dr Tanaka's to accept or decline."""
+    _refer(_self_applied(yoshio), staff["sato"])
+
+
+def _kazuko_accepted(kazuko: User, staff: Staff) -> None:
+    """Accepted by Dr Tanaka after 35 minutes with the materials; candidate dates come next."""
+    case = _refer(_self_applied(kazuko), staff["sato"])
+    case_accept(case_id=case.pk, actor=staff["tanaka"], review_minutes=35)
+
+
+def _takeshi_rejected(takeshi: User, staff: Staff) -> None:
+    """Rejected after the call: he wants to move his treatment here (SPEC §3)."""
+    notes = "当院での手術・転院をご希望。セカンドオピニオン外来の趣旨を説明した。"
+    case = _screen(_self_applied(takeshi), staff["sato"], "reached", notes)
+    case_reject(
+        case_id=case.pk,
+        actor=staff["sato"],
+        reasons=[Reason.WANTS_TRANSFER],
+        note=(
+            "お電話ではありがとうございました。セカンドオピニオン外来は、今の主治医のもとで治療を"
+            "続けることを前提に専門医の意見をお伝えする外来のため、今回はお受けできません。"
+            "当院での治療をご希望の場合は、主治医の先生に紹介状をお書きいただき、消化器内科の外来を"
+            "ご予約ください。ご不明な点は予約センターまでお気軽にお電話ください。"
+        ),
+    )
+
+
+def _sachiko_declined(sachiko: User, staff: Staff) -> None:
+    """Declined by neurology (Dr Mori): no specialist for her question at present."""
+    case = _refer(_self_applied(sachiko), staff["sato"])
+    case_decline(
+        case_id=case.pk,
+        actor=staff["mori"],
+        reason=(
+            "多発性硬化症と妊娠についてご意見できる専門医が、現在当科におりません。"
+            "妊娠・出産に詳しい多発性硬化症の専門医療機関へのご相談をお勧めします。"
+        ),
+    )
+
+
+# (applicant, the department the case was made for, how it is made), oldest first.
+DEMO_CASES: list[tuple[str, str, Callable[[User, Staff], None]]] = [
+    ("patient_hana", "cardiology", _hana_submitted),
+    ("proxy_ken", "geriatrics", _ken_for_his_mother),
+    ("patient_hana", "breast_surgery", _hana_draft),
+    ("patient_jun", "gastroenterology", _jun_in_screening),
+    ("patient_emi", "breast_surgery", _emi_awaiting_documents),
+    ("patient_yoshio", "cardiology", _yoshio_referred),
+    ("patient_kazuko", "cardiology", _kazuko_accepted),
+    ("patient_takeshi", "gastroenterology", _takeshi_rejected),
+    ("patient_sachiko", "neurology", _sachiko_declined),
+    ("proxy_ken", "neurology", _ken_for_his_father),
+]
+
+
+def load_demo_cases() -> None:
+    """Cases in every state built so far, so that each persona finds work waiting.
+
+    Made through the services the pages use (audit, transitions and e-mails included), each
+    once: a case already there for its applicant and department is left as it is.
+    """
+    staff = {
+        name: User.objects.get(username=username)
+        for name, username in (
+            ("sato", "coordinator_sato"),
+            ("tanaka", "dr_tanaka"),
+            ("mori", "dr_mori"),
+        )
+    }
+    for username, department, make in DEMO_CASES:
+        applicant = User.objects.get(username=username)
+        if Case.objects.filter(applicant=applicant, department__code=department).exists():
+            continue
+        with transaction.atomic():  # a case is made whole or not at all
+            make(applicant, staff)

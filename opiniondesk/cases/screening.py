@@ -105,6 +105,8 @@ def phone_log_create(
     request: HttpRequest | None = None,
 ) -> PhoneLog:
     _require_role(actor, Role.COORDINATOR)
+    # Choices are not checked on save: an unknown outcome raises ValueError here.
+    outcome = PhoneOutcome(outcome)
     case = _locked(case_id)
     log = PhoneLog.objects.create(
         case=case, called_by=actor, called_at=called_at, number=number, outcome=outcome, notes=notes

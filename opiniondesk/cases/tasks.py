@@ -31,6 +31,11 @@ def remind_documents(request_id: int) -> None:
         document_request is None
         or document_request.fulfilled_at is not None
         or document_request.case.status != Status.AWAITING_DOCUMENTS
+        # A coordinator may resume screening without the documents and ask again later: the
+        # case then waits for the newer request, and the old one's due date no longer holds.
+        or DocumentRequest.objects.filter(
+            case_id=document_request.case_id, pk__gt=document_request.pk
+        ).exists()
     ):
         return
     notifications.document_reminder(request_id)

@@ -2,9 +2,12 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from opiniondesk.accounts.models import Role, User
+from opiniondesk.audit.models import AuditEvent
 from opiniondesk.billing.models import FeeSchedule, FeeTier
-from opiniondesk.cases.models import Case
+from opiniondesk.cases.models import Case, DocumentRequest, PhoneLog
+from opiniondesk.cases.selectors import cases_visible_to
 from opiniondesk.catalog.models import ConsultHours, Department, Disease, ExtraDocument
+from opiniondesk.core.time import jst_today
 from opiniondesk.documents.models import Document
 
 
@@ -74,10 +77,66 @@ def test_it_gives_each_persona_work_waiting(settings):
     call_command("load_demo")
     states = sorted(Case.objects.values_list("applicant__username", "status"))
     assert states == [
+        ("patient_emi", "awaiting_documents"),
         ("patient_hana", "draft"),
         ("patient_hana", "submitted"),
+        ("patient_jun", "screening"),
+        ("patient_kazuko", "accepted"),
+        ("patient_sachiko", "declined"),
+        ("patient_takeshi", "rejected"),
+        ("patient_yoshio", "referred"),
         ("proxy_ken", "awaiting_documents"),
+        ("proxy_ken", "referred"),
     ]
-    assert Document.objects.filter(case__applicant__username="proxy_ken").count() == 4
+    assert Document.objects.filter(case__applicant__username="proxy_ken").count() == 4 + 5
     call_command("load_demo")
-    assert Case.objects.count() == 3
+    assert Case.objects.count() == 10
+
+
+def _seen_by(username):
+    user = User.objects.get(username=username)
+    return sorted(
+        cases_visible_to(user).values_list("applicant__username", "status", "department__code")
+    )
+
+
+@pytest.mark.django_db
+def test_the_specialists_see_their_departments_cases_waiting(settings):
+    settings.DEMO_MODE = True
+    call_command("load_demo")
+    assert _seen_by("dr_tanaka") == [
+        ("patient_kazuko", "accepted", "cardiology"),
+        ("patient_yoshio", "referred", "cardiology"),
+    ]
+    assert _seen_by("dr_mori") == [
+        ("patient_sachiko", "declined", "neurology"),
+        ("proxy_ken", "referred", "neurology"),
+    ]
+    assert len(_seen_by("coordinator_sato")) == 9  # everything but Hana's draft
+
+
+@pytest.mark.django_db
+def test_the_demo_cases_carry_what_each_state_shows(settings):
+    settings.DEMO_MODE = True
+    call_command("load_demo")
+    jun = Case.objects.get(applicant__username="patient_jun")
+    [call] = PhoneLog.objects.filter(case=jun)
+    assert (call.outcome, call.called_by.username) == ("reached", "coordinator_sato")
+    emi = Case.objects.get(applicant__username="patient_emi")
+    [asked] = DocumentRequest.objects.filter(case=emi)
+    assert asked.items == ["TEST_DATA"] and asked.requested_by.username == "coordinator_sato"
+    assert asked.due_date > jst_today() and asked.fulfilled_at is None
+    kazuko = Case.objects.get(applicant__username="patient_kazuko")
+    assert (kazuko.review_minutes, kazuko.reviewed_by.username) == (35, "dr_tanaka")
+    takeshi = Case.objects.get(applicant__username="patient_takeshi")
+    assert takeshi.rejection_reasons == ["WANTS_TRANSFER"] and takeshi.rejection_note
+    sachiko = Case.objects.get(applicant__username="patient_sachiko")
+    assert sachiko.decline_reason
+    assert sachiko.transitions.last().actor.username == "dr_mori"
+    # Made through the services: every step is a transition row and an audit event.
+    for case in Case.objects.exclude(status="draft"):
+        moves = list(case.transitions.values_list("to_status", flat=True))
+        assert moves[-1] == case.status
+        audited = AuditEvent.objects.filter(case_id=case.pk, action="transition").count()
+        assert audited == len(moves)
+    call_command("verify_audit_log")
