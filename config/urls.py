@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("api/", include("opiniondesk.api.urls")),
     path("staff/", include("opiniondesk.accounts.urls")),
+    path("staff/", include("opiniondesk.cases.staff_urls")),
     path("", include("opiniondesk.cases.urls")),
     path("", include("opiniondesk.documents.urls")),
     path("", include("opiniondesk.public.urls")),

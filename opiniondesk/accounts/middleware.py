@@ -44,7 +44,9 @@ class StaffIdleTimeoutMiddleware:
                     % {"minutes": settings.STAFF_IDLE_TIMEOUT_MINUTES},
                 )
                 return redirect(f"{reverse('account_login')}?next={request.get_full_path()}")
-            if last is None or now - last >= ACTIVITY_RESOLUTION_SECONDS:
+            # A page reloading itself (the work queue, ?auto=1) is not someone at the desk.
+            automatic = request.GET.get("auto") == "1"
+            if last is None or (now - last >= ACTIVITY_RESOLUTION_SECONDS and not automatic):
                 request.session[LAST_ACTIVITY_KEY] = now
         return self.get_response(request)
 

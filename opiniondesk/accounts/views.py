@@ -10,5 +10,11 @@ from opiniondesk.cases.selectors import case_counts_by_status
 def staff_home(request: HttpRequest) -> HttpResponse:
     """Where staff land after signing in: their role and the cases waiting for them."""
     return render(
-        request, "accounts/staff_home.html", {"counts": case_counts_by_status(user=request.user)}
+        request,
+        "accounts/staff_home.html",
+        {
+            "counts": case_counts_by_status(user=request.user),
+            # The work queue is the coordinators' and the specialists' (cases/staff_views.py).
+            "has_queue": request.user.role in (Role.COORDINATOR, Role.SPECIALIST),
+        },
     )

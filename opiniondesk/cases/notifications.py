@@ -38,7 +38,7 @@ def case_submitted(case_id: int) -> None:
     with translation.override(STAFF_LANGUAGE):
         coordinators = _coordinator_emails()
         if coordinators:
-            staff_context = {**context, "url": reverse("case-detail", args=[case.pk])}
+            staff_context = {**context, "url": reverse("staff-case", args=[case.pk])}
             queue_email(_message("coordinator_case_submitted", staff_context, coordinators))
     with translation.override(case.applicant.language or settings.LANGUAGE_CODE):
         queue_email(_message("applicant_case_submitted", context, [case.applicant.email]))
@@ -49,7 +49,7 @@ def documents_complete(case_id: int) -> None:
     with translation.override(STAFF_LANGUAGE):
         coordinators = _coordinator_emails()
         if coordinators:
-            context = {"case": case, "url": reverse("case-detail", args=[case.pk])}
+            context = {"case": case, "url": reverse("staff-case", args=[case.pk])}
             queue_email(_message("coordinator_documents_complete", context, coordinators))
 
 
@@ -92,7 +92,7 @@ def document_reminder(request_id: int) -> None:
             queue_email(
                 _message(
                     "coordinator_document_reminder",
-                    {"case": case, **context, "url": reverse("case-detail", args=[case.pk])},
+                    {"case": case, **context, "url": reverse("staff-case", args=[case.pk])},
                     coordinators,
                 )
             )
@@ -113,7 +113,7 @@ def case_accepted(case_id: int) -> None:
             queue_email(
                 _message(
                     "staff_case_update",
-                    {"case": case, "url": reverse("case-detail", args=[case.pk])},
+                    {"case": case, "url": reverse("staff-case", args=[case.pk])},
                     coordinators,
                 )
             )
@@ -132,7 +132,7 @@ def case_referred(case_id: int) -> None:
             queue_email(
                 _message(
                     "staff_case_update",
-                    {"case": case, "url": reverse("case-detail", args=[case.pk])},
+                    {"case": case, "url": reverse("staff-case", args=[case.pk])},
                     emails,
                 )
             )

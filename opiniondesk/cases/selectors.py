@@ -1,13 +1,17 @@
 """Reads for cases, each checking access as it fetches."""
 
 from collections.abc import Mapping
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils import timezone
 
 from opiniondesk.accounts.models import Role, User
+from opiniondesk.audit.models import AuditAction, AuditEvent
 from opiniondesk.cases.eligibility import (
     Application,
     Consent,
@@ -18,10 +22,12 @@ from opiniondesk.cases.eligibility import (
     evaluate,
 )
 from opiniondesk.cases.kinship import Relation
-from opiniondesk.cases.models import Case
+from opiniondesk.cases.models import Case, CaseTransition, DocumentRequest, PhoneLog
 from opiniondesk.cases.workflow import Status
 from opiniondesk.catalog.selectors import eligibility_catalog
 from opiniondesk.catalog.vocabulary import DocumentCode, Mode
+from opiniondesk.core.time import jst_today
+from opiniondesk.documents.models import Document
 
 # A specialist sees a case once it is referred to one of their departments (SPEC §1).
 SPECIALIST_STATES = frozenset(Status) - {
@@ -44,7 +50,14 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
     if user.role == Role.COORDINATOR:
         return cases.exclude(status=Status.DRAFT)
     if user.role == Role.SPECIALIST:
-        return cases.filter(status__in=SPECIALIST_STATES, department__in=user.departments.all())
+        # "Once referred": a case withdrawn during screening is in a specialist state too, but was
+        # never the department's to see.
+        referred = CaseTransition.objects.filter(case=OuterRef("pk"), to_status=Status.REFERRED)
+        return cases.filter(
+            Exists(referred),
+            status__in=SPECIALIST_STATES,
+            department__in=user.departments.all(),
+        )
     if user.role == Role.BILLING_CLERK:
         return cases.filter(status__in=BILLING_STATES)
     return cases.none()  # admins: no clinical data by default
@@ -90,3 +103,133 @@ def application_from_data(data: Mapping[str, Any]) -> Application:
 def eligibility_verdict(app: Application, *, today: date) -> Verdict:
     """Evaluate an application against the hospital's current catalog."""
     return evaluate(app, catalog=eligibility_catalog(), today=today)
+
+
+# The staff consoles (coordinator and specialist).
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """What the work queue shows; `states` None means every state the user may see."""
+
+    states: frozenset[Status] | None = None
+    department_id: int | None = None
+    mode: str = ""
+    min_days_waiting: int | None = None
+    overdue: bool = False
+    newest_first: bool = False
+
+
+def _open_request_due() -> Subquery:
+    """The due date of the case's newest unanswered request for documents."""
+    return Subquery(
+        DocumentRequest.objects.filter(case=OuterRef("pk"), fulfilled_at__isnull=True)
+        .order_by("-requested_at", "-pk")
+        .values("due_date")[:1]
+    )
+
+
+def case_queue(*, user: User, filters: QueueFilters) -> QuerySet[Case]:
+    """The cases waiting for this user, longest-waiting first unless asked otherwise.
+
+    Waiting time runs from the last change of state: that is when the case landed on someone's
+    desk. Each row carries `waiting_since` and `request_due` (no query per row).
+    """
+    cases = (
+        cases_visible_to(user)
+        .select_related("department", "disease")
+        .annotate(
+            waiting_since=Coalesce("status_changed_at", "submitted_at", "created_at"),
+            request_due=_open_request_due(),
+        )
+    )
+    if filters.states is not None:
+        cases = cases.filter(status__in=filters.states)
+    if filters.department_id is not None:
+        cases = cases.filter(department_id=filters.department_id)
+    if filters.mode:
+        cases = cases.filter(mode=filters.mode)
+    if filters.min_days_waiting:
+        cutoff = timezone.now() - timedelta(days=filters.min_days_waiting)
+        cases = cases.filter(waiting_since__lte=cutoff)
+    if filters.overdue:
+        cases = cases.filter(status=Status.AWAITING_DOCUMENTS, request_due__lt=jst_today())
+    order = "-waiting_since" if filters.newest_first else "waiting_since"
+    return cases.order_by(order, "pk")
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    kind: str  # "transition", "request", "call" or "document"
+    item: Any
+
+
+# Within the same instant a state change comes before what it caused.
+_KIND_ORDER = {"transition": 0, "request": 1, "call": 2, "document": 3}
+
+
+def case_history(case: Case, *, for_applicant: bool) -> list[HistoryEntry]:
+    """Every state change, request for documents, phone call and upload, oldest first.
+
+    The applicant's version leaves out the hospital's phone calls (their notes are internal).
+    """
+    entries = [
+        HistoryEntry(t.at, "transition", t)
+        for t in CaseTransition.objects.filter(case=case).select_related("actor")
+    ]
+    entries += [
+        HistoryEntry(r.requested_at, "request", r)
+        for r in DocumentRequest.objects.filter(case=case).select_related("requested_by")
+    ]
+    if not for_applicant:
+        entries += [
+            HistoryEntry(c.called_at, "call", c)
+            for c in PhoneLog.objects.filter(case=case).select_related("called_by")
+        ]
+    entries += [
+        HistoryEntry(d.uploaded_at, "document", d)
+        for d in Document.objects.filter(case=case).select_related("proxy", "uploaded_by")
+    ]
+    return sorted(entries, key=lambda e: (e.at, _KIND_ORDER[e.kind], e.item.pk))
+
+
+@dataclass(frozen=True)
+class MaterialsReading:
+    """When a user opened a case's documents, from the audit log."""
+
+    openings: int
+    minutes: int  # distinct clock minutes in which at least one document was opened
+    first: datetime | None
+    last: datetime | None
+
+    @property
+    def span_minutes(self) -> int:
+        if self.first is None or self.last is None:
+            return 0
+        return int((self.last - self.first).total_seconds() // 60) + 1
+
+
+def materials_reading(*, case: Case, user: User) -> MaterialsReading:
+    """A hint for the review time a specialist enters (it counts toward the fee).
+
+    The audit log knows when each document was opened, not how long it stayed on screen. We
+    count the distinct minutes with an opening (a lower bound when documents are read one after
+    another) and the span from the first to the last opening (an upper bound for one sitting).
+    """
+    times = list(
+        AuditEvent.objects.filter(
+            case_id=case.pk,
+            user=user,
+            action__in=[AuditAction.READ, AuditAction.DOWNLOAD],
+            object_type=Document._meta.label,
+        )
+        .order_by("at")
+        .values_list("at", flat=True)
+    )
+    return MaterialsReading(
+        openings=len(times),
+        minutes=len({t.replace(second=0, microsecond=0) for t in times}),
+        first=times[0] if times else None,
+        last=times[-1] if times else None,
+    )

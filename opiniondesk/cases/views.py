@@ -20,7 +20,7 @@ from opiniondesk.audit.services import audit_record
 from opiniondesk.cases import forms, services
 from opiniondesk.cases.applications import missing_answers
 from opiniondesk.cases.eligibility import Reason
-from opiniondesk.cases.models import Case, PrivacyPolicy
+from opiniondesk.cases.models import Case, DocumentRequest, PrivacyPolicy
 from opiniondesk.cases.selectors import case_get_for_user, cases_visible_to
 from opiniondesk.cases.workflow import Status
 from opiniondesk.documents.models import Document
@@ -51,6 +51,10 @@ def steps() -> list[Step]:
 def _step_after(slug: str) -> str:
     slugs = [s.slug for s in steps()]
     return slugs[slugs.index(slug) + 1]
+
+
+# While these last, the applicant is told which documents are still missing.
+BEFORE_REFERRAL = frozenset({Status.SUBMITTED, Status.SCREENING, Status.AWAITING_DOCUMENTS})
 
 
 def get_case(request: HttpRequest, case_id: int) -> Case:
@@ -88,10 +92,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if request.user.role != Role.PATIENT:
         return redirect("staff-home")
     _remember_language(request)
+    open_requests = DocumentRequest.objects.filter(fulfilled_at__isnull=True)
     cases = (
         cases_visible_to(request.user)
         .select_related("department", "disease")
-        .prefetch_related(Prefetch("transitions"))
+        .prefetch_related(
+            Prefetch("transitions"),
+            Prefetch("document_requests", queryset=open_requests, to_attr="open_requests"),
+        )
     )
     audit_record(action=AuditAction.READ, request=request, detail={"page": "dashboard"})
     return render(request, "cases/dashboard.html", {"cases": cases})
@@ -330,6 +338,13 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     if case.status not in (Status.DRAFT,) and not missing_answers(case):
         verdict = services.case_verdict(case)
     documents = Document.objects.filter(case=case).select_related("proxy")
+    # A rejected case is explained by the reasons the coordinator chose, not by today's rules;
+    # once the hospital has decided otherwise, the rules are no longer quoted.
+    reasons: list[Reason] = []
+    if case.status == Status.REJECTED:
+        reasons = [Reason(code) for code in case.rejection_reasons]
+    elif verdict is not None and case.status in BEFORE_REFERRAL:
+        reasons = list(verdict.reasons)
     return render(
         request,
         "cases/detail.html",
@@ -350,9 +365,11 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
                 Status.ACCEPTED,
                 Status.OFFERED,
             ),
-            "reason_explanations": [
-                REASONS[Reason(r)] for r in (verdict.reasons if verdict else [])
-            ],
+            "reason_explanations": [REASONS[reason] for reason in reasons],
+            "show_missing": case.status in BEFORE_REFERRAL,
+            "open_request": case.document_requests.filter(fulfilled_at__isnull=True).last()
+            if case.status == Status.AWAITING_DOCUMENTS
+            else None,
         },
     )
 

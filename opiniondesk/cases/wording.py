@@ -56,3 +56,27 @@ NEXT_STEPS: dict[Status, Promise] = {
 
 def status_label(status: str) -> str:
     return str(STATUS_LABELS[Status(status)])
+
+
+# The hospital's short names for the states, for the staff consoles (the applicant reads the
+# longer, kinder labels above).
+STAFF_STATUS_LABELS: dict[Status, Promise] = {
+    Status.DRAFT: _("Draft"),
+    Status.SUBMITTED: _("New"),
+    Status.SCREENING: _("Screening"),
+    Status.AWAITING_DOCUMENTS: _("Awaiting documents"),
+    Status.REJECTED: _("Rejected"),
+    Status.REFERRED: _("Referred to department"),
+    Status.DECLINED: _("Declined by department"),
+    Status.ACCEPTED: _("Accepted by department"),
+    Status.OFFERED: _("Dates offered"),
+    Status.BOOKED: _("Booked"),
+    Status.READY: _("Ready"),
+    Status.IN_CONSULT: _("In consultation"),
+    Status.COMPLETED: _("Consultation finished"),
+    Status.CHARGED: _("Charged"),
+    Status.CLOSED: _("Closed (opinion sent)"),
+    Status.WITHDRAWN: _("Withdrawn"),
+    Status.CANCELLED: _("Booking cancelled"),
+    Status.NO_SHOW: _("No-show"),
+}
