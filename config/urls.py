@@ -1,7 +1,11 @@
 from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
+
+from opiniondesk.core.converters import IdConverter
+
+register_converter(IdConverter, "id")
 
 # The admin signs in through allauth, so staff need their second factor there too.
 admin.site.login = secure_admin_login(admin.site.login)

@@ -43,10 +43,17 @@ def _require_department(actor: User, case: Case) -> None:
 
 @transaction.atomic
 def case_start_screening(*, case_id: int, actor: User, request: HttpRequest | None = None) -> Case:
-    """submitted → screening: a coordinator takes the application in hand."""
+    """submitted → screening: a coordinator takes the application in hand.
+
+    From awaiting_documents it resumes screening without waiting: the open request is closed,
+    so that its reminders stop and a later request starts afresh.
+    """
     _require_role(actor, Role.COORDINATOR)
     case = _locked(case_id)
+    resumed = case.status == Status.AWAITING_DOCUMENTS
     _transition(case=case, to=Status.SCREENING, actor=actor, request=request)
+    if resumed:
+        case.document_requests.filter(fulfilled_at__isnull=True).update(fulfilled_at=timezone.now())
     return case
 
 

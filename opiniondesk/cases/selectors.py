@@ -63,8 +63,13 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
     return cases.none()  # admins: no clinical data by default
 
 
+MAX_ID = 2**63 - 1  # the largest BigAutoField value
+
+
 def case_get_for_user(*, user: User, case_id: int) -> Case:
     """The case, or 404 when it does not exist or is not this user's to see."""
+    if not 0 < case_id <= MAX_ID:  # a forged, out-of-range id is no case, not a database error
+        raise Http404("no such case")
     case = cases_visible_to(user).filter(pk=case_id).select_related("department", "disease").first()
     if case is None:
         raise Http404("no such case")

@@ -57,7 +57,7 @@ def actor_of(user: User | None, case: Case) -> Actor:
         Role.COORDINATOR: Actor.COORDINATOR,
         Role.SPECIALIST: Actor.SPECIALIST,
         Role.BILLING_CLERK: Actor.BILLING_CLERK,
-    }.get(Role(user.role), Actor.SYSTEM)
+    }.get(Role(user.role), Actor.OUTSIDER)
 
 
 def _transition(

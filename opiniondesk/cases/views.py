@@ -21,7 +21,7 @@ from opiniondesk.cases import forms, services
 from opiniondesk.cases.applications import missing_answers
 from opiniondesk.cases.eligibility import Reason
 from opiniondesk.cases.models import Case, DocumentRequest, PrivacyPolicy
-from opiniondesk.cases.selectors import case_get_for_user, cases_visible_to
+from opiniondesk.cases.selectors import MAX_ID, case_get_for_user, cases_visible_to
 from opiniondesk.cases.workflow import Status
 from opiniondesk.documents.models import Document
 from opiniondesk.public.wording import REASONS
@@ -62,10 +62,11 @@ def get_case(request: HttpRequest, case_id: int) -> Case:
     try:
         case = case_get_for_user(user=request.user, case_id=case_id)
     except Http404:
+        in_range = 0 < case_id <= MAX_ID
         audit_record(
             action=AuditAction.DENIED,
             request=request,
-            case_id=case_id,
+            case_id=case_id if in_range else None,
             detail={"path": request.path},
         )
         raise

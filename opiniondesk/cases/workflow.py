@@ -34,6 +34,7 @@ class Actor(StrEnum):
     SPECIALIST = "specialist"
     BILLING_CLERK = "billing_clerk"
     SYSTEM = "system"
+    OUTSIDER = "outsider"  # anyone else (an admin, another patient): in no transition
 
 
 OPEN_STATES = frozenset(

@@ -194,3 +194,9 @@ def test_the_applicant_can_withdraw_before_booking(wizard_for, proxy_ken):
     assert case.status == Status.WITHDRAWN
     assert case.transitions.last().reason == "家族で相談"
     assert Document.objects.filter(case=case).count() == 5  # documents stay
+
+
+def test_an_out_of_range_case_id_is_a_404_not_an_error(client, proxy_ken):
+    client.force_login(proxy_ken)
+    assert client.get(f"/cases/{2**64}/").status_code == 404
+    assert client.get(f"/cases/{2**63 - 1}/").status_code == 404  # in range, but no such case

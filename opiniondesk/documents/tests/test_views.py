@@ -213,3 +213,9 @@ def test_uploads_stop_when_the_case_is_over(wizard_for, proxy_ken):
     response = wizard.upload("other")
     assert response.status_code == 200
     assert Document.objects.count() == count
+
+
+def test_a_forged_huge_document_id_is_a_404(wizard_for, proxy_ken):
+    wizard = wizard_for(proxy_ken)
+    assert wizard.client.get(f"/documents/{2**64}/").status_code == 404
+    assert wizard.client.get(f"/cases/{2**64}/documents/").status_code == 404
