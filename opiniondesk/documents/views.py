@@ -18,6 +18,7 @@ from opiniondesk.audit.models import AuditAction
 from opiniondesk.audit.services import audit_record
 from opiniondesk.cases.applications import checklist, missing_answers
 from opiniondesk.cases.views import get_case, steps
+from opiniondesk.cases.workflow import Status
 from opiniondesk.documents import services
 from opiniondesk.documents.content import ContentRejected, FileKind, is_inline_viewable
 from opiniondesk.documents.forms import PhysicianUploadFormSet, UploadForm
@@ -88,6 +89,9 @@ def case_documents(request: HttpRequest, case_id: int) -> HttpResponse:
             "documents": documents,
             "checklist": checklist(case),
             "max_mb": settings.DOCUMENT_MAX_BYTES // (1024 * 1024),
+            "open_request": case.document_requests.filter(fulfilled_at__isnull=True).last()
+            if case.status == Status.AWAITING_DOCUMENTS
+            else None,
             "wizard_steps": steps(),
             "incomplete": set(missing_answers(case)),
         },

@@ -220,6 +220,7 @@ def test_coordinator_asks_ken_uploads_coordinator_refers_specialist_accepts(
     ken_screens.take("dashboard-asked")
     asked.get_by_role("link", name=ja("Add documents")).click()
     assert ken.url == f"{url}{reverse('case-documents', args=[case.pk])}"
+    ken_screens.take("documents-asked")
     upload(ken, "test_data", blood_test, test_data_kind="blood")
     ken_screens.take("documents-sent")
     ken.get_by_role("link", name=ja("Back to the application")).click()
@@ -254,9 +255,7 @@ def test_coordinator_asks_ken_uploads_coordinator_refers_specialist_accepts(
     sato_screens.take("case-back-in-screening")
     with sato.expect_navigation():
         refer_form.get_by_role("button", name=ja("Refer")).click()
-    assert (
-        ja("The case was referred; the department's specialists have been told.") in status(sato)
-    )
+    assert ja("The case was referred; the department's specialists have been told.") in status(sato)
     assert badge(sato) == staff_label(Status.REFERRED)
     sato_screens.take("case-referred")
 
@@ -287,9 +286,7 @@ def test_coordinator_asks_ken_uploads_coordinator_refers_specialist_accepts(
     assert document.url.startswith(f"{url}/")
     document.close()
     tanaka.reload()  # the reading hint now knows he opened the materials
-    assert ja("You have not opened any document of this case yet.") not in tanaka.inner_text(
-        "main"
-    )
+    assert ja("You have not opened any document of this case yet.") not in tanaka.inner_text("main")
     decision = tanaka.get_by_role("region", name=ja("Your decision"))
     fill(decision, "Time spent reviewing the materials (minutes)", str(REVIEW_MINUTES))
     tanaka_screens.take("case-decision")

@@ -7,6 +7,8 @@ import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 from django.utils import timezone
 
 from opiniondesk.audit.models import AuditEvent
@@ -219,3 +221,22 @@ def test_a_forged_huge_document_id_is_a_404(wizard_for, proxy_ken):
     wizard = wizard_for(proxy_ken)
     assert wizard.client.get(f"/documents/{2**64}/").status_code == 404
     assert wizard.client.get(f"/cases/{2**64}/documents/").status_code == 404
+
+
+def test_the_documents_page_shows_what_the_hospital_asked_for(
+    wizard_for, proxy_ken, coordinator_sato
+):
+    from opiniondesk.cases.screening import case_request_documents, case_start_screening
+
+    wizard = wizard_for(proxy_ken)
+    wizard.fill_all()
+    wizard.submit()
+    case_start_screening(case_id=wizard.case.pk, actor=coordinator_sato)
+    case_request_documents(case_id=wizard.case.pk, actor=coordinator_sato, items=["TEST_DATA"],
+                           message="CT画像もお願いします", due_date=None)
+    page = wizard.client.get(reverse("case-documents", args=[wizard.case.pk]))
+    assert page.context["open_request"].message == "CT画像もお願いします"
+    assert "CT画像もお願いします" in page.content.decode()
+    with translation.override("ja"):
+        all_arrived = gettext("All the documents we need from you have arrived. Thank you.")
+    assert all_arrived not in page.content.decode()
