@@ -28,6 +28,10 @@ class User(AbstractUser):
         verbose_name=_("departments"),
     )
 
+    def get_full_name(self) -> str:
+        """Family name first, as Japanese names are written (山田 花)."""
+        return f"{self.last_name} {self.first_name}".strip()
+
     @property
     def is_hospital_staff(self) -> bool:
         return self.role in STAFF_ROLES

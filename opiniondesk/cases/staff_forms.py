@@ -239,9 +239,7 @@ class DeclineForm(CaseActionForm):
         label=_("Reason"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_(
-            "The applicant reads this, e.g. \u201cWe have no specialist for this disease.\u201d"
-        ),
+        help_text=_('The applicant reads this, e.g. "We have no specialist for this disease."'),
     )
 
 

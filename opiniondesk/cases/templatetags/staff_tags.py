@@ -70,3 +70,12 @@ def person(user: object) -> str:
     if user is None:
         return _("the system")
     return user.get_full_name() or user.get_username()  # type: ignore[attr-defined]
+
+
+@register.filter
+def department_name(code: str) -> str:
+    """A department code recorded in a transition, shown by its current name."""
+    from opiniondesk.catalog.models import Department
+
+    department = Department.objects.filter(code=code).first()
+    return department.name if department else code

@@ -7,9 +7,8 @@ import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
-from django.utils import timezone
 
 from opiniondesk.audit.models import AuditEvent
 from opiniondesk.cases.workflow import Status
@@ -232,8 +231,13 @@ def test_the_documents_page_shows_what_the_hospital_asked_for(
     wizard.fill_all()
     wizard.submit()
     case_start_screening(case_id=wizard.case.pk, actor=coordinator_sato)
-    case_request_documents(case_id=wizard.case.pk, actor=coordinator_sato, items=["TEST_DATA"],
-                           message="CT画像もお願いします", due_date=None)
+    case_request_documents(
+        case_id=wizard.case.pk,
+        actor=coordinator_sato,
+        items=["TEST_DATA"],
+        message="CT画像もお願いします",
+        due_date=None,
+    )
     page = wizard.client.get(reverse("case-documents", args=[wizard.case.pk]))
     assert page.context["open_request"].message == "CT画像もお願いします"
     assert "CT画像もお願いします" in page.content.decode()
