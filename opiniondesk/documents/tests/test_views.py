@@ -244,3 +244,27 @@ def test_the_documents_page_shows_what_the_hospital_asked_for(
     with translation.override("ja"):
         all_arrived = gettext("All the documents we need from you have arrived. Thank you.")
     assert all_arrived not in page.content.decode()
+
+
+def test_the_coordinator_sees_that_asked_documents_are_still_missing(
+    wizard_for, proxy_ken, coordinator_sato, client
+):
+    from opiniondesk.cases.screening import case_request_documents, case_start_screening
+
+    wizard = wizard_for(proxy_ken)
+    wizard.fill_all()
+    wizard.submit()
+    case_start_screening(case_id=wizard.case.pk, actor=coordinator_sato)
+    case_request_documents(
+        case_id=wizard.case.pk,
+        actor=coordinator_sato,
+        items=["TEST_DATA"],
+        message="",
+        due_date=None,
+    )
+    client.force_login(coordinator_sato)
+    page = client.get(reverse("staff-case", args=[wizard.case.pk])).content.decode()
+    with translation.override("ja"):
+        waiting = gettext("Every rule holds, but the documents asked for have not all arrived yet.")
+        all_in = gettext("Eligible: every rule holds and every document has arrived.")
+    assert waiting in page and all_in not in page
