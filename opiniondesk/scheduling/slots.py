@@ -10,7 +10,7 @@ Pure: no database, settings or clock. Session and away times are wall-clock time
 """
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -20,7 +20,6 @@ from opiniondesk.catalog.closed_days import DEFAULT_YEAR_END, YearEndClosure, is
 JST = ZoneInfo("Asia/Tokyo")
 SLOT_MINUTES = 30
 _SLOT = timedelta(minutes=SLOT_MINUTES)
-_MINUTES_PER_DAY = 24 * 60
 
 
 def _check_wall_clock(*times: time) -> None:
@@ -98,17 +97,17 @@ def _minutes(moment: time) -> int:
     return whole + 1 if (moment.second or moment.microsecond) else whole
 
 
-def _session_starts(starts_at: time, ends_at: time) -> Iterator[int]:
+def _session_starts(starts_at: time, ends_at: time) -> range:
     """Start minutes of the whole slots, on the :00/:30 grid, inside a session."""
     first = -(-_minutes(starts_at) // SLOT_MINUTES) * SLOT_MINUTES  # rounded up to the grid
-    last = ends_at.hour * 60 + ends_at.minute - SLOT_MINUTES  # ends_at rounded down is fine
-    return iter(range(first, last + 1, SLOT_MINUTES))
+    last = ends_at.hour * 60 + ends_at.minute - SLOT_MINUTES  # ends_at rounded down
+    return range(first, last + 1, SLOT_MINUTES)
 
 
 def _overlaps_away(start_minute: int, absences: Sequence[Away]) -> bool:
     slot_start = time(start_minute // 60, start_minute % 60)
-    end_minute = start_minute + SLOT_MINUTES
-    slot_end = time.max if end_minute >= _MINUTES_PER_DAY else time(end_minute // 60, end_minute % 60)
+    end_minute = start_minute + SLOT_MINUTES  # a slot ends inside its session: before 24:00
+    slot_end = time(end_minute // 60, end_minute % 60)
     for away in absences:
         if away.starts_at is None or away.ends_at is None:
             return True
