@@ -38,6 +38,11 @@ from importlib.metadata import version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: the project's modules sit beside bench/
+    sys.path.insert(0, str(ROOT))
+
+from opiniondesk.api.examples import SPEC_ELIGIBILITY_EXAMPLE  # noqa: E402
+
 BIN = Path(sys.executable).parent  # the virtual environment running this script
 HOST = "127.0.0.1"
 SERVERS = ["uvicorn", "granian", "uvicorn-plain"]
@@ -47,30 +52,7 @@ THREADS, CONNECTIONS, WARMUP_SECONDS = 2, 32, 3
 DISTURBED, ATTEMPTS = 0.1, 3
 
 # SPEC §10's example request, as a proxy (the patient's child) would send it.
-ELIGIBILITY_BODY = {
-    "as_of": "2026-11-25",
-    "mode": "online",
-    "department": "cardiology",
-    "disease": "heart_failure",
-    "patient": {
-        "birth_date": "1950-04-01",
-        "deceased": False,
-        "resides_in_japan": True,
-        "has_japanese_insurance": True,
-    },
-    "requester": {"relation": "child", "patient_consent": "signed"},
-    "joining_from_japan": True,
-    "declarations": {
-        "attending_physician_agrees": True,
-        "wants_tests_or_treatment_here": False,
-        "wants_transfer": False,
-        "complaint_or_litigation": False,
-        "fee_or_benefit_question": False,
-        "can_provide_materials": True,
-    },
-    "privacy_policy_accepted": True,
-    "documents": ["REFERRAL_LETTER", "TEST_DATA", "CONSENT_FORM", "RELATIONSHIP_PROOF", "PROXY_ID"],
-}
+ELIGIBILITY_BODY = SPEC_ELIGIBILITY_EXAMPLE
 
 # wrk counts 3xx as success; this counts every response outside 2xx, summed over the threads.
 WRK_SCRIPT = """

@@ -3,7 +3,12 @@
 from typing import Any
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.decorators import (
     api_view,
@@ -17,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from opiniondesk.api import serializers as s
+from opiniondesk.api.examples import SPEC_ELIGIBILITY_EXAMPLE
 from opiniondesk.api.parsers import AnyJSONParser, StrictJSONParser
 from opiniondesk.billing.fees import NoFeeTable, quote, table_in_force
 from opiniondesk.billing.selectors import fee_tables
@@ -47,6 +53,13 @@ ValidationErrorSerializer = inline_serializer(
     summary="Can this application be accepted?",
     description="Applies the eligibility rules (SPEC §3). Nothing is stored.",
     tags=["public"],
+    examples=[
+        OpenApiExample(
+            "A child applies for a parent",
+            value=SPEC_ELIGIBILITY_EXAMPLE,
+            request_only=True,
+        )
+    ],
 )
 @api_view(["POST"])
 @public_endpoint

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 # The personas and the wizard helper live with the cases tests.
+from opiniondesk.api.examples import SPEC_ELIGIBILITY_EXAMPLE
 from opiniondesk.cases.tests.conftest import (  # noqa: F401
     _user,
     coordinator_sato,
@@ -26,30 +27,7 @@ DEPARTMENTS_URL = "/api/v1/departments"
 CLOSED_DAYS_URL = "/api/v1/calendar/closed-days"
 
 # The example body of SPEC §10, verbatim.
-SPEC_EXAMPLE: dict[str, Any] = {
-    "as_of": "2026-11-25",
-    "mode": "online",
-    "department": "cardiology",
-    "disease": "heart_failure",
-    "patient": {
-        "birth_date": "1950-04-01",
-        "deceased": False,
-        "resides_in_japan": True,
-        "has_japanese_insurance": True,
-    },
-    "requester": {"relation": "child", "patient_consent": "signed"},
-    "joining_from_japan": True,
-    "declarations": {
-        "attending_physician_agrees": True,
-        "wants_tests_or_treatment_here": False,
-        "wants_transfer": False,
-        "complaint_or_litigation": False,
-        "fee_or_benefit_question": False,
-        "can_provide_materials": True,
-    },
-    "privacy_policy_accepted": True,
-    "documents": ["REFERRAL_LETTER", "TEST_DATA", "CONSENT_FORM", "RELATIONSHIP_PROOF", "PROXY_ID"],
-}
+SPEC_EXAMPLE = SPEC_ELIGIBILITY_EXAMPLE
 
 # The vocabularies of SPEC §3, in the order of its tables (written out, not imported, so a
 # reordered enum in the code fails these tests).

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from opiniondesk.api.examples import SPEC_ELIGIBILITY_EXAMPLE
 from opiniondesk.catalog import cache as catalog_cache
 from opiniondesk.catalog.models import Department, Disease
 from opiniondesk.catalog.selectors import eligibility_catalog
@@ -20,31 +21,7 @@ from opiniondesk.catalog.selectors import eligibility_catalog
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ELIGIBILITY_URL = "/api/v1/eligibility/check"
-# SPEC §10's example: a child asking for a second opinion on the father's heart failure.
-SPEC_EXAMPLE = {
-    "as_of": "2026-11-25",
-    "mode": "online",
-    "department": "cardiology",
-    "disease": "heart_failure",
-    "patient": {
-        "birth_date": "1950-04-01",
-        "deceased": False,
-        "resides_in_japan": True,
-        "has_japanese_insurance": True,
-    },
-    "requester": {"relation": "child", "patient_consent": "signed"},
-    "joining_from_japan": True,
-    "declarations": {
-        "attending_physician_agrees": True,
-        "wants_tests_or_treatment_here": False,
-        "wants_transfer": False,
-        "complaint_or_litigation": False,
-        "fee_or_benefit_question": False,
-        "can_provide_materials": True,
-    },
-    "privacy_policy_accepted": True,
-    "documents": ["REFERRAL_LETTER", "TEST_DATA", "CONSENT_FORM", "RELATIONSHIP_PROOF", "PROXY_ID"],
-}
+SPEC_EXAMPLE = SPEC_ELIGIBILITY_EXAMPLE
 INLINES = ("diseases", "consult_hours", "extra_documents")
 
 
