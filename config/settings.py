@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "opiniondesk.cases",
     "opiniondesk.documents",
     "opiniondesk.billing",
+    "opiniondesk.scheduling",
+    "opiniondesk.readiness",
     "opiniondesk.api",
     "opiniondesk.public",
 ]
@@ -234,6 +236,15 @@ STORAGES = {
 # Uploaded documents: checked by content, at most this size each (SPEC §3, issue #3).
 DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_MB", 200) * 1024 * 1024
 PHYSICIAN_LINK_DAYS = env_int("PHYSICIAN_LINK_DAYS", 14)
+
+# Scheduling (issue #5): how far ahead candidate dates may be offered, and for how long by default
+# they are held for the case.
+SCHEDULING_MIN_LEAD_DAYS = env_int("SCHEDULING_MIN_LEAD_DAYS", 2)
+SCHEDULING_HORIZON_DAYS = env_int("SCHEDULING_HORIZON_DAYS", 120)
+OFFER_HOLD_DAYS = env_int("OFFER_HOLD_DAYS", 3)
+PATIENT_INVITATION_DAYS = env_int("PATIENT_INVITATION_DAYS", 14)
+# The card step arrives with the billing issue; until then it is shown as not required.
+PAYMENT_METHOD_REQUIRED = env_bool("PAYMENT_METHOD_REQUIRED", False)
 PHYSICIAN_LINK_MAX_FILES = 5
 # The largest request body the ASGI server passes on (the physician's page sends several files).
 REQUEST_MAX_BYTES = DOCUMENT_MAX_BYTES * PHYSICIAN_LINK_MAX_FILES + 10 * 1024 * 1024

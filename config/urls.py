@@ -18,8 +18,13 @@ urlpatterns = [
     path("api/", include("opiniondesk.api.urls")),
     path("staff/", include("opiniondesk.accounts.urls")),
     path("staff/", include("opiniondesk.cases.staff_urls")),
+    path("staff/", include("opiniondesk.scheduling.staff_urls")),
+    path("staff/", include("opiniondesk.readiness.staff_urls")),
     path("", include("opiniondesk.cases.urls")),
     path("", include("opiniondesk.documents.urls")),
+    path("", include("opiniondesk.scheduling.urls")),
+    path("", include("opiniondesk.readiness.urls")),
+    path("", include("opiniondesk.readiness.device_urls")),
     path("", include("opiniondesk.public.urls")),
 ]
 if settings.BENCH_BARE_VIEW:  # the benchmark's baseline (bench/README.md); off unless asked

@@ -46,6 +46,16 @@ class Case(models.Model):
         related_name="cases",
         verbose_name=_("applicant account"),
     )
+    # The patient's own account (SPEC §6): the applicant's when they apply for themselves, else
+    # linked when the patient accepts the applicant's invitation.
+    patient_account = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="own_cases",
+        verbose_name=_("patient's own account"),
+    )
     status = models.CharField(
         _("status"),
         max_length=20,
@@ -177,6 +187,13 @@ class Case(models.Model):
     def reference(self) -> str:
         """The number a patient quotes on the phone."""
         return f"SO-{self.pk:06d}"
+
+    @property
+    def patient_account_id_effective(self) -> int | None:
+        """The patient's own account: the applicant's when they are the patient."""
+        if self.applicant_relation == Relation.SELF:
+            return self.applicant_id
+        return self.patient_account_id
 
     @property
     def patient_name(self) -> str:

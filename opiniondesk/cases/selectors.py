@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -46,7 +46,8 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
     if not user.is_authenticated or not user.is_active:
         return cases.none()
     if user.role == Role.PATIENT:
-        return cases.filter(applicant=user)
+        # The applicant, and the patient's own account once linked (a draft stays the applicant's).
+        return cases.filter(Q(applicant=user) | (Q(patient_account=user) & ~Q(status=Status.DRAFT)))
     if user.role == Role.COORDINATOR:
         return cases.exclude(status=Status.DRAFT)
     if user.role == Role.SPECIALIST:

@@ -51,7 +51,7 @@ def actor_of(user: User | None, case: Case) -> Actor:
     """The workflow role a user plays for this case."""
     if user is None:
         return Actor.SYSTEM
-    if user.pk == case.applicant_id:
+    if user.pk in (case.applicant_id, case.patient_account_id):
         return Actor.APPLICANT
     return {
         Role.COORDINATOR: Actor.COORDINATOR,
@@ -291,6 +291,9 @@ def case_documents_arrived(*, case_id: int, request: HttpRequest | None = None) 
 def case_withdraw(
     *, case_id: int, actor: User, reason: str = "", request: HttpRequest | None = None
 ) -> Case:
+    from opiniondesk.scheduling.services import release_for_closed_case
+
     case = Case.objects.select_for_update().get(pk=case_id)
     _transition(case=case, to=Status.WITHDRAWN, actor=actor, request=request, reason=reason)
+    release_for_closed_case(case=case, actor=actor)  # held dates and a booking are given back
     return case

@@ -71,6 +71,8 @@ TRANSITIONS: dict[tuple[Status, Status], frozenset[Actor]] = {
     (Status.REFERRED, Status.DECLINED): frozenset({S}),
     (Status.REFERRED, Status.ACCEPTED): frozenset({S}),
     (Status.ACCEPTED, Status.OFFERED): frozenset({C}),
+    # The hold ran out unbooked, or the coordinator took the dates back to offer others.
+    (Status.OFFERED, Status.ACCEPTED): frozenset({SYS, C}),
     (Status.OFFERED, Status.BOOKED): frozenset({A, C}),
     (Status.BOOKED, Status.READY): frozenset({SYS}),
     (Status.READY, Status.IN_CONSULT): frozenset({S, SYS}),

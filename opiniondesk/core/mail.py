@@ -1,5 +1,6 @@
 """E-mail goes out through the task queue, retried with back-off when the SMTP server fails."""
 
+import base64
 import logging
 import smtplib
 from datetime import timedelta
@@ -34,7 +35,16 @@ def message_to_data(message: EmailMessage) -> dict[str, Any]:
         "reply_to": list(message.reply_to),
         "headers": dict(message.extra_headers),
         "html": next((str(a[0]) for a in alternatives if a[1] == "text/html"), None),
+        # (file name, base64 content, MIME type): e.g. a booking's .ics
+        "attachments": [
+            [name, base64.b64encode(_bytes(content)).decode("ascii"), mimetype]
+            for name, content, mimetype in message.attachments
+        ],
     }
+
+
+def _bytes(content: str | bytes) -> bytes:
+    return content.encode() if isinstance(content, str) else content
 
 
 def queue_email(message: EmailMessage) -> None:
@@ -57,6 +67,8 @@ def send_email(data: dict[str, Any], attempt: int) -> None:
     )
     if data.get("html"):
         message.attach_alternative(data["html"], "text/html")
+    for name, content, mimetype in data.get("attachments", []):
+        message.attach(name, base64.b64decode(content), mimetype)
     try:
         mailers.default.send_messages([message])
     except RETRYABLE as exc:

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from opiniondesk.catalog.vocabulary import DocumentCode
+from opiniondesk.readiness.rules import IdType
 
 
 class DocumentKind(models.TextChoices):
@@ -17,6 +18,7 @@ class DocumentKind(models.TextChoices):
     PROXY_ID = "proxy_id", _("ID of an attending family member")  # 身分証明
     MEDICATION_LIST = "medication_list", _("Medication list")  # お薬手帳
     SCANNED_FORM = "scanned_form", _("Scanned paper application")  # 申込書(紙)
+    PATIENT_ID = "patient_id", _("Patient's ID")  # 本人確認書類 (before the consult)
     OTHER = "other", _("Other")
 
 
@@ -56,6 +58,12 @@ class Document(models.Model):
     kind = models.CharField(_("document type"), max_length=30, choices=DocumentKind.choices)
     test_data_kind = models.CharField(
         _("kind of test data"), max_length=20, choices=TestDataKind.choices, blank=True
+    )
+    id_type = models.CharField(
+        _("type of ID"),
+        max_length=30,
+        choices=[(t.value, t.value) for t in IdType],
+        blank=True,
     )
     proxy = models.ForeignKey(
         "cases.Proxy",

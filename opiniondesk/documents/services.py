@@ -16,7 +16,13 @@ from opiniondesk.audit.services import audit_record
 from opiniondesk.cases.models import Case, Proxy
 from opiniondesk.cases.services import case_documents_arrived
 from opiniondesk.cases.workflow import Status
-from opiniondesk.documents.content import ContentRejected, Inspection, ZipLimits, inspect_upload
+from opiniondesk.documents.content import (
+    ContentRejected,
+    FileKind,
+    Inspection,
+    ZipLimits,
+    inspect_upload,
+)
 from opiniondesk.documents.content import content_type as mime_type
 from opiniondesk.documents.models import (
     Document,
@@ -26,6 +32,10 @@ from opiniondesk.documents.models import (
     UploadSource,
 )
 from opiniondesk.documents.uploads import server_digest
+from opiniondesk.readiness.rules import IdType
+
+# An ID is a photo or a scan: an image or a PDF, never a DICOM series or an archive.
+ID_FILE_KINDS = frozenset({FileKind.PDF, FileKind.JPEG, FileKind.PNG, FileKind.HEIC})
 
 # Uploads are accepted until the consult is over; afterwards only staff add material.
 APPLICANT_UPLOAD_STATES = frozenset(
@@ -77,6 +87,7 @@ def document_add(
     source: UploadSource,
     request: HttpRequest | None = None,
     test_data_kind: str = "",
+    id_type: str = "",
     proxy: Proxy | None = None,
     note: str = "",
     supersedes: Document | None = None,
@@ -88,11 +99,17 @@ def document_add(
         raise UploadRefused("TEST_DATA_KIND_REQUIRED")
     if kind != DocumentKind.TEST_DATA:
         test_data_kind = ""
+    if kind == DocumentKind.PATIENT_ID and id_type not in set(IdType):
+        raise UploadRefused("ID_TYPE_REQUIRED")
+    if kind != DocumentKind.PATIENT_ID:
+        id_type = ""
     if proxy is not None and proxy.case_id != case.pk:
         raise UploadRefused("BAD_PROXY")
     if supersedes is not None and supersedes.case_id != case.pk:
         raise UploadRefused("BAD_SUPERSEDES")
     inspection = _inspect(uploaded)  # raises ContentRejected
+    if kind == DocumentKind.PATIENT_ID and inspection.kind not in ID_FILE_KINDS:
+        raise UploadRefused("ID_FORMAT")
     return _store(
         case=case,
         kind=kind,
@@ -102,6 +119,7 @@ def document_add(
         source=source,
         request=request,
         test_data_kind=test_data_kind,
+        id_type=id_type,
         proxy=proxy,
         note=note,
         supersedes=supersedes,
@@ -119,6 +137,7 @@ def _store(
     source: UploadSource,
     request: HttpRequest | None,
     test_data_kind: str,
+    id_type: str,
     proxy: Proxy | None,
     note: str,
     supersedes: Document | None,
@@ -132,6 +151,7 @@ def _store(
         case=locked,
         kind=kind,
         test_data_kind=test_data_kind,
+        id_type=id_type,
         proxy=proxy,
         original_name=(uploaded.name or "upload")[:255],
         file_kind=inspection.kind.value,

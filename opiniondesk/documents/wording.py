@@ -31,6 +31,8 @@ REFUSALS = {
     "ALREADY_CORRECTED": _("That document has already been corrected by a newer version."),
     "BAD_KIND": _("Please choose what the document is."),
     "TEST_DATA_KIND_REQUIRED": _("Please choose the kind of test data."),
+    "ID_TYPE_REQUIRED": _("Please choose which ID this is."),
+    "ID_FORMAT": _("Please send a photo (JPEG, PNG, HEIC) or a PDF of the ID."),
     "BAD_PROXY": _("Please choose whose ID this is."),
     "BAD_SUPERSEDES": _("Please choose a document of this application."),
     "BAD_DAYS": _("Please choose between 1 and 60 days."),

@@ -1,0 +1,63 @@
+"""What a case still needs before its consult, read from the database for the pure rules."""
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from opiniondesk.cases.models import Case
+from opiniondesk.catalog.vocabulary import Mode
+from opiniondesk.core.time import jst_today
+from opiniondesk.documents.models import Document, DocumentKind
+from opiniondesk.readiness import rules
+from opiniondesk.readiness.models import ConsentForm, ConsentSignature, DeviceCheck
+
+
+def id_documents(case: Case) -> QuerySet[Document]:
+    return (
+        Document.objects.filter(case=case, kind=DocumentKind.PATIENT_ID)
+        .select_related("identity_review")
+        .order_by("uploaded_at", "pk")
+    )
+
+
+def _review_of(document: Document) -> bool | None:
+    review = getattr(document, "identity_review", None)
+    return None if review is None else review.verified
+
+
+def identity_state(case: Case) -> rules.IdentityState:
+    return rules.identity_state(
+        rules.IdReview(rules.IdType(doc.id_type), _review_of(doc)) for doc in id_documents(case)
+    )
+
+
+def current_consent_form() -> ConsentForm | None:
+    return ConsentForm.objects.filter(effective_from__lte=jst_today()).first()
+
+
+def consent_signature(case: Case) -> ConsentSignature | None:
+    form = current_consent_form()
+    if form is None:
+        return None
+    return ConsentSignature.objects.filter(case=case, form=form).select_related("form").first()
+
+
+def device_check_passed(case: Case) -> bool:
+    return DeviceCheck.objects.filter(
+        case=case, camera_ok=True, microphone_ok=True, connection_ok=True
+    ).exists()
+
+
+def readiness_facts(case: Case) -> rules.Facts:
+    return rules.Facts(
+        mode=Mode(case.mode) if case.mode else Mode.ONLINE,
+        patient_account_linked=case.patient_account_id_effective is not None,
+        identity=identity_state(case),
+        consent_signed=consent_signature(case) is not None,
+        payment_method_required=settings.PAYMENT_METHOD_REQUIRED,
+        payment_method_saved=False,  # the card step comes with the billing issue
+        device_check_passed=device_check_passed(case),
+    )
+
+
+def readiness_checklist(case: Case) -> list[rules.ItemState]:
+    return rules.checklist(readiness_facts(case))

@@ -1,0 +1,323 @@
+"""The patient's steps before the consult and the coordinator's identity check (SPEC §6, §11).
+
+Each step is recorded and audited; after each, `case_check_ready` moves a booked case to `ready`
+once every required item is done.
+"""
+
+import hashlib
+import secrets
+import unicodedata
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from opiniondesk.accounts.models import Role, User
+from opiniondesk.audit.models import AuditAction
+from opiniondesk.audit.services import audit_record, source_address
+from opiniondesk.cases.models import Case
+from opiniondesk.cases.services import _transition, actor_of
+from opiniondesk.cases.workflow import Actor, Status
+from opiniondesk.catalog.vocabulary import Mode
+from opiniondesk.documents.models import Document, DocumentKind, UploadSource
+from opiniondesk.documents.services import document_add
+from opiniondesk.readiness import notifications, rules
+from opiniondesk.readiness.models import (
+    ConsentSignature,
+    DeviceCheck,
+    IdentityReview,
+    PatientInvitation,
+)
+from opiniondesk.readiness.selectors import current_consent_form, readiness_facts
+
+# Steps before the consult can be done once the department has accepted the case.
+PREPARATION_STATES = frozenset({Status.ACCEPTED, Status.OFFERED, Status.BOOKED, Status.READY})
+
+
+class ReadinessError(Exception):
+    """A step the rules refuse; `message` is for the person who tried it."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(str(message))
+
+
+def _lock_case(case_id: int) -> Case:
+    return Case.objects.select_for_update().get(pk=case_id)
+
+
+def _require_patient_side(actor: User, case: Case) -> None:
+    if actor_of(actor, case) is not Actor.APPLICANT:
+        raise ReadinessError(_("Only the patient or the family member who applied can do this."))
+
+
+def _require_preparing(case: Case) -> None:
+    if case.status not in PREPARATION_STATES:
+        raise ReadinessError(_("This step opens once the department has accepted the case."))
+
+
+def case_check_ready(*, case: Case, request: HttpRequest | None = None) -> bool:
+    """booked → ready when every required item is done. The caller holds the case's row lock."""
+    if case.status == Status.BOOKED and rules.is_ready(readiness_facts(case)):
+        _transition(
+            case=case, to=Status.READY, actor=None, request=request, reason="all items done"
+        )
+        return True
+    return False
+
+
+def id_document_add(
+    *,
+    case_id: int,
+    actor: User,
+    uploaded: UploadedFile,
+    id_type: str,
+    request: HttpRequest | None = None,
+) -> Document:
+    """The patient's ID image (本人確認書類), waiting for a coordinator's check."""
+    case = Case.objects.get(pk=case_id)
+    _require_patient_side(actor, case)
+    _require_preparing(case)
+    return document_add(
+        case=case,
+        kind=DocumentKind.PATIENT_ID,
+        uploaded=uploaded,
+        actor=actor,
+        source=UploadSource.APPLICANT,
+        request=request,
+        id_type=id_type,
+    )
+
+
+@transaction.atomic
+def identity_review(
+    *,
+    document_id: int,
+    actor: User,
+    verified: bool,
+    reason: str = "",
+    request: HttpRequest | None = None,
+) -> IdentityReview:
+    if actor.role != Role.COORDINATOR:
+        raise ReadinessError(_("Only the second-opinion coordinators check IDs."))
+    document = Document.objects.filter(pk=document_id, kind=DocumentKind.PATIENT_ID).first()
+    if document is None:
+        raise ReadinessError(_("That is not an ID of this case."))
+    case = _lock_case(document.case_id)
+    if not verified and not reason.strip():
+        raise ReadinessError(_("Tell the patient why the ID cannot be accepted."))
+    try:
+        with transaction.atomic():
+            review = IdentityReview.objects.create(
+                document=document,
+                verified=verified,
+                reason="" if verified else reason.strip(),
+                reviewed_by=actor,
+            )
+    except IntegrityError as exc:
+        raise ReadinessError(_("This ID has already been checked.")) from exc
+    audit_record(
+        action=AuditAction.UPDATE,
+        user=actor,
+        request=request,
+        case_id=case.pk,
+        obj=document,
+        detail={"identity": "verified" if verified else "rejected", "id_type": document.id_type},
+    )
+    case_check_ready(case=case, request=request)
+    if not verified:
+        transaction.on_commit(lambda: notifications.identity_rejected(review.pk))
+    return review
+
+
+def _name_key(name: str) -> str:
+    """Names compare without spaces (full- or half-width) and in one Unicode form."""
+    return "".join(unicodedata.normalize("NFKC", name).split())
+
+
+@transaction.atomic
+def consent_sign(
+    *,
+    case_id: int,
+    actor: User,
+    signer_name: str,
+    form_version: str,
+    language: str,
+    request: HttpRequest | None = None,
+) -> ConsentSignature:
+    """The patient's request and consent for an online consult (SPEC §11.1), signed by name."""
+    case = _lock_case(case_id)
+    if actor.pk != case.patient_account_id_effective:
+        raise ReadinessError(_("The patient signs this from their own account."))
+    _require_preparing(case)
+    if case.mode != Mode.ONLINE:
+        raise ReadinessError(_("This consent is for online consults only."))
+    form = current_consent_form()
+    if form is None or form.version != form_version:
+        raise ReadinessError(_("The consent text has changed. Please read it again and sign."))
+    if not _name_key(signer_name) or _name_key(signer_name) != _name_key(case.patient_name):
+        raise ReadinessError(
+            _("Please type the patient's name exactly as in the application: %(name)s")
+            % {"name": case.patient_name}
+        )
+    use_en = language == "en" and bool(form.text_en)
+    text = form.text_en if use_en else form.text_ja
+    try:
+        with transaction.atomic():
+            signature = ConsentSignature.objects.create(
+                case=case,
+                form=form,
+                text_sha256=hashlib.sha256(text.encode()).hexdigest(),
+                language="en" if use_en else "ja",
+                signed_by=actor,
+                signer_name=signer_name.strip(),
+                source_address=source_address(request),
+            )
+    except IntegrityError as exc:
+        raise ReadinessError(_("You have already signed this consent.")) from exc
+    audit_record(
+        action=AuditAction.CREATE,
+        user=actor,
+        request=request,
+        case_id=case.pk,
+        obj=signature,
+        detail={"form": form.version, "text_sha256": signature.text_sha256},
+    )
+    case_check_ready(case=case, request=request)
+    return signature
+
+
+@transaction.atomic
+def device_check_record(
+    *,
+    case_id: int,
+    actor: User,
+    camera_ok: bool,
+    microphone_ok: bool,
+    connection_ok: bool,
+    round_trip_ms: int | None,
+    user_agent: str = "",
+    detail: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+) -> DeviceCheck:
+    case = _lock_case(case_id)
+    _require_patient_side(actor, case)
+    _require_preparing(case)
+    check = DeviceCheck.objects.create(
+        case=case,
+        user=actor,
+        camera_ok=camera_ok,
+        microphone_ok=microphone_ok,
+        connection_ok=connection_ok,
+        round_trip_ms=round_trip_ms,
+        user_agent=user_agent[:300],
+        detail=dict(detail or {}),
+    )
+    audit_record(
+        action=AuditAction.CREATE,
+        user=actor,
+        request=request,
+        case_id=case.pk,
+        obj=check,
+        detail={"passed": check.passed},
+    )
+    if check.passed:
+        case_check_ready(case=case, request=request)
+    return check
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def invitation_create(
+    *, case_id: int, actor: User, email: str, request: HttpRequest | None = None
+) -> str:
+    """The family member who applied invites the patient to link their own account.
+    Earlier open invitations of the case are revoked. The token is returned once."""
+    case = _lock_case(case_id)
+    if actor.pk != case.applicant_id:
+        raise ReadinessError(_("Only the family member who applied can invite the patient."))
+    if case.patient_account_id_effective is not None:
+        raise ReadinessError(_("The patient's own account is already linked."))
+    _require_preparing(case)
+    now = timezone.now()
+    PatientInvitation.objects.filter(
+        case=case, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=now)
+    token = secrets.token_urlsafe(32)
+    invitation = PatientInvitation.objects.create(
+        case=case,
+        email=email,
+        token_hash=_token_hash(token),
+        created_by=actor,
+        expires_at=now + timedelta(days=settings.PATIENT_INVITATION_DAYS),
+    )
+    audit_record(
+        action=AuditAction.CREATE,
+        user=actor,
+        request=request,
+        case_id=case.pk,
+        obj=invitation,
+        detail={"email": email},
+    )
+    transaction.on_commit(lambda: notifications.patient_invited(invitation.pk, token))
+    return token
+
+
+class InvitationProblem(ReadinessError):
+    pass
+
+
+def invitation_for_token(token: str) -> PatientInvitation:
+    invitation = (
+        PatientInvitation.objects.select_related("case")
+        .filter(token_hash=_token_hash(token))
+        .first()
+    )
+    if invitation is None or invitation.revoked_at is not None:
+        raise InvitationProblem(_("This invitation link is not valid. Please ask for a new one."))
+    if invitation.accepted_at is not None:
+        raise InvitationProblem(_("This invitation has already been used."))
+    if invitation.expires_at <= timezone.now():
+        raise InvitationProblem(_("This invitation has expired. Please ask for a new one."))
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, actor: User, request: HttpRequest | None = None) -> Case:
+    """The patient, signed in to their own account, links it to the case."""
+    invitation = invitation_for_token(token)
+    case = _lock_case(invitation.case_id)
+    invitation = PatientInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+        raise InvitationProblem(_("This invitation has already been used."))
+    if actor.role != Role.PATIENT:
+        raise InvitationProblem(_("Please sign in with the patient's own account."))
+    if actor.pk == case.applicant_id:
+        raise InvitationProblem(
+            _("This is the account of the family member who applied. The patient needs their own.")
+        )
+    if case.patient_account_id_effective is not None:
+        raise InvitationProblem(_("The patient's own account is already linked."))
+    now = timezone.now()
+    invitation.accepted_at, invitation.accepted_by = now, actor
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    case.patient_account = actor
+    case.save(update_fields=["patient_account", "updated_at"])
+    audit_record(
+        action=AuditAction.UPDATE,
+        user=actor,
+        request=request,
+        case_id=case.pk,
+        obj=case,
+        detail={"patient_account_linked": actor.pk},
+    )
+    case_check_ready(case=case, request=request)
+    return case
