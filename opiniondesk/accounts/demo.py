@@ -41,6 +41,11 @@ DEMO_PERSONAS = [
     Persona("patient_kazuko", ("中村", "和子"), Role.PATIENT, "demo-kazuko-2026"),  # accepted
     Persona("patient_takeshi", ("山本", "武"), Role.PATIENT, "demo-takeshi-2026"),  # rejected
     Persona("patient_sachiko", ("井上", "幸子"), Role.PATIENT, "demo-sachiko-2026"),  # declined
+    # Scheduling (scheduling/demo.py): dates offered, booked with an ID to check, ready.
+    Persona("patient_michiko", ("松本", "美智子"), Role.PATIENT, "demo-michiko-2026"),  # offered
+    Persona("patient_hiroshi", ("木村", "博"), Role.PATIENT, "demo-hiroshi-2026"),  # booked
+    Persona("patient_akiko", ("林", "明子"), Role.PATIENT, "demo-akiko-2026"),  # ready, online
+    Persona("patient_masao", ("斎藤", "正夫"), Role.PATIENT, "demo-masao-2026"),  # ready, in person
 ]
 
 

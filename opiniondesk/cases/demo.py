@@ -283,9 +283,9 @@ SELF_APPLIED: dict[str, tuple[str, date, str, str, str, str, str, tuple[str, str
 }  # fmt: skip
 
 
-def _self_applied(applicant: User) -> Case:
+def _self_applied(applicant: User, table: dict[str, Any] = SELF_APPLIED) -> Case:
     """The applicant's own application, sent with the referral letter and test data."""
-    kana, born, sex, phone, department, disease, mode, sheet = SELF_APPLIED[applicant.username]
+    kana, born, sex, phone, department, disease, mode, sheet = table[applicant.username]
     family_kana, given_kana = kana.split()
     patient = {
         "patient_family_name": applicant.last_name,

@@ -29,6 +29,9 @@ EXPECTED = {
     (S.REFERRED, S.DECLINED, SP),
     (S.REFERRED, S.ACCEPTED, SP),
     (S.ACCEPTED, S.OFFERED, C),
+    # Issue #5: the hold runs out unbooked, or the coordinator takes the dates back.
+    (S.OFFERED, S.ACCEPTED, SYS),
+    (S.OFFERED, S.ACCEPTED, C),
     (S.OFFERED, S.BOOKED, A),
     (S.OFFERED, S.BOOKED, C),
     (S.BOOKED, S.READY, SYS),

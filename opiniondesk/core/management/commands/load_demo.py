@@ -5,6 +5,7 @@ from opiniondesk.accounts.demo import load_users
 from opiniondesk.billing.demo import load_fees
 from opiniondesk.cases.demo import load_demo_cases, load_privacy_policy
 from opiniondesk.catalog.demo import load_catalog
+from opiniondesk.scheduling.demo import load_demo_schedule
 
 
 class Command(BaseCommand):
@@ -20,6 +21,7 @@ class Command(BaseCommand):
         load_privacy_policy()
         logins = load_users()
         load_demo_cases()
+        load_demo_schedule()
         self.stdout.write(self.style.SUCCESS("Demo data loaded. Demo accounts (demo only):"))
         for login in logins:
             p = login.persona
