@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from opiniondesk.api import cases, public
+from opiniondesk.api import cases, public, scheduling
 
 
 class OfflineRedocView(SpectacularRedocView):
@@ -23,4 +23,18 @@ urlpatterns = [
     path("v1/cases/<int:case_id>/documents", cases.case_documents, name="api-case-documents"),
     path("v1/cases/<int:case_id>/transitions", cases.case_transitions, name="api-case-transitions"),
     path("v1/cases/<int:case_id>/phone-logs", cases.case_phone_logs, name="api-case-phone-logs"),
+    path("v1/cases/<int:case_id>/schedule", scheduling.case_schedule, name="api-case-schedule"),
+    path("v1/cases/<int:case_id>/offers", scheduling.case_offer, name="api-case-offers"),
+    path("v1/cases/<int:case_id>/booking", scheduling.case_book, name="api-case-booking"),
+    path(
+        "v1/cases/<int:case_id>/booking/change",
+        scheduling.case_booking_change,
+        name="api-case-booking-change",
+    ),
+    path(
+        "v1/cases/<int:case_id>/booking/cancel",
+        scheduling.case_booking_cancel,
+        name="api-case-booking-cancel",
+    ),
+    path("v1/schedule/slots", scheduling.schedule_slots, name="api-schedule-slots"),
 ]

@@ -51,7 +51,7 @@ class PastDeadline(SchedulingError):
 
 
 def _lock_case(case_id: int) -> Case:
-    return Case.objects.select_for_update().select_related("department").get(pk=case_id)
+    return Case.objects.select_for_update(of=("self",)).select_related("department").get(pk=case_id)
 
 
 def _lock_specialists(ids: Sequence[int]) -> dict[int, User]:
