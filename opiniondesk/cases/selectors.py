@@ -27,7 +27,7 @@ from opiniondesk.cases.workflow import Status
 from opiniondesk.catalog.selectors import eligibility_catalog
 from opiniondesk.catalog.vocabulary import DocumentCode, Mode
 from opiniondesk.core.time import jst_today
-from opiniondesk.documents.models import Document
+from opiniondesk.documents.models import Document, DocumentKind
 
 # A specialist sees a case once it is referred to one of their departments (SPEC §1).
 SPECIALIST_STATES = frozenset(Status) - {
@@ -123,6 +123,7 @@ class QueueFilters:
     mode: str = ""
     min_days_waiting: int | None = None
     overdue: bool = False
+    ids_to_check: bool = False  # an uploaded ID waits for a coordinator (本人確認待ち)
     newest_first: bool = False
 
 
@@ -135,11 +136,31 @@ def _open_request_due() -> Subquery:
     )
 
 
+def _consult_at() -> Subquery:
+    """The start of the case's live booking."""
+    from opiniondesk.scheduling.models import Booking
+
+    return Subquery(
+        Booking.objects.filter(case=OuterRef("pk"), cancelled_at__isnull=True).values("starts_at")[
+            :1
+        ]
+    )
+
+
+def _id_waiting() -> Exists:
+    return Exists(
+        Document.objects.filter(
+            case=OuterRef("pk"), kind=DocumentKind.PATIENT_ID, identity_review__isnull=True
+        )
+    )
+
+
 def case_queue(*, user: User, filters: QueueFilters) -> QuerySet[Case]:
     """The cases waiting for this user, longest-waiting first unless asked otherwise.
 
     Waiting time runs from the last change of state: that is when the case landed on someone's
-    desk. Each row carries `waiting_since` and `request_due` (no query per row).
+    desk. Each row carries `waiting_since`, `request_due`, `consult_at` and `id_waiting` (no
+    query per row).
     """
     cases = (
         cases_visible_to(user)
@@ -147,6 +168,8 @@ def case_queue(*, user: User, filters: QueueFilters) -> QuerySet[Case]:
         .annotate(
             waiting_since=Coalesce("status_changed_at", "submitted_at", "created_at"),
             request_due=_open_request_due(),
+            consult_at=_consult_at(),
+            id_waiting=_id_waiting(),
         )
     )
     if filters.states is not None:
@@ -160,6 +183,8 @@ def case_queue(*, user: User, filters: QueueFilters) -> QuerySet[Case]:
         cases = cases.filter(waiting_since__lte=cutoff)
     if filters.overdue:
         cases = cases.filter(status=Status.AWAITING_DOCUMENTS, request_due__lt=jst_today())
+    if filters.ids_to_check:
+        cases = cases.filter(id_waiting=True)
     order = "-waiting_since" if filters.newest_first else "waiting_since"
     return cases.order_by(order, "pk")
 

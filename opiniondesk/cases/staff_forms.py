@@ -43,6 +43,7 @@ class QueueFilterForm(forms.Form):
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     overdue = forms.BooleanField(label=_("Only overdue document requests"), required=False)
+    ids = forms.BooleanField(label=_("Only IDs waiting for a check"), required=False)
     sort = forms.ChoiceField(
         label=_("Order"),
         required=False,
@@ -77,6 +78,7 @@ class QueueFilterForm(forms.Form):
             mode=data.get("mode") or "",
             min_days_waiting=data.get("min_days"),
             overdue=bool(data.get("overdue")),
+            ids_to_check=bool(data.get("ids")),
             newest_first=data.get("sort") == NEWEST,
         )
 
