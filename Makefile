@@ -20,10 +20,10 @@ WORKERS ?= 2
 DEMO_ENV := DEMO_MODE=true
 TEST_ENV := SECRET_KEY=test-only-secret-key DEMO_MODE=false DEBUG=false
 
-.PHONY: help setup run serve worker test test-sqlite test-postgres lint format bench bench-upload messages clean
+.PHONY: help setup run serve worker test test-sqlite test-postgres lint format bench bench-upload bench-scheduling messages clean
 
 help: ## Show this help
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
 $(BIN)/.synced: pyproject.toml uv.lock
 	@if [ -z "$(PYTHON)" ]; then \
@@ -76,6 +76,9 @@ bench: setup ## Benchmark the eligibility API against a bare Django view (needs 
 
 bench-upload: setup ## Upload benchmark: 1 GiB through the documents page vs a copy on the same disk
 	$(BIN)/python bench/upload.py $(BENCH_ARGS)
+
+bench-scheduling: setup ## Scheduling benchmark: a year of slots, booking under 32 clients
+	$(BIN)/python bench/scheduling.py $(BENCH_ARGS)
 
 clean: ## Remove the virtual environment and local data
 	rm -rf $(VENV) var

@@ -1,5 +1,5 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels (routes added by the
-consults app)."""
+"""ASGI entry point: HTTP through Django, WebSockets through Channels (routes from each app's
+routing.py)."""
 
 import os
 
@@ -10,19 +10,24 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # request bodies our way (opiniondesk.core.asgi).
 django.setup(set_prefix=False)
 
+from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from opiniondesk.core.asgi import BodySizeLimit, SpoolingASGIHandler  # noqa: E402
+from opiniondesk.readiness import routing as readiness_routing  # noqa: E402
 
 django_asgi_app = SpoolingASGIHandler()
 
-websocket_urlpatterns: list = []
+websocket_urlpatterns: list = [*readiness_routing.websocket_urlpatterns]
 
 application = ProtocolTypeRouter(
     {
         "http": BodySizeLimit(django_asgi_app, max_bytes=settings.REQUEST_MAX_BYTES),
-        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+        # Consumers see the signed-in user of the Django session cookie (scope["user"]).
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        ),
     }
 )

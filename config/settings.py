@@ -4,6 +4,7 @@ Every variable is listed with its default in README.md. The defaults are the emb
 single-machine setup (SQLite, local files, in-process channel layer, database task queue).
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -134,6 +135,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        # Writers wait their turn; at the default 5 s, 1-3 % of bookings under 32 concurrent
+        # clients failed with "database is locked" (bench/scheduling.py, bench/README.md).
+        "timeout": 20,
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -246,6 +250,19 @@ PATIENT_INVITATION_DAYS = env_int("PATIENT_INVITATION_DAYS", 14)
 # The card step arrives with the billing issue; until then it is shown as not required.
 PAYMENT_METHOD_REQUIRED = env_bool("PAYMENT_METHOD_REQUIRED", False)
 PHYSICIAN_LINK_MAX_FILES = 5
+
+# WebRTC (the device check now, the video consult later): the STUN/TURN servers the browser uses,
+# as a JSON list of RTCIceServer objects, e.g.
+# WEBRTC_ICE_SERVERS='[{"urls": "stun:stun.hospital.example.jp:3478"}]'. Every visitor's browser
+# receives this list, so put no long-lived TURN password here. Empty: local (host) routes only.
+try:
+    WEBRTC_ICE_SERVERS = json.loads(env_str("WEBRTC_ICE_SERVERS", "[]"))
+except ValueError as exc:
+    raise ImproperlyConfigured("WEBRTC_ICE_SERVERS must be a JSON list") from exc
+if not isinstance(WEBRTC_ICE_SERVERS, list) or not all(
+    isinstance(server, dict) and "urls" in server for server in WEBRTC_ICE_SERVERS
+):
+    raise ImproperlyConfigured('WEBRTC_ICE_SERVERS must be a JSON list of {"urls": ...} objects')
 # The largest request body the ASGI server passes on (the physician's page sends several files).
 REQUEST_MAX_BYTES = DOCUMENT_MAX_BYTES * PHYSICIAN_LINK_MAX_FILES + 10 * 1024 * 1024
 # Bigger uploads are streamed to a temporary file rather than held in memory. The handlers hash

@@ -110,15 +110,28 @@ def _acting_as(user: User, case: Case) -> Actor | None:
     return None if actor is Actor.SYSTEM else actor
 
 
+# Moves out of these states belong to the scheduling endpoints (api/scheduling.py): a
+# coordinator's offered → accepted is taking the dates back, not a department's acceptance.
+SCHEDULING_STATES = frozenset({Status.OFFERED, Status.BOOKED, Status.READY})
+
+
 def _allowed_targets(user: User, case: Case) -> list[Status]:
     actor = _acting_as(user, case)
     current = Status(case.status)
-    return [t for t in s.TARGETS if actor and workflow.allowed(current, t, actor)]
+    return [
+        t
+        for t in s.TARGETS
+        if actor
+        and workflow.allowed(current, t, actor)
+        and (current not in SCHEDULING_STATES or t is Status.WITHDRAWN)
+    ]
 
 
 def _may_ever(actor: Actor | None, target: Status) -> bool:
     """Whether this role takes part in `target` at all (from the right state, later)."""
-    return actor is not None and any(workflow.allowed(state, target, actor) for state in Status)
+    return actor is not None and any(
+        workflow.allowed(state, target, actor) for state in Status if state not in SCHEDULING_STATES
+    )
 
 
 def _names_for(viewer: User) -> Callable[[User | None], str | None]:

@@ -53,6 +53,25 @@ CONFLICT = OpenApiResponse(
 )
 
 
+def _writes(body: type[Any], *, operation_id: str, summary: str, description: str) -> Any:
+    """The OpenAPI description shared by the writes: each answers with the new schedule."""
+    return extend_schema(
+        parameters=[CSRF_HEADER],
+        request=body,
+        responses={
+            201: s.ScheduleSerializer,
+            400: BAD_INPUT,
+            403: DENIED,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
+        operation_id=operation_id,
+        summary=summary,
+        description=description,
+        tags=TAGS,
+    )
+
+
 def _schedule(case: Case) -> dict[str, Any]:
     booking = live_booking(case.pk)
     return {
@@ -101,20 +120,11 @@ def case_schedule(request: Request, case_id: int) -> Response:
     return Response(s.ScheduleSerializer(_schedule(case)).data)
 
 
-@extend_schema(
-    parameters=[CSRF_HEADER],
-    request=s.OfferCreateSerializer,
-    responses={
-        201: s.ScheduleSerializer,
-        400: BAD_INPUT,
-        403: DENIED,
-        404: NOT_FOUND,
-        409: CONFLICT,
-    },
+@_writes(
+    s.OfferCreateSerializer,
     operation_id="cases_offers_create",
     summary="Offer candidate dates (coordinators): held for the case until hold_until",
     description=f"Offering again replaces the open round. {SESSION}",
-    tags=TAGS,
 )
 @api_view(["POST"])
 @parser_classes([StrictJSONParser])
@@ -138,20 +148,11 @@ def case_offer(request: Request, case_id: int) -> Response:
     )
 
 
-@extend_schema(
-    parameters=[CSRF_HEADER],
-    request=s.BookSerializer,
-    responses={
-        201: s.ScheduleSerializer,
-        400: BAD_INPUT,
-        403: DENIED,
-        404: NOT_FOUND,
-        409: CONFLICT,
-    },
+@_writes(
+    s.BookSerializer,
     operation_id="cases_booking_create",
     summary="Book one of the offered slots (the patient's side, or a coordinator for them)",
     description=SESSION,
-    tags=TAGS,
 )
 @api_view(["POST"])
 @parser_classes([StrictJSONParser])
@@ -170,21 +171,12 @@ def case_book(request: Request, case_id: int) -> Response:
     )
 
 
-@extend_schema(
-    parameters=[CSRF_HEADER],
-    request=s.ChangeSerializer,
-    responses={
-        201: s.ScheduleSerializer,
-        400: BAD_INPUT,
-        403: DENIED,
-        404: NOT_FOUND,
-        409: CONFLICT,
-    },
+@_writes(
+    s.ChangeSerializer,
     operation_id="cases_booking_change",
     summary="Move the booking: the patient to another offered slot until the day before, "
     "a coordinator to any free slot with a reason",
     description=SESSION,
-    tags=TAGS,
 )
 @api_view(["POST"])
 @parser_classes([StrictJSONParser])
@@ -206,20 +198,11 @@ def case_booking_change(request: Request, case_id: int) -> Response:
     )
 
 
-@extend_schema(
-    parameters=[CSRF_HEADER],
-    request=s.CancelSerializer,
-    responses={
-        201: s.ScheduleSerializer,
-        400: BAD_INPUT,
-        403: DENIED,
-        404: NOT_FOUND,
-        409: CONFLICT,
-    },
+@_writes(
+    s.CancelSerializer,
     operation_id="cases_booking_cancel",
     summary="Cancel the booking: the patient until the day before, a coordinator with a reason",
     description=SESSION,
-    tags=TAGS,
 )
 @api_view(["POST"])
 @parser_classes([StrictJSONParser])

@@ -42,6 +42,7 @@ from opiniondesk.catalog.models import Department
 from opiniondesk.core.time import jst_today
 from opiniondesk.documents.models import Document
 from opiniondesk.public.wording import REASONS
+from opiniondesk.scheduling.staff_views import case_page_context
 
 STAFF = (Role.COORDINATOR, Role.SPECIALIST)
 CONFLICT = gettext_lazy(
@@ -117,11 +118,13 @@ def _case_page(
     )
     documents = Document.objects.filter(case=case).select_related("proxy", "superseded_by")
     context = {"case": case, "documents": documents, "proxies": case.proxies.all()}
+    context |= case_page_context(request, case, bound or {})  # dates, booking, identity check
     if request.user.role == Role.COORDINATOR:
         context |= _coordinator_context(case, bound or {})
         context["jump"] = [
             ("eligibility", _("Eligibility")),
             ("actions", _("Actions")),
+            *context["scheduling_jump"],
             ("calls", _("Phone calls")),
             ("documents", _("Documents")),
             ("application", _("Application")),

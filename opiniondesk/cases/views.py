@@ -103,6 +103,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         )
     )
     audit_record(action=AuditAction.READ, request=request, detail={"page": "dashboard"})
+    from opiniondesk.readiness.views import next_thing  # it imports this module
+
+    cases = list(cases)
+    for case in cases:
+        case.next_thing = next_thing(case, request.user)
     return render(request, "cases/dashboard.html", {"cases": cases})
 
 
@@ -346,10 +351,19 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         reasons = [Reason(code) for code in case.rejection_reasons]
     elif verdict is not None and case.status in BEFORE_REFERRAL:
         reasons = list(verdict.reasons)
+    # Imported here: the scheduling and readiness views import this module.
+    from opiniondesk.readiness.services import PREPARATION_STATES
+    from opiniondesk.readiness.views import checklist_rows
+    from opiniondesk.scheduling.views import booking_panel
+
     return render(
         request,
         "cases/detail.html",
         {
+            **booking_panel(case, request.user),
+            "readiness": checklist_rows(case, request.user)
+            if case.status in PREPARATION_STATES
+            else [],
             "case": case,
             "verdict": verdict,
             "documents": documents,

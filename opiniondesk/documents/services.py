@@ -259,6 +259,7 @@ def upload_link_use(
                 source=UploadSource.PHYSICIAN_LINK,
                 request=request,
                 test_data_kind=tdk,
+                id_type="",
                 proxy=None,
                 note="",
                 supersedes=None,

@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from opiniondesk.readiness import device_views
+
+urlpatterns = [
+    path("cases/<id:case_id>/device-check/", device_views.device_check, name="device-check"),
+]

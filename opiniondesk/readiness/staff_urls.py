@@ -1,3 +1,13 @@
-from django.urls import path  # noqa: F401
+"""The coordinator's identity check, under /staff/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from opiniondesk.readiness import staff_views
+
+urlpatterns = [
+    path(
+        "cases/<id:case_id>/identity/<id:document_id>/",
+        staff_views.identity_check,
+        name="staff-identity-check",
+    ),
+]

@@ -5,7 +5,7 @@ first file updates its event instead of keeping two; a cancellation sends METHOD
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import icalendar
 
@@ -22,6 +22,7 @@ class CalendarEvent:
     description: str
     location: str
     url: str = ""
+    organizer: tuple[str, str] | None = None  # (e-mail, name): calendars need it to cancel
     stamp: datetime | None = None  # DTSTAMP; aware
     cancelled: bool = False
 
@@ -37,7 +38,7 @@ def calendar_file(event: CalendarEvent) -> bytes:
     vevent = icalendar.Event()
     vevent.add("uid", event.uid)
     vevent.add("sequence", event.sequence)
-    vevent.add("dtstamp", event.stamp or event.starts_at)
+    vevent.add("dtstamp", (event.stamp or event.starts_at).astimezone(UTC))  # UTC by RFC 5545
     vevent.add("dtstart", event.starts_at)
     vevent.add("dtend", event.ends_at)
     vevent.add("summary", event.summary)
@@ -45,6 +46,11 @@ def calendar_file(event: CalendarEvent) -> bytes:
     vevent.add("location", event.location)
     if event.url:
         vevent.add("url", event.url)
+    if event.organizer is not None:
+        address, name = event.organizer
+        organizer = icalendar.vCalAddress(f"mailto:{address}")
+        organizer.params["cn"] = icalendar.vText(name)
+        vevent.add("organizer", organizer)
     vevent.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
     if not event.cancelled:
         alarm = icalendar.Alarm()

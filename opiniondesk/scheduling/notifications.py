@@ -17,6 +17,7 @@ from opiniondesk.cases.models import Case
 from opiniondesk.cases.notifications import STAFF_LANGUAGE, _coordinator_emails
 from opiniondesk.catalog.vocabulary import Mode
 from opiniondesk.core.mail import queue_email
+from opiniondesk.core.time import JST
 from opiniondesk.scheduling.ics import CalendarEvent, calendar_file
 from opiniondesk.scheduling.models import Booking, Offer, ReminderKind
 from opiniondesk.scheduling.selectors import bookable_slots
@@ -91,12 +92,14 @@ def calendar_event(booking: Booking, *, cancelled: bool = False) -> CalendarEven
         sequence=Booking.objects.filter(case=case, pk__lte=booking.pk).count()
         - 1
         + (1 if cancelled else 0),
-        starts_at=booking.starts_at,
-        ends_at=booking.ends_at,
+        # Japan time, so the file says TZID=Asia/Tokyo (times read from the database are UTC).
+        starts_at=booking.starts_at.astimezone(JST),
+        ends_at=booking.ends_at.astimezone(JST),
         summary=summary,
         description=description,
         location=location,
         url=url,
+        organizer=(settings.DEFAULT_FROM_EMAIL, hospital["name"]),
         stamp=booking.cancelled_at if cancelled else booking.booked_at,
         cancelled=cancelled,
     )

@@ -69,10 +69,16 @@ def _is_patient_side(actor: User, case: Case) -> bool:
 
 
 def _slot_claimed(specialist_id: int, starts_at: datetime, *, case_id: int) -> bool:
-    """Held for another case, or booked by any live booking (this case's included)."""
+    """Held for another case, or booked by any live booking (this case's included).
+
+    A hold whose time has run out no longer counts, even before its expiry task has run: its
+    case can no longer book the slot (`_held_slot`)."""
     held = (
         OfferedSlot.objects.filter(
-            specialist_id=specialist_id, starts_at=starts_at, released_at__isnull=True
+            specialist_id=specialist_id,
+            starts_at=starts_at,
+            released_at__isnull=True,
+            offer__hold_until__gt=timezone.now(),
         )
         .exclude(offer__case_id=case_id)
         .exists()
@@ -88,6 +94,7 @@ def _is_department_slot(case: Case, specialist: User | None, starts_at: datetime
     return (
         specialist is not None
         and specialist.role == Role.SPECIALIST
+        and specialist.is_active  # as the calendar (`specialists_of`) shows them
         and specialist.departments.filter(pk=case.department_id).exists()
         and is_slot_of(department=case.department, specialist=specialist, starts_at=starts_at)
     )
@@ -263,6 +270,8 @@ def booking_create(
     slot = _held_slot(case, offered_slot_id)
     if patient_side and not may_patient_change(slot.starts_at, timezone.now()):
         raise PastDeadline(_("This date can no longer be booked online. Please call us."))
+    if slot.starts_at <= timezone.now():  # staff keep no deadline, but cannot book the past
+        raise SchedulingError(_("That date has passed."))
     _lock_specialists([slot.specialist_id])
     booking = _create_booking(
         case=case,
@@ -373,6 +382,8 @@ def booking_change(
             raise SchedulingError(_("That date has passed."))
         if _slot_claimed(specialist_id, starts_at, case_id=case.pk):
             raise SlotTaken(_("That date is taken. Please choose another."))
+    elif starts_at <= timezone.now():  # an offered date that has passed (staff only get here)
+        raise SchedulingError(_("That date has passed."))
     _cancel(old, actor=actor, kind=CancelKind.CHANGED, reason=reason)
     new = _create_booking(
         case=case,

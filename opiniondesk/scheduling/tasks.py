@@ -57,6 +57,11 @@ def send_reminder(booking_id: int, kind: str) -> None:
         or booking.cancelled_at is not None
         or booking.case.status not in BOOKED_STATES
         or (kind != ReminderKind.BOOKED and booking.starts_at <= timezone.now())
+        # Run late (the worker was down): "tomorrow" would be wrong on the day itself.
+        or (
+            kind == ReminderKind.DAY_BEFORE
+            and timezone.now().astimezone(JST).date() >= booking.starts_at.astimezone(JST).date()
+        )
     ):
         return
     try:

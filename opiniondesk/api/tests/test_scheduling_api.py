@@ -239,3 +239,15 @@ def test_bad_calendar_queries_are_400(api_as, people, params):
 def test_the_year_end_has_no_slots(api_as, people):
     params = {"department": "cardiology", "start": "2026-12-29", "end": "2027-01-03"}
     assert api_as(people["sato"]).get(SLOTS_URL, params).json() == []
+
+
+def test_the_transitions_endpoint_leaves_offered_cases_to_the_scheduling_endpoints(
+    api_as, people, offered
+):
+    sato = api_as(people["sato"])
+    detail = sato.get(f"{CASES_URL}/{offered.pk}").json()
+    assert detail["allowed_transitions"] == ["withdrawn"]
+    response = sato.post(url(offered, "/transitions"), {"to": "accepted"})
+    assert response.status_code == 403
+    offered.refresh_from_db()
+    assert offered.status == Status.OFFERED

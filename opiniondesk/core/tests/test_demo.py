@@ -1,5 +1,6 @@
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from opiniondesk.accounts.models import Role, User
 from opiniondesk.audit.models import AuditEvent
@@ -77,11 +78,15 @@ def test_it_gives_each_persona_work_waiting(settings):
     call_command("load_demo")
     states = sorted(Case.objects.values_list("applicant__username", "status"))
     assert states == [
+        ("patient_akiko", "ready"),
         ("patient_emi", "awaiting_documents"),
         ("patient_hana", "draft"),
         ("patient_hana", "submitted"),
+        ("patient_hiroshi", "booked"),
         ("patient_jun", "screening"),
         ("patient_kazuko", "accepted"),
+        ("patient_masao", "ready"),
+        ("patient_michiko", "offered"),
         ("patient_sachiko", "declined"),
         ("patient_takeshi", "rejected"),
         ("patient_yoshio", "referred"),
@@ -90,7 +95,7 @@ def test_it_gives_each_persona_work_waiting(settings):
     ]
     assert Document.objects.filter(case__applicant__username="proxy_ken").count() == 4 + 5
     call_command("load_demo")
-    assert Case.objects.count() == 10
+    assert Case.objects.count() == 14
 
 
 def _seen_by(username):
@@ -105,14 +110,18 @@ def test_the_specialists_see_their_departments_cases_waiting(settings):
     settings.DEMO_MODE = True
     call_command("load_demo")
     assert _seen_by("dr_tanaka") == [
+        ("patient_akiko", "ready", "cardiology"),
+        ("patient_hiroshi", "booked", "cardiology"),
         ("patient_kazuko", "accepted", "cardiology"),
+        ("patient_michiko", "offered", "cardiology"),
         ("patient_yoshio", "referred", "cardiology"),
     ]
     assert _seen_by("dr_mori") == [
+        ("patient_masao", "ready", "neurology"),
         ("patient_sachiko", "declined", "neurology"),
         ("proxy_ken", "referred", "neurology"),
     ]
-    assert len(_seen_by("coordinator_sato")) == 9  # everything but Hana's draft
+    assert len(_seen_by("coordinator_sato")) == 13  # everything but Hana's draft
 
 
 @pytest.mark.django_db
@@ -140,3 +149,30 @@ def test_the_demo_cases_carry_what_each_state_shows(settings):
         audited = AuditEvent.objects.filter(case_id=case.pk, action="transition").count()
         assert audited == len(moves)
     call_command("verify_audit_log")
+
+
+@pytest.mark.django_db
+def test_the_demo_schedule_has_dates_bookings_and_readiness(settings):
+    from opiniondesk.readiness.models import ConsentSignature, DeviceCheck, IdentityReview
+    from opiniondesk.scheduling.models import Booking, OfferedSlot
+
+    settings.DEMO_MODE = True
+    call_command("load_demo")
+    michiko = Case.objects.get(applicant__username="patient_michiko")
+    held = OfferedSlot.objects.filter(offer__case=michiko, released_at__isnull=True)
+    assert held.count() == 3 and all(slot.starts_at > timezone.now() for slot in held)
+    hiroshi = Case.objects.get(applicant__username="patient_hiroshi")
+    [licence] = Document.objects.filter(case=hiroshi, kind="patient_id")
+    assert not IdentityReview.objects.filter(document=licence).exists()  # the coordinator's
+    akiko = Case.objects.get(applicant__username="patient_akiko")
+    assert ConsentSignature.objects.filter(case=akiko).exists()
+    assert DeviceCheck.objects.filter(case=akiko).exists()
+    masao = Case.objects.get(applicant__username="patient_masao")
+    assert masao.mode == "in_person"
+    live = Booking.objects.filter(cancelled_at__isnull=True)
+    assert sorted(b.case.applicant.username for b in live) == [
+        "patient_akiko",
+        "patient_hiroshi",
+        "patient_masao",
+    ]
+    assert len({(b.specialist_id, b.starts_at) for b in live}) == 3

@@ -5,6 +5,7 @@ from opiniondesk.accounts.demo import load_users
 from opiniondesk.billing.demo import load_fees
 from opiniondesk.cases.demo import load_demo_cases, load_privacy_policy
 from opiniondesk.catalog.demo import load_catalog
+from opiniondesk.readiness.demo import load_consent_form
 from opiniondesk.scheduling.demo import load_demo_schedule
 
 
@@ -19,6 +20,7 @@ class Command(BaseCommand):
         load_catalog()
         load_fees()
         load_privacy_policy()
+        load_consent_form()
         logins = load_users()
         load_demo_cases()
         load_demo_schedule()

@@ -1,0 +1,217 @@
+"""The device check in a real browser against the real ASGI application (HTTP and WebSocket).
+
+Chromium's fake camera and microphone stand in for Hana's; pytest-django's live server speaks
+WSGI only, so uvicorn serves config.asgi in a thread of this process, on the test database.
+"""
+
+import importlib
+import json
+import os
+import shutil
+import socket
+import threading
+import time
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+from django.urls import reverse
+from django.utils.translation import gettext, override
+
+from opiniondesk.readiness.models import DeviceCheck
+from opiniondesk.scheduling.tests import conftest as scheduling_fixtures
+from opiniondesk.scheduling.tests.factories import PASSWORD
+
+# The scheduling tests' personas (people) and Hana's accepted online case, as fixtures here too.
+people, accepted = scheduling_fixtures.people, scheduling_fixtures.accepted
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# The root conftest's flags, plus a fake camera and microphone that need no permission prompt,
+# and ICE candidates on loopback (a test machine may have no other network).
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+def ja(msgid: str) -> str:
+    with override("ja"):
+        return gettext(msgid)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def asgi_url(transactional_db):
+    """uvicorn serving config.asgi:application (static files as in development), as bin/serve
+    does, in a thread: it shares the test database and the test settings."""
+    import uvicorn
+
+    # config.asgi builds Django's handler, and so its middleware, when first imported; build it
+    # again now that the test settings (plain HTTP) apply.
+    asgi = importlib.reload(importlib.import_module("config.asgi"))
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            ASGIStaticFilesHandler(asgi.application),
+            host="127.0.0.1",
+            port=port,
+            ws="websockets-sansio",
+            lifespan="off",
+            log_level="warning",
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def browser():
+    """Chromium with fake media devices (the root `browser` fixture takes no extra flags)."""
+    if not CHROMIUM:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but Chromium is not installed: browser tests cannot be skipped")
+        pytest.skip("Chromium is not installed (apt-get install chromium) — browser test skipped")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def hana_page(browser, asgi_url, people, tmp_path):
+    """Hana signed in through the real sign-in form."""
+    hana = people["hana"]
+    EmailAddress.objects.create(user=hana, email=hana.email, verified=True, primary=True)
+    context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(f"{asgi_url}{reverse('account_login')}")
+    page.get_by_label(ja("Username or email"), exact=True).fill(hana.username)
+    page.get_by_label(ja("Password"), exact=True).fill(PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("main").get_by_role("button", name=ja("Sign In")).click()
+    assert page.url == f"{asgi_url}{reverse('dashboard')}"
+    yield page
+    page.screenshot(path=tmp_path / "last.png", full_page=True)
+    context.close()
+
+
+def test_hana_checks_her_camera_microphone_and_connection(hana_page, asgi_url, accepted, tmp_path):
+    page = hana_page
+    page.goto(f"{asgi_url}{reverse('device-check', args=[accepted.pk])}")
+    assert page.locator("#device-check").is_visible()
+    page.locator("#start-check").click()
+
+    # The camera's preview shows while the microphone is being listened to.
+    page.wait_for_selector("#check-camera[data-result=ok]")
+    assert page.locator("#camera-preview").is_visible()
+    page.screenshot(path=tmp_path / "running.png", full_page=True)
+    page.wait_for_selector("#device-check[data-state=done]", timeout=40_000)
+    page.screenshot(path=tmp_path / "done.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: no sideways scrolling
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    for check in ("camera", "microphone", "connection"):
+        assert page.locator(f"#check-{check}").get_attribute("data-result") == "ok", check
+    summary = page.locator("#summary")
+    assert summary.get_attribute("data-passed") == "true"
+    assert summary.get_attribute("data-saved") == "true"
+    assert page.locator("#summary-failed").is_hidden()
+    back = page.locator("#back-to-case")
+    assert back.get_attribute("href") == reverse("case-detail", args=[accepted.pk])
+    assert page.locator("#camera-preview").is_hidden()  # the camera is off again
+    assert page.locator("#start-check").is_hidden()
+
+    check = DeviceCheck.objects.get(case=accepted)
+    assert check.user.username == "patient_hana"
+    assert check.camera_ok and check.microphone_ok and check.connection_ok
+    assert check.round_trip_ms is not None and check.round_trip_ms < 1000
+    assert "Chrome" in check.user_agent
+    assert check.detail["camera"]["width"] > 0 and check.detail["camera"]["height"] > 0
+    assert len(check.detail["connection"]["pings"]) == 5
+    assert check.detail["connection"]["ice"]  # at least one route for the video call
+    assert check.detail["microphone"]["result"] == "ok"
+
+    # Opened again, the page shows the check just made.
+    page.reload()
+    assert page.locator("#last-check").get_attribute("data-passed") == "true"
+
+
+# The first request for the camera is refused, as when Hana clicks "Block" in the browser's prompt.
+REFUSE_CAMERA_ONCE = """
+const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+let refused = false;
+navigator.mediaDevices.getUserMedia = async (constraints) => {
+  if (constraints.video && !refused) {
+    refused = true;
+    throw new DOMException("Permission denied", "NotAllowedError");
+  }
+  return original(constraints);
+};
+"""
+
+
+def test_a_refused_camera_is_explained_and_checked_again(hana_page, asgi_url, accepted, tmp_path):
+    page = hana_page
+    page.add_init_script(REFUSE_CAMERA_ONCE)
+    page.goto(f"{asgi_url}{reverse('device-check', args=[accepted.pk])}")
+    texts = json.loads(page.locator("#device-check-messages").text_content())
+    page.locator("#start-check").click()
+    page.wait_for_selector("#device-check[data-state=done]", timeout=40_000)
+
+    page.screenshot(path=tmp_path / "refused.png", full_page=True)
+    camera = page.locator("#check-camera")
+    assert camera.get_attribute("data-result") == "failed"
+    assert page.locator("#camera-result").inner_text() == texts["camera_NotAllowedError"]
+    assert page.locator("#check-microphone").get_attribute("data-result") == "ok"
+    assert page.locator("#summary").get_attribute("data-passed") == "false"
+    assert page.locator("#summary-passed").is_hidden()
+    check = DeviceCheck.objects.get(case=accepted)
+    assert not check.camera_ok and check.microphone_ok and check.connection_ok
+    assert check.detail["camera"] == {"result": "failed", "error": "NotAllowedError"}
+
+    page.locator("#retry-check").click()
+    page.wait_for_selector("#summary[data-passed=true]", timeout=40_000)
+    assert camera.get_attribute("data-result") == "ok"
+    assert [c.passed for c in DeviceCheck.objects.filter(case=accepted)] == [True, False]
+
+
+def test_without_javascript_the_page_says_it_is_needed(browser, asgi_url, people, accepted):
+    hana = people["hana"]
+    EmailAddress.objects.create(user=hana, email=hana.email, verified=True, primary=True)
+    context = browser.new_context(locale="ja-JP", java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{asgi_url}{reverse('account_login')}")
+    page.get_by_label(ja("Username or email"), exact=True).fill(hana.username)
+    page.get_by_label(ja("Password"), exact=True).fill(PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("main").get_by_role("button", name=ja("Sign In")).click()
+    page.goto(f"{asgi_url}{reverse('device-check', args=[accepted.pk])}")
+    assert page.locator("#needs-javascript").is_visible()
+    assert page.locator("#device-check").is_hidden()
+    context.close()

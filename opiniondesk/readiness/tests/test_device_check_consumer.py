@@ -1,0 +1,149 @@
+"""The device check's WebSocket, through the whole ASGI application (origin check, session)."""
+
+import json
+
+import pytest
+from asgiref.sync import async_to_sync
+from asgiref.testing import ApplicationCommunicator
+from django.conf import settings
+from django.test import Client
+
+from config.asgi import application
+from opiniondesk.accounts.models import Role
+from opiniondesk.readiness.consumers import MAX_MESSAGES
+from opiniondesk.scheduling.tests import factories
+
+# The consumer's session lookup runs in another thread: the data must be committed.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PATH = "/ws/device-check/"
+ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+
+
+class WebsocketCommunicator(ApplicationCommunicator):
+    """channels.testing.WebsocketCommunicator's calls we use. (Importing channels.testing needs
+    daphne, which is not installed: its package also holds the daphne-based live server.)"""
+
+    def __init__(self, app, path: str, headers: list[tuple[bytes, bytes]]) -> None:
+        scope = {"type": "websocket", "path": path, "query_string": b"", "headers": headers}
+        super().__init__(app, scope)
+
+    async def connect(self) -> tuple[bool, int | None]:
+        await self.send_input({"type": "websocket.connect"})
+        response = await self.receive_output(1)
+        return response["type"] == "websocket.accept", response.get("code")
+
+    async def send_to(self, text_data: str) -> None:
+        await self.send_input({"type": "websocket.receive", "text": text_data})
+
+    async def receive_from(self) -> str:
+        response = await self.receive_output(1)
+        assert response["type"] == "websocket.send", response
+        return response["text"]
+
+    async def disconnect(self) -> None:
+        await self.send_input({"type": "websocket.disconnect", "code": 1000})
+        await self.wait(1)
+
+
+def _session_cookie(user) -> tuple[bytes, bytes]:
+    client = Client()
+    client.force_login(user)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return (b"cookie", f"{settings.SESSION_COOKIE_NAME}={session}".encode())
+
+
+@pytest.fixture
+def hana(db):
+    return factories.user("patient_hana", Role.PATIENT)
+
+
+def _run(scenario):
+    return async_to_sync(scenario)()
+
+
+def test_it_answers_a_signed_in_users_pings(hana):
+    headers = [ORIGIN, _session_cookie(hana)]
+
+    async def scenario():
+        socket = WebsocketCommunicator(application, PATH, headers=headers)
+        connected, __ = await socket.connect()
+        assert connected
+        for seq in range(5):
+            await socket.send_to(text_data=json.dumps({"type": "ping", "seq": seq}))
+            assert json.loads(await socket.receive_from()) == {"type": "pong", "seq": seq}
+        await socket.disconnect()
+
+    _run(scenario)
+
+
+def test_it_refuses_a_signed_out_visitor():
+    async def scenario():
+        socket = WebsocketCommunicator(application, PATH, headers=[ORIGIN])
+        connected, __ = await socket.connect()
+        assert not connected
+
+    _run(scenario)
+
+
+def test_it_refuses_a_session_that_has_signed_out(hana):
+    client = Client()
+    client.force_login(hana)
+    name = settings.SESSION_COOKIE_NAME
+    cookie = (b"cookie", f"{name}={client.cookies[name].value}".encode())
+    client.logout()
+
+    async def scenario():
+        socket = WebsocketCommunicator(application, PATH, headers=[ORIGIN, cookie])
+        connected, __ = await socket.connect()
+        assert not connected
+
+    _run(scenario)
+
+
+def test_it_refuses_another_sites_page(hana):
+    headers = [(b"origin", b"https://evil.example.com"), _session_cookie(hana)]
+
+    async def scenario():
+        socket = WebsocketCommunicator(application, PATH, headers=headers)
+        connected, __ = await socket.connect()
+        assert not connected
+
+    _run(scenario)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "not json",
+        json.dumps({"type": "pong", "seq": 1}),
+        json.dumps({"type": "ping", "seq": "1"}),
+        json.dumps({"type": "ping", "seq": True}),
+        json.dumps({"type": "ping", "seq": 1, "pad": "x" * 300}),
+    ],
+)
+def test_it_closes_on_anything_but_a_ping(hana, message):
+    headers = [ORIGIN, _session_cookie(hana)]
+
+    async def scenario():
+        socket = WebsocketCommunicator(application, PATH, headers=headers)
+        assert (await socket.connect())[0]
+        await socket.send_to(text_data=message)
+        assert await socket.receive_output() == {"type": "websocket.close", "code": 4400}
+
+    _run(scenario)
+
+
+def test_it_stops_answering_after_too_many_pings(hana):
+    headers = [ORIGIN, _session_cookie(hana)]
+
+    async def scenario():
+        socket = WebsocketCommunicator(application, PATH, headers=headers)
+        assert (await socket.connect())[0]
+        for seq in range(MAX_MESSAGES):
+            await socket.send_to(text_data=json.dumps({"type": "ping", "seq": seq}))
+            await socket.receive_from()
+        await socket.send_to(text_data=json.dumps({"type": "ping", "seq": MAX_MESSAGES}))
+        assert await socket.receive_output() == {"type": "websocket.close", "code": 4400}
+
+    _run(scenario)

@@ -1,0 +1,295 @@
+"""The device check page: who may open it, when, and what its JSON answer may contain.
+
+Hana's accepted online case (cardiology); Ken (her son) applies for her in one test; Sato the
+coordinator and Dr Tanaka see the case but this page is not theirs; Eve must not see it at all.
+"""
+
+import json
+from datetime import date
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from opiniondesk.audit.models import AuditAction, AuditEvent
+from opiniondesk.cases import services as case_services
+from opiniondesk.cases.workflow import Status
+from opiniondesk.documents.tests import samples
+from opiniondesk.readiness import services
+from opiniondesk.readiness.models import ConsentForm, DeviceCheck
+from opiniondesk.scheduling import services as scheduling
+from opiniondesk.scheduling.tests import conftest as scheduling_fixtures
+from opiniondesk.scheduling.tests import factories
+
+# The scheduling tests' personas (people) and Hana's accepted online case, as fixtures here too.
+people, accepted = scheduling_fixtures.people, scheduling_fixtures.accepted
+
+pytestmark = pytest.mark.django_db
+
+PASSED = {
+    "camera_ok": True,
+    "microphone_ok": True,
+    "connection_ok": True,
+    "round_trip_ms": 42,
+    "detail": {
+        "camera": {"result": "ok", "width": 640, "height": 480, "dark": False},
+        "microphone": {"result": "ok", "heard": True, "peak": 0.12},
+        "connection": {"result": "ok", "pings": [40, 42, 45, 41, 44], "ice": ["host", "srflx"]},
+    },
+}
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0"
+
+
+def _as(user, **extra):
+    client = Client(**extra)
+    client.force_login(user)
+    client.cookies["django_language"] = "en"
+    return client
+
+
+def _url(case):
+    return reverse("device-check", args=[case.pk])
+
+
+def _post(client, case, body):
+    data = body if isinstance(body, str | bytes) else json.dumps(body)
+    return client.post(_url(case), data, content_type="application/json", HTTP_USER_AGENT=BROWSER)
+
+
+def _page_json(response, element_id):
+    html = response.content.decode()
+    start = html.index(f'<script id="{element_id}" type="application/json">')
+    start = html.index(">", start) + 1
+    return json.loads(html[start : html.index("</script>", start)])
+
+
+@pytest.fixture
+def booked_and_prepared(people, accepted):
+    """Hana's online case, booked, with her ID verified and the consent signed: only the device
+    check is missing before `ready`."""
+    sato, hana = people["sato"], people["hana"]
+    slots = factories.free_slots(accepted, limit=2)
+    offer = scheduling.offer_create(
+        case_id=accepted.pk,
+        actor=sato,
+        slots=[(s.specialist_id, s.starts_at) for s in slots],
+        hold_until=factories.hold_until_for(slots),
+    )
+    scheduling.booking_create(
+        case_id=accepted.pk, actor=hana, offered_slot_id=offer.slots.first().pk
+    )
+    licence = services.id_document_add(
+        case_id=accepted.pk,
+        actor=hana,
+        uploaded=SimpleUploadedFile("licence.png", samples.image("PNG"), "image/png"),
+        id_type="drivers_licence",
+    )
+    services.identity_review(document_id=licence.pk, actor=sato, verified=True)
+    form = ConsentForm.objects.create(
+        version="2026-04", effective_from=date(2026, 4, 1), text_ja="オンライン診療の依頼・同意"
+    )
+    accepted.refresh_from_db()
+    services.consent_sign(
+        case_id=accepted.pk,
+        actor=hana,
+        signer_name=accepted.patient_name,
+        form_version=form.version,
+        language="ja",
+    )
+    accepted.refresh_from_db()
+    assert accepted.status == Status.BOOKED
+    return accepted
+
+
+def test_it_shows_the_checks_to_the_patient(people, accepted, settings):
+    settings.WEBRTC_ICE_SERVERS = [{"urls": "stun:stun.example.jp:3478"}]
+    response = _as(people["hana"]).get(_url(accepted))
+    assert response.status_code == 200
+    html = response.content.decode()
+    for element in ("check-camera", "check-microphone", "check-connection", "start-check"):
+        assert f'id="{element}"' in html
+    assert 'id="needs-javascript"' in html  # inside <noscript>
+    assert 'id="last-check"' not in html
+    config = _page_json(response, "device-check-config")
+    assert config["wsPath"] == "/ws/device-check/"
+    assert config["postUrl"] == _url(accepted)
+    assert config["iceServers"] == [{"urls": "stun:stun.example.jp:3478"}]
+    texts = _page_json(response, "device-check-messages")
+    assert texts["camera_running"] == "Starting the camera…"
+    assert "%(ms)s" in texts["conn_ok"]
+    read = AuditEvent.objects.filter(action=AuditAction.READ, case_id=accepted.pk).last()
+    assert read.user == people["hana"] and read.detail == {"page": "device_check"}
+
+
+def test_it_shows_the_latest_check(people, accepted):
+    hana = people["hana"]
+    for camera_ok in (True, False):
+        services.device_check_record(
+            case_id=accepted.pk,
+            actor=hana,
+            camera_ok=camera_ok,
+            microphone_ok=True,
+            connection_ok=True,
+            round_trip_ms=87,
+        )
+    html = _as(hana).get(_url(accepted)).content.decode()
+    assert 'id="last-check" data-passed="false"' in html
+    assert "Camera: did not work" in html
+    assert "(response time 87 ms)" in html
+
+
+def test_it_hides_the_case_from_another_patient(people, accepted):
+    eve = _as(people["eve"])
+    assert eve.get(_url(accepted)).status_code == 404
+    assert _post(eve, accepted, PASSED).status_code == 404
+    assert not DeviceCheck.objects.exists()
+    assert AuditEvent.objects.filter(action=AuditAction.DENIED, case_id=accepted.pk).count() == 2
+
+
+@pytest.mark.parametrize("who", ["sato", "tanaka"])
+def test_it_is_not_a_page_for_staff(people, accepted, who):
+    staff = _as(people[who])
+    assert staff.get(_url(accepted)).status_code == 403
+    assert _post(staff, accepted, PASSED).status_code == 403
+    assert not DeviceCheck.objects.exists()
+
+
+def test_it_sends_a_signed_out_visitor_to_sign_in(accepted):
+    response = Client().get(_url(accepted))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+    assert Client().post(_url(accepted), "{}", content_type="application/json").status_code == 302
+
+
+def test_the_family_member_who_applied_may_check(people):
+    ken = people["ken"]
+    case = factories.accepted_case(
+        ken, coordinator=people["sato"], specialist=people["tanaka"], relation="child"
+    )
+    assert _as(ken).get(_url(case)).status_code == 200
+    assert _post(_as(ken), case, PASSED).status_code == 201
+    assert DeviceCheck.objects.get().user == ken
+
+
+def test_it_waits_until_the_department_has_accepted(people, accepted):
+    hana = _as(people["hana"])
+    case_services.case_withdraw(case_id=accepted.pk, actor=people["hana"])
+    response = hana.get(_url(accepted))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("case-detail", args=[accepted.pk])
+    response = _post(hana, accepted, PASSED)
+    assert response.status_code == 400
+    assert response.json()["error"]
+    assert not DeviceCheck.objects.exists()
+
+
+def test_it_records_a_passed_check(people, accepted):
+    response = _post(_as(people["hana"]), accepted, PASSED)
+    assert response.status_code == 201
+    answer = response.json()
+    assert answer["passed"] is True
+    assert answer["case_ready"] is False  # accepted, not booked yet
+    assert answer["case_url"] == reverse("case-detail", args=[accepted.pk])
+    check = DeviceCheck.objects.get()
+    assert (check.case, check.user) == (accepted, people["hana"])
+    assert check.passed and check.round_trip_ms == 42
+    assert check.user_agent == BROWSER
+    assert check.detail == PASSED["detail"]
+    assert AuditEvent.objects.filter(
+        action=AuditAction.CREATE, object_type="readiness.DeviceCheck", object_id=str(check.pk)
+    ).exists()
+    accepted.refresh_from_db()
+    assert accepted.status == Status.ACCEPTED
+
+
+def test_it_records_a_failed_check(people, accepted):
+    body = {
+        "camera_ok": False,
+        "microphone_ok": True,
+        "connection_ok": False,
+        "round_trip_ms": None,
+        "detail": {
+            "camera": {"result": "failed", "error": "NotAllowedError"},
+            "connection": {"result": "failed", "error": "closed", "pings": [], "ice": []},
+        },
+    }
+    response = _post(_as(people["hana"]), accepted, body)
+    assert response.status_code == 201
+    assert response.json()["passed"] is False
+    check = DeviceCheck.objects.get()
+    assert not check.passed and check.round_trip_ms is None
+
+
+def test_a_passed_check_makes_a_booked_case_ready(people, booked_and_prepared):
+    case = booked_and_prepared
+    failed = {**PASSED, "microphone_ok": False}
+    assert _post(_as(people["hana"]), case, failed).json()["case_ready"] is False
+    case.refresh_from_db()
+    assert case.status == Status.BOOKED
+
+    response = _post(_as(people["hana"]), case, PASSED)
+    assert response.status_code == 201
+    assert response.json()["case_ready"] is True
+    case.refresh_from_db()
+    assert case.status == Status.READY
+    assert case.transitions.last().to_status == Status.READY
+
+
+def _with(**changes):
+    return {**PASSED, **changes}
+
+
+def _detail(part, **changes):
+    return _with(detail={**PASSED["detail"], part: {**PASSED["detail"][part], **changes}})
+
+
+BAD_BODIES = {
+    "not json": "camera_ok=true",
+    "not utf-8": b"\xff\xfe{",
+    "a list": [PASSED],
+    "missing field": {k: v for k, v in PASSED.items() if k != "microphone_ok"},
+    "unknown field": _with(passed=True),
+    "string for bool": _with(camera_ok="true"),
+    "number for bool": _with(connection_ok=1),
+    "negative ms": _with(round_trip_ms=-5),
+    "ms too large": _with(round_trip_ms=60_001),
+    "float ms": _with(round_trip_ms=4.5),
+    "bool ms": _with(round_trip_ms=True),
+    "string ms": _with(round_trip_ms="42"),
+    "connected without a round trip": _with(round_trip_ms=None),
+    "detail not an object": _with(detail=["camera"]),
+    "unknown detail part": _with(detail={"speaker": {"result": "ok"}}),
+    "unknown detail field": _detail("camera", fps=30),
+    "bad result word": _detail("connection", result="great"),
+    "too many pings": _detail("connection", pings=[1] * 11),
+    "negative ping": _detail("connection", pings=[1, -1]),
+    "unknown ice kind": _detail("connection", ice=["mdns"]),
+    "error not a code": _detail("camera", error="<script>alert(1)</script>"),
+    "peak above one": _detail("microphone", peak=1.5),
+    "huge body": json.dumps(PASSED) + " " * 9000,  # valid, but beyond the size limit
+}
+
+
+@pytest.mark.parametrize("body", BAD_BODIES.values(), ids=BAD_BODIES.keys())
+def test_it_refuses_a_bad_result_and_stores_nothing(people, booked_and_prepared, body):
+    case = booked_and_prepared
+    audit_rows = AuditEvent.objects.count()
+    response = _post(_as(people["hana"]), case, body)
+    assert response.status_code == 400
+    assert response.json()["error"] == "The check result could not be read. Please check again."
+    assert not DeviceCheck.objects.exists()
+    assert AuditEvent.objects.count() == audit_rows
+    case.refresh_from_db()
+    assert case.status == Status.BOOKED
+
+
+def test_it_names_the_bad_field(people, accepted):
+    response = _post(_as(people["hana"]), accepted, _detail("connection", pings=[1, -1]))
+    assert response.json()["field"] == "detail.connection.pings"
+
+
+def test_it_needs_the_csrf_token(people, accepted):
+    client = _as(people["hana"], enforce_csrf_checks=True)
+    assert _post(client, accepted, PASSED).status_code == 403
+    assert not DeviceCheck.objects.exists()

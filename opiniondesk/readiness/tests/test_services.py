@@ -1,0 +1,572 @@
+"""The patient's steps before the consult and the coordinator's identity check (SPEC §6, §11),
+through the real services; and the moment a booked case becomes `ready`.
+
+Hana applied for herself (`accepted`); Ken applied for Hana (`proxy_case`) and invites her to
+link her own account. Every refused step changes nothing.
+"""
+
+import hashlib
+from datetime import datetime, timedelta
+from itertools import permutations
+
+import pytest
+from django.utils import translation
+
+from opiniondesk.audit.models import AuditEvent
+from opiniondesk.cases.models import Case, CaseTransition
+from opiniondesk.cases.workflow import Status
+from opiniondesk.core.time import JST
+from opiniondesk.documents.models import Document, DocumentKind
+from opiniondesk.readiness.models import (
+    ConsentSignature,
+    DeviceCheck,
+    IdentityReview,
+    PatientInvitation,
+)
+from opiniondesk.readiness.rules import IdentityState
+from opiniondesk.readiness.selectors import identity_state, readiness_checklist
+from opiniondesk.readiness.services import (
+    InvitationProblem,
+    ReadinessError,
+    consent_sign,
+    device_check_record,
+    identity_review,
+    invitation_accept,
+    invitation_create,
+    invitation_for_token,
+)
+from opiniondesk.readiness.tests.conftest import CONSENT_EN, CONSENT_JA
+from opiniondesk.scheduling.services import booking_cancel, booking_change, booking_create
+from opiniondesk.scheduling.tests import factories
+from opiniondesk.scheduling.tests.factories import held, snapshot
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=JST)
+
+
+@pytest.fixture(autouse=True)
+def clock(time_machine):
+    time_machine.move_to(NOW, tick=True)
+    return time_machine
+
+
+def refused(call, expected=ReadinessError):
+    """The call raises exactly `expected` with a message, and changes nothing."""
+    before = snapshot()
+    with translation.override("en"), pytest.raises(ReadinessError) as raised:
+        call()
+    assert type(raised.value) is expected, repr(raised.value)
+    with translation.override("en"):
+        message = str(raised.value.message)
+    assert message.strip()
+    assert snapshot() == before
+    return message
+
+
+def audit_of(case, obj, action="create") -> AuditEvent:
+    return AuditEvent.objects.filter(
+        case_id=case.pk, object_type=obj._meta.label, object_id=str(obj.pk), action=action
+    ).get()
+
+
+# ---------------------------------------------------------------- identity_review
+
+
+def test_a_coordinator_verifies_an_id(accepted, people, upload_id):
+    document = upload_id(accepted, people["hana"], "drivers_licence")
+    assert identity_state(accepted) is IdentityState.PENDING
+
+    review = identity_review(document_id=document.pk, actor=people["sato"], verified=True)
+
+    assert (review.verified, review.reason, review.reviewed_by) == (True, "", people["sato"])
+    assert identity_state(accepted) is IdentityState.VERIFIED
+    event = audit_of(accepted, document, "update")
+    assert event.user == people["sato"]
+    assert event.detail == {"identity": "verified", "id_type": "drivers_licence"}
+
+
+def test_a_rejection_says_why_and_tells_the_patients_side(
+    proxy_case, people, upload_id, django_capture_on_commit_callbacks, run_tasks, smtp_inbox
+):
+    factories.link_patient(proxy_case, people["ken"], people["hana"])
+    document = upload_id(proxy_case, people["ken"], "health_insurance_card")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        review = identity_review(
+            document_id=document.pk,
+            actor=people["sato"],
+            verified=False,
+            reason="  画像がぼやけていて読めません。  ",
+        )
+    run_tasks()
+
+    assert (review.verified, review.reason) == (False, "画像がぼやけていて読めません。")
+    assert identity_state(proxy_case) is IdentityState.MISSING
+    assert sorted(m["To"] for m in smtp_inbox.messages) == [
+        "patient_hana@example.jp",
+        "proxy_ken@example.jp",
+    ]
+    assert all("画像がぼやけていて読めません。" in b for b in smtp_inbox.bodies())
+
+
+def test_a_rejection_needs_a_reason(accepted, people, upload_id):
+    document = upload_id(accepted, people["hana"])
+
+    for reason in ("", "  \n"):
+        assert "why" in refused(
+            lambda reason=reason: identity_review(
+                document_id=document.pk, actor=people["sato"], verified=False, reason=reason
+            )
+        )
+
+
+@pytest.mark.parametrize("who", ["tanaka", "hana", "ken", "eve"])
+def test_only_a_coordinator_checks_ids(accepted, people, upload_id, who):
+    document = upload_id(accepted, people["hana"])
+
+    refused(lambda: identity_review(document_id=document.pk, actor=people[who], verified=True))
+
+
+@pytest.mark.parametrize("second", [True, False])
+def test_an_id_is_checked_once(accepted, people, upload_id, second):
+    document = upload_id(accepted, people["hana"])
+    identity_review(document_id=document.pk, actor=people["sato"], verified=True)
+
+    message = refused(
+        lambda: identity_review(
+            document_id=document.pk, actor=people["sato"], verified=second, reason="x"
+        )
+    )
+    assert "already been checked" in message
+    assert IdentityReview.objects.get(document=document).verified is True
+
+
+def test_only_an_id_can_be_checked(accepted, people):
+    letter = Document.objects.filter(case=accepted, kind=DocumentKind.REFERRAL_LETTER).first()
+
+    for document_id in (letter.pk, 999_999):
+        refused(
+            lambda document_id=document_id: identity_review(
+                document_id=document_id, actor=people["sato"], verified=True
+            )
+        )
+
+
+@pytest.mark.parametrize("who", ["eve", "sato", "tanaka"])
+def test_only_the_patients_side_uploads_an_id(accepted, people, upload_id, who):
+    refused(lambda: upload_id(accepted, people[who]))
+
+
+# ---------------------------------------------------------------- consent_sign
+
+
+def sign(case, actor, name="山田 花", version="2026-04", language="ja"):
+    return consent_sign(
+        case_id=case.pk, actor=actor, signer_name=name, form_version=version, language=language
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "stored"), [("ja", CONSENT_JA, "ja"), ("en", CONSENT_EN, "en")]
+)
+def test_the_patient_signs_the_consent(accepted, people, consent_form, language, text, stored):
+    signature = sign(accepted, people["hana"], name=" 山田 花 ", language=language)
+
+    assert (signature.form, signature.signed_by, signature.signer_name) == (
+        consent_form,
+        people["hana"],
+        "山田 花",
+    )
+    assert signature.language == stored
+    assert signature.text_sha256 == hashlib.sha256(text.encode()).hexdigest()
+    assert signature.signed_at is not None
+    event = audit_of(accepted, signature)
+    assert (event.action, event.user, event.detail["form"]) == ("create", people["hana"], "2026-04")
+
+
+@pytest.mark.parametrize(
+    ("patient", "signed"),
+    [
+        (("山田", "花"), "山田花"),
+        (("山田", "花"), "山田\u3000花"),  # a full-width space
+        (("山田", "花"), "\t山田  花\n"),
+        (("ヤマダ", "ハナ"), "ﾔﾏﾀﾞ ﾊﾅ"),  # half-width kana
+        (("Yamada", "Hana"), "Ｙａｍａｄａ\u3000Ｈａｎａ"),  # full-width letters
+        (("Yamada", "Hana"), "YamadaHana"),
+    ],
+)
+def test_the_name_matches_whatever_the_spaces_and_the_width(
+    accepted, people, consent_form, patient, signed
+):
+    Case.objects.filter(pk=accepted.pk).update(
+        patient_family_name=patient[0], patient_given_name=patient[1]
+    )
+
+    assert sign(accepted, people["hana"], name=signed).signer_name == signed.strip()
+
+
+@pytest.mark.parametrize("name", ["", "   ", "山田", "山田 太郎", "花 山田", "yamada hana"])
+def test_another_name_is_refused(accepted, people, consent_form, name):
+    assert "山田 花" in refused(lambda: sign(accepted, people["hana"], name=name))
+
+
+def test_only_the_current_text_can_be_signed(accepted, people, consent_form, clock):
+    from opiniondesk.readiness.models import ConsentForm
+
+    assert "changed" in refused(lambda: sign(accepted, people["hana"], version="2025-04"))
+    refused(lambda: sign(accepted, people["hana"], version="2099-01"))
+    # a new text comes into force tomorrow: today the April text is still the one to sign
+    ConsentForm.objects.create(
+        version="2026-12", effective_from=NOW.date() + timedelta(days=1), text_ja="新版"
+    )
+    refused(lambda: sign(accepted, people["hana"], version="2026-12"))
+    sign(accepted, people["hana"], version="2026-04")
+    clock.move_to(NOW + timedelta(days=1), tick=True)
+    refused(lambda: sign(accepted, people["hana"], version="2026-04"))
+    sign(accepted, people["hana"], version="2026-12")
+
+
+def test_without_a_text_in_force_nothing_can_be_signed(accepted, people):
+    refused(lambda: sign(accepted, people["hana"], version=""))
+
+
+def test_the_consent_is_signed_once(accepted, people, consent_form):
+    sign(accepted, people["hana"])
+
+    assert "already signed" in refused(lambda: sign(accepted, people["hana"]))
+
+
+def test_only_the_patients_own_account_signs(proxy_case, people, consent_form):
+    for who in ("ken", "eve", "sato", "hana"):  # Hana has not linked her account yet
+        assert "own account" in refused(lambda who=who: sign(proxy_case, people[who]))
+    factories.link_patient(proxy_case, people["ken"], people["hana"])
+
+    refused(lambda: sign(proxy_case, people["ken"]))
+    assert sign(proxy_case, people["hana"]).signed_by == people["hana"]
+
+
+def test_an_in_person_consult_needs_no_online_consent(people, consent_form):
+    case = factories.accepted_case(
+        people["hana"], coordinator=people["sato"], specialist=people["tanaka"], mode="in_person"
+    )
+
+    assert "online consults only" in refused(lambda: sign(case, people["hana"]))
+
+
+def test_nothing_is_signed_before_acceptance_or_after_cancellation(accepted, people, consent_form):
+    slot = factories.free_slots(accepted, limit=1)
+    offer = factories.offer(accepted, people["sato"], slot)
+    booking_create(case_id=accepted.pk, actor=people["hana"], offered_slot_id=held(offer)[0].pk)
+    booking_cancel(case_id=accepted.pk, actor=people["hana"])
+
+    assert "accepted" in refused(lambda: sign(accepted, people["hana"]))
+
+
+# ---------------------------------------------------------------- device_check_record
+
+
+def record(case, actor, camera=True, microphone=True, connection=True, **extra):
+    return device_check_record(
+        case_id=case.pk,
+        actor=actor,
+        camera_ok=camera,
+        microphone_ok=microphone,
+        connection_ok=connection,
+        round_trip_ms=extra.pop("round_trip_ms", 42),
+        **extra,
+    )
+
+
+@pytest.mark.parametrize(
+    ("camera", "microphone", "connection"),
+    [(True, True, True), (False, True, True), (True, False, True), (True, True, False)],
+)
+def test_the_patients_side_records_a_device_check(
+    proxy_case, people, camera, microphone, connection
+):
+    check = record(
+        proxy_case,
+        people["ken"],
+        camera,
+        microphone,
+        connection,
+        user_agent="x" * 500,
+        detail={"camera": "FaceTime HD"},
+    )
+
+    assert check.passed is (camera and microphone and connection)
+    assert (check.user, check.round_trip_ms, len(check.user_agent)) == (people["ken"], 42, 300)
+    assert check.detail == {"camera": "FaceTime HD"}
+    assert audit_of(proxy_case, check).detail == {"passed": check.passed}
+    done = {s.item: s.done for s in readiness_checklist(proxy_case)}
+    assert done["device_check"] is check.passed
+
+
+@pytest.mark.parametrize("who", ["eve", "sato", "tanaka", "hana"])  # Hana is not linked yet
+def test_only_the_patients_side_records_a_device_check(proxy_case, people, who):
+    refused(lambda: record(proxy_case, people[who]))
+
+
+# ---------------------------------------------------------------- invitations
+
+
+@pytest.fixture
+def invited(proxy_case, people):
+    token = invitation_create(
+        case_id=proxy_case.pk, actor=people["ken"], email="patient_hana@example.jp"
+    )
+    return proxy_case, token
+
+
+def test_the_applicant_invites_the_patient(
+    proxy_case, people, clock, django_capture_on_commit_callbacks, run_tasks, smtp_inbox
+):
+    clock.move_to(NOW, tick=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        token = invitation_create(
+            case_id=proxy_case.pk, actor=people["ken"], email="hana.yamada@example.jp"
+        )
+    run_tasks()
+
+    invitation = PatientInvitation.objects.get(case=proxy_case)
+    assert invitation.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in invitation.token_hash
+    assert invitation.created_at == NOW
+    assert invitation.expires_at == NOW + timedelta(days=14)
+    assert audit_of(proxy_case, invitation).detail == {"email": "hana.yamada@example.jp"}
+    [mail] = smtp_inbox.messages
+    assert mail["To"] == "hana.yamada@example.jp"
+    assert token in smtp_inbox.bodies()[0]
+
+
+def test_a_new_invitation_revokes_the_open_one(invited, people):
+    case, first = invited
+
+    second = invitation_create(case_id=case.pk, actor=people["ken"], email="hana@example.jp")
+
+    assert "not valid" in refused(lambda: invitation_for_token(first), InvitationProblem)
+    refused(lambda: invitation_accept(token=first, actor=people["hana"]), InvitationProblem)
+    assert invitation_for_token(second).email == "hana@example.jp"
+
+
+@pytest.mark.parametrize("who", ["hana", "eve", "sato"])
+def test_only_the_applicant_invites(proxy_case, people, who):
+    refused(lambda: invitation_create(case_id=proxy_case.pk, actor=people[who], email="a@b.jp"))
+
+
+def test_no_invitation_once_the_patient_is_linked(accepted, invited, people):
+    case, token = invited
+    invitation_accept(token=token, actor=people["hana"])
+
+    refused(lambda: invitation_create(case_id=case.pk, actor=people["ken"], email="a@b.jp"))
+    # a patient applying for herself is her own account already
+    refused(lambda: invitation_create(case_id=accepted.pk, actor=people["hana"], email="a@b.jp"))
+
+
+def test_the_patient_links_her_own_account(invited, people):
+    case, token = invited
+
+    linked = invitation_accept(token=token, actor=people["hana"])
+
+    assert linked.patient_account == people["hana"]
+    assert Case.objects.get(pk=case.pk).patient_account_id_effective == people["hana"].pk
+    invitation = PatientInvitation.objects.get(case=case)
+    assert (invitation.accepted_by, invitation.accepted_at is not None) == (people["hana"], True)
+    assert AuditEvent.objects.filter(
+        case_id=case.pk, user=people["hana"], detail__patient_account_linked=people["hana"].pk
+    ).exists()
+    # used once
+    assert "already been used" in refused(lambda: invitation_for_token(token), InvitationProblem)
+    refused(lambda: invitation_accept(token=token, actor=people["eve"]), InvitationProblem)
+
+
+def test_an_invitation_expires(invited, people, clock):
+    _, token = invited
+    expires_at = PatientInvitation.objects.get().expires_at
+    clock.move_to(expires_at - timedelta(seconds=1), tick=False)
+    assert invitation_for_token(token).expires_at == expires_at
+    clock.move_to(expires_at, tick=False)
+
+    assert "expired" in refused(
+        lambda: invitation_accept(token=token, actor=people["hana"]), InvitationProblem
+    )
+
+
+@pytest.mark.parametrize(
+    ("who", "message"), [("ken", "family member who applied"), ("sato", "own account")]
+)
+def test_the_applicants_or_a_staff_account_cannot_accept(invited, people, who, message):
+    _, token = invited
+
+    assert message in refused(
+        lambda: invitation_accept(token=token, actor=people[who]), InvitationProblem
+    )
+
+
+def test_an_unknown_token_is_not_valid(people):
+    refused(lambda: invitation_accept(token="nonsense", actor=people["hana"]), InvitationProblem)
+
+
+# ---------------------------------------------------------------- case_check_ready
+
+
+@pytest.fixture
+def steps(people, upload_id, consent_form):
+    """The five things that make Ken's application for Hana ready, each a real call."""
+    ken, hana, sato = people["ken"], people["hana"], people["sato"]
+
+    def make(case, offer):
+        def link():
+            factories.link_patient(case, ken, hana)
+
+        def identity():
+            document = upload_id(case, ken, "my_number_card")
+            identity_review(document_id=document.pk, actor=sato, verified=True)
+
+        def consent():
+            sign(case, hana)
+
+        def device():
+            record(case, ken)
+
+        def book():
+            booking_create(case_id=case.pk, actor=ken, offered_slot_id=held(offer)[0].pk)
+
+        return {
+            "link": link,
+            "identity": identity,
+            "consent": consent,
+            "device": device,
+            "book": book,
+        }
+
+    return make
+
+
+ORDERS = [
+    order
+    for order in permutations(["link", "identity", "consent", "device", "book"])
+    if order.index("link") < order.index("consent")  # Hana signs from her own account
+]
+
+
+def ready_transitions(case):
+    return CaseTransition.objects.filter(case=case, to_status=Status.READY)
+
+
+@pytest.mark.parametrize("order", ORDERS, ids="-".join)
+def test_a_booked_online_case_is_ready_exactly_when_the_last_item_is_done(people, steps, order):
+    case = factories.proxy_case(
+        people["ken"], None, coordinator=people["sato"], specialist=people["tanaka"]
+    )
+    offer = factories.offer(case, people["sato"], factories.free_slots(case, limit=1))
+    do = steps(case, offer)
+
+    for number, step in enumerate(order, start=1):
+        do[step]()
+        case.refresh_from_db()
+        if number < len(order):
+            assert case.status in (Status.OFFERED, Status.BOOKED), (step, case.status)
+            assert case.status == (Status.BOOKED if "book" in order[:number] else Status.OFFERED)
+    assert case.status == Status.READY
+    [transition] = ready_transitions(case)
+    assert (transition.from_status, transition.actor, transition.actor_role) == (
+        "booked",
+        None,
+        "system",
+    )
+    assert all(state.done for state in readiness_checklist(case) if state.required)
+
+
+def test_an_in_person_case_needs_only_the_verified_identity(people, upload_id, consent_form):
+    sato, hana = people["sato"], people["hana"]
+    case = factories.accepted_case(
+        hana, coordinator=sato, specialist=people["tanaka"], mode="in_person"
+    )
+    offer = factories.offer(case, sato, factories.free_slots(case, limit=1))
+    booking_create(case_id=case.pk, actor=hana, offered_slot_id=held(offer)[0].pk)
+    first = upload_id(case, hana, "pension_book")
+    second = upload_id(case, hana, "resident_record")
+
+    identity_review(document_id=first.pk, actor=sato, verified=True)
+    case.refresh_from_db()
+    assert case.status == Status.BOOKED  # one ID without a photo is not enough
+
+    identity_review(document_id=second.pk, actor=sato, verified=True)
+    case.refresh_from_db()
+    assert case.status == Status.READY
+    assert [s.item for s in readiness_checklist(case) if s.required] == ["identity"]
+
+
+def test_an_in_person_case_verified_before_booking_is_ready_on_booking(people, upload_id):
+    sato, hana = people["sato"], people["hana"]
+    case = factories.accepted_case(
+        hana, coordinator=sato, specialist=people["tanaka"], mode="in_person"
+    )
+    document = upload_id(case, hana, "passport")
+    identity_review(document_id=document.pk, actor=sato, verified=True)
+    offer = factories.offer(case, sato, factories.free_slots(case, limit=1))
+    assert Case.objects.get(pk=case.pk).status == Status.OFFERED
+
+    booking_create(case_id=case.pk, actor=sato, offered_slot_id=held(offer)[0].pk)
+
+    assert Case.objects.get(pk=case.pk).status == Status.READY
+    assert [t.to_status for t in CaseTransition.objects.filter(case=case).order_by("pk")][-2:] == [
+        "booked",
+        "ready",
+    ]
+
+
+def test_a_rejected_id_or_a_failed_check_does_not_make_a_case_ready(people, upload_id, steps):
+    case = factories.proxy_case(
+        people["ken"], people["hana"], coordinator=people["sato"], specialist=people["tanaka"]
+    )
+    offer = factories.offer(case, people["sato"], factories.free_slots(case, limit=1))
+    do = steps(case, offer)
+    do["book"]()
+    do["consent"]()
+    record(case, people["ken"], camera=False)
+    rejected = upload_id(case, people["ken"], "passport")
+    identity_review(
+        document_id=rejected.pk, actor=people["sato"], verified=False, reason="期限切れ"
+    )
+    assert Case.objects.get(pk=case.pk).status == Status.BOOKED
+
+    do["device"]()
+    assert Case.objects.get(pk=case.pk).status == Status.BOOKED
+    do["identity"]()
+    assert Case.objects.get(pk=case.pk).status == Status.READY
+
+
+def test_while_a_card_is_required_no_online_case_is_ready(people, steps, settings):
+    settings.PAYMENT_METHOD_REQUIRED = True  # the card step arrives with the billing issue
+    case = factories.proxy_case(
+        people["ken"], None, coordinator=people["sato"], specialist=people["tanaka"]
+    )
+    offer = factories.offer(case, people["sato"], factories.free_slots(case, limit=1))
+    for step in steps(case, offer).values():
+        step()
+
+    case = Case.objects.get(pk=case.pk)
+    assert case.status == Status.BOOKED
+    assert [s.item for s in readiness_checklist(case) if s.required and not s.done] == [
+        "payment_method"
+    ]
+
+
+def test_a_ready_case_stays_ready_when_moved_and_is_cancelled_like_a_booked_one(people, steps):
+    sato = people["sato"]
+    case = factories.proxy_case(people["ken"], None, coordinator=sato, specialist=people["tanaka"])
+    slots = factories.free_slots(case, limit=2)
+    offer = factories.offer(case, sato, slots)
+    for step in steps(case, offer).values():
+        step()
+    assert Case.objects.get(pk=case.pk).status == Status.READY
+
+    booking_change(case_id=case.pk, actor=people["hana"], offered_slot_id=held(offer)[1].pk)
+    assert Case.objects.get(pk=case.pk).status == Status.READY
+    booking_cancel(case_id=case.pk, actor=people["ken"])
+    assert Case.objects.get(pk=case.pk).status == Status.CANCELLED
+    assert not DeviceCheck.objects.filter(case=case, camera_ok=False).exists()
+    assert ConsentSignature.objects.filter(case=case).count() == 1

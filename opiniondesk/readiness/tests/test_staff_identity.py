@@ -1,0 +1,166 @@
+"""The coordinator's identity check on the staff case page (SPEC §6, §11.2): what the case still
+needs before its consult, each uploaded ID with its type and state, and accepting or refusing it.
+Hana booked her online cardiology consult and uploaded her passport; Sato checks it."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from opiniondesk.audit.models import AuditAction, AuditEvent
+from opiniondesk.documents.models import Document
+from opiniondesk.documents.tests import samples
+from opiniondesk.readiness.models import IdentityReview
+from opiniondesk.readiness.rules import PHOTO_IDS, IdType, Item
+from opiniondesk.readiness.services import id_document_add
+from opiniondesk.readiness.staff_views import ID_TYPE_LABELS, ITEM_LABELS
+from opiniondesk.scheduling.services import booking_create
+from opiniondesk.scheduling.tests import conftest as scheduling_fixtures
+from opiniondesk.scheduling.tests import factories, test_staff_offer
+from opiniondesk.scheduling.tests.test_staff_offer import case_url, signed_in, written
+
+pytestmark = pytest.mark.django_db
+
+# The scheduling tests' fixtures: the personas, Hana's accepted case, and "now".
+people = scheduling_fixtures.people
+accepted = scheduling_fixtures.accepted
+staff = test_staff_offer.staff
+_now = test_staff_offer._now
+
+
+def upload(case, actor, id_type: IdType) -> Document:
+    return id_document_add(
+        case_id=case.pk,
+        actor=actor,
+        uploaded=SimpleUploadedFile("id.pdf", samples.pdf(), content_type="application/pdf"),
+        id_type=id_type,
+    )
+
+
+@pytest.fixture
+def booked(accepted, staff):
+    offer = factories.offer(accepted, staff["sato"], factories.free_slots(accepted, limit=1))
+    booking_create(case_id=accepted.pk, actor=staff["hana"], offered_slot_id=offer.slots.get().pk)
+    accepted.refresh_from_db()
+    return accepted
+
+
+@pytest.fixture
+def passport(booked, staff):
+    return upload(booked, staff["hana"], IdType.PASSPORT)
+
+
+def check(client, case, document, decision, reason=""):
+    return client.post(
+        reverse("staff-identity-check", args=[case.pk, document.pk]),
+        {"decision": decision, "reject_reason": reason},
+    )
+
+
+def test_it_names_every_kind_of_id_and_every_item():
+    assert set(ID_TYPE_LABELS) == set(IdType)
+    assert set(ITEM_LABELS) == set(Item)
+
+
+def test_it_shows_the_checklist_and_the_id_waiting(passport, booked, staff):
+    response = signed_in(staff["sato"]).get(case_url(booked))
+
+    html = response.content.decode()
+    assert 'id="identity"' in html and 'href="#identity"' in html
+    assert 'data-item="identity" data-done="false"' in html
+    assert 'data-item="patient_account" data-done="true"' in html
+    assert f'data-document="{passport.pk}" data-state="waiting"' in html
+    assert f'href="{reverse("document-file", args=[passport.pk])}"' in html
+    assert 'Passport</strong> <span class="tag">with photo</span>' in html
+    assert reverse("staff-identity-check", args=[booked.pk, passport.pk]) in html
+    for id_type in IdType:  # which IDs count, and which carry a photo
+        photo = "with photo" if id_type in PHOTO_IDS else "no photo"
+        assert f'data-id-type="{id_type}">' in html
+        assert f"{ID_TYPE_LABELS[id_type]} — {photo}".replace("'", "&#x27;") in html
+
+
+def test_it_accepts_an_id(passport, booked, staff):
+    sato = staff["sato"]
+
+    response = check(signed_in(sato), booked, passport, "verify")
+
+    assert response.status_code == 302
+    assert response["Location"] == case_url(booked) + "#identity"
+    review = IdentityReview.objects.get(document=passport)
+    assert review.verified and review.reviewed_by == sato
+    assert AuditEvent.objects.filter(
+        action=AuditAction.UPDATE, case_id=booked.pk, object_id=str(passport.pk), user=sato
+    ).exists()
+    html = signed_in(sato).get(case_url(booked)).content.decode()
+    assert f'data-document="{passport.pk}" data-state="verified"' in html
+    assert 'data-item="identity" data-done="true"' in html
+    assert "coordinator_sato" in html
+
+
+def test_it_refuses_an_id_with_the_reason(passport, booked, staff):
+    response = check(signed_in(staff["sato"]), booked, passport, "reject", "The photo is blurred.")
+
+    assert response.status_code == 302
+    review = IdentityReview.objects.get(document=passport)
+    assert not review.verified and review.reason == "The photo is blurred."
+    html = signed_in(staff["sato"]).get(case_url(booked)).content.decode()
+    assert f'data-document="{passport.pk}" data-state="rejected"' in html
+    assert "The photo is blurred." in html
+
+
+@pytest.mark.parametrize(("decision", "reason"), [("reject", ""), ("reject", "  "), ("x", "")])
+def test_it_changes_nothing_on_bad_input(passport, booked, staff, decision, reason):
+    before = written()
+
+    response = check(signed_in(staff["sato"]), booked, passport, decision, reason)
+
+    assert response.status_code == 200
+    assert written() == before
+    assert 'class="error-' in response.content.decode()
+
+
+def test_it_checks_an_id_only_once(passport, booked, staff):
+    client = signed_in(staff["sato"])
+    check(client, booked, passport, "verify")
+    before = written()
+
+    response = check(client, booked, passport, "reject", "Changed my mind")
+
+    assert response.status_code == 200
+    assert "already been checked" in response.content.decode()
+    assert written() == before
+
+
+def test_it_answers_404_for_a_document_of_another_case_or_of_another_kind(
+    passport, booked, staff, people
+):
+    other = factories.accepted_case(
+        people["ken"], coordinator=people["sato"], specialist=people["tanaka"]
+    )
+    letter = Document.objects.filter(case=booked).exclude(pk=passport.pk).first()
+    client = signed_in(staff["sato"])
+    before = written()
+
+    assert check(client, other, passport, "verify").status_code == 404
+    assert check(client, booked, letter, "verify").status_code == 404
+    assert (
+        client.post(
+            reverse("staff-identity-check", args=[booked.pk, 99999999]), {"decision": "verify"}
+        ).status_code
+        == 404
+    )
+    assert written() == before
+
+
+@pytest.mark.parametrize("who", ["hana", "ken", "eve", "tanaka", "mori", "ito", "aoki"])
+def test_it_lets_only_coordinators_check(passport, booked, staff, who):
+    response = check(signed_in(staff[who]), booked, passport, "verify")
+
+    assert response.status_code in (403, 404)
+    assert not IdentityReview.objects.exists()
+
+
+def test_it_shows_no_identity_check_to_the_specialist(passport, booked, staff):
+    html = signed_in(staff["tanaka"]).get(case_url(booked)).content.decode()
+
+    assert 'id="identity"' not in html
+    assert reverse("staff-identity-check", args=[booked.pk, passport.pk]) not in html

@@ -1,0 +1,274 @@
+"""The coordinator's view of a booked case (SPEC §5): the live booking, moving it to a free or a
+still-held date, cancelling it, the booking history, and the specialist's read-only view. Staff
+may do this after the patient's own deadline. "Now" is Wednesday 25 November 2026, 10:00 JST;
+Hana booked Tuesday 1 December 14:00 with Dr Tanaka."""
+
+from datetime import date
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from opiniondesk.audit.models import AuditAction, AuditEvent
+from opiniondesk.cases.workflow import Status
+from opiniondesk.scheduling.models import Booking, CancelKind
+from opiniondesk.scheduling.selectors import live_booking
+from opiniondesk.scheduling.services import booking_create
+from opiniondesk.scheduling.tests import factories, test_staff_offer
+from opiniondesk.scheduling.tests.test_staff_offer import TUE, at, case_url, key, signed_in, written
+
+pytestmark = pytest.mark.django_db
+
+# The fixtures of the offer tests: "now", and the personas.
+_now = test_staff_offer._now
+staff = test_staff_offer.staff
+
+THU = date(2026, 12, 3)
+
+
+@pytest.fixture
+def booked(accepted, staff):
+    """Hana's case offered Tuesday 14:00 (Tanaka) and 14:00 (Kato); she booked Tanaka's."""
+    slots = factories.free_slots(accepted, limit=2)
+    offer = factories.offer(accepted, staff["sato"], slots)
+    first = offer.slots.get(specialist=staff["tanaka"])
+    booking_create(case_id=accepted.pk, actor=staff["hana"], offered_slot_id=first.pk)
+    accepted.refresh_from_db()
+    return accepted
+
+
+def change(client, case, target, reason="The specialist has a conference.", seen=None):
+    seen = seen or live_booking(case.pk).pk
+    return client.post(
+        reverse("staff-booking-change", args=[case.pk]),
+        {"seen": seen, "target": target, "change_reason": reason},
+    )
+
+
+def cancel(client, case, reason="The patient called: admitted to hospital.", confirm="on"):
+    data = {"seen": live_booking(case.pk).pk, "cancel_reason": reason}
+    if confirm:
+        data["confirm"] = confirm
+    return client.post(reverse("staff-booking-cancel", args=[case.pk]), data)
+
+
+def test_it_shows_the_live_booking(booked, staff):
+    response = signed_in(staff["sato"]).get(case_url(booked))
+
+    html = response.content.decode()
+    booking = live_booking(booked.pk)
+    assert f'data-booking="{booking.pk}"' in html
+    assert "Tuesday 1 December 2026, 14:00–14:30 (Japan time)" in html
+    assert "dr_tanaka" in html and "Online (video call)" in html
+    assert 'data-deadline-passed="false">2026-11-30 23:59' in html
+    assert reverse("staff-booking-change", args=[booked.pk]) in html
+    assert reverse("staff-booking-cancel", args=[booked.pk]) in html
+    # The other date still held for the case can be chosen, next to the free ones.
+    kato_held = booked.offers.get().slots.get(specialist=staff["kato"])
+    assert [value for value, __ in response.context["held_choices"]] == [f"held:{kato_held.pk}"]
+    assert f'value="held:{kato_held.pk}"' in html
+    assert response.context["change_choices"]
+
+
+def test_it_shows_the_specialist_the_date_read_only(booked, staff):
+    html = signed_in(staff["tanaka"]).get(case_url(booked)).content.decode()
+
+    assert "Tuesday 1 December 2026, 14:00–14:30 (Japan time)" in html
+    assert "Online (video call)" in html
+    assert reverse("staff-booking-change", args=[booked.pk]) not in html
+    assert reverse("staff-booking-cancel", args=[booked.pk]) not in html
+
+
+def test_it_hides_the_case_from_a_specialist_of_another_department(booked, staff):
+    assert signed_in(staff["mori"]).get(case_url(booked)).status_code == 404
+
+
+def test_it_moves_the_booking_to_a_free_date(booked, staff):
+    sato, old = staff["sato"], live_booking(booked.pk)
+
+    response = change(signed_in(sato), booked, key(staff["kato"], at(THU, 15)))
+
+    assert response.status_code == 302
+    new = live_booking(booked.pk)
+    assert (new.specialist, new.starts_at) == (staff["kato"], at(THU, 15))
+    assert new.reason == "The specialist has a conference." and new.booked_by == sato
+    old.refresh_from_db()
+    assert old.cancel_kind == CancelKind.CHANGED and old.cancelled_by == sato
+    booked.refresh_from_db()
+    assert booked.status == Status.BOOKED
+    assert AuditEvent.objects.filter(
+        action=AuditAction.UPDATE, case_id=booked.pk, object_id=str(new.pk)
+    ).exists()
+
+
+def test_it_moves_the_booking_to_a_date_still_held(booked, staff):
+    kato_held = booked.offers.get().slots.get(specialist=staff["kato"])
+
+    response = change(signed_in(staff["sato"]), booked, f"held:{kato_held.pk}")
+
+    assert response.status_code == 302
+    new = live_booking(booked.pk)
+    assert new.offered_slot == kato_held and new.specialist == staff["kato"]
+
+
+def test_it_moves_a_booking_after_the_patients_deadline(booked, staff):
+    with time_machine.travel(at(TUE, 9), tick=True):  # the consult's day: the patient must call
+        page = signed_in(staff["sato"]).get(case_url(booked)).content.decode()
+        response = change(signed_in(staff["sato"]), booked, key(staff["tanaka"], at(THU, 14)))
+
+    assert 'data-deadline-passed="true"' in page
+    assert "Staff can still move or cancel the booking." in page
+    assert response.status_code == 302
+    assert live_booking(booked.pk).starts_at == at(THU, 14)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "",
+        "held:",
+        "held:abc",
+        "held:0",
+        "held:99999999999999999999",
+        "held:987654",  # no such hold
+        "tomorrow",
+        "2@2026-12-01",
+    ],
+)
+def test_it_refuses_a_bad_new_date_and_changes_nothing(booked, staff, target):
+    before = written()
+
+    response = change(signed_in(staff["sato"]), booked, target)
+
+    assert response.status_code == 200
+    assert response.context["change_form"].errors
+    assert written() == before
+
+
+def test_it_refuses_dates_the_rules_forbid(booked, staff, people):
+    other = factories.accepted_case(
+        people["ken"], coordinator=people["sato"], specialist=people["tanaka"]
+    )
+    taken = factories.offer(other, people["sato"], [factories.free_slots(other, limit=3)[2]])
+    hold = taken.slots.get()
+    targets = {
+        "another department": key(staff["mori"], at(date(2026, 12, 2), 14)),
+        "not a slot": key(staff["tanaka"], at(THU, 14, 10)),
+        "already booked": key(staff["tanaka"], at(TUE, 14)),
+        "held for another case": f"held:{hold.pk}",
+        "held for another case, by key": key(hold.specialist, hold.starts_at),
+    }
+    messages = {
+        "another department": "not a consult slot of this department",
+        "not a slot": "not a consult slot of this department",
+        "already booked": "That is the date already booked.",
+        "held for another case": "no longer held",
+        "held for another case, by key": "That date is taken.",
+    }
+    client = signed_in(staff["sato"])
+    for name, target in targets.items():
+        before = written()
+        response = change(client, booked, target)
+        assert response.status_code == 200, name
+        assert response.context["change_form"].non_field_errors(), name
+        assert messages[name] in response.content.decode(), name
+        assert written() == before, name
+
+
+def test_it_needs_a_reason_to_move(booked, staff):
+    before = written()
+
+    response = change(signed_in(staff["sato"]), booked, key(staff["kato"], at(THU, 15)), reason="")
+
+    assert response.status_code == 200
+    assert response.context["change_form"].errors["change_reason"]
+    assert written() == before
+
+
+def test_it_does_not_move_a_booking_the_page_did_not_show(booked, staff):
+    shown = live_booking(booked.pk).pk
+    change(signed_in(staff["sato"]), booked, key(staff["kato"], at(THU, 15)))  # a colleague
+    before = written()
+
+    response = change(signed_in(staff["sato"]), booked, key(staff["kato"], at(THU, 14)), seen=shown)
+
+    assert response.status_code == 302
+    assert written() == before
+
+
+def test_it_cancels_the_booking_with_a_reason(booked, staff):
+    sato, booking = staff["sato"], live_booking(booked.pk)
+
+    response = cancel(signed_in(sato), booked)
+
+    assert response.status_code == 302
+    booked.refresh_from_db()
+    booking.refresh_from_db()
+    assert booked.status == Status.CANCELLED
+    assert booking.cancel_kind == CancelKind.CANCELLED
+    assert booking.cancel_reason == "The patient called: admitted to hospital."
+    assert not booked.offers.filter(released_at__isnull=True).exists()
+
+
+@pytest.mark.parametrize(("reason", "confirm"), [("", "on"), ("   ", "on"), ("Ill", "")])
+def test_it_needs_a_reason_and_a_tick_to_cancel(booked, staff, reason, confirm):
+    before = written()
+
+    response = cancel(signed_in(staff["sato"]), booked, reason=reason, confirm=confirm)
+
+    assert response.status_code == 200
+    assert response.context["cancel_form"].errors
+    assert written() == before
+
+
+def test_it_cancels_after_the_patients_deadline(booked, staff):
+    with time_machine.travel(at(TUE, 13), tick=True):
+        response = cancel(signed_in(staff["sato"]), booked)
+
+    assert response.status_code == 302
+    booked.refresh_from_db()
+    assert booked.status == Status.CANCELLED
+
+
+def test_it_lists_the_booking_history(booked, staff):
+    client = signed_in(staff["sato"])
+    first = live_booking(booked.pk)
+    change(client, booked, key(staff["kato"], at(THU, 15)), reason="Moved for the doctor")
+    second = live_booking(booked.pk)
+    cancel(client, booked, reason="Admitted to hospital")
+
+    response = client.get(case_url(booked))
+
+    html = response.content.decode()
+    assert response.context["booking"] is None
+    assert [b.pk for b in response.context["booking_history"]] == [first.pk, second.pk]
+    assert f'data-booking="{first.pk}" data-state="changed"' in html
+    assert f'data-booking="{second.pk}" data-state="cancelled"' in html
+    assert "Moved for the doctor" in html and "Admitted to hospital" in html
+    assert "Ended by coordinator_sato" in html
+    assert Booking.objects.filter(case=booked).count() == 2
+
+
+def test_it_reloads_the_new_dates_for_htmx(booked, staff):
+    kato_held = booked.offers.get().slots.get(specialist=staff["kato"])
+
+    response = signed_in(staff["sato"]).get(
+        reverse("staff-case-slots", args=[booked.pk]),
+        {"specialist": staff["kato"].pk, "start": "2026-12-08"},
+        HTTP_HX_REQUEST="true",
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200 and 'id="q-target"' in html
+    assert f'value="held:{kato_held.pk}"' in html
+    free = response.context["change_choices"]
+    assert free and all(s.specialist_id == staff["kato"].pk for s in free)
+    assert free[0].starts_at == at(date(2026, 12, 8), 14)
+    assert 'name="slots"' not in html
+
+
+def test_it_has_no_dates_to_list_for_a_closed_case(booked, staff):
+    client = signed_in(staff["sato"])
+    cancel(client, booked)
+
+    assert client.get(reverse("staff-case-slots", args=[booked.pk])).status_code == 404

@@ -1,0 +1,69 @@
+"""The coordinator's scheduling in a real browser: Sato signs in with her authenticator code, opens
+Hana's accepted case, narrows the free dates to Dr Kato (htmx reloads the list in place, and the
+address bar keeps the filter), offers two dates, then looks at the week and the month of the
+calendar. Screenshots on a desktop and a phone go to tmp_path."""
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.urls import reverse
+
+from opiniondesk.cases.tests.test_browser_application import Screens
+from opiniondesk.cases.tests.test_browser_screening import sign_in_with_totp
+from opiniondesk.cases.workflow import Status
+from opiniondesk.core.time import JST
+from opiniondesk.scheduling.models import Offer
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def site(transactional_db, live_server, smtp_inbox):
+    return live_server.url
+
+
+def test_it_offers_dates_and_shows_the_calendar(site, browser, accepted, people, tmp_path):
+    sato, kato = people["sato"], people["kato"]
+    EmailAddress.objects.create(user=sato, email=sato.email, verified=True, primary=True)
+    page = browser.new_context(locale="ja-JP").new_page()
+    screens = Screens(page, tmp_path)
+    sign_in_with_totp(page, site, "coordinator_sato")
+
+    page.goto(f"{site}{reverse('staff-case', args=[accepted.pk])}#scheduling")
+    boxes = page.locator("#sched-choices input[name=slots]")
+    assert boxes.count() == 12
+    screens.take("case-accepted")
+    page.evaluate("window.notReloaded = true")
+    with page.expect_response(lambda r: "/slots/" in r.url and r.status == 200):
+        page.locator("#id_slotfilter_specialist").select_option(str(kato.pk))
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#sched-choices input[name=slots]')]"
+        f".every(b => b.value.startsWith('{kato.pk}@'))"
+    )
+    assert page.evaluate("window.notReloaded") is True  # only the list was replaced
+    assert f"specialist={kato.pk}" in page.url
+
+    boxes.nth(0).check()
+    boxes.nth(2).check()
+    chosen = [boxes.nth(0).get_attribute("value"), boxes.nth(2).get_attribute("value")]
+    with page.expect_navigation():
+        page.locator("#sched-offer form[method=post] button[type=submit]").click()
+
+    accepted.refresh_from_db()
+    assert accepted.status == Status.OFFERED
+    offer = Offer.objects.get(case=accepted)
+    assert offer.offered_by == sato and offer.slots.count() == 2
+    assert {
+        f"{s.specialist_id}@{s.starts_at.astimezone(JST):%Y-%m-%dT%H:%M}" for s in offer.slots.all()
+    } == set(chosen)
+    assert page.locator(f"[data-offer='{offer.pk}']").is_visible()
+    screens.take("case-offered")
+
+    page.goto(f"{site}{reverse('staff-schedule')}?department=cardiology")
+    page.locator("nav.cal-nav a[rel=next]").click()
+    page.wait_for_load_state()
+    assert page.locator(".cal-col").count() == 7
+    screens.take("calendar-week")
+    page.locator(".cal-views a").nth(1).click()
+    page.wait_for_load_state()
+    assert page.locator(".cal-month td").count() >= 28
+    screens.take("calendar-month")
