@@ -39,6 +39,7 @@ and the temporary directory removed however the script ends.
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import platform
@@ -50,7 +51,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as clock
@@ -58,6 +59,7 @@ from http.cookies import SimpleCookie
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -98,15 +100,42 @@ def main() -> int:
     print_machine(args)
     with tempfile.TemporaryDirectory(prefix="opiniondesk-bench-scheduling-") as tmp:
         env = bench_env(Path(tmp), default_server(), args.workers)
-        print("preparing: migrate, collectstatic, load_demo into a fresh SQLite database ...")
-        prepare_database(env)
-        setup_django(env)
-        try:
-            return run(args, env, Path(tmp))
-        finally:
-            from django.db import connections
+        with fresh_database(args.postgres) as url:
+            if url:
+                env["DATABASE_URL"] = url
+            print(f"preparing: migrate, collectstatic, load_demo; {database_name(args)} ...")
+            prepare_database(env)
+            setup_django(env)
+            try:
+                return run(args, env, Path(tmp))
+            finally:
+                from django.db import connections
 
-            connections.close_all()
+                connections.close_all()
+
+
+def database_name(args: argparse.Namespace) -> str:
+    return "a fresh PostgreSQL database" if args.postgres else "a fresh SQLite database (WAL)"
+
+
+@contextlib.contextmanager
+def fresh_database(server_url: str) -> Iterator[str]:
+    """With --postgres: a new database on that server for this run, dropped afterwards."""
+    if not server_url:
+        yield ""
+        return
+    import psycopg
+
+    name = f"opiniondesk_bench_{os.getpid()}"
+    parts = urlsplit(server_url)
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def parse_args() -> argparse.Namespace:
@@ -117,6 +146,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--cases", type=int, default=320, help="cases booked, one client each")
     parser.add_argument("--pair-cases", type=int, default=160, help="cases booked by two clients")
     parser.add_argument("--workers", type=int, default=2, help="server workers (default 2)")
+    parser.add_argument(
+        "--postgres",
+        default="",
+        metavar="URL",
+        help="run on a fresh database on this PostgreSQL server (postgres://user@host:port/any) "
+        "instead of make run's SQLite",
+    )
     args = parser.parse_args()
     if not 1 <= args.repeat <= 10:
         parser.error("--repeat must be between 1 and 10")
@@ -1206,7 +1242,7 @@ def print_machine(args: argparse.Namespace) -> None:
     )
     print(
         f"server:  {server_description(default_server())}, {args.workers} workers, started by "
-        "bin/serve; SQLite (WAL) in a temporary directory"
+        f"bin/serve; {database_name(args)}"
     )
 
 

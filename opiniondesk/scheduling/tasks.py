@@ -34,12 +34,14 @@ def schedule_offer_expiry(offer: Offer) -> None:
 def schedule_reminders(booking: Booking, *, confirm: bool = True) -> None:
     """The confirmation now (unless the caller sends its own), then the day before and the hour
     before — each only if that moment is still ahead."""
-    if confirm:
-        send_reminder.enqueue(booking.pk, ReminderKind.BOOKED.value)
     now = timezone.now()
-    for kind, at in reminder_times(booking.starts_at).items():
-        if at > now:
-            send_reminder.using(run_after=at).enqueue(booking.pk, kind.value)
+    # One transaction: with the database queue, one write instead of three (SQLite has one writer).
+    with transaction.atomic():
+        if confirm:
+            send_reminder.enqueue(booking.pk, ReminderKind.BOOKED.value)
+        for kind, at in reminder_times(booking.starts_at).items():
+            if at > now:
+                send_reminder.using(run_after=at).enqueue(booking.pk, kind.value)
 
 
 @task()
