@@ -37,8 +37,10 @@ from opiniondesk.cases import screening, services, workflow
 from opiniondesk.cases.applications import missing_answers
 from opiniondesk.cases.models import Case, PhoneOutcome
 from opiniondesk.cases.selectors import case_get_for_user, cases_visible_to
+from opiniondesk.cases.staff_forms import MODE_REFUSALS
 from opiniondesk.cases.workflow import Actor, Status
 from opiniondesk.catalog.selectors import departments_public
+from opiniondesk.catalog.vocabulary import Mode
 from opiniondesk.core.time import jst_today
 
 TAGS = ["cases"]
@@ -343,6 +345,9 @@ def _refer(request: Request, case_id: int, data: dict[str, Any]) -> None:
     department = departments_public().filter(code=data["department"]).first()
     if department is None:
         raise ValidationError({"department": [_("No such department accepts referrals.")]})
+    mode = Case.objects.values_list("mode", flat=True).get(pk=case_id)
+    if mode and mode not in department.modes:
+        raise ValidationError({"department": [str(MODE_REFUSALS[Mode(mode)])]})
     screening.case_refer(
         case_id=case_id, actor=request.user, department=department, request=request
     )

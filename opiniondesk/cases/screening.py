@@ -169,6 +169,8 @@ def case_refer(
     """screening → referred: the department's specialists are asked to accept or decline."""
     _require_role(actor, Role.COORDINATOR)
     case = _locked(case_id)
+    if case.mode and case.mode not in department.modes:
+        raise NotAllowed(f"{department.code} does not offer {case.mode} consults")
     _transition(
         case=case,
         to=Status.REFERRED,

@@ -207,6 +207,23 @@ class ReferForm(CaseActionForm):
         label=_("Department"), queryset=Department.objects.all(), empty_label=None
     )
 
+    def __init__(self, *args: Any, mode: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.mode = mode
+
+    def clean_department(self) -> Department:
+        department: Department = self.cleaned_data["department"]
+        if self.mode and self.mode not in department.modes:
+            raise forms.ValidationError(MODE_REFUSALS[Mode(self.mode)])
+        return department
+
+
+# A department that does not see patients the way the case asks (SPEC §2: modes per department).
+MODE_REFUSALS = {
+    Mode.ONLINE: _("This department does not offer online consults."),
+    Mode.IN_PERSON: _("This department does not offer in-person consults."),
+}
+
 
 class WithdrawForm(CaseActionForm):
     key = "withdraw"

@@ -164,7 +164,9 @@ def _coordinator_context(case: Case, bound: dict[str, forms.Form]) -> dict[str, 
         reasons = [r.value for r in verdict.reasons] if verdict else []
         actions["reject"] = staff_forms.RejectForm(initial={**seen, "reasons": reasons})
     if Status.REFERRED in allowed:
-        actions["refer"] = staff_forms.ReferForm(initial={**seen, "department": case.department_id})
+        actions["refer"] = staff_forms.ReferForm(
+            initial={**seen, "department": case.department_id}, mode=case.mode
+        )
     if Status.WITHDRAWN in allowed:
         actions["withdraw"] = staff_forms.WithdrawForm(initial=seen)
     phone = staff_forms.PhoneLogForm(initial=staff_forms.phone_log_initial(case.patient_phone))
@@ -343,7 +345,7 @@ def case_refer(request: HttpRequest, case_id: int) -> HttpResponse:
     return _perform(
         request,
         case,
-        staff_forms.ReferForm(request.POST),
+        staff_forms.ReferForm(request.POST, mode=case.mode),
         key="refer",
         change=lambda data: screening.case_refer(
             case_id=case.pk, actor=request.user, department=data["department"], request=request
