@@ -393,6 +393,9 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
 @require_POST
 def case_withdraw(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _own_draft(request, case_id)
+    if request.POST.get("confirm") != "1":  # it cannot be undone online, and ends any booking
+        messages.error(request, _("To withdraw, please tick the box that confirms it."))
+        return redirect(reverse("case-detail", args=[case.pk]) + "#withdraw")
     try:
         services.case_withdraw(
             case_id=case.pk,

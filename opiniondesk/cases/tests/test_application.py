@@ -189,7 +189,10 @@ def test_the_applicant_can_withdraw_before_booking(wizard_for, proxy_ken):
     wizard = wizard_for(proxy_ken)
     wizard.fill_all()
     wizard.submit()
-    wizard.client.post(reverse("case-withdraw", args=[wizard.case.pk]), {"reason": "家族で相談"})
+    url = reverse("case-withdraw", args=[wizard.case.pk])
+    wizard.client.post(url, {"reason": "家族で相談"})  # the box is not ticked: nothing happens
+    assert Case.objects.get(pk=wizard.case.pk).status == Status.SUBMITTED
+    wizard.client.post(url, {"reason": "家族で相談", "confirm": "1"})
     case = Case.objects.get(pk=wizard.case.pk)
     assert case.status == Status.WITHDRAWN
     assert case.transitions.last().reason == "家族で相談"

@@ -207,7 +207,7 @@ def test_uploads_stop_when_the_case_is_over(wizard_for, proxy_ken):
     wizard = wizard_for(proxy_ken)
     wizard.fill_all()
     wizard.submit()
-    wizard.client.post(reverse("case-withdraw", args=[wizard.case.pk]))
+    wizard.client.post(reverse("case-withdraw", args=[wizard.case.pk]), {"confirm": "1"})
     wizard.case.refresh_from_db()
     assert wizard.case.status == Status.WITHDRAWN
     count = Document.objects.count()
