@@ -4,7 +4,7 @@ import json
 
 import pytest
 from asgiref.sync import async_to_sync
-from asgiref.testing import ApplicationCommunicator
+from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 
@@ -18,32 +18,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 PATH = "/ws/device-check/"
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
-
-
-class WebsocketCommunicator(ApplicationCommunicator):
-    """channels.testing.WebsocketCommunicator's calls we use. (Importing channels.testing needs
-    daphne, which is not installed: its package also holds the daphne-based live server.)"""
-
-    def __init__(self, app, path: str, headers: list[tuple[bytes, bytes]]) -> None:
-        scope = {"type": "websocket", "path": path, "query_string": b"", "headers": headers}
-        super().__init__(app, scope)
-
-    async def connect(self) -> tuple[bool, int | None]:
-        await self.send_input({"type": "websocket.connect"})
-        response = await self.receive_output(1)
-        return response["type"] == "websocket.accept", response.get("code")
-
-    async def send_to(self, text_data: str) -> None:
-        await self.send_input({"type": "websocket.receive", "text": text_data})
-
-    async def receive_from(self) -> str:
-        response = await self.receive_output(1)
-        assert response["type"] == "websocket.send", response
-        return response["text"]
-
-    async def disconnect(self) -> None:
-        await self.send_input({"type": "websocket.disconnect", "code": 1000})
-        await self.wait(1)
 
 
 def _session_cookie(user) -> tuple[bytes, bytes]:
