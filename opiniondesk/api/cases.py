@@ -36,7 +36,7 @@ from opiniondesk.audit.services import audit_record
 from opiniondesk.cases import screening, services, workflow
 from opiniondesk.cases.applications import missing_answers
 from opiniondesk.cases.models import Case, PhoneOutcome
-from opiniondesk.cases.selectors import case_get_for_user, cases_visible_to
+from opiniondesk.cases.selectors import case_get_for_user, cases_visible_to, documents_visible_to
 from opiniondesk.cases.staff_forms import MODE_REFUSALS
 from opiniondesk.cases.workflow import Actor, Status
 from opiniondesk.catalog.selectors import departments_public
@@ -224,7 +224,7 @@ def case_documents(request: Request, case_id: int) -> Response:
     def file_url(document: Any) -> str:
         return request.build_absolute_uri(reverse("document-file", args=[document.pk]))
 
-    documents = case.documents.all()
+    documents = documents_visible_to(request.user, case)
     return Response(s.DocumentSerializer(documents, many=True, context={"file_url": file_url}).data)
 
 

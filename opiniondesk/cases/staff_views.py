@@ -33,6 +33,7 @@ from opiniondesk.cases.selectors import (
     case_counts_by_status,
     case_history,
     case_queue,
+    documents_visible_to,
     materials_reading,
 )
 from opiniondesk.cases.views import get_case
@@ -40,7 +41,6 @@ from opiniondesk.cases.wording import STAFF_STATUS_LABELS
 from opiniondesk.cases.workflow import OPEN_STATES, Actor, InvalidTransition, Status, next_states
 from opiniondesk.catalog.models import Department
 from opiniondesk.core.time import jst_today
-from opiniondesk.documents.models import Document
 from opiniondesk.public.wording import REASONS
 from opiniondesk.scheduling.staff_views import case_page_context
 
@@ -116,7 +116,7 @@ def _case_page(
         obj=case,
         detail={"page": "staff case"},
     )
-    documents = Document.objects.filter(case=case).select_related("proxy", "superseded_by")
+    documents = documents_visible_to(request.user, case).select_related("proxy", "superseded_by")
     context = {"case": case, "documents": documents, "proxies": case.proxies.all()}
     context |= case_page_context(request, case, bound or {})  # dates, booking, identity check
     if request.user.role == Role.COORDINATOR:

@@ -17,6 +17,7 @@ from opiniondesk.accounts.models import Role
 from opiniondesk.audit.models import AuditAction
 from opiniondesk.audit.services import audit_record
 from opiniondesk.cases.applications import checklist, missing_answers
+from opiniondesk.cases.selectors import documents_visible_to
 from opiniondesk.cases.views import get_case, steps
 from opiniondesk.cases.workflow import Status
 from opiniondesk.documents import services
@@ -106,7 +107,16 @@ def document_file(request: HttpRequest, document_id: int) -> HttpResponse:
     document = Document.objects.filter(pk=document_id).select_related("case").first()
     if document is None:
         raise Http404
-    get_case(request, document.case_id)  # 404 and audited when not this user's
+    case = get_case(request, document.case_id)  # 404 and audited when not this user's
+    if not documents_visible_to(request.user, case).filter(pk=document.pk).exists():
+        audit_record(
+            action=AuditAction.DENIED,
+            request=request,
+            case_id=case.pk,
+            obj=document,
+            detail={"path": request.path[:200], "why": "document kind not for this role"},
+        )
+        raise Http404
     inline = is_inline_viewable(FileKind(document.file_kind)) and "download" not in request.GET
     audit_record(
         action=AuditAction.READ if inline else AuditAction.DOWNLOAD,
