@@ -2,26 +2,18 @@
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
 from opiniondesk.accounts.models import Role, User
 from opiniondesk.cases.models import Case
-from opiniondesk.core.mail import queue_email
+from opiniondesk.core.mail import email_message, queue_email
 
 STAFF_LANGUAGE = "ja"
 
 
 def _message(template: str, context: dict[str, object], to: list[str]) -> EmailMultiAlternatives:
-    context = {**context, "hospital": settings.HOSPITAL, "site_url": settings.SITE_URL}
-    subject = render_to_string(f"cases/email/{template}_subject.txt", context).strip()
-    body = render_to_string(f"cases/email/{template}.txt", context)
-    return EmailMultiAlternatives(
-        subject=f"[{settings.HOSPITAL['name']}] {' '.join(subject.splitlines())}",
-        body=body,
-        to=to,
-    )
+    return email_message(f"cases/email/{template}", context, to)
 
 
 def _coordinator_emails() -> list[str]:
@@ -51,6 +43,24 @@ def documents_complete(case_id: int) -> None:
         if coordinators:
             context = {"case": case, "url": reverse("staff-case", args=[case.pk])}
             queue_email(_message("coordinator_documents_complete", context, coordinators))
+
+
+def to_patient_side(
+    case: Case, template: str, context: dict[str, object], ics: bytes | None = None
+) -> None:
+    """One e-mail each to the applicant and the patient's own linked account, in their language.
+    `template` is the full prefix (e.g. "scheduling/email/booking_booked")."""
+    people = [case.applicant]
+    if case.patient_account is not None and case.patient_account_id != case.applicant_id:
+        people.append(case.patient_account)
+    for person in people:
+        if not person.email:
+            continue
+        with translation.override(person.language or settings.LANGUAGE_CODE):
+            message = email_message(template, {"case": case, **context}, [person.email])
+        if ics is not None:
+            message.attach("second-opinion.ics", ics, "text/calendar")
+        queue_email(message)
 
 
 def _to_applicant(case: Case, template: str, context: dict[str, object]) -> None:

@@ -18,7 +18,6 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from opiniondesk.accounts.models import Role
@@ -37,7 +36,7 @@ from opiniondesk.cases.selectors import (
     materials_reading,
 )
 from opiniondesk.cases.views import get_case
-from opiniondesk.cases.wording import STAFF_STATUS_LABELS
+from opiniondesk.cases.wording import STAFF_CONFLICT, STAFF_NOT_CHANGED, STAFF_STATUS_LABELS
 from opiniondesk.cases.workflow import OPEN_STATES, Actor, InvalidTransition, Status, next_states
 from opiniondesk.catalog.models import Department
 from opiniondesk.core.time import jst_today
@@ -45,10 +44,6 @@ from opiniondesk.public.wording import REASONS
 from opiniondesk.scheduling.staff_views import case_page_context
 
 STAFF = (Role.COORDINATOR, Role.SPECIALIST)
-CONFLICT = gettext_lazy(
-    "Someone else already changed this case, so your action was not applied. "
-    "Here is its current state."
-)
 # Review time can still be corrected after acceptance, until the consult (screening.py).
 REVIEW_STATES = frozenset({Status.ACCEPTED, Status.OFFERED, Status.BOOKED, Status.READY})
 QUEUE_PAGE_SIZE = 50
@@ -236,7 +231,7 @@ def _apply(request: HttpRequest, case: Case, seen: str | None, change: Callable[
                     raise _Moved
             change()
     except (_Moved, InvalidTransition, screening.NotAllowed):
-        messages.error(request, CONFLICT)
+        messages.error(request, STAFF_CONFLICT)
         return False
     return True
 
@@ -251,7 +246,7 @@ def _perform(
     done: str,
 ) -> HttpResponse:
     if not form.is_valid():
-        messages.error(request, _("Nothing was changed: please correct what is marked below."))
+        messages.error(request, STAFF_NOT_CHANGED)
         return _case_page(request, case, bound={key: form})
     data = form.cleaned_data
     if _apply(request, case, data.get("seen_status"), lambda: change(data)):

@@ -80,3 +80,10 @@ STAFF_STATUS_LABELS: dict[Status, Promise] = {
     Status.CANCELLED: _("Booking cancelled"),
     Status.NO_SHOW: _("No-show"),
 }
+
+# The staff consoles' answers to a refused action (cases, scheduling and readiness pages).
+STAFF_CONFLICT = _(
+    "Someone else already changed this case, so your action was not applied. "
+    "Here is its current state."
+)
+STAFF_NOT_CHANGED = _("Nothing was changed: please correct what is marked below.")

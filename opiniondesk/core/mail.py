@@ -6,9 +6,11 @@ import smtplib
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, mailers
 from django.db import transaction
 from django.tasks import task
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -45,6 +47,18 @@ def message_to_data(message: EmailMessage) -> dict[str, Any]:
 
 def _bytes(content: str | bytes) -> bytes:
     return content.encode() if isinstance(content, str) else content
+
+
+def email_message(template: str, context: dict[str, Any], to: list[str]) -> EmailMultiAlternatives:
+    """A plain-text e-mail from `<template>_subject.txt` and `<template>.txt`, rendered in the
+    active language, its subject prefixed with the hospital's name."""
+    context = {**context, "hospital": settings.HOSPITAL, "site_url": settings.SITE_URL}
+    subject = render_to_string(f"{template}_subject.txt", context).strip()
+    return EmailMultiAlternatives(
+        subject=f"[{settings.HOSPITAL['name']}] {' '.join(subject.splitlines())}",
+        body=render_to_string(f"{template}.txt", context),
+        to=to,
+    )
 
 
 def queue_email(message: EmailMessage) -> None:

@@ -1,20 +1,12 @@
 """E-mails of the steps before the consult."""
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from opiniondesk.core.mail import queue_email
+from opiniondesk.cases.notifications import to_patient_side
+from opiniondesk.core.mail import email_message, queue_email
 from opiniondesk.readiness.models import IdentityReview, PatientInvitation
-
-
-def _render(template: str, context: dict[str, object]) -> tuple[str, str]:
-    context = {**context, "hospital": settings.HOSPITAL, "site_url": settings.SITE_URL}
-    subject = render_to_string(f"readiness/email/{template}_subject.txt", context).strip()
-    body = render_to_string(f"readiness/email/{template}.txt", context)
-    return f"[{settings.HOSPITAL['name']}] {' '.join(subject.splitlines())}", body
 
 
 def identity_rejected(review_id: int) -> None:
@@ -22,18 +14,11 @@ def identity_rejected(review_id: int) -> None:
         "document__case__applicant", "document__case__patient_account"
     ).get(pk=review_id)
     case = review.document.case
-    people = {case.applicant}
-    if case.patient_account is not None:
-        people.add(case.patient_account)
-    for person in people:
-        if not person.email:
-            continue
-        with translation.override(person.language or settings.LANGUAGE_CODE):
-            subject, body = _render(
-                "identity_rejected",
-                {"case": case, "review": review, "url": reverse("case-detail", args=[case.pk])},
-            )
-        queue_email(EmailMultiAlternatives(subject=subject, body=body, to=[person.email]))
+    to_patient_side(
+        case,
+        "readiness/email/identity_rejected",
+        {"review": review, "url": reverse("case-detail", args=[case.pk])},
+    )
 
 
 def patient_invited(invitation_id: int, token: str) -> None:
@@ -42,13 +27,14 @@ def patient_invited(invitation_id: int, token: str) -> None:
     )
     # The patient has no account yet, or one we cannot know: the applicant's language is the guess.
     with translation.override(invitation.created_by.language or settings.LANGUAGE_CODE):
-        subject, body = _render(
-            "patient_invited",
+        message = email_message(
+            "readiness/email/patient_invited",
             {
                 "case": invitation.case,
                 "invitation": invitation,
                 "days": settings.PATIENT_INVITATION_DAYS,
                 "url": reverse("patient-invitation", args=[token]),
             },
+            [invitation.email],
         )
-    queue_email(EmailMultiAlternatives(subject=subject, body=body, to=[invitation.email]))
+    queue_email(message)

@@ -17,6 +17,7 @@ from opiniondesk.accounts.permissions import role_required
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.staff_forms import StaffForm
 from opiniondesk.cases.views import get_case
+from opiniondesk.cases.wording import STAFF_NOT_CHANGED
 from opiniondesk.readiness.rules import PHOTO_IDS, IdType, Item
 from opiniondesk.readiness.selectors import id_documents, readiness_checklist
 from opiniondesk.readiness.services import PREPARATION_STATES, ReadinessError, identity_review
@@ -114,7 +115,7 @@ def identity_check(request: HttpRequest, case_id: int, document_id: int) -> Http
                 else _("The ID was not accepted; the patient has been told by e-mail."),
             )
             return redirect(f"{reverse('staff-case', args=[case.pk])}#identity")
-    messages.error(request, _("Nothing was changed: please correct what is marked below."))
+    messages.error(request, STAFF_NOT_CHANGED)
     from opiniondesk.cases.staff_views import _case_page  # it imports this module's context
 
     return _case_page(request, case, bound={_bound_key(document_id): form})

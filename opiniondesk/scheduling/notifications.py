@@ -7,54 +7,32 @@ findings; a booking's mails carry its `.ics` file.
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from opiniondesk.accounts.models import User
 from opiniondesk.cases.models import Case
-from opiniondesk.cases.notifications import STAFF_LANGUAGE, _coordinator_emails
+from opiniondesk.cases.notifications import STAFF_LANGUAGE, _coordinator_emails, to_patient_side
 from opiniondesk.catalog.vocabulary import Mode
-from opiniondesk.core.mail import queue_email
+from opiniondesk.core.mail import email_message, queue_email
 from opiniondesk.core.time import JST
 from opiniondesk.scheduling.ics import CalendarEvent, calendar_file
 from opiniondesk.scheduling.models import Booking, Offer, ReminderKind
 from opiniondesk.scheduling.selectors import bookable_slots
 
 
-def _recipients(case: Case) -> list[User]:
-    people = [case.applicant]
-    if case.patient_account is not None and case.patient_account_id != case.applicant_id:
-        people.append(case.patient_account)
-    return [person for person in people if person.email]
-
-
-def _render(template: str, context: dict[str, object]) -> tuple[str, str]:
-    context = {**context, "hospital": settings.HOSPITAL, "site_url": settings.SITE_URL}
-    subject = render_to_string(f"scheduling/email/{template}_subject.txt", context).strip()
-    body = render_to_string(f"scheduling/email/{template}.txt", context)
-    return f"[{settings.HOSPITAL['name']}] {' '.join(subject.splitlines())}", body
-
-
 def _to_patient_side(
     case: Case, template: str, context: dict[str, object], ics: bytes | None = None
 ) -> None:
-    for person in _recipients(case):
-        with translation.override(person.language or settings.LANGUAGE_CODE):
-            subject, body = _render(template, {"case": case, **context})
-        message = EmailMultiAlternatives(subject=subject, body=body, to=[person.email])
-        if ics is not None:
-            message.attach("second-opinion.ics", ics, "text/calendar")
-        queue_email(message)
+    to_patient_side(case, f"scheduling/email/{template}", context, ics)
 
 
 def _to_coordinators(case: Case, template: str, context: dict[str, object]) -> None:
     with translation.override(STAFF_LANGUAGE):
         emails = _coordinator_emails()
         if emails:
-            subject, body = _render(template, {"case": case, **context})
-            queue_email(EmailMultiAlternatives(subject=subject, body=body, to=emails))
+            queue_email(
+                email_message(f"scheduling/email/{template}", {"case": case, **context}, emails)
+            )
 
 
 def _case(case_id: int) -> Case:
@@ -62,31 +40,29 @@ def _case(case_id: int) -> Case:
 
 
 def calendar_event(booking: Booking, *, cancelled: bool = False) -> CalendarEvent:
-    """The booking as a calendar event; in the hospital's language (Japanese) for everyone."""
+    """The booking as a calendar event, written in Japanese (the hospital's language) for everyone:
+    the file is the same whoever downloads it."""
     case = booking.case
     host = urlsplit(settings.SITE_URL).hostname or "opiniondesk"
     hospital = settings.HOSPITAL
     url = f"{settings.SITE_URL}{reverse('case-detail', args=[case.pk])}"
-    with translation.override("ja"):
-        online = booking.mode == Mode.ONLINE
-        summary = (
-            f"セカンドオピニオン外来 ({'オンライン' if online else '来院'}) {hospital['name']}"
+    online = booking.mode == Mode.ONLINE
+    summary = f"セカンドオピニオン外来 ({'オンライン' if online else '来院'}) {hospital['name']}"
+    if online:
+        description = (
+            f"受付番号 {case.reference}\n開始5分前から、この予定のURLで待合室に入れます。\n"
+            f"お問い合わせ: {hospital['phone']} (平日 {hospital['phone_hours']})"
         )
-        if online:
-            description = (
-                f"受付番号 {case.reference}\n開始5分前から、この予定のURLで待合室に入れます。\n"
-                f"お問い合わせ: {hospital['phone']} (平日 {hospital['phone_hours']})"
-            )
-            location = "オンライン (ビデオ通話)"
-        else:
-            description = (
-                f"受付番号 {case.reference}\n受付: {hospital['desk']}\n"
-                f"お問い合わせ: {hospital['phone']} (平日 {hospital['phone_hours']})"
-            )
-            location = (
-                f"{hospital['name']} {hospital['desk']} "
-                f"〒{hospital['postal_code']} {hospital['address']}"
-            )
+        location = "オンライン (ビデオ通話)"
+    else:
+        description = (
+            f"受付番号 {case.reference}\n受付: {hospital['desk']}\n"
+            f"お問い合わせ: {hospital['phone']} (平日 {hospital['phone_hours']})"
+        )
+        location = (
+            f"{hospital['name']} {hospital['desk']} "
+            f"〒{hospital['postal_code']} {hospital['address']}"
+        )
     return CalendarEvent(
         uid=f"case-{case.pk}@{host}",
         sequence=Booking.objects.filter(case=case, pk__lte=booking.pk).count()

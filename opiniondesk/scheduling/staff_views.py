@@ -29,6 +29,7 @@ from opiniondesk.audit.models import AuditAction
 from opiniondesk.audit.services import audit_record
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.views import get_case
+from opiniondesk.cases.wording import STAFF_CONFLICT, STAFF_NOT_CHANGED
 from opiniondesk.cases.workflow import BOOKED_STATES, InvalidTransition, Status
 from opiniondesk.catalog.closed_days import ClosedReason, Closure, closure
 from opiniondesk.catalog.models import Department
@@ -53,11 +54,6 @@ from opiniondesk.scheduling.slots import change_deadline, may_patient_change
 
 OFFER_STATES = frozenset({Status.ACCEPTED, Status.OFFERED})
 SUGGESTIONS = 12
-NOT_CHANGED = gettext_lazy("Nothing was changed: please correct what is marked below.")
-CONFLICT = gettext_lazy(
-    "Someone else already changed this case, so your action was not applied. "
-    "Here is its current state."
-)
 CLOSED_REASONS = {
     ClosedReason.SATURDAY: gettext_lazy("Saturday"),
     ClosedReason.SUNDAY: gettext_lazy("Sunday"),
@@ -258,18 +254,15 @@ def _act(
     """Validate, check nothing moved meanwhile, call one service; any refusal changes nothing
     and is shown on the page."""
     if not form.is_valid():
-        messages.error(request, NOT_CHANGED)
+        messages.error(request, STAFF_NOT_CHANGED)
         return _case_page_again(request, case, form)
     try:
         with transaction.atomic():
             if not unchanged(form.cleaned_data):
                 raise _Moved
             change(form.cleaned_data)
-    except _Moved:
-        messages.error(request, CONFLICT)
-        return redirect(_section_url(case))
-    except InvalidTransition:
-        messages.error(request, CONFLICT)
+    except (_Moved, InvalidTransition):
+        messages.error(request, STAFF_CONFLICT)
         return redirect(_section_url(case))
     except services.SchedulingError as exc:
         form.add_error(None, exc.message)
@@ -520,7 +513,7 @@ def _exception_write(
     request: HttpRequest, form: forms.Form, write: Callable[[dict[str, Any]], Any], done: str
 ) -> HttpResponse:
     if not form.is_valid():
-        messages.error(request, NOT_CHANGED)
+        messages.error(request, STAFF_NOT_CHANGED)
         return _schedule_page(request, {form.key: form})  # type: ignore[attr-defined]
     try:
         write(form.cleaned_data)

@@ -23,6 +23,7 @@ from opiniondesk.cases.models import Case, CaseTransition
 from opiniondesk.cases.screening import case_refer, case_reject, case_start_screening
 from opiniondesk.cases.workflow import InvalidTransition, Status
 from opiniondesk.catalog.models import Department
+from opiniondesk.core.tests.threads import run_at_once
 
 pytestmark = [
     pytest.mark.skipif(
@@ -62,29 +63,7 @@ def screening(submitted, coordinator_sato):
 
 
 def _run_at_once(*calls):
-    """Run each call in its own thread and connection, released together by a barrier.
-
-    Returns, per call, ("ok", value) or ("error", exception).
-    """
-    barrier = threading.Barrier(len(calls), timeout=TIMEOUT)
-    outcomes = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait()
-            outcomes[index] = ("ok", call())
-        except Exception as exc:  # the outcome is the subject of the test
-            outcomes[index] = ("error", exc)
-        finally:
-            connection.close()  # this thread's own connection
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(TIMEOUT)
-        assert not thread.is_alive(), "a transition hung"
-    return outcomes
+    return run_at_once(*calls, timeout=TIMEOUT)
 
 
 def _one_winner(outcomes):

@@ -9,17 +9,17 @@ serialises every writer with one database-wide lock and cannot show this: Postgr
 """
 
 import io
-import threading
 from datetime import datetime, timedelta
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import translation
 
 from opiniondesk.cases.models import CaseTransition
 from opiniondesk.cases.workflow import Status
+from opiniondesk.core.tests.threads import run_at_once
 from opiniondesk.core.time import JST
 from opiniondesk.scheduling.models import Booking, CancelKind
 from opiniondesk.scheduling.services import SlotTaken, booking_change, booking_create
@@ -45,29 +45,7 @@ def clock(time_machine):
 
 
 def _run_at_once(*calls):
-    """Run each call in its own thread and connection, released together by a barrier.
-
-    Returns, per call, ("ok", value) or ("error", exception).
-    """
-    barrier = threading.Barrier(len(calls), timeout=TIMEOUT)
-    outcomes = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait()
-            outcomes[index] = ("ok", call())
-        except Exception as exc:  # the outcome is the subject of the test
-            outcomes[index] = ("error", exc)
-        finally:
-            connection.close()  # this thread's own connection
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(TIMEOUT)
-        assert not thread.is_alive(), "an attempt hung"
-    return outcomes
+    return run_at_once(*calls, timeout=TIMEOUT)
 
 
 def _one_winner(outcomes):
