@@ -15,8 +15,8 @@ def _test_storages(settings, tmp_path_factory):
     # Uploaded documents go to a fresh folder per test, never into var/media.
     media = tmp_path_factory.mktemp("media")
     settings.STORAGES = {
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "default": {  # what ships: each file synced to the disk when saved
+            "BACKEND": "opiniondesk.core.storage.DurableFileSystemStorage",
             "OPTIONS": {"location": media, "base_url": None},
         },
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -6,8 +6,8 @@ import os
 import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-# What django.core.asgi.get_asgi_application() does, with Django's handler subclassed to spool
-# request bodies our way (opiniondesk.core.asgi).
+# What django.core.asgi.get_asgi_application() does, with Django's handler subclassed to
+# stream uploads and spool other request bodies our way (opiniondesk.core.asgi).
 django.setup(set_prefix=False)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
@@ -15,10 +15,10 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from opiniondesk.core.asgi import BodySizeLimit, SpoolingASGIHandler  # noqa: E402
+from opiniondesk.core.asgi import BodySizeLimit, StreamingASGIHandler  # noqa: E402
 from opiniondesk.readiness import routing as readiness_routing  # noqa: E402
 
-django_asgi_app = SpoolingASGIHandler()
+django_asgi_app = StreamingASGIHandler()
 
 websocket_urlpatterns: list = [*readiness_routing.websocket_urlpatterns]
 

@@ -226,7 +226,8 @@ if STORAGE_BUCKET:
     }
 else:
     _default_storage = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # FileSystemStorage that syncs each file to the disk before the upload is confirmed.
+        "BACKEND": "opiniondesk.core.storage.DurableFileSystemStorage",
         "OPTIONS": {"location": MEDIA_ROOT, "base_url": None},
     }
 STORAGES = {
@@ -265,13 +266,11 @@ if not isinstance(WEBRTC_ICE_SERVERS, list) or not all(
     raise ImproperlyConfigured('WEBRTC_ICE_SERVERS must be a JSON list of {"urls": ...} objects')
 # The largest request body the ASGI server passes on (the physician's page sends several files).
 REQUEST_MAX_BYTES = DOCUMENT_MAX_BYTES * PHYSICIAN_LINK_MAX_FILES + 10 * 1024 * 1024
-# Bigger uploads are streamed to a temporary file rather than held in memory. The handlers hash
-# each file as it arrives, so that checking it does not read it again (bench/upload.md).
+# Multipart bodies are parsed by python-multipart (documents.formdata), which hashes each file as
+# it arrives; files of requests larger than this go to a temporary file rather than memory
+# (bench/upload.md).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-FILE_UPLOAD_HANDLERS = [
-    "opiniondesk.documents.uploads.HashingMemoryFileUploadHandler",
-    "opiniondesk.documents.uploads.HashingTemporaryFileUploadHandler",
-]
+FILE_UPLOAD_HANDLERS = ["opiniondesk.documents.formdata.StreamingMultipartHandler"]
 # Request bodies and uploads are spooled on MEDIA_ROOT's filesystem, so that storing a document is
 # a rename, not a copy (the system's temporary directory may be another disk, or memory). None
 # (the system's) with object storage.

@@ -1,21 +1,28 @@
-"""Upload handlers that hash each file while the multipart parser hands it over (issue #3, item 4).
+"""Uploaded files that are hashed while they are received (issue #3, item 4).
 
-Django's multipart parser passes every uploaded file to the upload handlers chunk by chunk. These
-handlers store the chunks as Django's own do (small files in memory, the others in a temporary
-file in FILE_UPLOAD_TEMP_DIR, which settings put on MEDIA_ROOT's filesystem so that storing the
-file is a rename), and feed the same chunks to SHA-256 and a byte count. The resulting `Digest`
-travels with the uploaded file, so `content.inspect_upload` need not read a large file a second
-time to hash it. The digest is the server's own, of the bytes it wrote: nothing a client sends
-is taken as a hash or a size.
+The form parser (`documents.formdata`) hands each uploaded file's bytes, as they arrive, to a
+`MemoryHashing` (a request no larger than FILE_UPLOAD_MAX_MEMORY_SIZE: the file stays in memory)
+or a `TemporaryHashing` (a temporary file in FILE_UPLOAD_TEMP_DIR, which settings put on
+MEDIA_ROOT's filesystem so that storing the file is a rename), and feeds the same bytes to
+SHA-256 and a byte count. The resulting `Digest` travels with the uploaded file, so
+`content.inspect_upload` need not read a large file a second time to hash it. The digest is the
+server's own, of the bytes it wrote: nothing a client sends is taken as a hash or a size.
 
-Chunks are 256 KiB (Django's default is 64 KiB): fewer trips through the parser's Python loop,
-while every buffer stays small (larger chunks measured slower: bench/upload.md). Memory per
-upload stays bounded whatever the file's size.
+For a file on disk:
+- SHA-256 runs in a helper thread of its own, a few chunks behind the parser. Hashing is the
+  slowest step of an upload (about 1.3 GB/s on one core here), and hashlib releases the GIL while
+  it works, so the parser and the disk go on meanwhile. At most HASH_AHEAD_BYTES wait for it.
+- Every WRITEBACK_BYTES, the kernel is asked to start writing what was received so far to the
+  disk (posix_fadvise DONTNEED starts write-back without waiting for it), so that the fsync
+  when the document is stored (core.storage) has little left to wait for.
+Memory per upload stays bounded whatever the file's size (bench/upload.md).
 """
 
+import collections
 import hashlib
+import io
 import os
-from typing import Any
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.conf import settings
 from django.core.files.uploadedfile import (
@@ -23,24 +30,23 @@ from django.core.files.uploadedfile import (
     TemporaryUploadedFile,
     UploadedFile,
 )
-from django.core.files.uploadhandler import (
-    FileUploadHandler,
-    MemoryFileUploadHandler,
-    TemporaryFileUploadHandler,
-)
 
 from opiniondesk.documents.content import Digest
 
 __all__ = [
-    "CHUNK_SIZE",
+    "HASH_AHEAD_BYTES",
+    "WRITEBACK_BYTES",
     "HashedInMemoryUploadedFile",
     "HashedTemporaryUploadedFile",
-    "HashingMemoryFileUploadHandler",
-    "HashingTemporaryFileUploadHandler",
+    "MemoryHashing",
+    "TemporaryHashing",
     "server_digest",
 ]
 
-CHUNK_SIZE = 256 * 1024
+HASH_AHEAD_BYTES = 16 * 1024 * 1024  # handed to the hashing thread and not yet hashed, at most
+WRITEBACK_BYTES = 16 * 1024 * 1024
+
+Chunk = bytes | memoryview
 
 
 class HashedTemporaryUploadedFile(TemporaryUploadedFile):
@@ -56,84 +62,118 @@ class HashedInMemoryUploadedFile(InMemoryUploadedFile):
 
 
 def server_digest(uploaded: UploadedFile) -> Digest | None:
-    """The digest these handlers computed for `uploaded`, or None for any other file object."""
+    """The digest computed while `uploaded` was received, or None for any other file object."""
     if isinstance(uploaded, HashedTemporaryUploadedFile | HashedInMemoryUploadedFile):
         return uploaded.digest
     return None
 
 
-class _Hashing:
-    """The running SHA-256 and byte count of the file being received."""
+class _BackgroundSHA256:
+    """SHA-256 of chunks fed in order, computed in a thread of its own, a few chunks behind.
 
-    def _start_hash(self) -> None:
+    The chunks must not change until hashed (bytes, or views of bytes). The thread ends when the
+    hash is read or when this object is dropped (an interrupted upload): ThreadPoolExecutor's
+    worker exits once its executor is garbage.
+    """
+
+    def __init__(self) -> None:
         self._sha256 = hashlib.sha256()
-        self._received = 0
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="upload-sha256")
+        self._pending: collections.deque[tuple[Future[None], int]] = collections.deque()
+        self._pending_bytes = 0
 
-    def _hash(self, chunk: bytes) -> None:
-        self._sha256.update(chunk)
-        self._received += len(chunk)
+    def update(self, chunk: Chunk) -> None:
+        # One worker, first in first out: the chunks are hashed in the order given.
+        self._pending.append((self._executor.submit(self._sha256.update, chunk), len(chunk)))
+        self._pending_bytes += len(chunk)
+        while self._pending_bytes > HASH_AHEAD_BYTES:
+            self._wait_oldest()
 
-    def _digest(self, file_size: int) -> Digest | None:
-        # The parser counts the bytes it handed over; both counts must agree.
-        if self._received != file_size:
-            return None
-        return Digest(size=file_size, sha256=self._sha256.hexdigest())
+    def hexdigest(self) -> str:
+        while self._pending:
+            self._wait_oldest()
+        self._executor.shutdown()
+        return self._sha256.hexdigest()
+
+    def _wait_oldest(self) -> None:
+        future, size = self._pending.popleft()
+        future.result()
+        self._pending_bytes -= size
 
 
-class HashingMemoryFileUploadHandler(_Hashing, MemoryFileUploadHandler):
-    """Django's MemoryFileUploadHandler (files up to FILE_UPLOAD_MAX_MEMORY_SIZE), hashing."""
+class MemoryHashing:
+    """Receives one small file into memory, hashing it."""
 
-    chunk_size = CHUNK_SIZE
-
-    def new_file(self, *args: Any, **kwargs: Any) -> None:
-        self._start_hash()
-        super().new_file(*args, **kwargs)  # raises StopFutureHandlers when it takes the file
-
-    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
-        if not self.activated:
-            return raw_data  # for the next handler
-        self.file.write(raw_data)
-        self._hash(raw_data)
-        return None
-
-    def file_complete(self, file_size: int) -> HashedInMemoryUploadedFile | None:
-        if not self.activated:
-            return None
-        self.file.seek(0)
-        uploaded = HashedInMemoryUploadedFile(
-            file=self.file,
-            field_name=self.field_name,
-            name=self.file_name,
-            content_type=self.content_type,
-            size=file_size,
-            charset=self.charset,
-            content_type_extra=self.content_type_extra,
+    def start(
+        self,
+        file_name: str,
+        content_type: str,
+        charset: bytes | None,
+        content_type_extra: dict[str, bytes],
+    ) -> None:
+        self.buffer = io.BytesIO()
+        self.sha256 = hashlib.sha256()
+        self.file = HashedInMemoryUploadedFile(
+            file=self.buffer,
+            field_name=None,
+            name=file_name,
+            content_type=content_type,
+            size=0,
+            charset=charset,
+            content_type_extra=content_type_extra,
         )
-        uploaded.digest = self._digest(file_size)
-        return uploaded
+
+    def write(self, chunk: Chunk) -> None:
+        self.buffer.write(chunk)
+        self.sha256.update(chunk)
+
+    def complete(self) -> HashedInMemoryUploadedFile:
+        size = self.buffer.tell()
+        self.buffer.seek(0)
+        self.file.size = size
+        self.file.digest = Digest(size=size, sha256=self.sha256.hexdigest())
+        return self.file
 
 
-class HashingTemporaryFileUploadHandler(_Hashing, TemporaryFileUploadHandler):
-    """Django's TemporaryFileUploadHandler, hashing; creates FILE_UPLOAD_TEMP_DIR if missing."""
+class TemporaryHashing:
+    """Receives one file into a temporary file, hashing it in a helper thread."""
 
-    chunk_size = CHUNK_SIZE
-
-    def new_file(self, *args: Any, **kwargs: Any) -> None:
-        # The base class's bookkeeping, without the plain temporary file it would create.
-        FileUploadHandler.new_file(self, *args, **kwargs)
+    def start(
+        self,
+        file_name: str,
+        content_type: str,
+        charset: bytes | None,
+        content_type_extra: dict[str, bytes],
+    ) -> None:
         if settings.FILE_UPLOAD_TEMP_DIR:
             os.makedirs(settings.FILE_UPLOAD_TEMP_DIR, mode=0o700, exist_ok=True)
-        self._start_hash()
         self.file = HashedTemporaryUploadedFile(
-            self.file_name, self.content_type, 0, self.charset, self.content_type_extra
+            file_name, content_type, 0, charset, content_type_extra
         )
+        self.sha256 = _BackgroundSHA256()
+        self.written = self.written_back = 0
 
-    def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
-        self.file.write(raw_data)
-        self._hash(raw_data)
+    def write(self, chunk: Chunk) -> None:
+        self.file.write(chunk)
+        self.sha256.update(chunk)
+        self.written += len(chunk)
+        if self.written - self.written_back >= WRITEBACK_BYTES:
+            self._start_writeback()
 
-    def file_complete(self, file_size: int) -> HashedTemporaryUploadedFile:
+    def complete(self) -> HashedTemporaryUploadedFile:
+        self.file.flush()
         self.file.seek(0)
-        self.file.size = file_size
-        self.file.digest = self._digest(file_size)
+        self.file.size = self.written
+        self.file.digest = Digest(size=self.written, sha256=self.sha256.hexdigest())
         return self.file
+
+    def _start_writeback(self) -> None:
+        if hasattr(os, "posix_fadvise"):
+            self.file.flush()
+            os.posix_fadvise(
+                self.file.fileno(),
+                self.written_back,
+                self.written - self.written_back,
+                os.POSIX_FADV_DONTNEED,
+            )
+        self.written_back = self.written

@@ -40,7 +40,7 @@ def test_it_defaults_to_the_embedded_setup(monkeypatch):
     assert s.CACHES["default"]["BACKEND"].endswith("LocMemCache")
     assert s.CHANNEL_LAYERS["default"]["BACKEND"] == "channels.layers.InMemoryChannelLayer"
     assert s.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend"
-    assert s.STORAGES["default"]["BACKEND"] == "django.core.files.storage.FileSystemStorage"
+    assert s.STORAGES["default"]["BACKEND"] == "opiniondesk.core.storage.DurableFileSystemStorage"
     assert s.MAILERS["default"]["BACKEND"].endswith("console.EmailBackend")
     assert s.SESSION_COOKIE_SECURE is False
 

@@ -1,4 +1,4 @@
-"""SpoolingASGIHandler: the request body, spooled in FILE_UPLOAD_TEMP_DIR, in few large writes."""
+"""StreamingASGIHandler: the request body, spooled in FILE_UPLOAD_TEMP_DIR, in few large writes."""
 
 import asyncio
 import hashlib
@@ -13,7 +13,7 @@ from django.core.exceptions import RequestAborted
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from opiniondesk.core.asgi import SpoolingASGIHandler
+from opiniondesk.core.asgi import StreamingASGIHandler
 
 MiB = 1024 * 1024
 
@@ -36,7 +36,7 @@ def _receiver(chunks: list[bytes], *, disconnect_after: int | None = None):
 
 
 def _read_body(chunks, **kwargs):
-    handler = SpoolingASGIHandler.__new__(SpoolingASGIHandler)  # read_body needs no middleware
+    handler = StreamingASGIHandler.__new__(StreamingASGIHandler)  # read_body needs no middleware
     return async_to_sync(handler.read_body)(_receiver(chunks, **kwargs))
 
 
@@ -117,14 +117,14 @@ def test_a_disconnect_aborts_and_closes_the_spool(spool_dir):
 def test_the_site_serves_http_through_the_spooling_handler():
     from config import asgi
 
-    assert isinstance(asgi.django_asgi_app, SpoolingASGIHandler)
+    assert isinstance(asgi.django_asgi_app, StreamingASGIHandler)
     assert asgi.application.application_mapping["http"].app is asgi.django_asgi_app
 
 
 @pytest.mark.django_db
 def test_django_reads_the_body_through_our_read_body(spool_dir):
     """Guards against a Django upgrade that would stop calling read_body: ours would go unused."""
-    handler = SpoolingASGIHandler()
+    handler = StreamingASGIHandler()
     sent = []
 
     async def send(message):
@@ -140,7 +140,7 @@ def test_django_reads_the_body_through_our_read_body(spool_dir):
         "client": ("127.0.0.1", 5000),
     }
     with mock.patch.object(
-        SpoolingASGIHandler, "read_body", autospec=True, wraps=SpoolingASGIHandler.read_body
+        StreamingASGIHandler, "read_body", autospec=True, wraps=StreamingASGIHandler.read_body
     ) as read_body:
         async_to_sync(handler)(scope, _receiver([b"x" * MiB, b"y"]), send)
     assert read_body.call_count == 1

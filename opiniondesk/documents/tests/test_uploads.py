@@ -1,4 +1,4 @@
-"""The upload handlers hash each file as it arrives; inspection then trusts only their digest."""
+"""Each uploaded file is hashed as it arrives; inspection then trusts only that digest."""
 
 import hashlib
 import io
@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 from django.core.files.uploadhandler import load_handler
-from django.http.multipartparser import MultiPartParser
+from django.http.multipartparser import MultiPartParser, MultiPartParserError
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import reverse
 from hypothesis import given, settings
@@ -18,15 +18,16 @@ from hypothesis import strategies as st
 
 from opiniondesk.documents import services
 from opiniondesk.documents.content import Digest, FileKind, ZipLimits, inspect_upload
+from opiniondesk.documents.formdata import READ_SIZE
 from opiniondesk.documents.models import Document
 from opiniondesk.documents.tests import samples
 from opiniondesk.documents.uploads import (
-    CHUNK_SIZE,
     HashedInMemoryUploadedFile,
     HashedTemporaryUploadedFile,
-    HashingTemporaryFileUploadHandler,
     server_digest,
 )
+
+CHUNK_SIZE = READ_SIZE  # the parser's reads: bytes near their ends are the tricky ones
 
 MiB = 1024 * 1024
 
@@ -45,10 +46,9 @@ def _pdf_of(size: int) -> bytes:
     return head + os.urandom(size - len(head) - len(tail)) + tail
 
 
-def test_the_site_uses_the_hashing_handlers():
+def test_the_site_parses_forms_with_the_streaming_handler():
     assert django_settings.FILE_UPLOAD_HANDLERS == [
-        "opiniondesk.documents.uploads.HashingMemoryFileUploadHandler",
-        "opiniondesk.documents.uploads.HashingTemporaryFileUploadHandler",
+        "opiniondesk.documents.formdata.StreamingMultipartHandler"
     ]
 
 
@@ -97,24 +97,16 @@ def test_small_files_stay_in_memory_and_large_ones_go_to_the_upload_temp_dir(set
 
 def test_an_interrupted_upload_leaves_no_temporary_file(settings, tmp_path):
     settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
-    handler = HashingTemporaryFileUploadHandler()
-    handler.new_file("file", "scan.pdf", "application/pdf", None)
-    handler.receive_data_chunk(b"%PDF-1.7\n" * 1000, 0)
-    handler.upload_interrupted()
+    body = encode_multipart(BOUNDARY, {"file": SimpleUploadedFile("scan.pdf", _pdf_of(5 * MiB))})
+    cut = body[: 4 * MiB]  # the client went away in the middle of the file
+    meta = {"CONTENT_TYPE": MULTIPART_CONTENT, "CONTENT_LENGTH": str(len(body))}
+    handlers = [load_handler(path) for path in django_settings.FILE_UPLOAD_HANDLERS]
+    with pytest.raises(MultiPartParserError, match="ended before"):
+        MultiPartParser(meta, io.BytesIO(cut), handlers).parse()
     assert list(tmp_path.iterdir()) == []
 
 
-def test_no_digest_when_the_parser_counted_other_bytes_than_the_handler(settings, tmp_path):
-    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
-    handler = HashingTemporaryFileUploadHandler()
-    handler.new_file("file", "scan.pdf", "application/pdf", None)
-    handler.receive_data_chunk(b"%PDF-1.7\n%%EOF\n", 0)
-    uploaded = handler.file_complete(9999)
-    assert server_digest(uploaded) is None
-    uploaded.close()
-
-
-def test_only_the_handlers_own_files_carry_a_digest(tmp_path):
+def test_only_the_parsers_own_files_carry_a_digest(tmp_path):
     plain = SimpleUploadedFile("scan.pdf", b"%PDF-1.7\n%%EOF\n")
     plain.digest = Digest(15, "0" * 64)  # an attribute someone set is not the handlers' digest
     temporary = TemporaryUploadedFile("scan.pdf", "application/pdf", 0, None)
