@@ -194,8 +194,8 @@ class _Form:
             )
         file_name = force_str(params["filename"], self.encoding, errors="replace")
         file_name = MultiPartParser.sanitize_file_name(None, file_name)  # type: ignore[arg-type]
-        if not file_name:
-            return
+        if not file_name or not part.name:
+            return  # Django's parser drops a file without a name, or in a field without one
         content_type, content_type_extra = part.headers.get("content-type", ("", {}))
         charset = content_type_extra.get("charset")
         hashing = MemoryHashing() if self.in_memory else TemporaryHashing()

@@ -265,3 +265,20 @@ def test_bad_base64_in_a_file_is_refused(settings, tmp_path):
         ours(body)
     with pytest.raises(MultiPartParserError, match="base64"):
         djangos(body)
+
+
+def test_a_file_in_a_field_without_a_name_is_dropped_as_django_drops_it():
+    # Found by the property test: a name of white space only.
+    body = _body(
+        [
+            _part(['Content-Disposition: form-data; name="0"'], b""),
+            _part(
+                [
+                    'Content-Disposition: form-data; name="\x0c"; filename="0"',
+                    "Content-Type: application/pdf",
+                ],
+                b"",
+            ),
+        ]
+    )
+    assert _summary(*ours(body)) == _summary(*djangos(body)) == ([("0", [""])], [])
