@@ -100,6 +100,8 @@ MIDDLEWARE = [
     "opiniondesk.accounts.middleware.StaffIdleTimeoutMiddleware",
     "opiniondesk.accounts.middleware.StaffMFARequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost, so that it sees the view's exceptions first.
+    "opiniondesk.core.middleware.ClientGoneMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
