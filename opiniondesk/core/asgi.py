@@ -6,7 +6,7 @@ Django's ASGI handler writes the whole request body to a temporary file before a
 - **Uploads are streamed.** A multipart body larger than FILE_UPLOAD_MAX_MEMORY_SIZE is not
   spooled at all: the view's thread reads it (`StreamedBody`) while the event loop still receives
   it, so the multipart parser, the upload handlers and the disk work while the bytes arrive, and
-  the file is written once instead of twice. Memory stays at about two batches a request.
+  the file is written once instead of twice. At most AHEAD_BYTES wait unread per request.
 - **Other bodies are spooled** as Django does, but in FILE_UPLOAD_TEMP_DIR (on MEDIA_ROOT's
   filesystem) instead of the system's temporary directory, which may be a tmpfs, and, once on
   disk, 1 MiB at a time in a worker thread while the next bytes are received.
@@ -87,7 +87,6 @@ class StreamedBody(io.RawIOBase):
         # The receiving task's own (event loop only):
         self._room = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self.received = 0  # bytes received from the client so far
 
     def start(self) -> None:
         """Start receiving; call from the event loop."""
@@ -117,12 +116,6 @@ class StreamedBody(io.RawIOBase):
         data = self.read(len(view))
         view[: len(data)] = data
         return len(data)
-
-    def readall(self) -> bytes:
-        parts = []
-        while data := self.read(self._batch_bytes):
-            parts.append(data)
-        return b"".join(parts)
 
     def close(self) -> None:
         if self._task is not None:
@@ -169,7 +162,6 @@ class StreamedBody(io.RawIOBase):
                         parts.append(body)
                         gathered += len(body)
                     more = message.get("more_body", False)
-                self.received += gathered
                 with self._lock:
                     self._batches.append(parts[0] if len(parts) == 1 else b"".join(parts))
                     self._queued += gathered

@@ -110,11 +110,12 @@ class _Part:
         self.headers: dict[str, tuple[str, dict[str, bytes]]] = {}
         self.header_name = bytearray()
         self.header_value = bytearray()
-        self.kind = "raw"  # "field", "file", or "raw" (skipped)
         self.name = ""
         self.base64 = False
-        self.field = bytearray()
         self.base64_rest = b""
+        # A form field, or a file (where its bytes go); a part that is neither is skipped.
+        self.is_field = False
+        self.field = bytearray()
         self.hashing: MemoryHashing | TemporaryHashing | None = None
 
 
@@ -184,7 +185,7 @@ class _Form:
         transfer_encoding = part.headers.get("content-transfer-encoding")
         part.base64 = transfer_encoding is not None and transfer_encoding[0].strip() == "base64"
         if not is_file:
-            part.kind = "field"
+            part.is_field = True
             return
         self.file_count += 1
         limit = settings.DATA_UPLOAD_MAX_NUMBER_FILES
@@ -198,16 +199,15 @@ class _Form:
             return  # Django's parser drops a file without a name, or in a field without one
         content_type, content_type_extra = part.headers.get("content-type", ("", {}))
         charset = content_type_extra.get("charset")
-        hashing = MemoryHashing() if self.in_memory else TemporaryHashing()
-        hashing.start(file_name, content_type.strip(), charset, content_type_extra)
-        self.open_files.append(hashing.file)
-        part.kind, part.hashing = "file", hashing
+        receiver = MemoryHashing if self.in_memory else TemporaryHashing
+        part.hashing = receiver(file_name, content_type.strip(), charset, content_type_extra)
+        self.open_files.append(part.hashing.file)
 
     def part_data(self, data: bytes, start: int, end: int) -> None:
         part = self.part
-        if part.kind == "field":
+        if part.is_field:
             self._field_data(data[start:end])
-        elif part.kind == "file" and part.hashing is not None:
+        elif part.hashing is not None:
             # python-multipart hands over immutable bytes: a view of them needs no copy.
             chunk: bytes | memoryview = memoryview(data)[start:end]
             if part.base64:
@@ -217,7 +217,7 @@ class _Form:
 
     def part_end(self) -> None:
         part = self.part
-        if part.kind == "field":
+        if part.is_field:
             data = bytes(part.field)
             if part.base64:
                 # Django keeps the raw bytes of a field that is not base64.
@@ -226,7 +226,7 @@ class _Form:
             self.field_bytes += len(part.name) + 2  # as Django counts '&' and '='
             self._check_field_bytes(0)
             self.post.appendlist(part.name, force_str(data, self.encoding, errors="replace"))
-        elif part.kind == "file" and part.hashing is not None:
+        elif part.hashing is not None:
             if part.base64_rest:
                 raise MultiPartParserError("Could not decode base64 data.")
             self.files.appendlist(part.name, part.hashing.complete())

@@ -104,7 +104,7 @@ class _BackgroundSHA256:
 class MemoryHashing:
     """Receives one small file into memory, hashing it."""
 
-    def start(
+    def __init__(
         self,
         file_name: str,
         content_type: str,
@@ -138,7 +138,7 @@ class MemoryHashing:
 class TemporaryHashing:
     """Receives one file into a temporary file, hashing it in a helper thread."""
 
-    def start(
+    def __init__(
         self,
         file_name: str,
         content_type: str,
