@@ -67,7 +67,11 @@ PHYSICIAN_KINDS = [
 
 
 class PhysicianUploadForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Document"), choices=PHYSICIAN_KINDS)
+    # The browser submits a row's select even when the row is left empty; with the select's
+    # own first choice as the initial value, such a row is unchanged and skipped.
+    kind = forms.ChoiceField(
+        label=_("Document"), choices=PHYSICIAN_KINDS, initial=DocumentKind.REFERRAL_LETTER
+    )
     test_data_kind = forms.ChoiceField(
         label=_("Kind of test data"),
         required=False,

@@ -189,6 +189,30 @@ def test_the_attending_physician_uploads_once_through_a_link(wizard_for, proxy_k
     assert AuditEvent.objects.filter(object_type="documents.PhysicianUploadLink").count() >= 3
 
 
+def test_the_physician_may_send_one_file_and_leave_the_other_rows_empty(
+    wizard_for, proxy_ken, client
+):
+    """As a browser posts the page: every row's selects at their defaults. Its empty file inputs
+    (parts with filename="") are dropped by the form parser, so they are left out here."""
+    wizard = wizard_for(proxy_ken)
+    created = wizard.client.post(
+        reverse("upload-link-create", args=[wizard.case.pk]), {"days": "7"}
+    )
+    path = created.context["link"].split("testserver", 1)[1]
+    client.logout()
+    rows = {"form-TOTAL_FORMS": "3", "form-INITIAL_FORMS": "0"}
+    for n in range(3):
+        rows |= {f"form-{n}-kind": "referral_letter", f"form-{n}-test_data_kind": ""}
+    response = client.post(
+        path,
+        rows | {"form-0-file": _file("紹介状.pdf", samples.pdf())},
+    )
+    assert response.status_code == 200
+    assert "documents/physician_upload_done.html" in [t.name for t in response.templates]
+    assert Document.objects.filter(case=wizard.case, source="physician_link").count() == 1
+    assert client.get(path).status_code == 410
+
+
 def test_an_expired_or_unknown_link_says_so(wizard_for, proxy_ken, client):
     wizard = wizard_for(proxy_ken)
     created = wizard.client.post(
