@@ -23,3 +23,14 @@ def accepted(people):
     return factories.accepted_case(
         people["hana"], coordinator=people["sato"], specialist=people["tanaka"]
     )
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run a service as a request would: its after-commit work (tasks, mails) happens."""
+
+    def run(call):
+        with django_capture_on_commit_callbacks(execute=True):
+            return call()
+
+    return run

@@ -35,15 +35,6 @@ def clock(time_machine):
 
 
 @pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    def run(call):
-        with django_capture_on_commit_callbacks(execute=True):
-            return call()
-
-    return run
-
-
-@pytest.fixture
 def deliver(run_tasks, committed, smtp_inbox):
     def deliver():
         before = len(smtp_inbox.messages)

@@ -49,17 +49,6 @@ def clock(time_machine):
 
 
 @pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """Run a service as a request would: its after-commit work (tasks, mails) happens."""
-
-    def run(call):
-        with django_capture_on_commit_callbacks(execute=True):
-            return call()
-
-    return run
-
-
-@pytest.fixture
 def deliver(run_tasks, committed, smtp_inbox):
     """Run the due tasks, then the mails they queued; return the messages that arrived."""
 
