@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "opiniondesk.billing",
     "opiniondesk.scheduling",
     "opiniondesk.readiness",
+    "opiniondesk.desk",
     "opiniondesk.api",
     "opiniondesk.public",
 ]

@@ -31,20 +31,26 @@ from opiniondesk.api import case_serializers as s
 from opiniondesk.api.errors import Conflict
 from opiniondesk.api.parsers import StrictJSONParser
 from opiniondesk.api.public import ValidationErrorSerializer
-from opiniondesk.audit.models import AuditAction
-from opiniondesk.audit.services import audit_record
-from opiniondesk.cases import screening, services, workflow
+from opiniondesk.audit.services import audit_denied, audit_read
+from opiniondesk.cases import screening, workflow
+from opiniondesk.cases.access import case_for_request
 from opiniondesk.cases.applications import missing_answers
+from opiniondesk.cases.lifecycle import actor_of
 from opiniondesk.cases.models import Case, PhoneOutcome
-from opiniondesk.cases.selectors import case_get_for_user, cases_visible_to, documents_visible_to
+from opiniondesk.cases.selectors import (
+    case_verdict,
+    cases_visible_to,
+    documents_visible_to,
+    open_document_request,
+)
 from opiniondesk.cases.staff_forms import MODE_REFUSALS
-from opiniondesk.cases.workflow import Actor, Status
+from opiniondesk.cases.workflow import SCHEDULING_STATES, Actor, Status
 from opiniondesk.catalog.selectors import departments_public
 from opiniondesk.catalog.vocabulary import Mode
 from opiniondesk.core.time import jst_today
+from opiniondesk.desk import services as desk
 
 TAGS = ["cases"]
-MAX_ID = 2**63 - 1  # larger path ids are no case, and would overflow the database's integer
 SESSION = (
     "Signed-in session (cookie `sessionid`); staff also need their second factor (TOTP), "
     "otherwise 403."
@@ -76,45 +82,30 @@ def _valid(serializer_class: type[Any], data: Any) -> dict[str, Any]:
 def _case(request: Request, case_id: int) -> Case:
     """The case if this user may see it; otherwise 404, and the attempt is audited."""
     try:
-        if case_id > MAX_ID:
-            raise Http404
-        return case_get_for_user(user=request.user, case_id=case_id)
+        return case_for_request(request, case_id, method=request.method)
     except Http404:
-        audit_record(
-            action=AuditAction.DENIED,
-            request=request,
-            case_id=case_id if case_id <= MAX_ID else None,
-            detail={"path": request.path[:200], "method": request.method},
-        )
         raise NotFound(_("No such case.")) from None
 
 
 def _refuse(request: Request, case: Case, why: str) -> NoReturn:
-    audit_record(
-        action=AuditAction.DENIED,
-        request=request,
-        case_id=case.pk,
-        obj=case,
-        detail={"path": request.path, "method": request.method, "why": why},
+    audit_denied(
+        request, case_id=case.pk, obj=case, path=request.path, method=request.method, why=why
     )
     raise PermissionDenied(_("Your role may not do this."))
 
 
 def _audit_read(request: Request, case: Case, what: str) -> None:
-    audit_record(
-        action=AuditAction.READ, request=request, case_id=case.pk, obj=case, detail={"api": what}
-    )
+    audit_read(request, case, api=what)
 
 
 def _acting_as(user: User, case: Case) -> Actor | None:
     # actor_of() calls anyone without a workflow role "system"; through the API nobody is.
-    actor = services.actor_of(user, case)
+    actor = actor_of(user, case)
     return None if actor is Actor.SYSTEM else actor
 
 
-# Moves out of these states belong to the scheduling endpoints (api/scheduling.py): a
+# Moves out of SCHEDULING_STATES belong to the scheduling endpoints (api/scheduling.py): a
 # coordinator's offered → accepted is taking the dates back, not a department's acceptance.
-SCHEDULING_STATES = frozenset({Status.OFFERED, Status.BOOKED, Status.READY})
 
 
 def _allowed_targets(user: User, case: Case) -> list[Status]:
@@ -175,11 +166,7 @@ def case_list(request: Request) -> Response:
     paginator = CasePagination()
     page = paginator.paginate_queryset(cases, request) or []
     # One audit row for the page: it names every case whose data was shown.
-    audit_record(
-        action=AuditAction.READ,
-        request=request,
-        detail={"api": "case_list", "cases": [case.pk for case in page]},
-    )
+    audit_read(request, api="case_list", cases=[case.pk for case in page])
     data = s.CaseSummarySerializer(page, many=True, context={"today": jst_today()}).data
     return paginator.get_paginated_response(data)
 
@@ -196,14 +183,11 @@ def case_detail(request: Request, case_id: int) -> Response:
     case = _case(request, case_id)
     _audit_read(request, case, "case")
     incomplete = missing_answers(case)
-    awaiting = case.status == Status.AWAITING_DOCUMENTS
     context = {
         "today": jst_today(),
         "incomplete_steps": incomplete,
-        "verdict": None if incomplete else services.case_verdict(case),
-        "open_document_request": case.document_requests.filter(fulfilled_at__isnull=True).last()
-        if awaiting
-        else None,
+        "verdict": None if incomplete else case_verdict(case),
+        "open_document_request": open_document_request(case),
         "allowed_transitions": _allowed_targets(request.user, case),
     }
     return Response(s.CaseDetailSerializer(case, context=context).data)
@@ -369,7 +353,7 @@ def _decline(request: Request, case_id: int, data: dict[str, Any]) -> None:
 
 
 def _withdraw(request: Request, case_id: int, data: dict[str, Any]) -> None:
-    services.case_withdraw(
+    desk.case_withdraw(
         case_id=case_id, actor=request.user, reason=data.get("reason", ""), request=request
     )
 

@@ -29,8 +29,7 @@ from opiniondesk.api.cases import (
 )
 from opiniondesk.api.errors import Conflict
 from opiniondesk.api.parsers import StrictJSONParser
-from opiniondesk.audit.models import AuditAction
-from opiniondesk.audit.services import audit_record
+from opiniondesk.audit.services import audit_read
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.workflow import InvalidTransition
 from opiniondesk.catalog.models import Department
@@ -249,12 +248,6 @@ def schedule_slots(request: Request) -> Response:
     if request.user.role != Role.COORDINATOR:
         slots = [replace(slot, case_id=None) for slot in slots]  # no clinical data for admins
     else:
-        audit_record(
-            action=AuditAction.READ,
-            request=request,
-            detail={
-                "api": "schedule_slots",
-                "cases": sorted({slot.case_id for slot in slots if slot.case_id}),
-            },
-        )
+        shown = sorted({slot.case_id for slot in slots if slot.case_id})
+        audit_read(request, api="schedule_slots", cases=shown)
     return Response(s.SlotSerializer(slots, many=True).data)

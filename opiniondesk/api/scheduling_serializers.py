@@ -13,11 +13,10 @@ from opiniondesk.api.fields import (
 )
 from opiniondesk.api.serializers import StrictSerializer
 from opiniondesk.catalog.vocabulary import Mode
+from opiniondesk.core.converters import MAX_ID
 from opiniondesk.readiness.rules import Item
 from opiniondesk.scheduling.models import CancelKind, ReleaseReason
 from opiniondesk.scheduling.selectors import SlotState
-
-MAX_ID = 2**63 - 1
 
 
 class HeldSlotSerializer(serializers.Serializer):

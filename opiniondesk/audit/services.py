@@ -54,3 +54,36 @@ def audit_record(
     head.sequence, head.hash = event.sequence, event.hash
     head.save(update_fields=["sequence", "hash"])
     return event
+
+
+def audit_read(
+    request: HttpRequest,
+    case: models.Model | None = None,
+    /,
+    *,
+    obj: models.Model | None = None,
+    download: bool = False,
+    **detail: Any,
+) -> AuditEvent:
+    """Record that this request showed personal data: of `case` (and `obj`, the case itself if
+    not given), or of several cases named in `detail`. Call it from every view that does."""
+    return audit_record(
+        action=AuditAction.DOWNLOAD if download else AuditAction.READ,
+        request=request,
+        case_id=case.pk if case is not None else None,
+        obj=obj if obj is not None else case,
+        detail=detail,
+    )
+
+
+def audit_denied(
+    request: HttpRequest,
+    *,
+    case_id: int | None = None,
+    obj: models.Model | None = None,
+    **detail: Any,
+) -> AuditEvent:
+    """Record a refused attempt to see or change something (SPEC §1: who tried, what, when)."""
+    return audit_record(
+        action=AuditAction.DENIED, request=request, case_id=case_id, obj=obj, detail=detail
+    )

@@ -8,12 +8,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from opiniondesk.cases.eligibility import Consent, Reason
+from opiniondesk.cases.fields import YES, BirthDateField, relation_choices, yes_no
 from opiniondesk.cases.kinship import Relation, kinship
 from opiniondesk.cases.models import Case, Proxy, Sex
 from opiniondesk.catalog.models import Department, Disease
 from opiniondesk.catalog.vocabulary import Mode
 from opiniondesk.core.time import jst_today
-from opiniondesk.public.forms import YES, BirthDateField, relation_choices, yes_no
 from opiniondesk.public.wording import MODE_NAMES, REASONS
 
 KANA = re.compile(r"^[\u3040-\u309F\u30A0-\u30FF\u30FC\s　]+$")

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from opiniondesk.accounts.models import Role, User
-from opiniondesk.cases.models import Case
+from opiniondesk.cases.models import Case, DocumentRequest
 from opiniondesk.core.mail import email_message, queue_email
 
 STAFF_LANGUAGE = "ja"
@@ -16,7 +16,8 @@ def _message(template: str, context: dict[str, object], to: list[str]) -> EmailM
     return email_message(f"cases/email/{template}", context, to)
 
 
-def _coordinator_emails() -> list[str]:
+def coordinator_emails() -> list[str]:
+    """The addresses of the active coordinators, who hear of every case."""
     return list(
         User.objects.filter(role=Role.COORDINATOR, is_active=True)
         .exclude(email="")
@@ -28,7 +29,7 @@ def case_submitted(case_id: int) -> None:
     case = Case.objects.select_related("department", "applicant").get(pk=case_id)
     context = {"case": case, "url": reverse("case-detail", args=[case.pk])}
     with translation.override(STAFF_LANGUAGE):
-        coordinators = _coordinator_emails()
+        coordinators = coordinator_emails()
         if coordinators:
             staff_context = {**context, "url": reverse("staff-case", args=[case.pk])}
             queue_email(_message("coordinator_case_submitted", staff_context, coordinators))
@@ -39,7 +40,7 @@ def case_submitted(case_id: int) -> None:
 def documents_complete(case_id: int) -> None:
     case = Case.objects.select_related("department").get(pk=case_id)
     with translation.override(STAFF_LANGUAGE):
-        coordinators = _coordinator_emails()
+        coordinators = coordinator_emails()
         if coordinators:
             context = {"case": case, "url": reverse("staff-case", args=[case.pk])}
             queue_email(_message("coordinator_documents_complete", context, coordinators))
@@ -69,10 +70,7 @@ def _to_applicant(case: Case, template: str, context: dict[str, object]) -> None
 
 
 def documents_requested(request_id: int) -> None:
-    """Tell the applicant what to send, and schedule the due-date reminders."""
-    from opiniondesk.cases.models import DocumentRequest
-    from opiniondesk.cases.tasks import schedule_document_reminders
-
+    """Tell the applicant what to send (and by when)."""
     document_request = DocumentRequest.objects.select_related("case__applicant").get(pk=request_id)
     _to_applicant(
         document_request.case,
@@ -82,13 +80,10 @@ def documents_requested(request_id: int) -> None:
             "url": reverse("case-documents", args=[document_request.case_id]),
         },
     )
-    schedule_document_reminders(document_request)
 
 
 def document_reminder(request_id: int) -> None:
     """The due date is near and the documents have not all arrived: remind both sides."""
-    from opiniondesk.cases.models import DocumentRequest
-
     document_request = DocumentRequest.objects.select_related("case__applicant").get(pk=request_id)
     case = document_request.case
     context = {
@@ -97,7 +92,7 @@ def document_reminder(request_id: int) -> None:
     }
     _to_applicant(case, "applicant_document_reminder", context)
     with translation.override(STAFF_LANGUAGE):
-        coordinators = _coordinator_emails()
+        coordinators = coordinator_emails()
         if coordinators:
             queue_email(
                 _message(
@@ -118,7 +113,7 @@ def case_accepted(case_id: int) -> None:
     case = Case.objects.select_related("applicant").get(pk=case_id)
     _to_applicant(case, "applicant_case_update", {"url": reverse("case-detail", args=[case.pk])})
     with translation.override(STAFF_LANGUAGE):
-        coordinators = _coordinator_emails()
+        coordinators = coordinator_emails()
         if coordinators:
             queue_email(
                 _message(

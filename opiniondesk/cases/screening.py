@@ -14,21 +14,17 @@ from django.utils import timezone
 from opiniondesk.accounts.models import Role, User
 from opiniondesk.audit.models import AuditAction
 from opiniondesk.audit.services import audit_record
-from opiniondesk.cases import notifications
+from opiniondesk.cases import notifications, tasks
 from opiniondesk.cases.eligibility import Reason
+from opiniondesk.cases.lifecycle import case_lock, case_transition
 from opiniondesk.cases.models import Case, DocumentRequest, PhoneLog, PhoneOutcome
-from opiniondesk.cases.services import _transition
-from opiniondesk.cases.workflow import Status
+from opiniondesk.cases.workflow import REVIEW_STATES, Status
 from opiniondesk.catalog.models import Department
 from opiniondesk.catalog.vocabulary import DocumentCode
 
 
 class NotAllowed(Exception):
     """The actor may not act on this case (e.g. a specialist of another department)."""
-
-
-def _locked(case_id: int) -> Case:
-    return Case.objects.select_for_update().get(pk=case_id)
 
 
 def _require_role(actor: User, *roles: Role) -> None:
@@ -49,9 +45,9 @@ def case_start_screening(*, case_id: int, actor: User, request: HttpRequest | No
     so that its reminders stop and a later request starts afresh.
     """
     _require_role(actor, Role.COORDINATOR)
-    case = _locked(case_id)
+    case = case_lock(case_id)
     resumed = case.status == Status.AWAITING_DOCUMENTS
-    _transition(case=case, to=Status.SCREENING, actor=actor, request=request)
+    case_transition(case=case, to=Status.SCREENING, actor=actor, request=request)
     if resumed:
         case.document_requests.filter(fulfilled_at__isnull=True).update(fulfilled_at=timezone.now())
     return case
@@ -69,11 +65,11 @@ def case_request_documents(
 ) -> DocumentRequest:
     """submitted/screening → awaiting_documents, with what is asked for and by when."""
     _require_role(actor, Role.COORDINATOR)
-    case = _locked(case_id)
+    case = case_lock(case_id)
     codes = [DocumentCode(code).value for code in items]
     if not codes:
         raise ValueError("a request names at least one document")
-    _transition(
+    case_transition(
         case=case,
         to=Status.AWAITING_DOCUMENTS,
         actor=actor,
@@ -97,6 +93,7 @@ def case_request_documents(
         detail={"items": codes},
     )
     transaction.on_commit(lambda: notifications.documents_requested(document_request.pk))
+    transaction.on_commit(lambda: tasks.schedule_document_reminders(document_request))
     return document_request
 
 
@@ -114,7 +111,7 @@ def phone_log_create(
     _require_role(actor, Role.COORDINATOR)
     # Choices are not checked on save: an unknown outcome raises ValueError here.
     outcome = PhoneOutcome(outcome)
-    case = _locked(case_id)
+    case = case_lock(case_id)
     log = PhoneLog.objects.create(
         case=case, called_by=actor, called_at=called_at, number=number, outcome=outcome, notes=notes
     )
@@ -143,8 +140,8 @@ def case_reject(
     codes = [Reason(reason).value for reason in reasons]
     if not codes:
         raise ValueError("a rejection names at least one reason")
-    case = _locked(case_id)
-    _transition(
+    case = case_lock(case_id)
+    case_transition(
         case=case,
         to=Status.REJECTED,
         actor=actor,
@@ -168,10 +165,10 @@ def case_refer(
 ) -> Case:
     """screening → referred: the department's specialists are asked to accept or decline."""
     _require_role(actor, Role.COORDINATOR)
-    case = _locked(case_id)
+    case = case_lock(case_id)
     if case.mode and case.mode not in department.modes:
         raise NotAllowed(f"{department.code} does not offer {case.mode} consults")
-    _transition(
+    case_transition(
         case=case,
         to=Status.REFERRED,
         actor=actor,
@@ -195,9 +192,9 @@ def case_accept(
 ) -> Case:
     """referred → accepted, by a specialist of the case's department."""
     _require_role(actor, Role.SPECIALIST)
-    case = _locked(case_id)
+    case = case_lock(case_id)
     _require_department(actor, case)
-    _transition(case=case, to=Status.ACCEPTED, actor=actor, request=request)
+    case_transition(case=case, to=Status.ACCEPTED, actor=actor, request=request)
     if review_minutes is not None:
         _set_review_minutes(case, actor, review_minutes, request)
     transaction.on_commit(lambda: notifications.case_accepted(case.pk))
@@ -216,9 +213,9 @@ def case_decline(
     _require_role(actor, Role.SPECIALIST)
     if not reason.strip():
         raise ValueError("a decline needs a reason")
-    case = _locked(case_id)
+    case = case_lock(case_id)
     _require_department(actor, case)
-    _transition(case=case, to=Status.DECLINED, actor=actor, request=request, reason=reason)
+    case_transition(case=case, to=Status.DECLINED, actor=actor, request=request, reason=reason)
     case.decline_reason = reason
     case.save(update_fields=["decline_reason", "updated_at"])
     transaction.on_commit(lambda: notifications.case_decided(case.pk))
@@ -235,15 +232,9 @@ def case_record_review(
 ) -> Case:
     """The specialist's document-review minutes, which count toward the fee."""
     _require_role(actor, Role.SPECIALIST)
-    case = _locked(case_id)
+    case = case_lock(case_id)
     _require_department(actor, case)
-    if case.status not in (
-        Status.REFERRED,
-        Status.ACCEPTED,
-        Status.OFFERED,
-        Status.BOOKED,
-        Status.READY,
-    ):
+    if case.status not in REVIEW_STATES:
         raise NotAllowed("review time is recorded before the consult")
     _set_review_minutes(case, actor, minutes, request)
     return case

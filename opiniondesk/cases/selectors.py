@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from opiniondesk.accounts.models import Role, User
 from opiniondesk.audit.models import AuditAction, AuditEvent
+from opiniondesk.cases.applications import application_from_case
 from opiniondesk.cases.eligibility import (
     Application,
     Consent,
@@ -23,21 +24,12 @@ from opiniondesk.cases.eligibility import (
 )
 from opiniondesk.cases.kinship import Relation
 from opiniondesk.cases.models import Case, CaseTransition, DocumentRequest, PhoneLog
-from opiniondesk.cases.workflow import Status
+from opiniondesk.cases.workflow import BILLING_STATES, SPECIALIST_STATES, Status
 from opiniondesk.catalog.selectors import eligibility_catalog
 from opiniondesk.catalog.vocabulary import DocumentCode, Mode
+from opiniondesk.core.converters import MAX_ID
 from opiniondesk.core.time import jst_today
 from opiniondesk.documents.models import Document, DocumentKind
-
-# A specialist sees a case once it is referred to one of their departments (SPEC §1).
-SPECIALIST_STATES = frozenset(Status) - {
-    Status.DRAFT,
-    Status.SUBMITTED,
-    Status.SCREENING,
-    Status.AWAITING_DOCUMENTS,
-    Status.REJECTED,
-}
-BILLING_STATES = frozenset({Status.COMPLETED, Status.CHARGED, Status.CLOSED})
 
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
@@ -74,9 +66,6 @@ def documents_visible_to(user: User, case: Case) -> QuerySet[Document]:
     return documents
 
 
-MAX_ID = 2**63 - 1  # the largest BigAutoField value
-
-
 def case_get_for_user(*, user: User, case_id: int) -> Case:
     """The case, or 404 when it does not exist or is not this user's to see."""
     if not 0 < case_id <= MAX_ID:  # a forged, out-of-range id is no case, not a database error
@@ -85,6 +74,13 @@ def case_get_for_user(*, user: User, case_id: int) -> Case:
     if case is None:
         raise Http404("no such case")
     return case
+
+
+def open_document_request(case: Case) -> DocumentRequest | None:
+    """The hospital's unanswered request for documents, while the case waits for them."""
+    if case.status != Status.AWAITING_DOCUMENTS:
+        return None
+    return case.document_requests.filter(fulfilled_at__isnull=True).last()
 
 
 def case_counts_by_status(*, user: User) -> dict[str, int]:
@@ -119,6 +115,11 @@ def application_from_data(data: Mapping[str, Any]) -> Application:
 def eligibility_verdict(app: Application, *, today: date) -> Verdict:
     """Evaluate an application against the hospital's current catalog."""
     return evaluate(app, catalog=eligibility_catalog(), today=today)
+
+
+def case_verdict(case: Case) -> Verdict:
+    """The eligibility verdict of a complete application, with its uploaded documents, today."""
+    return eligibility_verdict(application_from_case(case), today=jst_today())
 
 
 # The staff consoles (coordinator and specialist).

@@ -7,24 +7,20 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from opiniondesk.accounts.models import Role, User
+from opiniondesk.accounts.models import User
 from opiniondesk.audit.models import AuditAction
 from opiniondesk.audit.services import audit_record
 from opiniondesk.cases import notifications
-from opiniondesk.cases.applications import (
-    application_from_case,
-    document_codes,
-    missing_answers,
-)
-from opiniondesk.cases.eligibility import Reason, Verdict
-from opiniondesk.cases.models import Case, CaseTransition, DocumentRequest, PrivacyPolicy, Proxy
-from opiniondesk.cases.selectors import eligibility_verdict
-from opiniondesk.cases.workflow import Actor, InvalidTransition, Status, check
+from opiniondesk.cases.applications import document_codes, missing_answers
+from opiniondesk.cases.eligibility import Reason
+from opiniondesk.cases.lifecycle import case_lock, case_transition
+from opiniondesk.cases.models import Case, DocumentRequest, PrivacyPolicy, Proxy
+from opiniondesk.cases.selectors import case_verdict
+from opiniondesk.cases.workflow import InvalidTransition, Status
+from opiniondesk.catalog.vocabulary import DocumentCode
+from opiniondesk.documents.models import KIND_TO_CODE, DocumentKind
 
 __all__ = ["InvalidTransition"]
-from opiniondesk.catalog.vocabulary import DocumentCode
-from opiniondesk.core.time import jst_today
-from opiniondesk.documents.models import KIND_TO_CODE, DocumentKind
 
 
 class StaleDraft(Exception):
@@ -47,58 +43,6 @@ class Refused(Exception):
         super().__init__(f"refused: {', '.join(reasons)}")
 
 
-def actor_of(user: User | None, case: Case) -> Actor:
-    """The workflow role a user plays for this case."""
-    if user is None:
-        return Actor.SYSTEM
-    if user.pk in (case.applicant_id, case.patient_account_id):
-        return Actor.APPLICANT
-    return {
-        Role.COORDINATOR: Actor.COORDINATOR,
-        Role.SPECIALIST: Actor.SPECIALIST,
-        Role.BILLING_CLERK: Actor.BILLING_CLERK,
-    }.get(Role(user.role), Actor.OUTSIDER)
-
-
-def _transition(
-    *,
-    case: Case,
-    to: Status,
-    actor: User | None,
-    request: HttpRequest | None,
-    reason: str = "",
-    detail: Mapping[str, Any] | None = None,
-) -> None:
-    """Move a locked case to `to`: check the table, save, record the row and the audit event."""
-    role = actor_of(actor, case)
-    current = Status(case.status)
-    check(current, to, role)
-    now = timezone.now()
-    case.status, case.status_changed_at = to, now
-    fields = ["status", "status_changed_at", "updated_at"]
-    if to is Status.SUBMITTED:
-        case.submitted_at = now
-        fields.append("submitted_at")
-    case.save(update_fields=fields)
-    CaseTransition.objects.create(
-        case=case,
-        from_status=current,
-        to_status=to,
-        actor=actor,
-        actor_role=role,
-        reason=reason,
-        detail=dict(detail or {}),
-    )
-    audit_record(
-        action=AuditAction.TRANSITION,
-        user=actor,
-        request=request,
-        case_id=case.pk,
-        obj=case,
-        detail={"from": current.value, "to": to.value, "reason": reason},
-    )
-
-
 @transaction.atomic
 def case_create_draft(*, applicant: User, request: HttpRequest | None = None) -> Case:
     case = Case.objects.create(applicant=applicant, status=Status.DRAFT)
@@ -109,7 +53,7 @@ def case_create_draft(*, applicant: User, request: HttpRequest | None = None) ->
 
 
 def _locked_draft(case_id: int, revision: int) -> Case:
-    case = Case.objects.select_for_update().get(pk=case_id)
+    case = case_lock(case_id)
     if case.status != Status.DRAFT:
         raise NotEditable
     if case.revision != revision:
@@ -202,18 +146,13 @@ def case_accept_privacy_policy(
     )
 
 
-def case_verdict(case: Case) -> Verdict:
-    """The eligibility verdict of a complete application, with its uploaded documents."""
-    return eligibility_verdict(application_from_case(case), today=jst_today())
-
-
 @transaction.atomic
 def case_submit(*, case_id: int, actor: User, request: HttpRequest | None = None) -> Case:
     """draft → submitted, and on to awaiting_documents when something is still missing.
 
     Refused (the case stays a draft) when a step is unanswered or a refusal reason applies.
     """
-    case = Case.objects.select_for_update().get(pk=case_id)
+    case = case_lock(case_id)
     if case.status != Status.DRAFT:
         raise NotEditable
     incomplete = missing_answers(case)
@@ -230,10 +169,10 @@ def case_submit(*, case_id: int, actor: User, request: HttpRequest | None = None
             detail={"refused": [r.value for r in verdict.reasons]},
         )
         raise Refused(verdict.reasons)
-    _transition(case=case, to=Status.SUBMITTED, actor=actor, request=request)
+    case_transition(case=case, to=Status.SUBMITTED, actor=actor, request=request)
     if verdict.missing_documents:
         missing = [code.value for code in verdict.missing_documents]
-        _transition(
+        case_transition(
             case=case,
             to=Status.AWAITING_DOCUMENTS,
             actor=None,
@@ -265,7 +204,7 @@ def _request_fulfilled(case: Case, document_request: DocumentRequest) -> bool:
 @transaction.atomic
 def case_documents_arrived(*, case_id: int, request: HttpRequest | None = None) -> Case:
     """awaiting_documents → screening once what was asked for has arrived (system)."""
-    case = Case.objects.select_for_update().get(pk=case_id)
+    case = case_lock(case_id)
     if case.status != Status.AWAITING_DOCUMENTS:
         return case
     open_request = case.document_requests.filter(fulfilled_at__isnull=True).last()
@@ -276,7 +215,7 @@ def case_documents_arrived(*, case_id: int, request: HttpRequest | None = None) 
     if open_request is not None:
         open_request.fulfilled_at = timezone.now()
         open_request.save(update_fields=["fulfilled_at"])
-    _transition(
+    case_transition(
         case=case,
         to=Status.SCREENING,
         actor=None,
@@ -284,16 +223,4 @@ def case_documents_arrived(*, case_id: int, request: HttpRequest | None = None) 
         reason="requested documents received",
     )
     transaction.on_commit(lambda: notifications.documents_complete(case.pk))
-    return case
-
-
-@transaction.atomic
-def case_withdraw(
-    *, case_id: int, actor: User, reason: str = "", request: HttpRequest | None = None
-) -> Case:
-    from opiniondesk.scheduling.services import release_for_closed_case
-
-    case = Case.objects.select_for_update().get(pk=case_id)
-    _transition(case=case, to=Status.WITHDRAWN, actor=actor, request=request, reason=reason)
-    release_for_closed_case(case=case, actor=actor)  # held dates and a booking are given back
     return case

@@ -1,114 +1,33 @@
-"""The applicant's side: dashboard, the application wizard, submission and withdrawal."""
+"""The application wizard and its submission (the dashboard and the case page are in `desk`)."""
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from opiniondesk.accounts.models import Role
-from opiniondesk.audit.models import AuditAction
-from opiniondesk.audit.services import audit_record
+from opiniondesk.audit.services import audit_read
 from opiniondesk.cases import forms, services
+from opiniondesk.cases.access import case_for_request
 from opiniondesk.cases.applications import missing_answers
-from opiniondesk.cases.eligibility import Reason
-from opiniondesk.cases.models import Case, DocumentRequest, PrivacyPolicy
-from opiniondesk.cases.selectors import MAX_ID, case_get_for_user, cases_visible_to
+from opiniondesk.cases.models import Case, PrivacyPolicy
+from opiniondesk.cases.selectors import case_verdict
+from opiniondesk.cases.wizard import Step, step_after, steps
 from opiniondesk.cases.workflow import Status
-from opiniondesk.documents.models import Document
 from opiniondesk.public.wording import REASONS
 
 
-@dataclass(frozen=True)
-class Step:
-    slug: str
-    title: str
-    form: type[forms.StepForm] | None
-
-
-def steps() -> list[Step]:
-    return [
-        Step("applicant", _("Who is applying"), forms.ApplicantForm),
-        Step("proxies", _("Family members attending"), None),
-        Step("patient", _("The patient"), forms.PatientForm),
-        Step("consult", _("Department and mode"), forms.ConsultForm),
-        Step("sheet", _("Consultation sheet"), forms.SheetForm),
-        Step("physician", _("Attending physician and questions"), forms.PhysicianForm),
-        Step("privacy", _("Privacy policy"), None),
-        Step("documents", _("Documents"), None),
-        Step("review", _("Check and send"), None),
-    ]
-
-
-def _step_after(slug: str) -> str:
-    slugs = [s.slug for s in steps()]
-    return slugs[slugs.index(slug) + 1]
-
-
-# While these last, the applicant is told which documents are still missing.
-BEFORE_REFERRAL = frozenset({Status.SUBMITTED, Status.SCREENING, Status.AWAITING_DOCUMENTS})
-
-
-def get_case(request: HttpRequest, case_id: int) -> Case:
-    """The case if this user may see it; otherwise 404, and the attempt is audited."""
-    try:
-        case = case_get_for_user(user=request.user, case_id=case_id)
-    except Http404:
-        in_range = 0 < case_id <= MAX_ID
-        audit_record(
-            action=AuditAction.DENIED,
-            request=request,
-            case_id=case_id if in_range else None,
-            detail={"path": request.path},
-        )
-        raise
-    return case
-
-
 def _own_draft(request: HttpRequest, case_id: int) -> Case:
-    case = get_case(request, case_id)
+    case = case_for_request(request, case_id)
     if case.applicant_id != request.user.pk:
         raise PermissionDenied
     return case
-
-
-def _remember_language(request: HttpRequest) -> None:
-    language = (get_language() or "ja")[:2]
-    if request.user.language != language:
-        request.user.language = language
-        request.user.save(update_fields=["language"])
-
-
-@login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    """The applicant's cases, each in plain words with what happens next."""
-    if request.user.role != Role.PATIENT:
-        return redirect("staff-home")
-    _remember_language(request)
-    open_requests = DocumentRequest.objects.filter(fulfilled_at__isnull=True)
-    cases = (
-        cases_visible_to(request.user)
-        .select_related("department", "disease")
-        .prefetch_related(
-            Prefetch("transitions"),
-            Prefetch("document_requests", queryset=open_requests, to_attr="open_requests"),
-        )
-    )
-    audit_record(action=AuditAction.READ, request=request, detail={"page": "dashboard"})
-    from opiniondesk.readiness.views import next_thing  # it imports this module
-
-    cases = list(cases)
-    for case in cases:
-        case.next_thing = next_thing(case, request.user)
-    return render(request, "cases/dashboard.html", {"cases": cases})
 
 
 @login_required
@@ -143,9 +62,7 @@ def case_step(request: HttpRequest, case_id: int, step: str) -> HttpResponse:
 def _render_step(
     request: HttpRequest, case: Case, step: str, context: dict[str, Any]
 ) -> HttpResponse:
-    audit_record(
-        action=AuditAction.READ, request=request, case_id=case.pk, obj=case, detail={"step": step}
-    )
+    audit_read(request, case, step=step)
     incomplete = set(missing_answers(case))
     return render(
         request,
@@ -185,7 +102,7 @@ def _next(request: HttpRequest, case: Case, step: str) -> HttpResponse:
     if request.POST.get("action") == "later":
         messages.success(request, _("Your answers are saved. You can continue at any time."))
         return redirect("dashboard")
-    return redirect("case-step", case.pk, _step_after(step))
+    return redirect("case-step", case.pk, step_after(step))
 
 
 def _form_step(request: HttpRequest, case: Case, step: Step) -> HttpResponse:
@@ -293,7 +210,7 @@ def _privacy_step(request: HttpRequest, case: Case) -> HttpResponse:
 
 def _review_step(request: HttpRequest, case: Case) -> HttpResponse:
     incomplete = missing_answers(case)
-    verdict = None if incomplete else services.case_verdict(case)
+    verdict = None if incomplete else case_verdict(case)
     return _render_step(
         request,
         case,
@@ -328,85 +245,3 @@ def case_submit(request: HttpRequest, case_id: int) -> HttpResponse:
         return redirect("case-step", case.pk, "review")
     messages.success(request, _("Thank you. Your application has been sent."))
     return redirect("case-detail", case.pk)
-
-
-@login_required
-def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = get_case(request, case_id)
-    audit_record(
-        action=AuditAction.READ,
-        request=request,
-        case_id=case.pk,
-        obj=case,
-        detail={"page": "detail"},
-    )
-    verdict = None
-    if case.status not in (Status.DRAFT,) and not missing_answers(case):
-        verdict = services.case_verdict(case)
-    documents = Document.objects.filter(case=case).select_related("proxy")
-    # A rejected case is explained by the reasons the coordinator chose, not by today's rules;
-    # once the hospital has decided otherwise, the rules are no longer quoted.
-    reasons: list[Reason] = []
-    if case.status == Status.REJECTED:
-        reasons = [Reason(code) for code in case.rejection_reasons]
-    elif verdict is not None and case.status in BEFORE_REFERRAL:
-        reasons = list(verdict.reasons)
-    # Imported here: the scheduling and readiness views import this module.
-    from opiniondesk.readiness.services import PREPARATION_STATES
-    from opiniondesk.readiness.views import checklist_rows
-    from opiniondesk.scheduling.views import booking_panel
-
-    return render(
-        request,
-        "cases/detail.html",
-        {
-            **booking_panel(case, request.user),
-            "readiness": checklist_rows(case, request.user)
-            if case.status in PREPARATION_STATES
-            else [],
-            "case": case,
-            "verdict": verdict,
-            "documents": documents,
-            "transitions": case.transitions.all(),
-            "proxies": case.proxies.all(),
-            "can_withdraw": case.applicant_id == request.user.pk
-            and case.status
-            in (
-                Status.DRAFT,
-                Status.SUBMITTED,
-                Status.SCREENING,
-                Status.AWAITING_DOCUMENTS,
-                Status.REFERRED,
-                Status.ACCEPTED,
-                Status.OFFERED,
-            ),
-            "reason_explanations": [REASONS[reason] for reason in reasons],
-            "show_missing": case.status in BEFORE_REFERRAL,
-            "open_request": case.document_requests.filter(fulfilled_at__isnull=True).last()
-            if case.status == Status.AWAITING_DOCUMENTS
-            else None,
-        },
-    )
-
-
-@login_required
-@require_POST
-def case_withdraw(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = _own_draft(request, case_id)
-    if request.POST.get("confirm") != "1":  # it cannot be undone online, and ends any booking
-        messages.error(request, _("To withdraw, please tick the box that confirms it."))
-        return redirect(reverse("case-detail", args=[case.pk]) + "#withdraw")
-    try:
-        services.case_withdraw(
-            case_id=case.pk,
-            actor=request.user,
-            request=request,
-            reason=request.POST.get("reason", "")[:500],
-        )
-    except services.InvalidTransition:
-        messages.error(
-            request, _("This application can no longer be withdrawn online. Please call us.")
-        )
-        return redirect("case-detail", case.pk)
-    messages.success(request, _("The application was withdrawn."))
-    return redirect(reverse("dashboard"))

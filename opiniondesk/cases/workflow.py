@@ -37,6 +37,7 @@ class Actor(StrEnum):
     OUTSIDER = "outsider"  # anyone else (an admin, another patient): in no transition
 
 
+# Named sets of states: each is defined here once, and the services, pages and API use it.
 OPEN_STATES = frozenset(
     {
         Status.DRAFT,
@@ -51,6 +52,29 @@ OPEN_STATES = frozenset(
     }
 )
 BOOKED_STATES = frozenset({Status.BOOKED, Status.READY})
+# While these last, the applicant is told which documents are still missing.
+BEFORE_REFERRAL_STATES = frozenset({Status.SUBMITTED, Status.SCREENING, Status.AWAITING_DOCUMENTS})
+# The coordinator offers dates (again) in these.
+OFFER_STATES = frozenset({Status.ACCEPTED, Status.OFFERED})
+# Dates are offered, chosen or booked: moves out of these belong to scheduling.
+SCHEDULING_STATES = frozenset({Status.OFFERED}) | BOOKED_STATES
+# Steps before the consult (ID, consent, device check) open once the department has accepted.
+PREPARATION_STATES = OFFER_STATES | BOOKED_STATES
+# The specialist records review time from referral until the consult.
+REVIEW_STATES = frozenset({Status.REFERRED}) | PREPARATION_STATES
+# The applicant's side adds documents until the consult is over; afterwards only staff do.
+APPLICANT_UPLOAD_STATES = OPEN_STATES
+# The applicant withdraws online until a date is booked; a booking is cancelled instead.
+WITHDRAWABLE_STATES = OPEN_STATES - BOOKED_STATES
+# A specialist sees a case once it is referred to one of their departments (SPEC §1).
+SPECIALIST_STATES = frozenset(Status) - {
+    Status.DRAFT,
+    Status.SUBMITTED,
+    Status.SCREENING,
+    Status.AWAITING_DOCUMENTS,
+    Status.REJECTED,
+}
+BILLING_STATES = frozenset({Status.COMPLETED, Status.CHARGED, Status.CLOSED})
 
 A, C, S, B, SYS = (
     Actor.APPLICANT,

@@ -1,9 +1,11 @@
 """URL converters."""
 
+MAX_ID = 2**63 - 1  # the largest BigAutoField value: SQLite and PostgreSQL stop here
+
 
 class IdConverter:
-    """A database id: 1 to 18 digits, so a forged huge number is a plain 404, never an overflow
-    in the database driver (SQLite and PostgreSQL stop at 2**63 - 1)."""
+    """A database id: 1 to 18 digits (always below MAX_ID), so a forged huge number is a plain
+    404, never an overflow in the database driver."""
 
     regex = "[1-9][0-9]{0,17}"
 

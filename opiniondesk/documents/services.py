@@ -1,7 +1,5 @@
 """Adding documents to a case: checked by content, stored privately, audited, never replaced."""
 
-import hashlib
-import secrets
 from datetime import timedelta
 
 from django.conf import settings
@@ -15,7 +13,8 @@ from opiniondesk.audit.models import AuditAction
 from opiniondesk.audit.services import audit_record
 from opiniondesk.cases.models import Case, Proxy
 from opiniondesk.cases.services import case_documents_arrived
-from opiniondesk.cases.workflow import Status
+from opiniondesk.cases.workflow import APPLICANT_UPLOAD_STATES, Status
+from opiniondesk.core.tokens import new_token, token_hash
 from opiniondesk.documents.content import (
     ContentRejected,
     FileKind,
@@ -31,26 +30,12 @@ from opiniondesk.documents.models import (
     TestDataKind,
     UploadSource,
 )
+from opiniondesk.documents.selectors import LinkUnusable, upload_link_get
 from opiniondesk.documents.uploads import server_digest
 from opiniondesk.readiness.rules import IdType
 
 # An ID is a photo or a scan: an image or a PDF, never a DICOM series or an archive.
 ID_FILE_KINDS = frozenset({FileKind.PDF, FileKind.JPEG, FileKind.PNG, FileKind.HEIC})
-
-# Uploads are accepted until the consult is over; afterwards only staff add material.
-APPLICANT_UPLOAD_STATES = frozenset(
-    {
-        Status.DRAFT,
-        Status.SUBMITTED,
-        Status.SCREENING,
-        Status.AWAITING_DOCUMENTS,
-        Status.REFERRED,
-        Status.ACCEPTED,
-        Status.OFFERED,
-        Status.BOOKED,
-        Status.READY,
-    }
-)
 
 
 class UploadRefused(Exception):
@@ -61,7 +46,7 @@ class UploadRefused(Exception):
         super().__init__(f"{code}: {detail}")
 
 
-__all__ = ["ContentRejected", "UploadRefused", "document_add"]
+__all__ = ["ContentRejected", "LinkUnusable", "UploadRefused", "document_add", "upload_link_get"]
 
 
 def _inspect(uploaded: UploadedFile) -> Inspection:
@@ -184,10 +169,6 @@ def _store(
     return document
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @transaction.atomic
 def upload_link_create(
     *, case: Case, actor: User, days: int, request: HttpRequest | None = None
@@ -195,10 +176,10 @@ def upload_link_create(
     """A new one-time link for the attending physician; the token is shown once, stored hashed."""
     if not 1 <= days <= 60:
         raise UploadRefused("BAD_DAYS")
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     link = PhysicianUploadLink.objects.create(
         case=case,
-        token_hash=_token_hash(token),
+        token_hash=token_hash(token),
         created_by=actor,
         expires_at=timezone.now() + timedelta(days=days),
     )
@@ -211,29 +192,6 @@ def upload_link_create(
         detail={"days": days},
     )
     return token
-
-
-class LinkUnusable(Exception):
-    def __init__(self, why: str) -> None:  # "unknown", "expired", "used", "revoked"
-        self.why = why
-        super().__init__(why)
-
-
-def upload_link_get(token: str) -> PhysicianUploadLink:
-    link = (
-        PhysicianUploadLink.objects.select_related("case")
-        .filter(token_hash=_token_hash(token))
-        .first()
-    )
-    if link is None:
-        raise LinkUnusable("unknown")
-    if link.revoked_at is not None:
-        raise LinkUnusable("revoked")
-    if link.used_at is not None:
-        raise LinkUnusable("used")
-    if link.expires_at <= timezone.now():
-        raise LinkUnusable("expired")
-    return link
 
 
 def upload_link_use(

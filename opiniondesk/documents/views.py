@@ -14,16 +14,16 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from opiniondesk.accounts.models import Role
-from opiniondesk.audit.models import AuditAction
-from opiniondesk.audit.services import audit_record
+from opiniondesk.audit.services import audit_denied, audit_read
+from opiniondesk.cases.access import case_for_request
 from opiniondesk.cases.applications import checklist, missing_answers
-from opiniondesk.cases.selectors import documents_visible_to
-from opiniondesk.cases.views import get_case, steps
-from opiniondesk.cases.workflow import Status
+from opiniondesk.cases.selectors import documents_visible_to, open_document_request
+from opiniondesk.cases.wizard import steps
 from opiniondesk.documents import services
 from opiniondesk.documents.content import ContentRejected, FileKind, is_inline_viewable
 from opiniondesk.documents.forms import PhysicianUploadFormSet, UploadForm
 from opiniondesk.documents.models import Document, UploadSource
+from opiniondesk.documents.selectors import LinkUnusable, upload_link_get
 from opiniondesk.documents.wording import refusal_message
 
 
@@ -43,7 +43,7 @@ def _may_upload(request: HttpRequest, case: Any) -> UploadSource:
 @never_cache
 def case_documents(request: HttpRequest, case_id: int) -> HttpResponse:
     """The case's documents, the live checklist, and the upload form."""
-    case = get_case(request, case_id)
+    case = case_for_request(request, case_id)
     form = UploadForm(case=case)
     if request.method == "POST":
         source = _may_upload(request, case)
@@ -73,13 +73,7 @@ def case_documents(request: HttpRequest, case_id: int) -> HttpResponse:
                 return redirect(url)
         if _wants_json(request):
             return JsonResponse({"ok": False, "errors": form.errors}, status=400)
-    audit_record(
-        action=AuditAction.READ,
-        request=request,
-        case_id=case.pk,
-        obj=case,
-        detail={"page": "documents"},
-    )
+    audit_read(request, case, page="documents")
     documents = Document.objects.filter(case=case).select_related("proxy", "superseded_by")
     return render(
         request,
@@ -90,9 +84,7 @@ def case_documents(request: HttpRequest, case_id: int) -> HttpResponse:
             "documents": documents,
             "checklist": checklist(case),
             "max_mb": settings.DOCUMENT_MAX_BYTES // (1024 * 1024),
-            "open_request": case.document_requests.filter(fulfilled_at__isnull=True).last()
-            if case.status == Status.AWAITING_DOCUMENTS
-            else None,
+            "open_request": open_document_request(case),
             "wizard_steps": steps(),
             "incomplete": set(missing_answers(case)),
         },
@@ -107,23 +99,18 @@ def document_file(request: HttpRequest, document_id: int) -> HttpResponse:
     document = Document.objects.filter(pk=document_id).select_related("case").first()
     if document is None:
         raise Http404
-    case = get_case(request, document.case_id)  # 404 and audited when not this user's
+    case = case_for_request(request, document.case_id)  # 404 and audited when not this user's
     if not documents_visible_to(request.user, case).filter(pk=document.pk).exists():
-        audit_record(
-            action=AuditAction.DENIED,
-            request=request,
+        audit_denied(
+            request,
             case_id=case.pk,
             obj=document,
-            detail={"path": request.path[:200], "why": "document kind not for this role"},
+            path=request.path[:200],
+            why="document kind not for this role",
         )
         raise Http404
     inline = is_inline_viewable(FileKind(document.file_kind)) and "download" not in request.GET
-    audit_record(
-        action=AuditAction.READ if inline else AuditAction.DOWNLOAD,
-        request=request,
-        case_id=document.case_id,
-        obj=document,
-    )
+    audit_read(request, case, obj=document, download=not inline)
     response = FileResponse(
         document.file.open("rb"),
         content_type=document.content_type,
@@ -142,7 +129,7 @@ def document_file(request: HttpRequest, document_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def upload_link_create(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = get_case(request, case_id)
+    case = case_for_request(request, case_id)
     if case.applicant_id != request.user.pk and request.user.role != Role.COORDINATOR:
         raise PermissionDenied
     try:
@@ -163,9 +150,9 @@ def upload_link_create(request: HttpRequest, case_id: int) -> HttpResponse:
 def physician_upload(request: HttpRequest, token: str) -> HttpResponse:
     """The attending physician's upload page: no account, one use, audited."""
     try:
-        link = services.upload_link_get(token)
-    except services.LinkUnusable as exc:
-        audit_record(action=AuditAction.DENIED, request=request, detail={"physician_link": exc.why})
+        link = upload_link_get(token)
+    except LinkUnusable as exc:
+        audit_denied(request, physician_link=exc.why)
         return render(
             request,
             "documents/physician_link_unusable.html",
@@ -188,7 +175,7 @@ def physician_upload(request: HttpRequest, token: str) -> HttpResponse:
                     documents = services.upload_link_use(token=token, files=files, request=request)
                 except ContentRejected as exc:
                     formset._non_form_errors = formset.error_class([refusal_message(str(exc.code))])
-                except services.LinkUnusable as exc:
+                except LinkUnusable as exc:
                     return render(
                         request,
                         "documents/physician_link_unusable.html",
@@ -199,13 +186,7 @@ def physician_upload(request: HttpRequest, token: str) -> HttpResponse:
                     return render(
                         request, "documents/physician_upload_done.html", {"documents": documents}
                     )
-    audit_record(
-        action=AuditAction.READ,
-        request=request,
-        case_id=link.case_id,
-        obj=link,
-        detail={"page": "physician upload"},
-    )
+    audit_read(request, link.case, obj=link, page="physician upload")
     return render(
         request,
         "documents/physician_upload.html",

@@ -12,21 +12,18 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from opiniondesk.audit.models import AuditAction
-from opiniondesk.audit.services import audit_record
+from opiniondesk.audit.services import audit_read
+from opiniondesk.cases.access import patient_case_for_request
 from opiniondesk.cases.models import Case
-from opiniondesk.cases.services import actor_of
-from opiniondesk.cases.views import get_case
-from opiniondesk.cases.workflow import Actor, Status
+from opiniondesk.cases.workflow import PREPARATION_STATES, Status
 from opiniondesk.catalog.vocabulary import Mode
 from opiniondesk.readiness.models import DeviceCheck
-from opiniondesk.readiness.services import PREPARATION_STATES, ReadinessError, device_check_record
+from opiniondesk.readiness.services import ReadinessError, device_check_record
 
 WS_PATH = "/ws/device-check/"
 SLOW_MS = 400  # a median round trip above this still works, but the picture may stutter
@@ -36,9 +33,7 @@ MAX_BODY_BYTES = 8 * 1024
 
 @login_required
 def device_check(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = get_case(request, case_id)
-    if actor_of(request.user, case) is not Actor.APPLICANT:
-        raise PermissionDenied  # staff see the case, but this page is the patient's own
+    case = patient_case_for_request(request, case_id)
     if case.status not in PREPARATION_STATES:
         if request.method == "POST":
             return _error(_("The device check opens once the department has accepted the case."))
@@ -48,13 +43,7 @@ def device_check(request: HttpRequest, case_id: int) -> HttpResponse:
         return redirect("case-detail", case.pk)
     if request.method == "POST":
         return _record(request, case)
-    audit_record(
-        action=AuditAction.READ,
-        request=request,
-        case_id=case.pk,
-        obj=case,
-        detail={"page": "device_check"},
-    )
+    audit_read(request, case, page="device_check")
     return render(
         request,
         "readiness/device_check.html",

@@ -2,13 +2,22 @@
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from opiniondesk.cases.models import Case
 from opiniondesk.catalog.vocabulary import Mode
 from opiniondesk.core.time import jst_today
+from opiniondesk.core.tokens import token_hash
 from opiniondesk.documents.models import Document, DocumentKind
 from opiniondesk.readiness import rules
-from opiniondesk.readiness.models import ConsentForm, ConsentSignature, DeviceCheck
+from opiniondesk.readiness.errors import InvitationProblem
+from opiniondesk.readiness.models import (
+    ConsentForm,
+    ConsentSignature,
+    DeviceCheck,
+    PatientInvitation,
+)
 
 
 def id_documents(case: Case) -> QuerySet[Document]:
@@ -61,3 +70,29 @@ def readiness_facts(case: Case) -> rules.Facts:
 
 def readiness_checklist(case: Case) -> list[rules.ItemState]:
     return rules.checklist(readiness_facts(case))
+
+
+def invitation_for_token(token: str) -> PatientInvitation:
+    """The invitation behind a link, if it can still be accepted."""
+    invitation = (
+        PatientInvitation.objects.select_related("case")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+    if invitation is None or invitation.revoked_at is not None:
+        raise InvitationProblem(_("This invitation link is not valid. Please ask for a new one."))
+    if invitation.accepted_at is not None:
+        raise InvitationProblem(_("This invitation has already been used."))
+    if invitation.expires_at <= timezone.now():
+        raise InvitationProblem(_("This invitation has expired. Please ask for a new one."))
+    return invitation
+
+
+def open_invitation(case: Case) -> PatientInvitation | None:
+    """The invitation sent to the patient that can still be accepted, if any."""
+    return PatientInvitation.objects.filter(
+        case=case,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).first()

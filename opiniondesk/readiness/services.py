@@ -5,7 +5,6 @@ once every required item is done.
 """
 
 import hashlib
-import secrets
 import unicodedata
 from datetime import timedelta
 from typing import Any
@@ -20,35 +19,26 @@ from django.utils.translation import gettext_lazy as _
 from opiniondesk.accounts.models import Role, User
 from opiniondesk.audit.models import AuditAction
 from opiniondesk.audit.services import audit_record, source_address
+from opiniondesk.cases.lifecycle import actor_of, case_lock, case_transition
 from opiniondesk.cases.models import Case
-from opiniondesk.cases.services import _transition, actor_of
-from opiniondesk.cases.workflow import Actor, Status
+from opiniondesk.cases.workflow import PREPARATION_STATES, Actor, Status
 from opiniondesk.catalog.vocabulary import Mode
+from opiniondesk.core.tokens import new_token, token_hash
 from opiniondesk.documents.models import Document, DocumentKind, UploadSource
 from opiniondesk.documents.services import document_add
 from opiniondesk.readiness import notifications, rules
+from opiniondesk.readiness.errors import InvitationProblem, ReadinessError
 from opiniondesk.readiness.models import (
     ConsentSignature,
     DeviceCheck,
     IdentityReview,
     PatientInvitation,
 )
-from opiniondesk.readiness.selectors import current_consent_form, readiness_facts
-
-# Steps before the consult can be done once the department has accepted the case.
-PREPARATION_STATES = frozenset({Status.ACCEPTED, Status.OFFERED, Status.BOOKED, Status.READY})
-
-
-class ReadinessError(Exception):
-    """A step the rules refuse; `message` is for the person who tried it."""
-
-    def __init__(self, message: str) -> None:
-        self.message = message
-        super().__init__(str(message))
-
-
-def _lock_case(case_id: int) -> Case:
-    return Case.objects.select_for_update().get(pk=case_id)
+from opiniondesk.readiness.selectors import (
+    current_consent_form,
+    invitation_for_token,
+    readiness_facts,
+)
 
 
 def _require_patient_side(actor: User, case: Case) -> None:
@@ -64,7 +54,7 @@ def _require_preparing(case: Case) -> None:
 def case_check_ready(*, case: Case, request: HttpRequest | None = None) -> bool:
     """booked → ready when every required item is done. The caller holds the case's row lock."""
     if case.status == Status.BOOKED and rules.is_ready(readiness_facts(case)):
-        _transition(
+        case_transition(
             case=case, to=Status.READY, actor=None, request=request, reason="all items done"
         )
         return True
@@ -108,7 +98,7 @@ def identity_review(
     document = Document.objects.filter(pk=document_id, kind=DocumentKind.PATIENT_ID).first()
     if document is None:
         raise ReadinessError(_("That is not an ID of this case."))
-    case = _lock_case(document.case_id)
+    case = case_lock(document.case_id)
     if not verified and not reason.strip():
         raise ReadinessError(_("Tell the patient why the ID cannot be accepted."))
     try:
@@ -151,7 +141,7 @@ def consent_sign(
     request: HttpRequest | None = None,
 ) -> ConsentSignature:
     """The patient's request and consent for an online consult (SPEC §11.1), signed by name."""
-    case = _lock_case(case_id)
+    case = case_lock(case_id)
     if actor.pk != case.patient_account_id_effective:
         raise ReadinessError(_("The patient signs this from their own account."))
     _require_preparing(case)
@@ -205,7 +195,7 @@ def device_check_record(
     detail: dict[str, Any] | None = None,
     request: HttpRequest | None = None,
 ) -> DeviceCheck:
-    case = _lock_case(case_id)
+    case = case_lock(case_id)
     _require_patient_side(actor, case)
     _require_preparing(case)
     check = DeviceCheck.objects.create(
@@ -231,17 +221,13 @@ def device_check_record(
     return check
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @transaction.atomic
 def invitation_create(
     *, case_id: int, actor: User, email: str, request: HttpRequest | None = None
 ) -> str:
     """The family member who applied invites the patient to link their own account.
     Earlier open invitations of the case are revoked. The token is returned once."""
-    case = _lock_case(case_id)
+    case = case_lock(case_id)
     if actor.pk != case.applicant_id:
         raise ReadinessError(_("Only the family member who applied can invite the patient."))
     if case.patient_account_id_effective is not None:
@@ -251,11 +237,11 @@ def invitation_create(
     PatientInvitation.objects.filter(
         case=case, accepted_at__isnull=True, revoked_at__isnull=True
     ).update(revoked_at=now)
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     invitation = PatientInvitation.objects.create(
         case=case,
         email=email,
-        token_hash=_token_hash(token),
+        token_hash=token_hash(token),
         created_by=actor,
         expires_at=now + timedelta(days=settings.PATIENT_INVITATION_DAYS),
     )
@@ -271,30 +257,11 @@ def invitation_create(
     return token
 
 
-class InvitationProblem(ReadinessError):
-    pass
-
-
-def invitation_for_token(token: str) -> PatientInvitation:
-    invitation = (
-        PatientInvitation.objects.select_related("case")
-        .filter(token_hash=_token_hash(token))
-        .first()
-    )
-    if invitation is None or invitation.revoked_at is not None:
-        raise InvitationProblem(_("This invitation link is not valid. Please ask for a new one."))
-    if invitation.accepted_at is not None:
-        raise InvitationProblem(_("This invitation has already been used."))
-    if invitation.expires_at <= timezone.now():
-        raise InvitationProblem(_("This invitation has expired. Please ask for a new one."))
-    return invitation
-
-
 @transaction.atomic
 def invitation_accept(*, token: str, actor: User, request: HttpRequest | None = None) -> Case:
     """The patient, signed in to their own account, links it to the case."""
     invitation = invitation_for_token(token)
-    case = _lock_case(invitation.case_id)
+    case = case_lock(invitation.case_id)
     invitation = PatientInvitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.accepted_at is not None or invitation.revoked_at is not None:
         raise InvitationProblem(_("This invitation has already been used."))

@@ -1,5 +1,5 @@
 """The patient's steps before the consult: the ID, the signed consent, linking the patient's
-own account; and the checklist the case page and the dashboard show.
+own account (the checklist that leads here is in `panels`).
 
 Every change goes through `readiness.services`; these views translate forms and messages.
 """
@@ -16,19 +16,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from opiniondesk.accounts.models import User
-from opiniondesk.audit.models import AuditAction
-from opiniondesk.audit.services import audit_record
+from opiniondesk.audit.services import audit_denied, audit_read
+from opiniondesk.cases.access import patient_case_for_request
 from opiniondesk.cases.kinship import Relation
 from opiniondesk.cases.models import Case
-from opiniondesk.cases.workflow import Status
+from opiniondesk.cases.workflow import PREPARATION_STATES
 from opiniondesk.catalog.vocabulary import Mode
-from opiniondesk.core.time import JST
 from opiniondesk.documents.content import ContentRejected
 from opiniondesk.documents.models import Document
 from opiniondesk.documents.services import UploadRefused
@@ -41,213 +38,13 @@ from opiniondesk.readiness.forms import (
     InvitationForm,
 )
 from opiniondesk.readiness.models import PatientInvitation
-from opiniondesk.readiness.rules import IdentityState, IdType, Item
-from opiniondesk.scheduling.selectors import live_booking, open_offer
-from opiniondesk.scheduling.views import patient_case
-from opiniondesk.scheduling.wording import day_text, slot_text
+from opiniondesk.readiness.rules import IdType
 
 NOT_YET_OPEN = gettext_lazy("This step opens once the department has accepted the case.")
 
 
-def _audit_page(request: HttpRequest, case: Case, page: str) -> None:
-    audit_record(
-        action=AuditAction.READ, request=request, case_id=case.pk, obj=case, detail={"page": page}
-    )
-
-
 def _english() -> bool:
     return (get_language() or "ja").startswith("en")
-
-
-# The checklist.
-
-
-@dataclass(frozen=True)
-class ChecklistRow:
-    item: Item
-    title: Promise
-    state: str  # done, todo, waiting, not_needed or not_yet
-    note: str = ""
-    url: str = ""
-    link_text: str = ""
-    action: str = ""  # what to do next, for the dashboard
-
-
-TITLES: dict[Item, Promise] = {
-    Item.PATIENT_ACCOUNT: gettext_lazy("The patient's own account"),
-    Item.IDENTITY: gettext_lazy("Identity check (the patient's ID)"),
-    Item.CONSENT: gettext_lazy("Request and consent for the online consultation"),
-    Item.PAYMENT_METHOD: gettext_lazy("Payment method (credit card)"),
-    Item.DEVICE_CHECK: gettext_lazy("Camera, microphone and connection check"),
-}
-
-
-def _open_invitation(case: Case) -> PatientInvitation | None:
-    return PatientInvitation.objects.filter(
-        case=case,
-        accepted_at__isnull=True,
-        revoked_at__isnull=True,
-        expires_at__gt=timezone.now(),
-    ).first()
-
-
-def _account_row(case: Case, user: User, required: bool, done: bool) -> ChecklistRow:
-    item = Item.PATIENT_ACCOUNT
-    if not required:
-        return ChecklistRow(item, TITLES[item], "not_needed", _("Only for online consultations."))
-    if done:
-        note = _("This is your account.") if user.pk == case.patient_account_id_effective else ""
-        return ChecklistRow(item, TITLES[item], "done", note or _("Linked to this application."))
-    url = reverse("case-invite-patient", args=[case.pk]) if user.pk == case.applicant_id else ""
-    if _open_invitation(case) is not None:
-        return ChecklistRow(
-            item,
-            TITLES[item],
-            "waiting",
-            _("Invitation sent: waiting for the patient to accept it."),
-            url,
-            _("See the invitation"),
-        )
-    return ChecklistRow(
-        item,
-        TITLES[item],
-        "todo",
-        _("The patient needs their own account, even when only family members attend."),
-        url,
-        _("Invite the patient"),
-        _("Invite the patient to link their own account"),
-    )
-
-
-def _identity_row(case: Case, done: bool) -> ChecklistRow:
-    item, url = Item.IDENTITY, reverse("case-identity", args=[case.pk])
-    if done:
-        return ChecklistRow(item, TITLES[item], "done", _("Checked. Thank you."), url, _("See"))
-    state = selectors.identity_state(case)
-    if state is IdentityState.PENDING:
-        note = _("Sent: our staff will check it.")
-        return ChecklistRow(item, TITLES[item], "waiting", note, url, _("See"))
-    if state is IdentityState.INSUFFICIENT:
-        note = _("One more ID is needed: another one without a photo, or one with a photo.")
-        return ChecklistRow(
-            item, TITLES[item], "todo", note, url, _("Send an ID"), _("Send one more ID")
-        )
-    return ChecklistRow(
-        item,
-        TITLES[item],
-        "todo",
-        _("One ID with a photo, or two without."),
-        url,
-        _("Send an ID"),
-        _("Send a photo of the patient's ID"),
-    )
-
-
-def _consent_row(case: Case, user: User, required: bool, done: bool) -> ChecklistRow:
-    item, url = Item.CONSENT, reverse("case-consent", args=[case.pk])
-    if not required:
-        return ChecklistRow(item, TITLES[item], "not_needed", _("Only for online consultations."))
-    if done:
-        return ChecklistRow(item, TITLES[item], "done", _("Signed."), url, _("See"))
-    if user.pk == case.patient_account_id_effective:
-        return ChecklistRow(
-            item,
-            TITLES[item],
-            "todo",
-            "",
-            url,
-            _("Read and sign"),
-            _("Read and sign the consent for the online consultation"),
-        )
-    return ChecklistRow(
-        item,
-        TITLES[item],
-        "todo",
-        _("The patient signs this from their own account."),
-        url,
-        _("See"),
-        _("The patient signs the consent from their own account"),
-    )
-
-
-def _payment_row(case: Case, required: bool, done: bool) -> ChecklistRow:
-    item = Item.PAYMENT_METHOD
-    if case.mode != Mode.ONLINE:
-        return ChecklistRow(item, TITLES[item], "not_needed", _("You pay at the hospital."))
-    if not required:
-        return ChecklistRow(item, TITLES[item], "not_yet", _("Not required yet."))
-    if done:
-        return ChecklistRow(item, TITLES[item], "done", _("Registered."))
-    return ChecklistRow(
-        item,
-        TITLES[item],
-        "todo",
-        _("We will tell you how to register a card."),
-        action=_("Register a credit card"),
-    )
-
-
-def _device_row(case: Case, required: bool, done: bool) -> ChecklistRow:
-    item = Item.DEVICE_CHECK
-    if not required:
-        return ChecklistRow(item, TITLES[item], "not_needed", _("Only for online consultations."))
-    url = reverse("device-check", args=[case.pk])
-    if done:
-        return ChecklistRow(item, TITLES[item], "done", _("Checked."), url, _("Check again"))
-    return ChecklistRow(
-        item,
-        TITLES[item],
-        "todo",
-        _("Use the device you will use on the day."),
-        url,
-        _("Check now"),
-        _("Check the camera, microphone and connection"),
-    )
-
-
-def checklist_rows(case: Case, user: User) -> list[ChecklistRow]:
-    """The readiness checklist of the case page, in the order the patient does it."""
-    states = {state.item: state for state in selectors.readiness_checklist(case)}
-
-    def args(item: Item) -> tuple[bool, bool]:
-        return states[item].required, states[item].done
-
-    return [
-        _account_row(case, user, *args(Item.PATIENT_ACCOUNT)),
-        _identity_row(case, states[Item.IDENTITY].done),
-        _consent_row(case, user, *args(Item.CONSENT)),
-        _payment_row(case, *args(Item.PAYMENT_METHOD)),
-        _device_row(case, *args(Item.DEVICE_CHECK)),
-    ]
-
-
-@dataclass(frozen=True)
-class NextThing:
-    text: str
-    url: str
-
-
-def next_thing(case: Case, user: User) -> NextThing | None:
-    """The one next thing the dashboard shows for a case being prepared, or None."""
-    page = reverse("case-detail", args=[case.pk])
-    if case.status == Status.OFFERED:
-        offer = open_offer(case.pk)
-        if offer is not None and offer.hold_until > timezone.now():
-            text = _("Next: choose a date by %(time)s on %(day)s") % {
-                "day": day_text(offer.hold_until),
-                "time": f"{offer.hold_until.astimezone(JST):%H:%M}",
-            }
-            return NextThing(text, f"{page}#dates")
-    if case.status not in services.PREPARATION_STATES:
-        return None
-    todo = next((row for row in checklist_rows(case, user) if row.state == "todo"), None)
-    if todo is not None and todo.action:
-        return NextThing(_("Next: %(action)s") % {"action": todo.action}, todo.url or page)
-    booking = live_booking(case.pk) if case.status in (Status.BOOKED, Status.READY) else None
-    if booking is not None:
-        when = slot_text(booking.starts_at, booking.ends_at)
-        return NextThing(_("Consultation: %(when)s") % {"when": when}, f"{page}#booking")
-    return None
 
 
 # The identity check.
@@ -275,8 +72,8 @@ def _id_rows(case: Case) -> list[IdRow]:
 @never_cache
 def case_identity(request: HttpRequest, case_id: int) -> HttpResponse:
     """Send a photo of the patient's ID; see what our staff said of each one sent."""
-    case = patient_case(request, case_id)
-    preparing = case.status in services.PREPARATION_STATES
+    case = patient_case_for_request(request, case_id)
+    preparing = case.status in PREPARATION_STATES
     form = IdUploadForm()
     if request.method == "POST":
         form = IdUploadForm(request.POST, request.FILES)
@@ -300,7 +97,7 @@ def case_identity(request: HttpRequest, case_id: int) -> HttpResponse:
                     request, _("Thank you. We received the ID; our staff will check it.")
                 )
                 return redirect("case-identity", case.pk)
-    _audit_page(request, case, "identity")
+    audit_read(request, case, page="identity")
     return render(
         request,
         "readiness/identity.html",
@@ -321,7 +118,7 @@ def case_identity(request: HttpRequest, case_id: int) -> HttpResponse:
 @never_cache
 def case_consent(request: HttpRequest, case_id: int) -> HttpResponse:
     """The current consent text; the patient's own account signs it with the patient's name."""
-    case = patient_case(request, case_id)
+    case = patient_case_for_request(request, case_id)
     consent = selectors.current_consent_form()
     signature = selectors.consent_signature(case)
     is_patient = request.user.pk == case.patient_account_id_effective
@@ -330,7 +127,7 @@ def case_consent(request: HttpRequest, case_id: int) -> HttpResponse:
         and consent is not None
         and signature is None
         and case.mode == Mode.ONLINE
-        and case.status in services.PREPARATION_STATES
+        and case.status in PREPARATION_STATES
     )
     form = ConsentSignForm(initial={"form_version": consent.version if consent else ""})
     if request.method == "POST":
@@ -355,7 +152,7 @@ def case_consent(request: HttpRequest, case_id: int) -> HttpResponse:
             else:
                 messages.success(request, _("Thank you. Your signature is recorded."))
                 return redirect("case-consent", case.pk)
-    _audit_page(request, case, "consent")
+    audit_read(request, case, page="consent")
     text = ""
     if consent is not None:
         text = consent.text_en if _english() and consent.text_en else consent.text_ja
@@ -405,14 +202,14 @@ def _invitations(case: Case) -> list[InvitationView]:
 @never_cache
 def case_invite_patient(request: HttpRequest, case_id: int) -> HttpResponse:
     """A family member who applied asks the patient to link their own account."""
-    case = patient_case(request, case_id)
+    case = patient_case_for_request(request, case_id)
     is_applicant = request.user.pk == case.applicant_id
     linked = case.patient_account_id_effective is not None
     may_invite = (
         is_applicant
         and not linked
         and case.applicant_relation != Relation.SELF
-        and case.status in services.PREPARATION_STATES
+        and case.status in PREPARATION_STATES
     )
     form = InvitationForm(initial={"email": case.patient_email})
     if request.method == "POST":
@@ -432,7 +229,7 @@ def case_invite_patient(request: HttpRequest, case_id: int) -> HttpResponse:
                     request, _("We sent the invitation to %(email)s.") % {"email": email}
                 )
                 return redirect("case-invite-patient", case.pk)
-    _audit_page(request, case, "invite patient")
+    audit_read(request, case, page="invite patient")
     return render(
         request,
         "readiness/invite_patient.html",
@@ -442,7 +239,7 @@ def case_invite_patient(request: HttpRequest, case_id: int) -> HttpResponse:
             "linked": linked,
             "is_applicant": is_applicant,
             "may_invite": may_invite,
-            "preparing": case.status in services.PREPARATION_STATES,
+            "preparing": case.status in PREPARATION_STATES,
             "invitations": _invitations(case),
             "days": settings.PATIENT_INVITATION_DAYS,
         },
@@ -459,9 +256,9 @@ def patient_invitation(request: HttpRequest, token: str) -> HttpResponse:
     """The link in the invitation e-mail. Before acceptance only the case's reference and the
     applicant's name are shown, and only to a signed-in person."""
     try:
-        invitation = services.invitation_for_token(token)
+        invitation = selectors.invitation_for_token(token)
     except services.InvitationProblem as exc:
-        audit_record(action=AuditAction.DENIED, request=request, detail={"invitation": "unusable"})
+        audit_denied(request, invitation="unusable")
         return render(
             request, "readiness/invitation_problem.html", {"message": exc.message}, status=410
         )
@@ -488,13 +285,7 @@ def patient_invitation(request: HttpRequest, token: str) -> HttpResponse:
                 request, _("Thank you. Your account is now linked to the application.")
             )
             return redirect("case-detail", case.pk)
-    audit_record(
-        action=AuditAction.READ,
-        request=request,
-        case_id=case.pk,
-        obj=invitation,
-        detail={"page": "patient invitation"},
-    )
+    audit_read(request, case, obj=invitation, page="patient invitation")
     return render(
         request,
         "readiness/invitation.html",

@@ -2,9 +2,11 @@
 
 from django import forms
 
+from opiniondesk.core.converters import MAX_ID
+
 
 class SlotForm(forms.Form):
     """One offered slot (its OfferedSlot id), as each slot's button posts it."""
 
-    slot = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+    slot = forms.IntegerField(min_value=1, max_value=MAX_ID)
     confirm = forms.BooleanField(required=False)

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from opiniondesk.cases.models import Case
-from opiniondesk.cases.notifications import STAFF_LANGUAGE, _coordinator_emails, to_patient_side
+from opiniondesk.cases.notifications import STAFF_LANGUAGE, coordinator_emails, to_patient_side
 from opiniondesk.catalog.vocabulary import Mode
 from opiniondesk.core.mail import email_message, queue_email
 from opiniondesk.core.time import JST
@@ -28,7 +28,7 @@ def _to_patient_side(
 
 def _to_coordinators(case: Case, template: str, context: dict[str, object]) -> None:
     with translation.override(STAFF_LANGUAGE):
-        emails = _coordinator_emails()
+        emails = coordinator_emails()
         if emails:
             queue_email(
                 email_message(f"scheduling/email/{template}", {"case": case, **context}, emails)

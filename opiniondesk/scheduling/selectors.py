@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from opiniondesk.accounts.models import Role, User
 from opiniondesk.catalog.models import Department
@@ -99,6 +100,27 @@ def is_slot_of(*, department: Department, specialist: User, starts_at: datetime)
             department=department, specialist=specialist, start=day, end=day
         )
     )
+
+
+def slot_claimed(specialist_id: int, starts_at: datetime, *, case_id: int) -> bool:
+    """Held for another case, or booked by any live booking (this case's included).
+
+    A hold whose time has run out no longer counts, even before its expiry task has run: its
+    case can no longer book the slot (`services._held_slot`)."""
+    held = (
+        OfferedSlot.objects.filter(
+            specialist_id=specialist_id,
+            starts_at=starts_at,
+            released_at__isnull=True,
+            offer__hold_until__gt=timezone.now(),
+        )
+        .exclude(offer__case_id=case_id)
+        .exists()
+    )
+    booked = Booking.objects.filter(
+        specialist_id=specialist_id, starts_at=starts_at, cancelled_at__isnull=True
+    ).exists()
+    return held or booked
 
 
 def _claims(
@@ -196,3 +218,41 @@ def bookable_slots(
             != (exclude_booked.specialist_id, exclude_booked.starts_at)
         ]
     return held
+
+
+def choosable_slots(
+    offer: Offer | None, *, now: datetime, exclude: Booking | None = None
+) -> list[OfferedSlot]:
+    """Held slots the patient may still pick online: the hold runs and the slot's deadline too."""
+    if offer is None or offer.hold_until <= now:
+        return []
+    return [
+        slot
+        for slot in bookable_slots(offer, exclude_booked=exclude)
+        if slot_rules.may_patient_change(slot.starts_at, now)
+    ]
+
+
+def open_offer_id(case_id: int) -> int | None:
+    return (
+        Offer.objects.filter(case_id=case_id, released_at__isnull=True)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def live_booking_id(case_id: int) -> int | None:
+    return (
+        Booking.objects.filter(case_id=case_id, cancelled_at__isnull=True)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def booking_history(case_id: int) -> list[Booking]:
+    """Every booking the case had, live, moved or cancelled, oldest first."""
+    return list(
+        Booking.objects.filter(case_id=case_id)
+        .select_related("specialist", "booked_by", "cancelled_by")
+        .order_by("booked_at", "pk")
+    )

@@ -17,11 +17,12 @@ from django.utils.translation import gettext_lazy as _
 from opiniondesk.accounts.models import Role, User
 from opiniondesk.audit.models import AuditAction
 from opiniondesk.audit.services import audit_record
+from opiniondesk.cases.lifecycle import actor_of, case_lock, case_transition
 from opiniondesk.cases.models import Case
-from opiniondesk.cases.services import _transition, actor_of
 from opiniondesk.cases.workflow import BOOKED_STATES, Actor, Status
 from opiniondesk.catalog.vocabulary import Mode
 from opiniondesk.core.time import JST
+from opiniondesk.readiness.services import case_check_ready
 from opiniondesk.scheduling import notifications, tasks
 from opiniondesk.scheduling.models import (
     Booking,
@@ -30,7 +31,7 @@ from opiniondesk.scheduling.models import (
     OfferedSlot,
     ReleaseReason,
 )
-from opiniondesk.scheduling.selectors import earliest_offer_day, is_slot_of
+from opiniondesk.scheduling.selectors import earliest_offer_day, is_slot_of, slot_claimed
 from opiniondesk.scheduling.slots import SLOT_MINUTES, change_deadline, may_patient_change
 
 
@@ -50,10 +51,6 @@ class PastDeadline(SchedulingError):
     """The patient may no longer change or cancel online: they are told to call."""
 
 
-def _lock_case(case_id: int) -> Case:
-    return Case.objects.select_for_update(of=("self",)).select_related("department").get(pk=case_id)
-
-
 def _lock_specialists(ids: Sequence[int]) -> dict[int, User]:
     rows = User.objects.select_for_update().filter(pk__in=sorted(set(ids))).order_by("pk")
     return {user.pk: user for user in rows}
@@ -66,27 +63,6 @@ def _require_coordinator(actor: User) -> None:
 
 def _is_patient_side(actor: User, case: Case) -> bool:
     return actor_of(actor, case) is Actor.APPLICANT
-
-
-def _slot_claimed(specialist_id: int, starts_at: datetime, *, case_id: int) -> bool:
-    """Held for another case, or booked by any live booking (this case's included).
-
-    A hold whose time has run out no longer counts, even before its expiry task has run: its
-    case can no longer book the slot (`_held_slot`)."""
-    held = (
-        OfferedSlot.objects.filter(
-            specialist_id=specialist_id,
-            starts_at=starts_at,
-            released_at__isnull=True,
-            offer__hold_until__gt=timezone.now(),
-        )
-        .exclude(offer__case_id=case_id)
-        .exists()
-    )
-    booked = Booking.objects.filter(
-        specialist_id=specialist_id, starts_at=starts_at, cancelled_at__isnull=True
-    ).exists()
-    return held or booked
 
 
 def _is_department_slot(case: Case, specialist: User | None, starts_at: datetime) -> bool:
@@ -122,7 +98,7 @@ def offer_create(
     Offering again while the case is `offered` replaces the open round: its slots are released.
     """
     _require_coordinator(actor)
-    case = _lock_case(case_id)
+    case = case_lock(case_id)
     if case.status not in (Status.ACCEPTED, Status.OFFERED):
         raise SchedulingError(_("Dates can be offered only to an accepted case."))
     if case.department is None or not slots:
@@ -142,7 +118,7 @@ def offer_create(
             raise SchedulingError(
                 _("Candidate dates must leave the patient time to book and prepare.")
             )
-        if _slot_claimed(specialist_id, starts_at, case_id=case.pk):
+        if slot_claimed(specialist_id, starts_at, case_id=case.pk):
             raise SlotTaken(_("One of the chosen dates was just taken. Please choose again."))
     latest_deadline = change_deadline(wanted[-1][1])
     if hold_until <= now:
@@ -170,7 +146,7 @@ def offer_create(
     except IntegrityError as exc:
         raise SlotTaken(_("One of the chosen dates was just taken. Please choose again.")) from exc
     if case.status == Status.ACCEPTED:
-        _transition(
+        case_transition(
             case=case,
             to=Status.OFFERED,
             actor=actor,
@@ -200,9 +176,9 @@ def offer_withdraw(
 ) -> Case:
     """offered → accepted: the coordinator takes the dates back (e.g. to offer others)."""
     _require_coordinator(actor)
-    case = _lock_case(case_id)
+    case = case_lock(case_id)
     offer = Offer.objects.filter(case=case, released_at__isnull=True).first()
-    _transition(case=case, to=Status.ACCEPTED, actor=actor, request=request, reason=reason)
+    case_transition(case=case, to=Status.ACCEPTED, actor=actor, request=request, reason=reason)
     if offer is not None:
         _release_offer(offer, ReleaseReason.REPLACED)
     return case
@@ -214,7 +190,7 @@ def offer_expire(*, offer_id: int) -> Offer | None:
     offer = Offer.objects.filter(pk=offer_id).first()
     if offer is None:
         return None
-    case = _lock_case(offer.case_id)
+    case = case_lock(offer.case_id)
     offer = Offer.objects.select_for_update().get(pk=offer_id)
     if offer.released_at is not None or offer.hold_until > timezone.now():
         return None
@@ -226,7 +202,7 @@ def offer_expire(*, offer_id: int) -> Offer | None:
         detail={"released": "hold expired"},
     )
     if case.status == Status.OFFERED:
-        _transition(case=case, to=Status.ACCEPTED, actor=None, request=None, reason="offer expired")
+        case_transition(case=case, to=Status.ACCEPTED, actor=None, reason="offer expired")
         transaction.on_commit(lambda: notifications.offer_expired(offer.pk))
     return offer
 
@@ -259,7 +235,7 @@ def booking_create(
     *, case_id: int, actor: User, offered_slot_id: int, request: HttpRequest | None = None
 ) -> Booking:
     """offered → booked: the patient (or the coordinator for them) books an offered slot."""
-    case = _lock_case(case_id)
+    case = case_lock(case_id)
     patient_side = _is_patient_side(actor, case)
     if not patient_side and actor.role != Role.COORDINATOR:
         raise SchedulingError(_("You cannot book for this case."))
@@ -283,7 +259,7 @@ def booking_create(
         offered_slot=slot,
         booked_by=actor,
     )
-    _transition(
+    case_transition(
         case=case,
         to=Status.BOOKED,
         actor=actor,
@@ -303,13 +279,11 @@ def booking_create(
 
 
 def _after_booking(case: Case, booking: Booking) -> None:
-    from opiniondesk.readiness.services import case_check_ready
-
     case_check_ready(case=case)
     transaction.on_commit(lambda: tasks.schedule_reminders(booking))
 
 
-def _cancel(booking: Booking, *, actor: User, kind: CancelKind, reason: str) -> None:
+def _cancel(booking: Booking, *, actor: User | None, kind: CancelKind, reason: str) -> None:
     booking.cancelled_at = timezone.now()
     booking.cancelled_by, booking.cancel_kind, booking.cancel_reason = actor, kind, reason
     booking.save(update_fields=["cancelled_at", "cancelled_by", "cancel_kind", "cancel_reason"])
@@ -352,7 +326,7 @@ def booking_change(
     The patient's side moves only to another slot still held for the case, until the deadline;
     a coordinator may move to any free slot of the department at any time, with a reason.
     """
-    case = _lock_case(case_id)
+    case = case_lock(case_id)
     old = _live_booking_locked(case)
     patient_side = _check_patient_deadline(actor, case, old)
     if patient_side:
@@ -380,7 +354,7 @@ def booking_change(
             raise SchedulingError(_("That is not a consult slot of this department."))
         if starts_at <= timezone.now():
             raise SchedulingError(_("That date has passed."))
-        if _slot_claimed(specialist_id, starts_at, case_id=case.pk):
+        if slot_claimed(specialist_id, starts_at, case_id=case.pk):
             raise SlotTaken(_("That date is taken. Please choose another."))
     elif starts_at <= timezone.now():  # an offered date that has passed (staff only get here)
         raise SchedulingError(_("That date has passed."))
@@ -420,13 +394,13 @@ def booking_cancel(
     *, case_id: int, actor: User, reason: str = "", request: HttpRequest | None = None
 ) -> Case:
     """booked/ready → cancelled: the slot is released; staff give a reason."""
-    case = _lock_case(case_id)
+    case = case_lock(case_id)
     booking = _live_booking_locked(case)
     patient_side = _check_patient_deadline(actor, case, booking)
     if not patient_side and not reason.strip():
         raise SchedulingError(_("Give the reason for cancelling."))
     _cancel(booking, actor=actor, kind=CancelKind.CANCELLED, reason=reason)
-    _transition(
+    case_transition(
         case=case,
         to=Status.CANCELLED,
         actor=actor,
@@ -451,9 +425,7 @@ def release_for_closed_case(*, case: Case, actor: User | None) -> None:
         Booking.objects.select_for_update().filter(case=case, cancelled_at__isnull=True).first()
     )
     if booking is not None:
-        booking.cancelled_at = timezone.now()
-        booking.cancelled_by, booking.cancel_kind = actor, CancelKind.CASE_CLOSED
-        booking.save(update_fields=["cancelled_at", "cancelled_by", "cancel_kind"])
+        _cancel(booking, actor=actor, kind=CancelKind.CASE_CLOSED, reason="")
     offer = Offer.objects.filter(case=case, released_at__isnull=True).first()
     if offer is not None:
         _release_offer(offer, ReleaseReason.CASE_CLOSED)

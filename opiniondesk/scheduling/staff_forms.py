@@ -11,13 +11,13 @@ from django.utils.translation import gettext_lazy as _
 from opiniondesk.accounts.models import Role, User
 from opiniondesk.cases.staff_forms import CaseActionForm, StaffForm
 from opiniondesk.catalog.models import Department
+from opiniondesk.core.converters import MAX_ID
 from opiniondesk.core.time import JST, jst_today
 from opiniondesk.scheduling.selectors import parse_slot_key, specialists_of
 
 MAX_SLOTS = 20  # more candidate dates than anyone reads
 WEEK, MONTH = "week", "month"
 BAD_SLOT = _("One of the chosen dates is not valid. Please choose again.")
-MAX_ID = 2**63 - 1
 
 
 def _date_widget() -> forms.DateInput:

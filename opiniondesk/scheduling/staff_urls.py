@@ -1,4 +1,4 @@
-"""The coordinator's scheduling pages, under /staff/."""
+"""The coordinator's calendar, and the case page's list of free dates for htmx, under /staff/."""
 
 from django.urls import path
 
@@ -10,20 +10,4 @@ urlpatterns = [
     path("schedule/extra/", staff_views.extra_session_create, name="staff-schedule-extra"),
     path("schedule/remove/", staff_views.exception_delete, name="staff-schedule-remove"),
     path("cases/<id:case_id>/slots/", staff_views.case_slots, name="staff-case-slots"),
-    path("cases/<id:case_id>/offer/", staff_views.offer_create, name="staff-offer-create"),
-    path(
-        "cases/<id:case_id>/offer/withdraw/",
-        staff_views.offer_withdraw,
-        name="staff-offer-withdraw",
-    ),
-    path(
-        "cases/<id:case_id>/booking/change/",
-        staff_views.booking_change,
-        name="staff-booking-change",
-    ),
-    path(
-        "cases/<id:case_id>/booking/cancel/",
-        staff_views.booking_cancel,
-        name="staff-booking-cancel",
-    ),
 ]

@@ -5,11 +5,8 @@ The applicant and the patient's own account act here. Every change goes through
 nobody is offered a button that cannot work.
 """
 
-from datetime import datetime
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,19 +16,16 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
-from opiniondesk.accounts.models import User
-from opiniondesk.audit.models import AuditAction
-from opiniondesk.audit.services import audit_record
+from opiniondesk.audit.services import audit_read
+from opiniondesk.cases.access import patient_case_for_request
 from opiniondesk.cases.models import Case
-from opiniondesk.cases.services import actor_of
-from opiniondesk.cases.views import get_case
-from opiniondesk.cases.workflow import BOOKED_STATES, Actor, Status
+from opiniondesk.cases.workflow import BOOKED_STATES
 from opiniondesk.scheduling import services
 from opiniondesk.scheduling.forms import SlotForm
-from opiniondesk.scheduling.models import Booking, Offer, OfferedSlot
+from opiniondesk.scheduling.models import Booking, OfferedSlot
 from opiniondesk.scheduling.notifications import booking_ics
-from opiniondesk.scheduling.selectors import bookable_slots, live_booking, open_offer
-from opiniondesk.scheduling.slots import change_deadline, may_patient_change
+from opiniondesk.scheduling.selectors import choosable_slots, live_booking, open_offer
+from opiniondesk.scheduling.slots import may_patient_change
 from opiniondesk.scheduling.wording import slot_text
 
 PAST_DEADLINE = gettext_lazy(
@@ -40,53 +34,14 @@ PAST_DEADLINE = gettext_lazy(
 NOT_SHOWN = gettext_lazy("Please choose one of the dates shown.")
 
 
-def patient_case(request: HttpRequest, case_id: int) -> Case:
-    """The case, for its applicant or the patient's own account: 404 if not visible, else 403."""
-    case = get_case(request, case_id)
-    if actor_of(request.user, case) is not Actor.APPLICANT:
-        raise PermissionDenied
-    return case
-
-
 def _case_page(case: Case, anchor: str = "") -> str:
     return reverse("case-detail", args=[case.pk]) + (f"#{anchor}" if anchor else "")
-
-
-def _choosable(
-    offer: Offer | None, *, now: datetime, exclude: Booking | None = None
-) -> list[OfferedSlot]:
-    """Held slots the patient may still pick online: the hold runs and the slot's deadline too."""
-    if offer is None or offer.hold_until <= now:
-        return []
-    return [
-        slot
-        for slot in bookable_slots(offer, exclude_booked=exclude)
-        if may_patient_change(slot.starts_at, now)
-    ]
-
-
-def booking_panel(case: Case, user: User) -> dict[str, object]:
-    """What the case page shows about dates: the offered slots, or the booking and its deadline."""
-    now = timezone.now()
-    panel: dict[str, object] = {"patient_side": actor_of(user, case) is Actor.APPLICANT}
-    if case.status == Status.OFFERED:
-        offer = open_offer(case.pk)
-        panel |= {"offer": offer, "offered_slots": _choosable(offer, now=now)}
-    elif case.status in BOOKED_STATES:
-        booking = live_booking(case.pk)
-        if booking is not None:
-            panel |= {
-                "booking": booking,
-                "change_deadline": change_deadline(booking.starts_at),
-                "may_change": may_patient_change(booking.starts_at, now),
-            }
-    return panel
 
 
 @login_required
 @require_POST
 def case_book(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = patient_case(request, case_id)
+    case = patient_case_for_request(request, case_id)
     form = SlotForm(request.POST)
     if not form.is_valid():
         messages.error(request, NOT_SHOWN)
@@ -112,7 +67,7 @@ def case_book(request: HttpRequest, case_id: int) -> HttpResponse:
 
 def _changeable(request: HttpRequest, case_id: int) -> tuple[Case, Booking | None, str]:
     """The case and its live booking, or a reason (already told to the user) to go back."""
-    case = patient_case(request, case_id)
+    case = patient_case_for_request(request, case_id)
     booking = live_booking(case.pk)
     if booking is None or case.status not in BOOKED_STATES:
         messages.info(request, _("This case has no booking to change."))
@@ -123,12 +78,6 @@ def _changeable(request: HttpRequest, case_id: int) -> tuple[Case, Booking | Non
     return case, booking, ""
 
 
-def _audit_page(request: HttpRequest, case: Case, page: str) -> None:
-    audit_record(
-        action=AuditAction.READ, request=request, case_id=case.pk, obj=case, detail={"page": page}
-    )
-
-
 @login_required
 @never_cache
 def case_booking_change(request: HttpRequest, case_id: int) -> HttpResponse:
@@ -136,7 +85,7 @@ def case_booking_change(request: HttpRequest, case_id: int) -> HttpResponse:
     case, booking, back = _changeable(request, case_id)
     if booking is None:
         return redirect(back)
-    slots = _choosable(open_offer(case.pk), now=timezone.now(), exclude=booking)
+    slots = choosable_slots(open_offer(case.pk), now=timezone.now(), exclude=booking)
     if request.method == "POST":
         form = SlotForm(request.POST)
         chosen = next(
@@ -147,13 +96,13 @@ def case_booking_change(request: HttpRequest, case_id: int) -> HttpResponse:
         elif form.cleaned_data["confirm"]:
             return _change(request, case, chosen)
         else:
-            _audit_page(request, case, "booking change: confirm")
+            audit_read(request, case, page="booking change: confirm")
             return render(
                 request,
                 "scheduling/booking_change_confirm.html",
                 {"case": case, "booking": booking, "chosen": chosen},
             )
-    _audit_page(request, case, "booking change")
+    audit_read(request, case, page="booking change")
     return render(
         request,
         "scheduling/booking_change.html",
@@ -200,7 +149,7 @@ def case_booking_cancel(request: HttpRequest, case_id: int) -> HttpResponse:
             return redirect(_case_page(case, "booking"))
         messages.success(request, _("Your booking was cancelled."))
         return redirect(_case_page(case))
-    _audit_page(request, case, "booking cancel")
+    audit_read(request, case, page="booking cancel")
     return render(request, "scheduling/booking_cancel.html", {"case": case, "booking": booking})
 
 
@@ -208,18 +157,12 @@ def case_booking_cancel(request: HttpRequest, case_id: int) -> HttpResponse:
 @require_safe
 def case_booking_ics(request: HttpRequest, case_id: int) -> HttpResponse:
     """The live booking as a calendar file."""
-    case = patient_case(request, case_id)
+    case = patient_case_for_request(request, case_id)
     booking = live_booking(case.pk)
     if booking is None:
         raise Http404("no live booking")
     booking.case = case
-    audit_record(
-        action=AuditAction.DOWNLOAD,
-        request=request,
-        case_id=case.pk,
-        obj=booking,
-        detail={"file": "ics"},
-    )
+    audit_read(request, case, obj=booking, download=True, file="ics")
     response = HttpResponse(booking_ics(booking), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{case.reference}.ics"'
     response["Cache-Control"] = "private, no-store"

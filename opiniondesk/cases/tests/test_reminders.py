@@ -10,10 +10,10 @@ from django_tasks_db.models import DBTaskResult
 
 from opiniondesk.cases.models import Case, DocumentRequest
 from opiniondesk.cases.screening import case_request_documents, case_start_screening
-from opiniondesk.cases.services import case_withdraw
 from opiniondesk.cases.workflow import Status
 from opiniondesk.catalog.vocabulary import DocumentCode
 from opiniondesk.core.time import JST
+from opiniondesk.desk.services import case_withdraw
 from opiniondesk.public.wording import DOCUMENT_TITLES
 
 pytestmark = pytest.mark.django_db

@@ -24,11 +24,11 @@ from opiniondesk.cases.screening import (
     case_start_screening,
     phone_log_create,
 )
-from opiniondesk.cases.services import case_withdraw
 from opiniondesk.cases.workflow import InvalidTransition, Status
 from opiniondesk.catalog.models import Department
 from opiniondesk.catalog.vocabulary import DocumentCode
 from opiniondesk.core.time import jst_today
+from opiniondesk.desk.services import case_withdraw
 from opiniondesk.public.wording import DOCUMENT_TITLES
 
 pytestmark = pytest.mark.django_db

@@ -18,6 +18,7 @@ from opiniondesk.cases.tests.conftest import _user
 from opiniondesk.cases.workflow import Status
 from opiniondesk.catalog.models import Department
 from opiniondesk.core.time import jst_today
+from opiniondesk.desk import services as desk
 from opiniondesk.public.wording import DOCUMENT_TITLES, REASONS
 
 pytestmark = pytest.mark.django_db
@@ -353,7 +354,7 @@ def test_a_specialist_sees_nothing_before_referral_nor_a_case_withdrawn_before_i
 ):
     tanaka = _as(dr_tanaka)
     assert tanaka.get(reverse("staff-case", args=[screening_case.pk])).status_code == 404
-    services.case_withdraw(case_id=screening_case.pk, actor=coordinator_sato, reason="電話")
+    desk.case_withdraw(case_id=screening_case.pk, actor=coordinator_sato, reason="電話")
     # Withdrawn is a state specialists may see, but this case never reached the department.
     assert tanaka.get(reverse("staff-case", args=[screening_case.pk])).status_code == 404
 

@@ -13,8 +13,8 @@ from django.test import Client
 from django.urls import reverse
 
 from opiniondesk.audit.models import AuditAction, AuditEvent
-from opiniondesk.cases import services as case_services
 from opiniondesk.cases.workflow import Status
+from opiniondesk.desk.services import case_withdraw
 from opiniondesk.documents.tests import samples
 from opiniondesk.readiness import services
 from opiniondesk.readiness.models import ConsentForm, DeviceCheck
@@ -174,7 +174,7 @@ def test_the_family_member_who_applied_may_check(people):
 
 def test_it_waits_until_the_department_has_accepted(people, accepted):
     hana = _as(people["hana"])
-    case_services.case_withdraw(case_id=accepted.pk, actor=people["hana"])
+    case_withdraw(case_id=accepted.pk, actor=people["hana"])
     response = hana.get(_url(accepted))
     assert response.status_code == 302
     assert response["Location"] == reverse("case-detail", args=[accepted.pk])

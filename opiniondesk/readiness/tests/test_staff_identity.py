@@ -10,9 +10,10 @@ from opiniondesk.audit.models import AuditAction, AuditEvent
 from opiniondesk.documents.models import Document
 from opiniondesk.documents.tests import samples
 from opiniondesk.readiness.models import IdentityReview
+from opiniondesk.readiness.panels import ITEM_LABELS
 from opiniondesk.readiness.rules import PHOTO_IDS, IdType, Item
 from opiniondesk.readiness.services import id_document_add
-from opiniondesk.readiness.staff_views import ID_TYPE_LABELS, ITEM_LABELS
+from opiniondesk.readiness.wording import ID_TYPE_LABELS
 from opiniondesk.scheduling.services import booking_create
 from opiniondesk.scheduling.tests import conftest as scheduling_fixtures
 from opiniondesk.scheduling.tests import factories, test_staff_offer

@@ -14,10 +14,10 @@ from opiniondesk.accounts.models import Role
 from opiniondesk.audit.models import AuditEvent
 from opiniondesk.cases.demo import _answers, _apply, _refer
 from opiniondesk.cases.models import Case, CaseTransition
-from opiniondesk.cases.services import case_withdraw
 from opiniondesk.cases.workflow import InvalidTransition, Status
 from opiniondesk.catalog.models import Department
 from opiniondesk.core.time import JST
+from opiniondesk.desk.services import case_withdraw
 from opiniondesk.scheduling.models import (
     Away,
     Booking,

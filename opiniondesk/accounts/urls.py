@@ -1,7 +1,0 @@
-from django.urls import path
-
-from opiniondesk.accounts import views
-
-urlpatterns = [
-    path("", views.staff_home, name="staff-home"),
-]

@@ -1,0 +1,70 @@
+"""Where staff land: the home page with the counts, and the coordinator's and specialist's work
+queue with filters, counts per state and waiting times."""
+
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from opiniondesk.accounts.models import Role
+from opiniondesk.accounts.permissions import role_required
+from opiniondesk.audit.services import audit_read
+from opiniondesk.cases import staff_forms
+from opiniondesk.cases.selectors import case_counts_by_status, case_queue
+from opiniondesk.cases.wording import STAFF_STATUS_LABELS
+from opiniondesk.cases.workflow import OPEN_STATES, Status
+from opiniondesk.catalog.models import Department
+
+QUEUE_PAGE_SIZE = 50
+
+
+@role_required(Role.COORDINATOR, Role.SPECIALIST, Role.BILLING_CLERK, Role.ADMIN)
+def staff_home(request: HttpRequest) -> HttpResponse:
+    """Where staff land after signing in: their role and the cases waiting for them."""
+    return render(
+        request,
+        "accounts/staff_home.html",
+        {
+            "counts": case_counts_by_status(user=request.user),
+            # The work queue is the coordinators' and the specialists'.
+            "has_queue": request.user.role in (Role.COORDINATOR, Role.SPECIALIST),
+        },
+    )
+
+
+@role_required(Role.COORDINATOR, Role.SPECIALIST)
+def queue(request: HttpRequest) -> HttpResponse:
+    """The cases waiting for this user, with filters, counts per state and waiting times."""
+    is_coordinator = request.user.role == Role.COORDINATOR
+    departments = Department.objects.all() if is_coordinator else request.user.departments.all()
+    form = staff_forms.QueueFilterForm(request.GET or None, departments=departments)
+    cases = case_queue(user=request.user, filters=form.filters())
+    page = Paginator(cases, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    audit_read(request, page="staff queue", cases=[case.pk for case in page])
+    counts = case_counts_by_status(user=request.user)
+    # Automatic reloads say so, and the idle timeout does not count them as activity.
+    query = request.GET.copy()
+    query["auto"] = "1"
+    return render(
+        request,
+        "cases/staff/queue.html",
+        {
+            "form": form,
+            "page": page,
+            "is_coordinator": is_coordinator,
+            "counts": [(s, STAFF_STATUS_LABELS[s], counts[s]) for s in Status if s in counts],
+            "total": sum(counts.values()),
+            "open_total": sum(n for s, n in counts.items() if s in OPEN_STATES),
+            "current_state": request.GET.get("state") or staff_forms.OPEN,
+            "refresh_url": f"{request.path}?{query.urlencode()}",
+            "page_query": _without(request.GET, "page", "auto"),
+        },
+    )
+
+
+def _without(query: Any, *names: str) -> str:
+    query = query.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()

@@ -1,0 +1,48 @@
+"""The staff pages under /staff/: home, the work queue, the case page and its actions."""
+
+from django.urls import path
+
+from opiniondesk.desk import queue, staff_case
+
+urlpatterns = [
+    path("", queue.staff_home, name="staff-home"),
+    path("queue/", queue.queue, name="staff-queue"),
+    path("cases/<id:case_id>/", staff_case.case_page, name="staff-case"),
+    # Screening and the department's decision.
+    path("cases/<id:case_id>/screen/", staff_case.case_screen, name="staff-case-screen"),
+    path(
+        "cases/<id:case_id>/request-documents/",
+        staff_case.case_request_documents,
+        name="staff-case-request-documents",
+    ),
+    path("cases/<id:case_id>/calls/", staff_case.case_phone_log, name="staff-case-phone-log"),
+    path("cases/<id:case_id>/reject/", staff_case.case_reject, name="staff-case-reject"),
+    path("cases/<id:case_id>/refer/", staff_case.case_refer, name="staff-case-refer"),
+    path("cases/<id:case_id>/withdraw/", staff_case.case_withdraw, name="staff-case-withdraw"),
+    path("cases/<id:case_id>/accept/", staff_case.case_accept, name="staff-case-accept"),
+    path("cases/<id:case_id>/decline/", staff_case.case_decline, name="staff-case-decline"),
+    path("cases/<id:case_id>/review/", staff_case.case_review, name="staff-case-review"),
+    # Candidate dates and the booking.
+    path("cases/<id:case_id>/offer/", staff_case.offer_create, name="staff-offer-create"),
+    path(
+        "cases/<id:case_id>/offer/withdraw/",
+        staff_case.offer_withdraw,
+        name="staff-offer-withdraw",
+    ),
+    path(
+        "cases/<id:case_id>/booking/change/",
+        staff_case.booking_change,
+        name="staff-booking-change",
+    ),
+    path(
+        "cases/<id:case_id>/booking/cancel/",
+        staff_case.booking_cancel,
+        name="staff-booking-cancel",
+    ),
+    # The identity check.
+    path(
+        "cases/<id:case_id>/identity/<id:document_id>/",
+        staff_case.identity_check,
+        name="staff-identity-check",
+    ),
+]
