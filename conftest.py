@@ -60,8 +60,8 @@ def _fast_password_hashing(settings):
 @pytest.fixture
 def demo_catalog(db):
     """The demo catalog of SPEC §2 and the default fee table, as `make run` loads them."""
-    from opiniondesk.billing.demo import load_fees
-    from opiniondesk.catalog.demo import load_catalog
+    from opiniondesk.demo.catalog import load_catalog
+    from opiniondesk.demo.fees import load_fees
 
     load_catalog()
     load_fees()

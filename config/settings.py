@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "opiniondesk.scheduling",
     "opiniondesk.readiness",
     "opiniondesk.desk",
+    "opiniondesk.demo",
     "opiniondesk.api",
     "opiniondesk.public",
 ]

@@ -191,7 +191,7 @@ def make_case(demo_catalog, policy):  # noqa: F811 (pytest fixture argument)
     data, or `awaiting_documents` without them; `draft` stops before sending."""
     from opiniondesk.cases import services
     from opiniondesk.cases.models import PrivacyPolicy
-    from opiniondesk.documents.demo import demo_pdf
+    from opiniondesk.demo.documents import demo_pdf
     from opiniondesk.documents.models import UploadSource
     from opiniondesk.documents.services import document_add
 

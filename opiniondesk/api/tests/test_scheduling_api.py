@@ -9,10 +9,10 @@ import time_machine
 from opiniondesk.accounts.models import Role
 from opiniondesk.api.tests.conftest import CASES_URL
 from opiniondesk.audit.models import AuditAction, AuditEvent
-from opiniondesk.cases.demo import load_privacy_policy
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.workflow import Status
 from opiniondesk.core.time import JST
+from opiniondesk.demo.texts import load_privacy_policy
 from opiniondesk.scheduling.models import Booking, OfferedSlot
 from opiniondesk.scheduling.tests import factories
 

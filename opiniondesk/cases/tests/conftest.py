@@ -6,9 +6,9 @@ from django.urls import reverse
 
 from opiniondesk.accounts.mfa import enrol_demo_factor
 from opiniondesk.accounts.models import Role, User
-from opiniondesk.cases.demo import load_privacy_policy
 from opiniondesk.cases.models import Case
 from opiniondesk.catalog.models import Department, Disease
+from opiniondesk.demo.texts import load_privacy_policy
 from opiniondesk.documents.tests import samples
 
 

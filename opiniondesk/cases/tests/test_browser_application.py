@@ -16,11 +16,11 @@ from django_tasks_db.models import DBTaskResult
 
 from opiniondesk.accounts.models import Role, User
 from opiniondesk.cases.age import age_on
-from opiniondesk.cases.demo import load_privacy_policy
 from opiniondesk.cases.eligibility import Reason
 from opiniondesk.cases.models import Case, CaseTransition
 from opiniondesk.cases.workflow import Status
 from opiniondesk.core.time import jst_today
+from opiniondesk.demo.texts import load_privacy_policy
 from opiniondesk.documents.tests import samples
 from opiniondesk.public.wording import REASONS
 

@@ -5,7 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from opiniondesk.audit.models import AuditAction, AuditEvent
-from opiniondesk.documents.demo import demo_pdf
+from opiniondesk.demo.documents import demo_pdf
 from opiniondesk.readiness.services import id_document_add
 
 pytestmark = pytest.mark.django_db

@@ -14,9 +14,10 @@ from django.urls import reverse
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.workflow import Status
 from opiniondesk.core.time import JST
+from opiniondesk.demo.texts import CONSENT_VERSION as VERSION
+from opiniondesk.demo.texts import load_consent_form
 from opiniondesk.documents.models import Document, DocumentKind
 from opiniondesk.documents.tests import samples
-from opiniondesk.readiness.demo import VERSION, load_consent_form
 from opiniondesk.readiness.models import ConsentForm, ConsentSignature, PatientInvitation
 from opiniondesk.readiness.services import (
     device_check_record,

@@ -1,7 +1,7 @@
 import pytest
 
 from opiniondesk.accounts.models import Role
-from opiniondesk.cases.demo import load_privacy_policy
+from opiniondesk.demo.texts import load_privacy_policy
 from opiniondesk.scheduling.tests import factories
 
 

@@ -6,12 +6,12 @@ from datetime import date, datetime, time, timedelta
 
 from opiniondesk.accounts.mfa import enrol_demo_factor
 from opiniondesk.accounts.models import Role, User
-from opiniondesk.cases.demo import HANA, KEN, PROXY_PAPERS, _answers, _apply, _refer
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.screening import case_accept
 from opiniondesk.catalog.closed_days import is_open
 from opiniondesk.catalog.models import Department
 from opiniondesk.core.time import JST
+from opiniondesk.demo.cases import HANA, KEN, PROXY_PAPERS, answers_for, refer, send_application
 from opiniondesk.readiness.services import invitation_accept, invitation_create
 from opiniondesk.scheduling.models import Booking, Offer, OfferedSlot
 from opiniondesk.scheduling.selectors import SlotView, suggest_slots
@@ -42,7 +42,7 @@ def accepted_case(
     relation: str = "self",
 ) -> Case:
     """An application sent, screened, referred and accepted, as the pages would do it."""
-    answers = _answers(
+    answers = answers_for(
         relation=relation, department=department, disease=disease, mode=mode, patient=HANA
     )
     if relation == "self":
@@ -50,10 +50,10 @@ def accepted_case(
             "patient_family_name": applicant.last_name or HANA["patient_family_name"],
             "patient_given_name": applicant.first_name or HANA["patient_given_name"],
         }
-        case = _apply(applicant, answers)
+        case = send_application(applicant, answers)
     else:
-        case = _apply(applicant, {**answers, **KEN}, PROXY_PAPERS, proxy=True)
-    case = _refer(case, coordinator)
+        case = send_application(applicant, {**answers, **KEN}, PROXY_PAPERS, proxy=True)
+    case = refer(case, coordinator)
     return case_accept(case_id=case.pk, actor=specialist)
 
 

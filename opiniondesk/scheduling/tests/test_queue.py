@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from opiniondesk.documents.demo import demo_pdf
+from opiniondesk.demo.documents import demo_pdf
 from opiniondesk.readiness.services import id_document_add, identity_review
 from opiniondesk.scheduling import services
 from opiniondesk.scheduling.tests import factories

@@ -12,11 +12,11 @@ from django.utils import translation
 
 from opiniondesk.accounts.models import Role
 from opiniondesk.audit.models import AuditEvent
-from opiniondesk.cases.demo import _answers, _apply, _refer
 from opiniondesk.cases.models import Case, CaseTransition
 from opiniondesk.cases.workflow import InvalidTransition, Status
 from opiniondesk.catalog.models import Department
 from opiniondesk.core.time import JST
+from opiniondesk.demo.cases import answers_for, refer, send_application
 from opiniondesk.desk.services import case_withdraw
 from opiniondesk.scheduling.models import (
     Away,
@@ -378,10 +378,10 @@ def test_no_dates_no_offer(accepted, offer_slots):
 @pytest.mark.parametrize("state", ["referred", "booked", "withdrawn"])
 def test_dates_go_only_to_an_accepted_or_offered_case(people, sato, slots, offer_slots, state):
     if state == "referred":
-        answers = _answers(
+        answers = answers_for(
             relation="self", department="cardiology", disease="heart_failure", mode="online"
         )
-        case = _refer(_apply(people["eve"], answers), sato)
+        case = refer(send_application(people["eve"], answers), sato)
     else:
         case = factories.accepted_case(
             people["hana"], coordinator=sato, specialist=people["tanaka"]

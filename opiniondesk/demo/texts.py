@@ -1,20 +1,84 @@
-"""Demo request and consent form for online consults (オンライン診療の依頼・同意書).
+"""Demo texts a hospital replaces with its own: the privacy policy (個人情報保護方針) and the
+request and consent form for online consults (オンライン診療の依頼・同意書). Demo mode only.
 
-Written after the MHLW guideline 「オンライン診療の適切な実施に関する指針」 (2023 revision): the
-patient's explicit request, the limits of an online consult, the switch to an in-person one,
-connection failures, no recording without consent, privacy, a private place in Japan and who may
-sit with the patient. A hospital replaces it with its own text; demo mode only.
+The consent form follows the MHLW guideline 「オンライン診療の適切な実施に関する指針」 (2023
+revision): the patient's explicit request, the limits of an online consult, the switch to an
+in-person one, connection failures, no recording without consent, privacy, a private place in
+Japan and who may sit with the patient.
 """
 
 from datetime import date
 
+from opiniondesk.cases.models import PrivacyPolicy
 from opiniondesk.readiness.models import ConsentForm
 
-VERSION = "2026.1"
-EFFECTIVE_FROM = date(2026, 4, 1)
+# One paragraph per line: the page shows each line break as it is.
+POLICY_PURPOSES_JA = "\n".join(
+    [
+        "ご提供いただいた個人情報(病状・検査結果などの要配慮個人情報を含みます)は、"
+        "次の目的にのみ利用します。",
+        "1. セカンドオピニオンの可否の判断、日程調整、ご本人・ご家族への連絡",
+        "2. 専門医による資料の確認と意見の提供",
+        "3. 意見書(回答書)の主治医への送付(ご本人の同意に基づく提供です)",
+        "4. 料金の請求と領収書の発行",
+        "5. 法令に基づく診療記録の保存(5年以上)",
+    ]
+)
+POLICY_PURPOSES_EN = "\n".join(
+    [
+        "We use the personal information you give us (including sensitive information such as "
+        "your condition and test results) only to:",
+        "1. decide whether we can give a second opinion, arrange the date and contact you;",
+        "2. let our specialist review the materials and give the opinion;",
+        "3. send the written opinion to your attending physician (with your consent);",
+        "4. charge the fee and issue the receipt;",
+        "5. keep the clinical record as the law requires (at least 5 years).",
+    ]
+)
+POLICY_JA = "\n".join(
+    [
+        "当院は、個人情報の保護に関する法律、医療・介護関係事業者における個人情報の適切な取扱いのための"
+        "ガイダンス及び医療情報システムの安全管理に関するガイドラインに従い、お預かりした個人情報を"
+        "適切に管理します。",
+        "ご提出いただいた資料は当院の診療記録として保存し、返却・削除いたしません。",
+        "ご本人は、当院が保有する個人情報の開示を求めることができます。お問い合わせは予約センターまで。",
+        "(これはデモ用の文面です。各病院の個人情報保護方針に置き換えてください。)",
+    ]
+)
+POLICY_EN = "\n".join(
+    [
+        "The hospital manages the personal information you entrust to us in accordance with "
+        "the Act on the Protection of Personal Information and the guidelines for medical "
+        "information systems.",
+        "The materials you send become part of our medical records and are not returned or "
+        "deleted.",
+        "You may ask us to disclose the personal information we hold about you; please call "
+        "the desk.",
+        "(This is demo text. Each hospital replaces it with its own policy.)",
+    ]
+)
+
+
+def load_privacy_policy() -> None:
+    PrivacyPolicy.objects.get_or_create(
+        version="demo-1",
+        defaults={
+            "effective_from": date(2026, 4, 1),
+            "text_ja": POLICY_JA,
+            "text_en": POLICY_EN,
+            "purposes_ja": POLICY_PURPOSES_JA,
+            "purposes_en": POLICY_PURPOSES_EN,
+        },
+    )
+
+
+# The request and consent for an online consult.
+
+CONSENT_VERSION = "2026.1"
+CONSENT_EFFECTIVE_FROM = date(2026, 4, 1)
 
 # One paragraph per line: the page shows each line break as it is.
-TEXT_JA = "\n".join(
+CONSENT_JA = "\n".join(
     [
         "オンライン診療の依頼・同意書(セカンドオピニオン外来)",
         "私(患者本人)は、当院セカンドオピニオン外来の専門医による意見を、ビデオ通話による"
@@ -43,7 +107,7 @@ TEXT_JA = "\n".join(
         "(これはデモ用の文面です。各病院の同意書に置き換えてください。)",
     ]
 )
-TEXT_EN = "\n".join(
+CONSENT_EN = "\n".join(
     [
         "Request and consent for an online consultation (second opinion outpatient service)",
         "I, the patient, ask to receive the opinion of the hospital's specialist in an online "
@@ -80,7 +144,11 @@ TEXT_EN = "\n".join(
 def load_consent_form() -> ConsentForm:
     """The demo form; loading it again changes nothing (a signed version is never rewritten)."""
     form, _created = ConsentForm.objects.get_or_create(
-        version=VERSION,
-        defaults={"effective_from": EFFECTIVE_FROM, "text_ja": TEXT_JA, "text_en": TEXT_EN},
+        version=CONSENT_VERSION,
+        defaults={
+            "effective_from": CONSENT_EFFECTIVE_FROM,
+            "text_ja": CONSENT_JA,
+            "text_en": CONSENT_EN,
+        },
     )
     return form

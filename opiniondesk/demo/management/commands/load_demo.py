@@ -1,12 +1,12 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from opiniondesk.accounts.demo import load_users
-from opiniondesk.billing.demo import load_fees
-from opiniondesk.cases.demo import load_demo_cases, load_privacy_policy
-from opiniondesk.catalog.demo import load_catalog
-from opiniondesk.readiness.demo import load_consent_form
-from opiniondesk.scheduling.demo import load_demo_schedule
+from opiniondesk.demo.cases import load_demo_cases
+from opiniondesk.demo.catalog import load_catalog
+from opiniondesk.demo.fees import load_fees
+from opiniondesk.demo.people import load_users
+from opiniondesk.demo.schedule import load_demo_schedule
+from opiniondesk.demo.texts import load_consent_form, load_privacy_policy
 
 
 class Command(BaseCommand):

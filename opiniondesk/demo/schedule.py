@@ -5,18 +5,18 @@ slots of the department, so the demo always shows upcoming consults.
 """
 
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from opiniondesk.accounts.models import User
-from opiniondesk.cases.demo import _refer, _self_applied
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.screening import case_accept
 from opiniondesk.core.time import JST, jst_today
-from opiniondesk.documents.demo import demo_pdf
+from opiniondesk.demo.cases import Staff, make_each, refer, self_applied
+from opiniondesk.demo.documents import demo_pdf
+from opiniondesk.demo.people import PERSONAS
 from opiniondesk.readiness.rules import IdType
 from opiniondesk.readiness.selectors import current_consent_form
 from opiniondesk.readiness.services import (
@@ -28,42 +28,11 @@ from opiniondesk.readiness.services import (
 from opiniondesk.scheduling.selectors import SlotView, suggest_slots
 from opiniondesk.scheduling.services import booking_create, offer_create
 
-# username: (kana, birth date, sex, phone, department, disease, mode, the sheet), as in cases/demo.
-SCHEDULED: dict[str, tuple[str, date, str, str, str, str, str, tuple[str, str, str]]] = {
-    "patient_michiko": (
-        "マツモト ミチコ", date(1952, 3, 8), "female", "03-3333-4444",
-        "cardiology", "ischemic_heart_disease", "online",
-        ("狭心症", "冠動脈ステント留置後、抗血小板薬を内服。",
-         "抗血小板薬はいつまで続ける必要がありますか。"),
-    ),
-    "patient_hiroshi": (
-        "キムラ ヒロシ", date(1958, 7, 21), "male", "090-5555-6666",
-        "cardiology", "heart_failure", "online",
-        ("拡張型心筋症による慢性心不全", "薬物治療中。植込み型除細動器を勧められた。",
-         "植込み型除細動器は今必要でしょうか。"),
-    ),
-    "patient_akiko": (
-        "ハヤシ アキコ", date(1963, 12, 2), "female", "080-7777-1111",
-        "cardiology", "arrhythmia", "online",
-        ("発作性上室頻拍", "発作時に薬で対処している。",
-         "カテーテルアブレーションを受けるべきでしょうか。"),
-    ),
-    "patient_masao": (
-        "サイトウ マサオ", date(1950, 10, 15), "male", "048-222-3333",
-        "neurology", "parkinsons_disease", "in_person",
-        ("パーキンソン病(ヤール3度)", "レボドパを内服。薬の効く時間が短くなってきた。",
-         "脳深部刺激療法(DBS)の対象になりますか。"),
-    ),
-}  # fmt: skip
-
-Staff = dict[str, User]
-
 
 def _accepted(applicant: User, staff: Staff) -> Case:
-    specialist = (
-        staff["mori"] if SCHEDULED[applicant.username][4] == "neurology" else staff["tanaka"]
-    )
-    case = _refer(_self_applied(applicant, SCHEDULED), staff["sato"])
+    asks = PERSONAS[applicant.username].asks
+    specialist = staff["mori"] if asks and asks.department == "neurology" else staff["tanaka"]
+    case = refer(self_applied(applicant), staff["sato"])
     return case_accept(case_id=case.pk, actor=specialist, review_minutes=20)
 
 
@@ -167,18 +136,5 @@ DEMO_SCHEDULE: list[tuple[str, str, Callable[[User, Staff], None]]] = [
 
 
 def load_demo_schedule() -> None:
-    """Cases offered, booked and ready, each made once (as `cases.demo.load_demo_cases`)."""
-    staff = {
-        name: User.objects.get(username=username)
-        for name, username in (
-            ("sato", "coordinator_sato"),
-            ("tanaka", "dr_tanaka"),
-            ("mori", "dr_mori"),
-        )
-    }
-    for username, department, make in DEMO_SCHEDULE:
-        applicant = User.objects.get(username=username)
-        if Case.objects.filter(applicant=applicant, department__code=department).exists():
-            continue
-        with transaction.atomic():
-            make(applicant, staff)
+    """Cases offered, booked and ready, each made once."""
+    make_each(DEMO_SCHEDULE)

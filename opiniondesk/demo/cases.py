@@ -1,4 +1,5 @@
-"""Demo privacy policy and demo cases. A hospital writes its own policy; demo mode only."""
+"""Demo cases in every state of screening, made through the services the pages use. Demo mode
+only; the people are in `people.py`."""
 
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -30,69 +31,10 @@ from opiniondesk.catalog.closed_days import next_open_day
 from opiniondesk.catalog.models import Department
 from opiniondesk.catalog.vocabulary import DocumentCode
 from opiniondesk.core.time import jst_today
-from opiniondesk.documents.demo import demo_pdf
+from opiniondesk.demo.documents import demo_pdf
+from opiniondesk.demo.people import PERSONAS
 from opiniondesk.documents.models import UploadSource
 from opiniondesk.documents.services import document_add
-
-# One paragraph per line: the page shows each line break as it is.
-PURPOSES_JA = "\n".join(
-    [
-        "ご提供いただいた個人情報(病状・検査結果などの要配慮個人情報を含みます)は、"
-        "次の目的にのみ利用します。",
-        "1. セカンドオピニオンの可否の判断、日程調整、ご本人・ご家族への連絡",
-        "2. 専門医による資料の確認と意見の提供",
-        "3. 意見書(回答書)の主治医への送付(ご本人の同意に基づく提供です)",
-        "4. 料金の請求と領収書の発行",
-        "5. 法令に基づく診療記録の保存(5年以上)",
-    ]
-)
-PURPOSES_EN = "\n".join(
-    [
-        "We use the personal information you give us (including sensitive information such as "
-        "your condition and test results) only to:",
-        "1. decide whether we can give a second opinion, arrange the date and contact you;",
-        "2. let our specialist review the materials and give the opinion;",
-        "3. send the written opinion to your attending physician (with your consent);",
-        "4. charge the fee and issue the receipt;",
-        "5. keep the clinical record as the law requires (at least 5 years).",
-    ]
-)
-TEXT_JA = "\n".join(
-    [
-        "当院は、個人情報の保護に関する法律、医療・介護関係事業者における個人情報の適切な取扱いのための"
-        "ガイダンス及び医療情報システムの安全管理に関するガイドラインに従い、お預かりした個人情報を"
-        "適切に管理します。",
-        "ご提出いただいた資料は当院の診療記録として保存し、返却・削除いたしません。",
-        "ご本人は、当院が保有する個人情報の開示を求めることができます。お問い合わせは予約センターまで。",
-        "(これはデモ用の文面です。各病院の個人情報保護方針に置き換えてください。)",
-    ]
-)
-TEXT_EN = "\n".join(
-    [
-        "The hospital manages the personal information you entrust to us in accordance with "
-        "the Act on the Protection of Personal Information and the guidelines for medical "
-        "information systems.",
-        "The materials you send become part of our medical records and are not returned or "
-        "deleted.",
-        "You may ask us to disclose the personal information we hold about you; please call "
-        "the desk.",
-        "(This is demo text. Each hospital replaces it with its own policy.)",
-    ]
-)
-
-
-def load_privacy_policy() -> None:
-    PrivacyPolicy.objects.get_or_create(
-        version="demo-1",
-        defaults={
-            "effective_from": date(2026, 4, 1),
-            "text_ja": TEXT_JA,
-            "text_en": TEXT_EN,
-            "purposes_ja": PURPOSES_JA,
-            "purposes_en": PURPOSES_EN,
-        },
-    )
-
 
 # Hana and her husband Taro, for whom their son Ken applies (Hana also applies herself).
 HANA = {
@@ -117,7 +59,7 @@ TARO = {  # Ken's father; no e-mail of his own
 }
 
 
-def _answers(
+def answers_for(
     *, relation: str, department: str, disease: str, mode: str, patient: dict = HANA
 ) -> dict[str, Any]:
     dept = Department.objects.get(code=department)
@@ -189,7 +131,7 @@ def _fill(case: Case, actor: User, values: dict[str, Any]) -> None:
     case.refresh_from_db()
 
 
-def _apply(
+def send_application(
     applicant: User,
     answers: dict[str, Any],
     documents: tuple[tuple[str, str, str], ...] = LETTER_AND_TESTS,
@@ -222,7 +164,7 @@ def _apply(
     return Case.objects.get(pk=case.pk)
 
 
-def _screen(case: Case, sato: User, outcome: str = "", notes: str = "") -> Case:
+def screen(case: Case, sato: User, outcome: str = "", notes: str = "") -> Case:
     """The coordinator takes the case and, if `outcome` is given, phones the applicant."""
     case = case_start_screening(case_id=case.pk, actor=sato)
     if outcome:
@@ -237,72 +179,39 @@ def _screen(case: Case, sato: User, outcome: str = "", notes: str = "") -> Case:
     return case
 
 
-def _refer(case: Case, sato: User) -> Case:
-    case = _screen(case, sato)
+def refer(case: Case, sato: User) -> Case:
+    case = screen(case, sato)
     return case_refer(case_id=case.pk, actor=sato, department=case.department)
 
 
-# The six patients who apply for themselves, and what they ask:
-# username: (name in kana, birth date, sex, phone, department, disease, mode, the sheet).
-SELF_APPLIED: dict[str, tuple[str, date, str, str, str, str, str, tuple[str, str, str]]] = {
-    "patient_jun": (
-        "タカハシ ジュン", date(1961, 8, 20), "male", "090-2222-3333",
-        "gastroenterology", "gastric_cancer", "online",
-        ("早期胃がん", "内視鏡的切除を勧められている。",
-         "内視鏡治療で十分でしょうか。外科手術が必要な可能性はありますか。"),
-    ),
-    "patient_emi": (
-        "コバヤシ エミ", date(1974, 2, 14), "female", "080-4444-5555",
-        "breast_surgery", "breast_cancer", "online",
-        ("左乳がん(ステージIIA)", "術前化学療法の後に手術の予定。",
-         "乳房温存手術は可能でしょうか。術前化学療法は必要でしょうか。"),
-    ),
-    "patient_yoshio": (
-        "ワタナベ ヨシオ", date(1948, 11, 3), "male", "048-777-8888",
-        "cardiology", "arrhythmia", "in_person",
-        ("発作性心房細動", "抗凝固薬と抗不整脈薬を内服。",
-         "カテーテルアブレーションを受けるべきでしょうか。"),
-    ),
-    "patient_kazuko": (
-        "ナカムラ カズコ", date(1956, 5, 30), "female", "043-111-2222",
-        "cardiology", "valvular_disease", "online",
-        ("大動脈弁狭窄症", "経過観察中。息切れが増えてきた。",
-         "弁置換術とカテーテル治療(TAVI)のどちらが向いていますか。"),
-    ),
-    "patient_takeshi": (
-        "ヤマモト タケシ", date(1967, 9, 12), "male", "090-6666-7777",
-        "gastroenterology", "colorectal_cancer", "in_person",
-        ("S状結腸がん", "手術を予定している。", "こちらの病院で手術を受けられますか。"),
-    ),
-    "patient_sachiko": (
-        "イノウエ サチコ", date(1985, 1, 25), "female", "080-8888-9999",
-        "neurology", "multiple_sclerosis", "in_person",
-        ("多発性硬化症(再発寛解型)", "疾患修飾薬の注射。妊娠を希望している。",
-         "妊娠を考えたとき、薬をどう変えればよいでしょうか。"),
-    ),
-}  # fmt: skip
-
-
-def _self_applied(applicant: User, table: dict[str, Any] = SELF_APPLIED) -> Case:
-    """The applicant's own application, sent with the referral letter and test data."""
-    kana, born, sex, phone, department, disease, mode, sheet = table[applicant.username]
-    family_kana, given_kana = kana.split()
+def self_applied(applicant: User) -> Case:
+    """The applicant's own application as their persona asks it, sent with the referral letter
+    and test data."""
+    asks = PERSONAS[applicant.username].asks
+    assert asks is not None, f"{applicant.username} asks nothing in demo/people.py"
+    family_kana, given_kana = asks.kana.split()
     patient = {
         "patient_family_name": applicant.last_name,
         "patient_given_name": applicant.first_name,
         "patient_family_name_kana": family_kana,
         "patient_given_name_kana": given_kana,
-        "patient_birth_date": born,
-        "patient_sex": sex,
+        "patient_birth_date": asks.born,
+        "patient_sex": asks.sex,
         "patient_postal_code": "100-0001",
         "patient_address": "東京都千代田区丸の内1-1-1",
-        "patient_phone": phone,
+        "patient_phone": asks.phone,
         "patient_email": applicant.email,
     }
-    answers = _answers(
-        relation="self", department=department, disease=disease, mode=mode, patient=patient
+    answers = answers_for(
+        relation="self",
+        department=asks.department,
+        disease=asks.disease,
+        mode=asks.mode,
+        patient=patient,
     )
-    return _apply(applicant, {**answers, **_sheet(*sheet)})
+    return send_application(
+        applicant, {**answers, **_sheet(asks.diagnosis, asks.treatment, asks.questions)}
+    )
 
 
 # One function per demo case; (applicant, department) identifies it, so a second run skips it.
@@ -310,9 +219,11 @@ Staff = dict[str, User]
 
 
 def _hana_submitted(hana: User, staff: Staff) -> None:
-    _apply(
+    send_application(
         hana,
-        _answers(relation="self", department="cardiology", disease="heart_failure", mode="online"),
+        answers_for(
+            relation="self", department="cardiology", disease="heart_failure", mode="online"
+        ),
     )
 
 
@@ -328,16 +239,16 @@ def _hana_draft(hana: User, staff: Staff) -> None:
 
 def _ken_for_his_mother(ken: User, staff: Staff) -> None:
     """Waits for documents: the medication list and Ken's ID are still missing."""
-    answers = _answers(
+    answers = answers_for(
         relation="child", department="geriatrics", disease="polypharmacy", mode="in_person"
     )
     sheet = _sheet("高血圧・糖尿病・不眠で9種類の薬を内服", "内服治療", "薬を減らせるでしょうか。")
-    _apply(ken, {**answers, **KEN, **sheet}, PROXY_PAPERS, proxy=True)
+    send_application(ken, {**answers, **KEN, **sheet}, PROXY_PAPERS, proxy=True)
 
 
 def _ken_for_his_father(ken: User, staff: Staff) -> None:
     """Referred to neurology: Dr Mori's to accept or decline."""
-    answers = _answers(
+    answers = answers_for(
         relation="child",
         department="neurology",
         disease="parkinsons_disease",
@@ -350,19 +261,19 @@ def _ken_for_his_father(ken: User, staff: Staff) -> None:
         "脳深部刺激療法などを検討する段階でしょうか。",
     )
     papers = (*PROXY_PAPERS, ("proxy_id", "", "Demo driving licence"))
-    _refer(_apply(ken, {**answers, **KEN, **sheet}, papers, proxy=True), staff["sato"])
+    refer(send_application(ken, {**answers, **KEN, **sheet}, papers, proxy=True), staff["sato"])
 
 
 def _jun_in_screening(jun: User, staff: Staff) -> None:
     """In screening, after the coordinator's call."""
     notes = "ご本人と話せた。内視鏡画像のCD-Rは主治医から郵送予定。オンラインの通信環境は問題なし。"
-    _screen(_self_applied(jun), staff["sato"], "reached", notes)
+    screen(self_applied(jun), staff["sato"], "reached", notes)
 
 
 def _emi_awaiting_documents(emi: User, staff: Staff) -> None:
     """The coordinator asked for the pathology report, due in two weeks (on an open day)."""
     notes = "病理報告書の件で留守番電話にメッセージを残した。"
-    case = _screen(_self_applied(emi), staff["sato"], "left_message", notes)
+    case = screen(self_applied(emi), staff["sato"], "left_message", notes)
     case_request_documents(
         case_id=case.pk,
         actor=staff["sato"],
@@ -374,19 +285,19 @@ def _emi_awaiting_documents(emi: User, staff: Staff) -> None:
 
 def _yoshio_referred(yoshio: User, staff: Staff) -> None:
     """Referred to cardiology: Dr Tanaka's to accept or decline."""
-    _refer(_self_applied(yoshio), staff["sato"])
+    refer(self_applied(yoshio), staff["sato"])
 
 
 def _kazuko_accepted(kazuko: User, staff: Staff) -> None:
     """Accepted by Dr Tanaka after 35 minutes with the materials; candidate dates come next."""
-    case = _refer(_self_applied(kazuko), staff["sato"])
+    case = refer(self_applied(kazuko), staff["sato"])
     case_accept(case_id=case.pk, actor=staff["tanaka"], review_minutes=35)
 
 
 def _takeshi_rejected(takeshi: User, staff: Staff) -> None:
     """Rejected after the call: he wants to move his treatment here (SPEC §3)."""
     notes = "当院での手術・転院をご希望。セカンドオピニオン外来の趣旨を説明した。"
-    case = _screen(_self_applied(takeshi), staff["sato"], "reached", notes)
+    case = screen(self_applied(takeshi), staff["sato"], "reached", notes)
     case_reject(
         case_id=case.pk,
         actor=staff["sato"],
@@ -402,7 +313,7 @@ def _takeshi_rejected(takeshi: User, staff: Staff) -> None:
 
 def _sachiko_declined(sachiko: User, staff: Staff) -> None:
     """Declined by neurology (Dr Mori): no specialist for her question at present."""
-    case = _refer(_self_applied(sachiko), staff["sato"])
+    case = refer(self_applied(sachiko), staff["sato"])
     case_decline(
         case_id=case.pk,
         actor=staff["mori"],
@@ -428,12 +339,9 @@ DEMO_CASES: list[tuple[str, str, Callable[[User, Staff], None]]] = [
 ]
 
 
-def load_demo_cases() -> None:
-    """Cases in every state built so far, so that each persona finds work waiting.
-
-    Made through the services the pages use (audit, transitions and e-mails included), each
-    once: a case already there for its applicant and department is left as it is.
-    """
+def make_each(table: list[tuple[str, str, Callable[[User, Staff], None]]]) -> None:
+    """Make each demo case of `table` once: a case already there for its applicant and
+    department is left as it is, so loading the demo again changes nothing."""
     staff = {
         name: User.objects.get(username=username)
         for name, username in (
@@ -442,9 +350,15 @@ def load_demo_cases() -> None:
             ("mori", "dr_mori"),
         )
     }
-    for username, department, make in DEMO_CASES:
+    for username, department, make in table:
         applicant = User.objects.get(username=username)
         if Case.objects.filter(applicant=applicant, department__code=department).exists():
             continue
         with transaction.atomic():  # a case is made whole or not at all
             make(applicant, staff)
+
+
+def load_demo_cases() -> None:
+    """Cases in every state of screening, so that each persona finds work waiting; made
+    through the services the pages use (audit, transitions and e-mails included)."""
+    make_each(DEMO_CASES)
