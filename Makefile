@@ -57,10 +57,11 @@ test-postgres: setup
 	@echo "== tests on PostgreSQL ($$DATABASE_URL) =="
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
 
-lint: setup ## ruff, ruff format --check and mypy (strict on the pure rule modules)
+lint: setup ## ruff, ruff format --check, mypy (strict on the pure rule modules), the layers (import-linter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo
 
 format: setup ## Format the code with ruff
 	$(BIN)/ruff check --fix .
