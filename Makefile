@@ -19,6 +19,9 @@ WORKERS ?= 2
 # The demo runs with an embedded default: SQLite, local files, in-process channel layer.
 DEMO_ENV := DEMO_MODE=true
 TEST_ENV := SECRET_KEY=test-only-secret-key DEMO_MODE=false DEBUG=false
+# pytest-xdist: one worker per core; each worker has its own test database.
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS)
 
 .PHONY: help setup run serve worker test test-sqlite test-postgres lint format bench bench-upload bench-scheduling messages clean
 
@@ -51,11 +54,11 @@ test: setup ## Set up and run the whole suite (SQLite, and PostgreSQL when DATAB
 
 test-sqlite: setup
 	@echo "== tests on SQLite =="
-	env -u DATABASE_URL $(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+	env -u DATABASE_URL $(TEST_ENV) $(PYTEST) $(PYTEST_ARGS)
 
 test-postgres: setup
 	@echo "== tests on PostgreSQL ($$DATABASE_URL) =="
-	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+	$(TEST_ENV) $(PYTEST) $(PYTEST_ARGS)
 
 lint: setup ## ruff, ruff format --check, mypy (strict on the pure rule modules), the layers (import-linter)
 	$(BIN)/ruff check .

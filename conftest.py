@@ -1,9 +1,57 @@
-"""Shared fixtures: the demo catalog and fee table, and browser-test plumbing."""
+"""The test session: its databases (named per run, seeded once), storage, HTTP and browser
+plumbing. The personas and builders are in opiniondesk/testing."""
 
 import os
 import shutil
+import uuid
 
 import pytest
+
+pytest_plugins = ["opiniondesk.testing.fixtures"]
+
+
+def _run_id(config: pytest.Config) -> str:
+    """One id for the whole run, shared by the xdist workers."""
+    worker = getattr(config, "workerinput", None)
+    if worker is not None:
+        return worker["testrunuid"][:8]
+    if not hasattr(config, "_opiniondesk_run_id"):
+        config._opiniondesk_run_id = uuid.uuid4().hex[:8]
+    return config._opiniondesk_run_id
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, request):
+    """PostgreSQL test databases carry the run's id (after the xdist worker's), so two runs on
+    one server never use, or drop, each other's database."""
+    from django.conf import settings
+
+    for database in settings.DATABASES.values():
+        if database["ENGINE"] == "django.db.backends.postgresql":
+            test = database.setdefault("TEST", {})
+            name = test.get("NAME") or f"test_{database['NAME']}"
+            test["NAME"] = f"{name}_{_run_id(request.config)}"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, migrated, with the catalog, fees, policy and personas written once."""
+    from django.db import connection
+
+    from opiniondesk.testing.seed import seed
+
+    with django_db_blocker.unblock():
+        seed()
+    yield
+    if connection.vendor == "postgresql":
+        # The live server's threads keep their connections open, and PostgreSQL refuses to
+        # drop a database in use: end them before pytest-django drops this run's database.
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
 
 # Browser tests talk to the live server from Playwright's own event loop thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -55,16 +103,6 @@ def live_server(_plain_http_live_server, live_server):
 def _fast_password_hashing(settings):
     # Production hashing is deliberately slow; tests do not test its cost.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def demo_catalog(db):
-    """The demo catalog of SPEC §2 and the default fee table, as `make run` loads them."""
-    from opiniondesk.demo.catalog import load_catalog
-    from opiniondesk.demo.fees import load_fees
-
-    load_catalog()
-    load_fees()
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -139,6 +139,8 @@ def load_users() -> list[DemoLogin]:
         user.set_password(persona.password)
         user.save()
         user.departments.set(Department.objects.filter(code__in=persona.departments))
+        # The demo address is the one primary address (a user may have had another).
+        EmailAddress.objects.filter(user=user).exclude(email=user.email).update(primary=False)
         EmailAddress.objects.update_or_create(
             user=user, email=user.email, defaults={"verified": True, "primary": True}
         )

@@ -7,19 +7,8 @@ from typing import Any
 
 import pytest
 
-# The personas and the wizard helper live with the cases tests.
 from opiniondesk.api.examples import SPEC_ELIGIBILITY_EXAMPLE
-from opiniondesk.cases.tests.conftest import (  # noqa: F401
-    _user,
-    coordinator_sato,
-    dr_mori,
-    dr_tanaka,
-    outsider_eve,
-    patient_hana,
-    policy,
-    proxy_ken,
-    wizard_for,
-)
+from opiniondesk.cases.tests.conftest import wizard_for  # noqa: F401 (the wizard helper)
 
 ELIGIBILITY_URL = "/api/v1/eligibility/check"
 FEE_QUOTE_URL = "/api/v1/fees/quote"
@@ -113,21 +102,6 @@ CASES_URL = "/api/v1/cases"
 
 
 @pytest.fixture
-def billing_ito(db):
-    from opiniondesk.accounts.models import Role
-
-    return _user("billing_ito", Role.BILLING_CLERK)
-
-
-@pytest.fixture
-def admin_kato(db):
-    """Hospital IT: catalog and users, no clinical data by default (SPEC §1)."""
-    from opiniondesk.accounts.models import Role
-
-    return _user("admin_kato", Role.ADMIN)
-
-
-@pytest.fixture
 def api_as(db):
     """An API client signed in as `user` (None: nobody), each with its own session, asking for
     English so that messages can be compared (Japanese is the default)."""
@@ -186,7 +160,7 @@ def _answers(department: str, disease: str, mode: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def make_case(demo_catalog, policy):  # noqa: F811 (pytest fixture argument)
+def make_case(demo_catalog, policy):
     """A case sent through the real services: `submitted` with the referral letter and test
     data, or `awaiting_documents` without them; `draft` stops before sending."""
     from opiniondesk.cases import services

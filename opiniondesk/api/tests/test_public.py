@@ -67,8 +67,7 @@ def test_it_writes_nothing_to_the_database(client, method, url, data, status):
     assert writes == []
 
 
-def test_it_answers_a_signed_in_patient_the_same_and_writes_nothing(client, django_user_model):
-    patient_hana = django_user_model.objects.create_user(username="patient_hana", password="x")
+def test_it_answers_a_signed_in_patient_the_same_and_writes_nothing(client, patient_hana):
     client.force_login(patient_hana)
     with CaptureQueriesContext(connection) as queries:
         response = send(client, "post", ELIGIBILITY_URL, SPEC_EXAMPLE)

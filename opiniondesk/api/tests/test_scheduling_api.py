@@ -12,32 +12,17 @@ from opiniondesk.audit.models import AuditAction, AuditEvent
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.workflow import Status
 from opiniondesk.core.time import JST
-from opiniondesk.demo.texts import load_privacy_policy
 from opiniondesk.scheduling.models import Booking, OfferedSlot
 from opiniondesk.scheduling.tests import factories
+from opiniondesk.testing.personas import make_user
 
 pytestmark = pytest.mark.django_db
 SLOTS_URL = "/api/v1/schedule/slots"
 
 
 @pytest.fixture
-def people(demo_catalog):
-    load_privacy_policy()
-    return {
-        "sato": factories.user("coordinator_sato", Role.COORDINATOR),
-        "tanaka": factories.user("dr_tanaka", Role.SPECIALIST, "cardiology"),
-        "mori": factories.user("dr_mori", Role.SPECIALIST, "neurology"),
-        "kato": factories.user("admin_kato", Role.ADMIN),
-        "hana": factories.user("patient_hana", Role.PATIENT, first_name="花", last_name="山田"),
-        "eve": factories.user("outsider_eve", Role.PATIENT),
-    }
-
-
-@pytest.fixture
-def accepted(people):
-    return factories.accepted_case(
-        people["hana"], coordinator=people["sato"], specialist=people["tanaka"]
-    )
+def accepted(patient_hana, coordinator_sato, dr_tanaka):
+    return factories.accepted_case(patient_hana, coordinator=coordinator_sato, specialist=dr_tanaka)
 
 
 def url(case: Case, tail: str) -> str:
@@ -57,8 +42,8 @@ def offer_body(case: Case, count: int = 3) -> dict[str, Any]:
 
 
 @pytest.fixture
-def offered(api_as, people, accepted):
-    response = api_as(people["sato"]).post(url(accepted, "/offers"), offer_body(accepted))
+def offered(api_as, coordinator_sato, accepted):
+    response = api_as(coordinator_sato).post(url(accepted, "/offers"), offer_body(accepted))
     assert response.status_code == 201, response.json()
     accepted.refresh_from_db()
     return accepted
@@ -72,9 +57,9 @@ def held_ids(case: Case) -> list[int]:
     )
 
 
-def test_a_coordinator_offers_dates_and_the_patient_sees_them(api_as, people, offered):
+def test_a_coordinator_offers_dates_and_the_patient_sees_them(api_as, patient_hana, offered):
     assert offered.status == Status.OFFERED
-    payload = api_as(people["hana"]).get(url(offered, "/schedule")).json()
+    payload = api_as(patient_hana).get(url(offered, "/schedule")).json()
     assert payload["booking"] is None
     assert [slot["id"] for slot in payload["offer"]["slots"]] == held_ids(offered)
     assert payload["offer"]["message"] == "ご都合のよい日時をお選びください。"
@@ -85,8 +70,8 @@ def test_a_coordinator_offers_dates_and_the_patient_sees_them(api_as, people, of
     ).exists()
 
 
-def test_the_patient_books_changes_and_cancels(api_as, people, offered):
-    hana = api_as(people["hana"])
+def test_the_patient_books_changes_and_cancels(api_as, patient_hana, offered):
+    hana = api_as(patient_hana)
     first, second, _third = held_ids(offered)
     booked = hana.post(url(offered, "/booking"), {"offered_slot": first})
     assert booked.status_code == 201
@@ -108,10 +93,12 @@ def test_the_patient_books_changes_and_cancels(api_as, people, offered):
     assert not Booking.objects.filter(case=offered, cancelled_at__isnull=True).exists()
 
 
-def test_the_deadline_refuses_the_patient_but_not_the_coordinator(api_as, people, offered):
+def test_the_deadline_refuses_the_patient_but_not_the_coordinator(
+    api_as, patient_hana, coordinator_sato, offered
+):
     first = held_ids(offered)[0]
     assert (
-        api_as(people["hana"]).post(url(offered, "/booking"), {"offered_slot": first}).status_code
+        api_as(patient_hana).post(url(offered, "/booking"), {"offered_slot": first}).status_code
         == 201
     )
     booking = Booking.objects.get(case=offered, cancelled_at__isnull=True)
@@ -119,15 +106,15 @@ def test_the_deadline_refuses_the_patient_but_not_the_coordinator(api_as, people
         booking.starts_at.astimezone(JST).date(), time(9), tzinfo=JST
     )
     with time_machine.travel(consult_morning, tick=False):
-        refused = api_as(people["hana"]).post(url(offered, "/booking/cancel"), {})
+        refused = api_as(patient_hana).post(url(offered, "/booking/cancel"), {})
         assert refused.status_code == 409
         assert refused.json()["code"] == "PastDeadline"
         assert "23:59" in refused.json()["detail"]
         assert Booking.objects.get(pk=booking.pk).cancelled_at is None
 
-        no_reason = api_as(people["sato"]).post(url(offered, "/booking/cancel"), {})
+        no_reason = api_as(coordinator_sato).post(url(offered, "/booking/cancel"), {})
         assert no_reason.status_code == 409
-        done = api_as(people["sato"]).post(
+        done = api_as(coordinator_sato).post(
             url(offered, "/booking/cancel"), {"reason": "ご本人から電話で取消の依頼"}
         )
         assert done.status_code == 201
@@ -135,18 +122,20 @@ def test_the_deadline_refuses_the_patient_but_not_the_coordinator(api_as, people
     assert offered.status == Status.CANCELLED
 
 
-def test_a_slot_held_for_another_case_cannot_be_offered(api_as, people, offered):
+def test_a_slot_held_for_another_case_cannot_be_offered(
+    api_as, coordinator_sato, dr_tanaka, offered
+):
     other = factories.accepted_case(
-        factories.user("patient_jun", Role.PATIENT, first_name="潤", last_name="高橋"),
-        coordinator=people["sato"],
-        specialist=people["tanaka"],
+        make_user("patient_jun", Role.PATIENT, first_name="潤", last_name="高橋"),
+        coordinator=coordinator_sato,
+        specialist=dr_tanaka,
     )
     taken = OfferedSlot.objects.filter(offer__case=offered).first()
     body = {
         "slots": [{"specialist": taken.specialist_id, "starts_at": taken.starts_at.isoformat()}],
         "hold_until": (taken.starts_at - timedelta(days=1)).isoformat(),
     }
-    response = api_as(people["sato"]).post(url(other, "/offers"), body)
+    response = api_as(coordinator_sato).post(url(other, "/offers"), body)
     assert response.status_code == 409
     assert response.json()["code"] == "SlotTaken"
     other.refresh_from_db()
@@ -167,54 +156,60 @@ HOLD = "2026-12-01T10:00+09:00"
         ({"slots": [ONE], "hold_until": HOLD, "extra": 1}, "extra"),
     ],
 )
-def test_malformed_offers_are_400_and_change_nothing(api_as, people, accepted, body, field):
-    response = api_as(people["sato"]).post(url(accepted, "/offers"), body)
+def test_malformed_offers_are_400_and_change_nothing(
+    api_as, coordinator_sato, accepted, body, field
+):
+    response = api_as(coordinator_sato).post(url(accepted, "/offers"), body)
     assert response.status_code == 400
     assert field in response.json()
     accepted.refresh_from_db()
     assert accepted.status == Status.ACCEPTED
 
 
-def test_a_forged_slot_is_refused(api_as, people, accepted):
+def test_a_forged_slot_is_refused(api_as, coordinator_sato, accepted):
     body = offer_body(accepted, count=1)
     body["slots"][0]["starts_at"] = body["slots"][0]["starts_at"].replace(":00:00", ":10:00")
-    response = api_as(people["sato"]).post(url(accepted, "/offers"), body)
+    response = api_as(coordinator_sato).post(url(accepted, "/offers"), body)
     assert response.status_code == 409
     accepted.refresh_from_db()
     assert accepted.status == Status.ACCEPTED
 
 
-def test_only_coordinators_offer_and_outsiders_see_nothing(api_as, people, accepted):
+def test_only_coordinators_offer_and_outsiders_see_nothing(
+    api_as, patient_hana, dr_tanaka, outsider_eve, dr_mori, accepted
+):
     body = offer_body(accepted)
-    assert api_as(people["hana"]).post(url(accepted, "/offers"), body).status_code == 403
-    assert api_as(people["tanaka"]).post(url(accepted, "/offers"), body).status_code == 403
+    assert api_as(patient_hana).post(url(accepted, "/offers"), body).status_code == 403
+    assert api_as(dr_tanaka).post(url(accepted, "/offers"), body).status_code == 403
     for tail in ("/schedule", "/offers", "/booking", "/booking/change", "/booking/cancel"):
-        client = api_as(people["eve"])
+        client = api_as(outsider_eve)
         response = (
             client.get(url(accepted, tail))
             if tail == "/schedule"
             else client.post(url(accepted, tail), {})
         )
         assert response.status_code == 404, tail
-    assert api_as(people["mori"]).get(url(accepted, "/schedule")).status_code == 404
+    assert api_as(dr_mori).get(url(accepted, "/schedule")).status_code == 404
     assert api_as(None).get(url(accepted, "/schedule")).status_code in (401, 403)
 
 
-def test_the_calendar_shows_states_and_cases_only_to_coordinators(api_as, people, offered):
+def test_the_calendar_shows_states_and_cases_only_to_coordinators(
+    api_as, coordinator_sato, admin_kato, patient_hana, dr_tanaka, offered
+):
     first = OfferedSlot.objects.filter(offer__case=offered).order_by("starts_at").first()
     day = first.starts_at.astimezone(JST).date().isoformat()
     params = {"department": "cardiology", "start": day, "end": day}
-    rows = api_as(people["sato"]).get(SLOTS_URL, params).json()
+    rows = api_as(coordinator_sato).get(SLOTS_URL, params).json()
     held = [row for row in rows if row["state"] == "held"]
     assert any(row["case"] == offered.pk for row in held)
     assert all(
         datetime.fromisoformat(row["starts_at"]).astimezone(JST).minute in (0, 30) for row in rows
     )
-    admin_rows = api_as(people["kato"]).get(SLOTS_URL, params).json()
+    admin_rows = api_as(admin_kato).get(SLOTS_URL, params).json()
     assert [row["state"] for row in admin_rows] == [row["state"] for row in rows]
     assert all(row["case"] is None for row in admin_rows)
-    assert api_as(people["hana"]).get(SLOTS_URL, params).status_code == 403
-    assert api_as(people["tanaka"]).get(SLOTS_URL, params).status_code == 403
+    assert api_as(patient_hana).get(SLOTS_URL, params).status_code == 403
+    assert api_as(dr_tanaka).get(SLOTS_URL, params).status_code == 403
 
 
 DEC = {"department": "cardiology", "start": "2026-12-01", "end": "2026-12-02"}
@@ -232,19 +227,19 @@ DEC = {"department": "cardiology", "start": "2026-12-01", "end": "2026-12-02"}
         {"start": "2026-12-01", "end": "2026-12-02"},
     ],
 )  # fmt: skip
-def test_bad_calendar_queries_are_400(api_as, people, params):
-    assert api_as(people["sato"]).get(SLOTS_URL, params).status_code == 400
+def test_bad_calendar_queries_are_400(api_as, coordinator_sato, params):
+    assert api_as(coordinator_sato).get(SLOTS_URL, params).status_code == 400
 
 
-def test_the_year_end_has_no_slots(api_as, people):
+def test_the_year_end_has_no_slots(api_as, coordinator_sato):
     params = {"department": "cardiology", "start": "2026-12-29", "end": "2027-01-03"}
-    assert api_as(people["sato"]).get(SLOTS_URL, params).json() == []
+    assert api_as(coordinator_sato).get(SLOTS_URL, params).json() == []
 
 
 def test_the_transitions_endpoint_leaves_offered_cases_to_the_scheduling_endpoints(
-    api_as, people, offered
+    api_as, coordinator_sato, offered
 ):
-    sato = api_as(people["sato"])
+    sato = api_as(coordinator_sato)
     detail = sato.get(f"{CASES_URL}/{offered.pk}").json()
     assert detail["allowed_transitions"] == ["withdrawn"]
     response = sato.post(url(offered, "/transitions"), {"to": "accepted"})

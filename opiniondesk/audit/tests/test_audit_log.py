@@ -5,18 +5,11 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import RequestFactory
 
-from opiniondesk.accounts.mfa import enrol_demo_factor
-from opiniondesk.accounts.models import Role, User
 from opiniondesk.audit.chain import GENESIS, ChainedEvent, event_hash, first_break
 from opiniondesk.audit.models import AuditAction, AuditEvent
 from opiniondesk.audit.services import audit_record
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def coordinator_sato():
-    return User.objects.create_user("coordinator_sato", role=Role.COORDINATOR)
 
 
 def _write_three(user):
@@ -129,11 +122,9 @@ def test_first_break_finds_the_first_fault(mutate, sequence, problem):
     assert problem in broken.problem
 
 
-def test_the_admin_shows_the_log_read_only(client, coordinator_sato):
+def test_the_admin_shows_the_log_read_only(client, coordinator_sato, admin_kato):
     _write_three(coordinator_sato)
-    admin = User.objects.create_superuser("admin_kato", "a@example.jp", "pw", role=Role.ADMIN)
-    enrol_demo_factor(admin)
-    client.force_login(admin)
+    client.force_login(admin_kato)
     listing = client.get("/admin/audit/auditevent/?action=download")
     assert listing.status_code == 200
     assert "紹介状" not in listing.content.decode()  # the detail is not in the list

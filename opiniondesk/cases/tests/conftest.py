@@ -1,64 +1,13 @@
-"""Personas and a helper that fills the application wizard as a real user does."""
+"""A helper that fills the application wizard as a real user does (the personas are in
+opiniondesk/testing)."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from opiniondesk.accounts.mfa import enrol_demo_factor
-from opiniondesk.accounts.models import Role, User
 from opiniondesk.cases.models import Case
 from opiniondesk.catalog.models import Department, Disease
-from opiniondesk.demo.texts import load_privacy_policy
 from opiniondesk.documents.tests import samples
-
-
-@pytest.fixture
-def policy(db):
-    load_privacy_policy()
-
-
-def _user(username, role, **extra):
-    user = User.objects.create_user(username, f"{username}@example.jp", "pw-1234567890", role=role)
-    if role != Role.PATIENT:
-        enrol_demo_factor(user)
-    for key, value in extra.items():
-        getattr(user, key).set(value)
-    return user
-
-
-@pytest.fixture
-def proxy_ken(db):
-    """Hana's son, who applies for her with his own account."""
-    return _user("proxy_ken", Role.PATIENT)
-
-
-@pytest.fixture
-def patient_hana(db):
-    return _user("patient_hana", Role.PATIENT)
-
-
-@pytest.fixture
-def outsider_eve(db):
-    return _user("outsider_eve", Role.PATIENT)
-
-
-@pytest.fixture
-def coordinator_sato(db):
-    return _user("coordinator_sato", Role.COORDINATOR)
-
-
-@pytest.fixture
-def dr_tanaka(demo_catalog):
-    return _user(
-        "dr_tanaka", Role.SPECIALIST, departments=Department.objects.filter(code="cardiology")
-    )
-
-
-@pytest.fixture
-def dr_mori(demo_catalog):
-    return _user(
-        "dr_mori", Role.SPECIALIST, departments=Department.objects.filter(code="neurology")
-    )
 
 
 def pdf_file(name="letter.pdf"):

@@ -20,7 +20,6 @@ from opiniondesk.cases.eligibility import Reason
 from opiniondesk.cases.models import Case, CaseTransition
 from opiniondesk.cases.workflow import Status
 from opiniondesk.core.time import jst_today
-from opiniondesk.demo.texts import load_privacy_policy
 from opiniondesk.documents.tests import samples
 from opiniondesk.public.wording import REASONS
 
@@ -83,12 +82,8 @@ def birth_date_aged(years: int, today: date) -> date:
 
 
 @pytest.fixture
-def site(transactional_db, live_server, demo_catalog, smtp_inbox):
-    load_privacy_policy()
-    coordinator = User.objects.create_user(
-        "coordinator_sato", "sato@hospital.example.jp", "pw-1234567890", role=Role.COORDINATOR
-    )
-    return {"url": live_server.url, "inbox": smtp_inbox, "coordinator": coordinator}
+def site(transactional_db, live_server, policy, coordinator_sato, smtp_inbox):
+    return {"url": live_server.url, "inbox": smtp_inbox, "coordinator": coordinator_sato}
 
 
 @pytest.fixture
@@ -357,8 +352,9 @@ def test_ken_signs_up_and_applies_for_his_mother(page, site, files, run_tasks, t
 
 @pytest.fixture
 def ken(site):
-    """Ken with a confirmed e-mail address, as after test one."""
-    user = User.objects.create_user("proxy_ken", KEN_EMAIL, KEN_PASSWORD, role=Role.PATIENT)
+    """Ken with a confirmed e-mail address, as after test one (his own sign-up, not the
+    persona's account)."""
+    user = User.objects.create_user("ken_yamada", KEN_EMAIL, KEN_PASSWORD, role=Role.PATIENT)
     EmailAddress.objects.create(user=user, email=KEN_EMAIL, verified=True, primary=True)
     return user
 

@@ -67,9 +67,11 @@ def test_it_gives_one_user_per_role_with_working_passwords(settings):
 @pytest.mark.django_db
 def test_it_refuses_outside_demo_mode(settings):
     settings.DEMO_MODE = False
+    before = _counts()
     with pytest.raises(CommandError, match="DEMO_MODE"):
         call_command("load_demo")
-    assert User.objects.count() == 0
+    assert _counts() == before  # the test database's own catalog and personas, no more
+    assert not Case.objects.exists()
 
 
 @pytest.mark.django_db

@@ -1,10 +1,2 @@
-# The personas and the wizard helper live with the cases tests.
-from opiniondesk.cases.tests.conftest import (  # noqa: F401
-    coordinator_sato,
-    dr_mori,
-    dr_tanaka,
-    outsider_eve,
-    policy,
-    proxy_ken,
-    wizard_for,
-)
+# The wizard helper lives with the cases tests; the personas in opiniondesk/testing.
+from opiniondesk.cases.tests.conftest import wizard_for  # noqa: F401

@@ -10,7 +10,7 @@ from opiniondesk.documents.tests import samples
 from opiniondesk.readiness.models import ConsentForm
 from opiniondesk.readiness.services import id_document_add
 from opiniondesk.scheduling.tests import factories
-from opiniondesk.scheduling.tests.conftest import accepted, people  # noqa: F401 (fixtures)
+from opiniondesk.scheduling.tests.conftest import accepted  # noqa: F401 (a fixture)
 
 CONSENT_JA = "オンライン診療によるセカンドオピニオンを依頼し、その実施に同意します。"
 CONSENT_EN = "I ask for a second opinion by online consult and consent to it."
@@ -39,8 +39,6 @@ def upload_id():
 
 
 @pytest.fixture
-def proxy_case(people):  # noqa: F811 (the fixture imported above)
+def proxy_case(proxy_ken, coordinator_sato, dr_tanaka):
     """Ken's online application for his mother Hana, accepted; her account is not linked yet."""
-    return factories.proxy_case(
-        people["ken"], None, coordinator=people["sato"], specialist=people["tanaka"]
-    )
+    return factories.proxy_case(proxy_ken, None, coordinator=coordinator_sato, specialist=dr_tanaka)

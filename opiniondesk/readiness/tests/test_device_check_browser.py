@@ -13,17 +13,16 @@ import threading
 import time
 
 import pytest
-from allauth.account.models import EmailAddress
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.urls import reverse
 from django.utils.translation import gettext, override
 
 from opiniondesk.readiness.models import DeviceCheck
 from opiniondesk.scheduling.tests import conftest as scheduling_fixtures
-from opiniondesk.scheduling.tests.factories import PASSWORD
+from opiniondesk.testing.personas import PASSWORD
 
-# The scheduling tests' personas (people) and Hana's accepted online case, as fixtures here too.
-people, accepted = scheduling_fixtures.people, scheduling_fixtures.accepted
+# Hana's accepted online case of the scheduling tests, as a fixture here too.
+accepted = scheduling_fixtures.accepted
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -103,10 +102,9 @@ def browser():
 
 
 @pytest.fixture
-def hana_page(browser, asgi_url, people, tmp_path):
+def hana_page(browser, asgi_url, patient_hana, tmp_path):
     """Hana signed in through the real sign-in form."""
-    hana = people["hana"]
-    EmailAddress.objects.create(user=hana, email=hana.email, verified=True, primary=True)
+    hana = patient_hana
     context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(10_000)
@@ -201,9 +199,8 @@ def test_a_refused_camera_is_explained_and_checked_again(hana_page, asgi_url, ac
     assert [c.passed for c in DeviceCheck.objects.filter(case=accepted)] == [True, False]
 
 
-def test_without_javascript_the_page_says_it_is_needed(browser, asgi_url, people, accepted):
-    hana = people["hana"]
-    EmailAddress.objects.create(user=hana, email=hana.email, verified=True, primary=True)
+def test_without_javascript_the_page_says_it_is_needed(browser, asgi_url, patient_hana, accepted):
+    hana = patient_hana
     context = browser.new_context(locale="ja-JP", java_script_enabled=False)
     page = context.new_page()
     page.goto(f"{asgi_url}{reverse('account_login')}")

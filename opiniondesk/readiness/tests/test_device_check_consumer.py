@@ -11,7 +11,7 @@ from django.test import Client
 from config.asgi import application
 from opiniondesk.accounts.models import Role
 from opiniondesk.readiness.consumers import MAX_MESSAGES
-from opiniondesk.scheduling.tests import factories
+from opiniondesk.testing.personas import make_user
 
 # The consumer's session lookup runs in another thread: the data must be committed.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,7 +29,7 @@ def _session_cookie(user) -> tuple[bytes, bytes]:
 
 @pytest.fixture
 def hana(db):
-    return factories.user("patient_hana", Role.PATIENT)
+    return make_user("patient_hana", Role.PATIENT)
 
 
 def _run(scenario):

@@ -22,8 +22,8 @@ from opiniondesk.scheduling import services as scheduling
 from opiniondesk.scheduling.tests import conftest as scheduling_fixtures
 from opiniondesk.scheduling.tests import factories
 
-# The scheduling tests' personas (people) and Hana's accepted online case, as fixtures here too.
-people, accepted = scheduling_fixtures.people, scheduling_fixtures.accepted
+# Hana's accepted online case of the scheduling tests, as a fixture here too.
+accepted = scheduling_fixtures.accepted
 
 pytestmark = pytest.mark.django_db
 
@@ -65,10 +65,10 @@ def _page_json(response, element_id):
 
 
 @pytest.fixture
-def booked_and_prepared(people, accepted):
+def booked_and_prepared(coordinator_sato, patient_hana, accepted):
     """Hana's online case, booked, with her ID verified and the consent signed: only the device
     check is missing before `ready`."""
-    sato, hana = people["sato"], people["hana"]
+    sato, hana = coordinator_sato, patient_hana
     slots = factories.free_slots(accepted, limit=2)
     offer = scheduling.offer_create(
         case_id=accepted.pk,
@@ -102,9 +102,9 @@ def booked_and_prepared(people, accepted):
     return accepted
 
 
-def test_it_shows_the_checks_to_the_patient(people, accepted, settings):
+def test_it_shows_the_checks_to_the_patient(patient_hana, accepted, settings):
     settings.WEBRTC_ICE_SERVERS = [{"urls": "stun:stun.example.jp:3478"}]
-    response = _as(people["hana"]).get(_url(accepted))
+    response = _as(patient_hana).get(_url(accepted))
     assert response.status_code == 200
     html = response.content.decode()
     for element in ("check-camera", "check-microphone", "check-connection", "start-check"):
@@ -119,11 +119,11 @@ def test_it_shows_the_checks_to_the_patient(people, accepted, settings):
     assert texts["camera_running"] == "Starting the camera…"
     assert "%(ms)s" in texts["conn_ok"]
     read = AuditEvent.objects.filter(action=AuditAction.READ, case_id=accepted.pk).last()
-    assert read.user == people["hana"] and read.detail == {"page": "device_check"}
+    assert read.user == patient_hana and read.detail == {"page": "device_check"}
 
 
-def test_it_shows_the_latest_check(people, accepted):
-    hana = people["hana"]
+def test_it_shows_the_latest_check(patient_hana, accepted):
+    hana = patient_hana
     for camera_ok in (True, False):
         services.device_check_record(
             case_id=accepted.pk,
@@ -139,17 +139,17 @@ def test_it_shows_the_latest_check(people, accepted):
     assert "(response time 87 ms)" in html
 
 
-def test_it_hides_the_case_from_another_patient(people, accepted):
-    eve = _as(people["eve"])
+def test_it_hides_the_case_from_another_patient(outsider_eve, accepted):
+    eve = _as(outsider_eve)
     assert eve.get(_url(accepted)).status_code == 404
     assert _post(eve, accepted, PASSED).status_code == 404
     assert not DeviceCheck.objects.exists()
     assert AuditEvent.objects.filter(action=AuditAction.DENIED, case_id=accepted.pk).count() == 2
 
 
-@pytest.mark.parametrize("who", ["sato", "tanaka"])
-def test_it_is_not_a_page_for_staff(people, accepted, who):
-    staff = _as(people[who])
+@pytest.mark.parametrize("who", ["coordinator_sato", "dr_tanaka"])
+def test_it_is_not_a_page_for_staff(personas, accepted, who):
+    staff = _as(personas[who])
     assert staff.get(_url(accepted)).status_code == 403
     assert _post(staff, accepted, PASSED).status_code == 403
     assert not DeviceCheck.objects.exists()
@@ -162,19 +162,19 @@ def test_it_sends_a_signed_out_visitor_to_sign_in(accepted):
     assert Client().post(_url(accepted), "{}", content_type="application/json").status_code == 302
 
 
-def test_the_family_member_who_applied_may_check(people):
-    ken = people["ken"]
+def test_the_family_member_who_applied_may_check(proxy_ken, coordinator_sato, dr_tanaka):
+    ken = proxy_ken
     case = factories.accepted_case(
-        ken, coordinator=people["sato"], specialist=people["tanaka"], relation="child"
+        ken, coordinator=coordinator_sato, specialist=dr_tanaka, relation="child"
     )
     assert _as(ken).get(_url(case)).status_code == 200
     assert _post(_as(ken), case, PASSED).status_code == 201
     assert DeviceCheck.objects.get().user == ken
 
 
-def test_it_waits_until_the_department_has_accepted(people, accepted):
-    hana = _as(people["hana"])
-    case_withdraw(case_id=accepted.pk, actor=people["hana"])
+def test_it_waits_until_the_department_has_accepted(patient_hana, accepted):
+    hana = _as(patient_hana)
+    case_withdraw(case_id=accepted.pk, actor=patient_hana)
     response = hana.get(_url(accepted))
     assert response.status_code == 302
     assert response["Location"] == reverse("case-detail", args=[accepted.pk])
@@ -184,15 +184,15 @@ def test_it_waits_until_the_department_has_accepted(people, accepted):
     assert not DeviceCheck.objects.exists()
 
 
-def test_it_records_a_passed_check(people, accepted):
-    response = _post(_as(people["hana"]), accepted, PASSED)
+def test_it_records_a_passed_check(patient_hana, accepted):
+    response = _post(_as(patient_hana), accepted, PASSED)
     assert response.status_code == 201
     answer = response.json()
     assert answer["passed"] is True
     assert answer["case_ready"] is False  # accepted, not booked yet
     assert answer["case_url"] == reverse("case-detail", args=[accepted.pk])
     check = DeviceCheck.objects.get()
-    assert (check.case, check.user) == (accepted, people["hana"])
+    assert (check.case, check.user) == (accepted, patient_hana)
     assert check.passed and check.round_trip_ms == 42
     assert check.user_agent == BROWSER
     assert check.detail == PASSED["detail"]
@@ -203,7 +203,7 @@ def test_it_records_a_passed_check(people, accepted):
     assert accepted.status == Status.ACCEPTED
 
 
-def test_it_records_a_failed_check(people, accepted):
+def test_it_records_a_failed_check(patient_hana, accepted):
     body = {
         "camera_ok": False,
         "microphone_ok": True,
@@ -214,21 +214,21 @@ def test_it_records_a_failed_check(people, accepted):
             "connection": {"result": "failed", "error": "closed", "pings": [], "ice": []},
         },
     }
-    response = _post(_as(people["hana"]), accepted, body)
+    response = _post(_as(patient_hana), accepted, body)
     assert response.status_code == 201
     assert response.json()["passed"] is False
     check = DeviceCheck.objects.get()
     assert not check.passed and check.round_trip_ms is None
 
 
-def test_a_passed_check_makes_a_booked_case_ready(people, booked_and_prepared):
+def test_a_passed_check_makes_a_booked_case_ready(patient_hana, booked_and_prepared):
     case = booked_and_prepared
     failed = {**PASSED, "microphone_ok": False}
-    assert _post(_as(people["hana"]), case, failed).json()["case_ready"] is False
+    assert _post(_as(patient_hana), case, failed).json()["case_ready"] is False
     case.refresh_from_db()
     assert case.status == Status.BOOKED
 
-    response = _post(_as(people["hana"]), case, PASSED)
+    response = _post(_as(patient_hana), case, PASSED)
     assert response.status_code == 201
     assert response.json()["case_ready"] is True
     case.refresh_from_db()
@@ -272,10 +272,10 @@ BAD_BODIES = {
 
 
 @pytest.mark.parametrize("body", BAD_BODIES.values(), ids=BAD_BODIES.keys())
-def test_it_refuses_a_bad_result_and_stores_nothing(people, booked_and_prepared, body):
+def test_it_refuses_a_bad_result_and_stores_nothing(patient_hana, booked_and_prepared, body):
     case = booked_and_prepared
     audit_rows = AuditEvent.objects.count()
-    response = _post(_as(people["hana"]), case, body)
+    response = _post(_as(patient_hana), case, body)
     assert response.status_code == 400
     assert response.json()["error"] == "The check result could not be read. Please check again."
     assert not DeviceCheck.objects.exists()
@@ -284,12 +284,12 @@ def test_it_refuses_a_bad_result_and_stores_nothing(people, booked_and_prepared,
     assert case.status == Status.BOOKED
 
 
-def test_it_names_the_bad_field(people, accepted):
-    response = _post(_as(people["hana"]), accepted, _detail("connection", pings=[1, -1]))
+def test_it_names_the_bad_field(patient_hana, accepted):
+    response = _post(_as(patient_hana), accepted, _detail("connection", pings=[1, -1]))
     assert response.json()["field"] == "detail.connection.pings"
 
 
-def test_it_needs_the_csrf_token(people, accepted):
-    client = _as(people["hana"], enforce_csrf_checks=True)
+def test_it_needs_the_csrf_token(patient_hana, accepted):
+    client = _as(patient_hana, enforce_csrf_checks=True)
     assert _post(client, accepted, PASSED).status_code == 403
     assert not DeviceCheck.objects.exists()

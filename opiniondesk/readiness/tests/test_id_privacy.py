@@ -18,23 +18,23 @@ def _as(user):
 
 
 @pytest.fixture
-def licence(people, accepted):
+def licence(patient_hana, accepted):
     return id_document_add(
         case_id=accepted.pk,
-        actor=people["hana"],
+        actor=patient_hana,
         uploaded=demo_pdf("ID", "licence.pdf"),
         id_type="drivers_licence",
     )
 
 
-def test_the_coordinator_and_the_patient_open_it(people, licence):
+def test_the_coordinator_and_the_patient_open_it(coordinator_sato, patient_hana, licence):
     url = reverse("document-file", args=[licence.pk])
-    assert _as(people["sato"]).get(url).status_code == 200
-    assert _as(people["hana"]).get(url).status_code == 200
+    assert _as(coordinator_sato).get(url).status_code == 200
+    assert _as(patient_hana).get(url).status_code == 200
 
 
-def test_the_specialist_neither_sees_nor_opens_it(people, accepted, licence):
-    tanaka = _as(people["tanaka"])
+def test_the_specialist_neither_sees_nor_opens_it(dr_tanaka, accepted, licence):
+    tanaka = _as(dr_tanaka)
     page = tanaka.get(reverse("staff-case", args=[accepted.pk])).content.decode()
     assert reverse("document-file", args=[licence.pk]) not in page
     referral = accepted.documents.get(kind="referral_letter")

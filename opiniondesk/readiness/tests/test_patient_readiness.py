@@ -59,22 +59,24 @@ def item_state(html: str, item: str) -> str:
 
 
 @pytest.fixture
-def hana(people):
-    return signed_in(people["hana"])
+def hana(patient_hana):
+    return signed_in(patient_hana)
 
 
 @pytest.fixture
-def ken_case(people):
+def ken_case(proxy_ken, coordinator_sato, dr_tanaka):
     """Ken's application for his mother Hana (online cardiology), accepted."""
     return factories.accepted_case(
-        people["ken"], coordinator=people["sato"], specialist=people["tanaka"], relation="child"
+        proxy_ken, coordinator=coordinator_sato, specialist=dr_tanaka, relation="child"
     )
 
 
 # The ID.
 
 
-def test_it_takes_an_id_and_shows_what_our_staff_said(accepted, hana, people):
+def test_it_takes_an_id_and_shows_what_our_staff_said(
+    accepted, hana, patient_hana, coordinator_sato
+):
     url = reverse("case-identity", args=[accepted.pk])
     page = hana.get(url).content.decode()
     assert 'id="id-upload"' in page and 'data-state="missing"' in page
@@ -83,13 +85,13 @@ def test_it_takes_an_id_and_shows_what_our_staff_said(accepted, hana, people):
 
     assert response.status_code == 302
     [card] = ids_of(accepted)
-    assert (card.id_type, card.uploaded_by) == ("health_insurance_card", people["hana"])
+    assert (card.id_type, card.uploaded_by) == ("health_insurance_card", patient_hana)
     page = hana.get(url).content.decode()
     assert f'data-document="{card.pk}" data-state="waiting"' in page
     assert "Health insurance card" in page
 
     identity_review(
-        document_id=card.pk, actor=people["sato"], verified=False, reason="写真がぼやけています"
+        document_id=card.pk, actor=coordinator_sato, verified=False, reason="写真がぼやけています"
     )
     page = hana.get(url).content.decode()
     assert f'data-document="{card.pk}" data-state="rejected"' in page
@@ -97,7 +99,7 @@ def test_it_takes_an_id_and_shows_what_our_staff_said(accepted, hana, people):
 
     hana.post(url, {"id_type": "drivers_licence", "file": jpeg()})
     licence = ids_of(accepted)[-1]
-    identity_review(document_id=licence.pk, actor=people["sato"], verified=True)
+    identity_review(document_id=licence.pk, actor=coordinator_sato, verified=True)
     page = hana.get(url).content.decode()
     assert f'data-document="{licence.pk}" data-state="verified"' in page
     assert 'id="id-state" data-state="verified"' in page and 'id="id-upload"' not in page
@@ -109,10 +111,10 @@ def test_it_takes_an_id_and_shows_what_our_staff_said(accepted, hana, people):
     )
 
 
-def test_one_id_without_a_photo_is_not_enough(accepted, hana, people):
+def test_one_id_without_a_photo_is_not_enough(accepted, hana, coordinator_sato):
     url = reverse("case-identity", args=[accepted.pk])
     hana.post(url, {"id_type": "pension_book", "file": jpeg("pension.jpg")})
-    identity_review(document_id=ids_of(accepted)[0].pk, actor=people["sato"], verified=True)
+    identity_review(document_id=ids_of(accepted)[0].pk, actor=coordinator_sato, verified=True)
 
     page = hana.get(url).content.decode()
 
@@ -147,12 +149,12 @@ def test_a_wrong_upload_is_explained_and_changes_nothing(accepted, hana, data, m
     assert ids_of(accepted) == []
 
 
-def test_an_id_can_be_sent_only_once_the_case_is_accepted(people):
-    case = factories.accepted_case(
-        people["hana"], coordinator=people["sato"], specialist=people["tanaka"]
-    )
+def test_an_id_can_be_sent_only_once_the_case_is_accepted(
+    patient_hana, coordinator_sato, dr_tanaka
+):
+    case = factories.accepted_case(patient_hana, coordinator=coordinator_sato, specialist=dr_tanaka)
     Case.objects.filter(pk=case.pk).update(status=Status.REFERRED)
-    hana = signed_in(people["hana"])
+    hana = signed_in(patient_hana)
 
     response = hana.post(
         reverse("case-identity", args=[case.pk]), {"id_type": "passport", "file": jpeg()}
@@ -165,7 +167,7 @@ def test_an_id_can_be_sent_only_once_the_case_is_accepted(people):
 # The request and consent for an online consult.
 
 
-def test_the_patient_signs_with_their_name_and_the_version_is_kept(accepted, hana, people):
+def test_the_patient_signs_with_their_name_and_the_version_is_kept(accepted, hana, patient_hana):
     load_consent_form()
     url = reverse("case-consent", args=[accepted.pk])
     page = hana.get(url).content.decode()
@@ -180,7 +182,7 @@ def test_the_patient_signs_with_their_name_and_the_version_is_kept(accepted, han
 
     assert response.status_code == 302
     signature = ConsentSignature.objects.get(case=accepted)
-    assert (signature.form.version, signature.signed_by) == (VERSION, people["hana"])
+    assert (signature.form.version, signature.signed_by) == (VERSION, patient_hana)
     assert (signature.signer_name, signature.language) == ("山田\u3000花", "en")
     page = hana.get(url).content.decode()
     assert 'id="signature"' in page and "山田\u3000花" in page and 'id="sign"' not in page
@@ -202,9 +204,9 @@ def test_a_changed_consent_text_must_be_read_again(accepted, hana):
     assert not ConsentSignature.objects.exists()
 
 
-def test_only_the_patients_own_account_may_sign(ken_case, people):
+def test_only_the_patients_own_account_may_sign(ken_case, proxy_ken):
     load_consent_form()
-    ken = signed_in(people["ken"])
+    ken = signed_in(proxy_ken)
     url = reverse("case-consent", args=[ken_case.pk])
 
     page = ken.get(url).content.decode()
@@ -220,12 +222,13 @@ def test_only_the_patients_own_account_may_sign(ken_case, people):
 
 def test_the_family_member_invites_the_patient_who_links_her_account(
     ken_case,
-    people,
+    proxy_ken,
+    patient_hana,
     smtp_inbox,
     run_tasks,
     django_capture_on_commit_callbacks,
 ):
-    ken = signed_in(people["ken"])
+    ken = signed_in(proxy_ken)
     invite = reverse("case-invite-patient", args=[ken_case.pk])
     page = ken.get(invite).content.decode()
     assert f'value="{ken_case.patient_email}"' in page and 'id="invite"' in page
@@ -258,7 +261,7 @@ def test_the_family_member_invites_the_patient_who_links_her_account(
     ken.post(path)
     assert Case.objects.get(pk=ken_case.pk).patient_account is None
 
-    hana = signed_in(people["hana"])
+    hana = signed_in(patient_hana)
     confirm = hana.get(path).content.decode()
     assert ken_case.reference in confirm and "山田 健" in confirm
     assert "心不全" not in confirm and "heart" not in confirm.lower()
@@ -266,15 +269,15 @@ def test_the_family_member_invites_the_patient_who_links_her_account(
 
     assert response.status_code == 302
     assert response["Location"] == reverse("case-detail", args=[ken_case.pk])
-    assert Case.objects.get(pk=ken_case.pk).patient_account == people["hana"]
+    assert Case.objects.get(pk=ken_case.pk).patient_account == patient_hana
     assert hana.get(response["Location"]).status_code == 200
     assert 'id="linked"' in ken.get(invite).content.decode()
     used = hana.get(path)
     assert used.status_code == 410 and "already been used" in used.content.decode()
 
 
-def test_an_unknown_invitation_says_so(people):
-    hana = signed_in(people["hana"])
+def test_an_unknown_invitation_says_so(patient_hana):
+    hana = signed_in(patient_hana)
     for client in (hana, Client(HTTP_ACCEPT_LANGUAGE="en")):
         response = client.get(reverse("patient-invitation", args=["not-a-token"]))
         assert response.status_code == 410 and "not valid" in response.content.decode()
@@ -282,12 +285,13 @@ def test_an_unknown_invitation_says_so(people):
 
 def test_an_expired_invitation_link_cannot_be_accepted(
     ken_case,
-    people,
+    proxy_ken,
+    patient_hana,
     smtp_inbox,
     run_tasks,
     django_capture_on_commit_callbacks,
 ):
-    ken = signed_in(people["ken"])
+    ken = signed_in(proxy_ken)
     with django_capture_on_commit_callbacks(execute=True):
         ken.post(reverse("case-invite-patient", args=[ken_case.pk]), {"email": "h@example.jp"})
     run_tasks()
@@ -295,21 +299,21 @@ def test_an_expired_invitation_link_cannot_be_accepted(
     path = re.search(r"/invitations/[^/\s]+/", body).group(0)
 
     with time_machine.travel(NOW + timedelta(days=15), tick=False):
-        hana = signed_in(people["hana"])
+        hana = signed_in(patient_hana)
         page = hana.get(path)
         assert page.status_code == 410 and "has expired" in page.content.decode()
         hana.post(path)
-        ken = signed_in(people["ken"])  # two weeks on: a new session
+        ken = signed_in(proxy_ken)  # two weeks on: a new session
         invite = ken.get(reverse("case-invite-patient", args=[ken_case.pk])).content.decode()
         assert 'data-state="expired"' in invite and 'id="invite"' in invite
 
     assert Case.objects.get(pk=ken_case.pk).patient_account is None
 
 
-def test_only_the_applicant_may_invite(ken_case, people):
-    token = invitation_create(case_id=ken_case.pk, actor=people["ken"], email="h@example.jp")
-    invitation_accept(token=token, actor=people["hana"])
-    hana = signed_in(people["hana"])
+def test_only_the_applicant_may_invite(ken_case, proxy_ken, patient_hana):
+    token = invitation_create(case_id=ken_case.pk, actor=proxy_ken, email="h@example.jp")
+    invitation_accept(token=token, actor=patient_hana)
+    hana = signed_in(patient_hana)
     url = reverse("case-invite-patient", args=[ken_case.pk])
 
     assert hana.post(url, {"email": "other@example.jp"}).status_code == 403
@@ -317,8 +321,8 @@ def test_only_the_applicant_may_invite(ken_case, people):
     assert not PatientInvitation.objects.filter(email="other@example.jp").exists()
 
 
-def test_a_bad_email_is_explained(ken_case, people):
-    ken = signed_in(people["ken"])
+def test_a_bad_email_is_explained(ken_case, proxy_ken):
+    ken = signed_in(proxy_ken)
     response = ken.post(reverse("case-invite-patient", args=[ken_case.pk]), {"email": "hana@"})
     assert response.status_code == 200
     assert "does not look complete" in response.content.decode()
@@ -328,7 +332,9 @@ def test_a_bad_email_is_explained(ken_case, people):
 # The checklist and the dashboard.
 
 
-def test_the_case_page_lists_what_is_left_and_the_case_becomes_ready(accepted, hana, people):
+def test_the_case_page_lists_what_is_left_and_the_case_becomes_ready(
+    accepted, hana, coordinator_sato, patient_hana
+):
     load_consent_form()
     detail = reverse("case-detail", args=[accepted.pk])
     html = hana.get(detail).content.decode()
@@ -349,14 +355,14 @@ def test_the_case_page_lists_what_is_left_and_the_case_becomes_ready(accepted, h
     slots = factories.free_slots(accepted, limit=2)
     offer_create(
         case_id=accepted.pk,
-        actor=people["sato"],
+        actor=coordinator_sato,
         slots=[(s.specialist_id, s.starts_at) for s in slots],
         hold_until=factories.hold_until_for(slots),
     )
     slot = OfferedSlot.objects.filter(offer__case=accepted).first()
     hana.post(reverse("case-book", args=[accepted.pk]), {"slot": slot.pk})
     hana.post(reverse("case-identity", args=[accepted.pk]), {"id_type": "passport", "file": jpeg()})
-    identity_review(document_id=ids_of(accepted)[0].pk, actor=people["sato"], verified=True)
+    identity_review(document_id=ids_of(accepted)[0].pk, actor=coordinator_sato, verified=True)
     hana.post(
         reverse("case-consent", args=[accepted.pk]),
         {"signer_name": "山田 花", "form_version": VERSION},
@@ -364,7 +370,7 @@ def test_the_case_page_lists_what_is_left_and_the_case_becomes_ready(accepted, h
     assert Case.objects.get(pk=accepted.pk).status == Status.BOOKED
     device_check_record(
         case_id=accepted.pk,
-        actor=people["hana"],
+        actor=patient_hana,
         camera_ok=True,
         microphone_ok=True,
         connection_ok=True,
@@ -377,12 +383,12 @@ def test_the_case_page_lists_what_is_left_and_the_case_becomes_ready(accepted, h
         assert item_state(html, item) == "done"
 
 
-def test_the_dashboard_shows_the_next_thing_to_do(accepted, hana, people):
+def test_the_dashboard_shows_the_next_thing_to_do(accepted, hana, coordinator_sato):
     dashboard = reverse("dashboard")
     slots = factories.free_slots(accepted, limit=2)
     offer_create(
         case_id=accepted.pk,
-        actor=people["sato"],
+        actor=coordinator_sato,
         slots=[(s.specialist_id, s.starts_at) for s in slots],
         hold_until=factories.hold_until_for(slots),
     )

@@ -73,29 +73,36 @@ def audit_of(case, obj, action="create") -> AuditEvent:
 # ---------------------------------------------------------------- identity_review
 
 
-def test_a_coordinator_verifies_an_id(accepted, people, upload_id):
-    document = upload_id(accepted, people["hana"], "drivers_licence")
+def test_a_coordinator_verifies_an_id(accepted, patient_hana, coordinator_sato, upload_id):
+    document = upload_id(accepted, patient_hana, "drivers_licence")
     assert identity_state(accepted) is IdentityState.PENDING
 
-    review = identity_review(document_id=document.pk, actor=people["sato"], verified=True)
+    review = identity_review(document_id=document.pk, actor=coordinator_sato, verified=True)
 
-    assert (review.verified, review.reason, review.reviewed_by) == (True, "", people["sato"])
+    assert (review.verified, review.reason, review.reviewed_by) == (True, "", coordinator_sato)
     assert identity_state(accepted) is IdentityState.VERIFIED
     event = audit_of(accepted, document, "update")
-    assert event.user == people["sato"]
+    assert event.user == coordinator_sato
     assert event.detail == {"identity": "verified", "id_type": "drivers_licence"}
 
 
 def test_a_rejection_says_why_and_tells_the_patients_side(
-    proxy_case, people, upload_id, django_capture_on_commit_callbacks, run_tasks, smtp_inbox
+    proxy_case,
+    proxy_ken,
+    patient_hana,
+    coordinator_sato,
+    upload_id,
+    django_capture_on_commit_callbacks,
+    run_tasks,
+    smtp_inbox,
 ):
-    factories.link_patient(proxy_case, people["ken"], people["hana"])
-    document = upload_id(proxy_case, people["ken"], "health_insurance_card")
+    factories.link_patient(proxy_case, proxy_ken, patient_hana)
+    document = upload_id(proxy_case, proxy_ken, "health_insurance_card")
 
     with django_capture_on_commit_callbacks(execute=True):
         review = identity_review(
             document_id=document.pk,
-            actor=people["sato"],
+            actor=coordinator_sato,
             verified=False,
             reason="  画像がぼやけていて読めません。  ",
         )
@@ -110,52 +117,52 @@ def test_a_rejection_says_why_and_tells_the_patients_side(
     assert all("画像がぼやけていて読めません。" in b for b in smtp_inbox.bodies())
 
 
-def test_a_rejection_needs_a_reason(accepted, people, upload_id):
-    document = upload_id(accepted, people["hana"])
+def test_a_rejection_needs_a_reason(accepted, patient_hana, coordinator_sato, upload_id):
+    document = upload_id(accepted, patient_hana)
 
     for reason in ("", "  \n"):
         assert "why" in refused(
             lambda reason=reason: identity_review(
-                document_id=document.pk, actor=people["sato"], verified=False, reason=reason
+                document_id=document.pk, actor=coordinator_sato, verified=False, reason=reason
             )
         )
 
 
-@pytest.mark.parametrize("who", ["tanaka", "hana", "ken", "eve"])
-def test_only_a_coordinator_checks_ids(accepted, people, upload_id, who):
-    document = upload_id(accepted, people["hana"])
+@pytest.mark.parametrize("who", ["dr_tanaka", "patient_hana", "proxy_ken", "outsider_eve"])
+def test_only_a_coordinator_checks_ids(accepted, personas, upload_id, who):
+    document = upload_id(accepted, personas["patient_hana"])
 
-    refused(lambda: identity_review(document_id=document.pk, actor=people[who], verified=True))
+    refused(lambda: identity_review(document_id=document.pk, actor=personas[who], verified=True))
 
 
 @pytest.mark.parametrize("second", [True, False])
-def test_an_id_is_checked_once(accepted, people, upload_id, second):
-    document = upload_id(accepted, people["hana"])
-    identity_review(document_id=document.pk, actor=people["sato"], verified=True)
+def test_an_id_is_checked_once(accepted, patient_hana, coordinator_sato, upload_id, second):
+    document = upload_id(accepted, patient_hana)
+    identity_review(document_id=document.pk, actor=coordinator_sato, verified=True)
 
     message = refused(
         lambda: identity_review(
-            document_id=document.pk, actor=people["sato"], verified=second, reason="x"
+            document_id=document.pk, actor=coordinator_sato, verified=second, reason="x"
         )
     )
     assert "already been checked" in message
     assert IdentityReview.objects.get(document=document).verified is True
 
 
-def test_only_an_id_can_be_checked(accepted, people):
+def test_only_an_id_can_be_checked(accepted, coordinator_sato):
     letter = Document.objects.filter(case=accepted, kind=DocumentKind.REFERRAL_LETTER).first()
 
     for document_id in (letter.pk, 999_999):
         refused(
             lambda document_id=document_id: identity_review(
-                document_id=document_id, actor=people["sato"], verified=True
+                document_id=document_id, actor=coordinator_sato, verified=True
             )
         )
 
 
-@pytest.mark.parametrize("who", ["eve", "sato", "tanaka"])
-def test_only_the_patients_side_uploads_an_id(accepted, people, upload_id, who):
-    refused(lambda: upload_id(accepted, people[who]))
+@pytest.mark.parametrize("who", ["outsider_eve", "coordinator_sato", "dr_tanaka"])
+def test_only_the_patients_side_uploads_an_id(accepted, personas, upload_id, who):
+    refused(lambda: upload_id(accepted, personas[who]))
 
 
 # ---------------------------------------------------------------- consent_sign
@@ -170,19 +177,21 @@ def sign(case, actor, name="山田 花", version="2026-04", language="ja"):
 @pytest.mark.parametrize(
     ("language", "text", "stored"), [("ja", CONSENT_JA, "ja"), ("en", CONSENT_EN, "en")]
 )
-def test_the_patient_signs_the_consent(accepted, people, consent_form, language, text, stored):
-    signature = sign(accepted, people["hana"], name=" 山田 花 ", language=language)
+def test_the_patient_signs_the_consent(
+    accepted, patient_hana, consent_form, language, text, stored
+):
+    signature = sign(accepted, patient_hana, name=" 山田 花 ", language=language)
 
     assert (signature.form, signature.signed_by, signature.signer_name) == (
         consent_form,
-        people["hana"],
+        patient_hana,
         "山田 花",
     )
     assert signature.language == stored
     assert signature.text_sha256 == hashlib.sha256(text.encode()).hexdigest()
     assert signature.signed_at is not None
     event = audit_of(accepted, signature)
-    assert (event.action, event.user, event.detail["form"]) == ("create", people["hana"], "2026-04")
+    assert (event.action, event.user, event.detail["form"]) == ("create", patient_hana, "2026-04")
 
 
 @pytest.mark.parametrize(
@@ -197,70 +206,77 @@ def test_the_patient_signs_the_consent(accepted, people, consent_form, language,
     ],
 )
 def test_the_name_matches_whatever_the_spaces_and_the_width(
-    accepted, people, consent_form, patient, signed
+    accepted, patient_hana, consent_form, patient, signed
 ):
     Case.objects.filter(pk=accepted.pk).update(
         patient_family_name=patient[0], patient_given_name=patient[1]
     )
 
-    assert sign(accepted, people["hana"], name=signed).signer_name == signed.strip()
+    assert sign(accepted, patient_hana, name=signed).signer_name == signed.strip()
 
 
 @pytest.mark.parametrize("name", ["", "   ", "山田", "山田 太郎", "花 山田", "yamada hana"])
-def test_another_name_is_refused(accepted, people, consent_form, name):
-    assert "山田 花" in refused(lambda: sign(accepted, people["hana"], name=name))
+def test_another_name_is_refused(accepted, patient_hana, consent_form, name):
+    assert "山田 花" in refused(lambda: sign(accepted, patient_hana, name=name))
 
 
-def test_only_the_current_text_can_be_signed(accepted, people, consent_form, clock):
+def test_only_the_current_text_can_be_signed(accepted, patient_hana, consent_form, clock):
     from opiniondesk.readiness.models import ConsentForm
 
-    assert "changed" in refused(lambda: sign(accepted, people["hana"], version="2025-04"))
-    refused(lambda: sign(accepted, people["hana"], version="2099-01"))
+    assert "changed" in refused(lambda: sign(accepted, patient_hana, version="2025-04"))
+    refused(lambda: sign(accepted, patient_hana, version="2099-01"))
     # a new text comes into force tomorrow: today the April text is still the one to sign
     ConsentForm.objects.create(
         version="2026-12", effective_from=NOW.date() + timedelta(days=1), text_ja="新版"
     )
-    refused(lambda: sign(accepted, people["hana"], version="2026-12"))
-    sign(accepted, people["hana"], version="2026-04")
+    refused(lambda: sign(accepted, patient_hana, version="2026-12"))
+    sign(accepted, patient_hana, version="2026-04")
     clock.move_to(NOW + timedelta(days=1), tick=True)
-    refused(lambda: sign(accepted, people["hana"], version="2026-04"))
-    sign(accepted, people["hana"], version="2026-12")
+    refused(lambda: sign(accepted, patient_hana, version="2026-04"))
+    sign(accepted, patient_hana, version="2026-12")
 
 
-def test_without_a_text_in_force_nothing_can_be_signed(accepted, people):
-    refused(lambda: sign(accepted, people["hana"], version=""))
+def test_without_a_text_in_force_nothing_can_be_signed(accepted, patient_hana):
+    refused(lambda: sign(accepted, patient_hana, version=""))
 
 
-def test_the_consent_is_signed_once(accepted, people, consent_form):
-    sign(accepted, people["hana"])
+def test_the_consent_is_signed_once(accepted, patient_hana, consent_form):
+    sign(accepted, patient_hana)
 
-    assert "already signed" in refused(lambda: sign(accepted, people["hana"]))
-
-
-def test_only_the_patients_own_account_signs(proxy_case, people, consent_form):
-    for who in ("ken", "eve", "sato", "hana"):  # Hana has not linked her account yet
-        assert "own account" in refused(lambda who=who: sign(proxy_case, people[who]))
-    factories.link_patient(proxy_case, people["ken"], people["hana"])
-
-    refused(lambda: sign(proxy_case, people["ken"]))
-    assert sign(proxy_case, people["hana"]).signed_by == people["hana"]
+    assert "already signed" in refused(lambda: sign(accepted, patient_hana))
 
 
-def test_an_in_person_consult_needs_no_online_consent(people, consent_form):
+def test_only_the_patients_own_account_signs(
+    proxy_case, proxy_ken, outsider_eve, coordinator_sato, patient_hana, consent_form
+):
+    # Hana has not linked her account yet.
+    for who in (proxy_ken, outsider_eve, coordinator_sato, patient_hana):
+        assert "own account" in refused(lambda who=who: sign(proxy_case, who))
+    factories.link_patient(proxy_case, proxy_ken, patient_hana)
+
+    refused(lambda: sign(proxy_case, proxy_ken))
+    assert sign(proxy_case, patient_hana).signed_by == patient_hana
+
+
+def test_an_in_person_consult_needs_no_online_consent(
+    patient_hana, coordinator_sato, dr_tanaka, consent_form
+):
     case = factories.accepted_case(
-        people["hana"], coordinator=people["sato"], specialist=people["tanaka"], mode="in_person"
+        patient_hana, coordinator=coordinator_sato, specialist=dr_tanaka, mode="in_person"
     )
 
-    assert "online consults only" in refused(lambda: sign(case, people["hana"]))
+    assert "online consults only" in refused(lambda: sign(case, patient_hana))
 
 
-def test_nothing_is_signed_before_acceptance_or_after_cancellation(accepted, people, consent_form):
+def test_nothing_is_signed_before_acceptance_or_after_cancellation(
+    accepted, coordinator_sato, patient_hana, consent_form
+):
     slot = factories.free_slots(accepted, limit=1)
-    offer = factories.offer(accepted, people["sato"], slot)
-    booking_create(case_id=accepted.pk, actor=people["hana"], offered_slot_id=held(offer)[0].pk)
-    booking_cancel(case_id=accepted.pk, actor=people["hana"])
+    offer = factories.offer(accepted, coordinator_sato, slot)
+    booking_create(case_id=accepted.pk, actor=patient_hana, offered_slot_id=held(offer)[0].pk)
+    booking_cancel(case_id=accepted.pk, actor=patient_hana)
 
-    assert "accepted" in refused(lambda: sign(accepted, people["hana"]))
+    assert "accepted" in refused(lambda: sign(accepted, patient_hana))
 
 
 # ---------------------------------------------------------------- device_check_record
@@ -283,11 +299,11 @@ def record(case, actor, camera=True, microphone=True, connection=True, **extra):
     [(True, True, True), (False, True, True), (True, False, True), (True, True, False)],
 )
 def test_the_patients_side_records_a_device_check(
-    proxy_case, people, camera, microphone, connection
+    proxy_case, proxy_ken, camera, microphone, connection
 ):
     check = record(
         proxy_case,
-        people["ken"],
+        proxy_ken,
         camera,
         microphone,
         connection,
@@ -296,36 +312,38 @@ def test_the_patients_side_records_a_device_check(
     )
 
     assert check.passed is (camera and microphone and connection)
-    assert (check.user, check.round_trip_ms, len(check.user_agent)) == (people["ken"], 42, 300)
+    assert (check.user, check.round_trip_ms, len(check.user_agent)) == (proxy_ken, 42, 300)
     assert check.detail == {"camera": "FaceTime HD"}
     assert audit_of(proxy_case, check).detail == {"passed": check.passed}
     done = {s.item: s.done for s in readiness_checklist(proxy_case)}
     assert done["device_check"] is check.passed
 
 
-@pytest.mark.parametrize("who", ["eve", "sato", "tanaka", "hana"])  # Hana is not linked yet
-def test_only_the_patients_side_records_a_device_check(proxy_case, people, who):
-    refused(lambda: record(proxy_case, people[who]))
+@pytest.mark.parametrize(
+    "who", ["outsider_eve", "coordinator_sato", "dr_tanaka", "patient_hana"]
+)  # Hana is not linked yet
+def test_only_the_patients_side_records_a_device_check(proxy_case, personas, who):
+    refused(lambda: record(proxy_case, personas[who]))
 
 
 # ---------------------------------------------------------------- invitations
 
 
 @pytest.fixture
-def invited(proxy_case, people):
+def invited(proxy_case, proxy_ken):
     token = invitation_create(
-        case_id=proxy_case.pk, actor=people["ken"], email="patient_hana@example.jp"
+        case_id=proxy_case.pk, actor=proxy_ken, email="patient_hana@example.jp"
     )
     return proxy_case, token
 
 
 def test_the_applicant_invites_the_patient(
-    proxy_case, people, clock, django_capture_on_commit_callbacks, run_tasks, smtp_inbox
+    proxy_case, proxy_ken, clock, django_capture_on_commit_callbacks, run_tasks, smtp_inbox
 ):
     clock.move_to(NOW, tick=False)
     with django_capture_on_commit_callbacks(execute=True):
         token = invitation_create(
-            case_id=proxy_case.pk, actor=people["ken"], email="hana.yamada@example.jp"
+            case_id=proxy_case.pk, actor=proxy_ken, email="hana.yamada@example.jp"
         )
     run_tasks()
 
@@ -340,48 +358,48 @@ def test_the_applicant_invites_the_patient(
     assert token in smtp_inbox.bodies()[0]
 
 
-def test_a_new_invitation_revokes_the_open_one(invited, people):
+def test_a_new_invitation_revokes_the_open_one(invited, proxy_ken, patient_hana):
     case, first = invited
 
-    second = invitation_create(case_id=case.pk, actor=people["ken"], email="hana@example.jp")
+    second = invitation_create(case_id=case.pk, actor=proxy_ken, email="hana@example.jp")
 
     assert "not valid" in refused(lambda: invitation_for_token(first), InvitationProblem)
-    refused(lambda: invitation_accept(token=first, actor=people["hana"]), InvitationProblem)
+    refused(lambda: invitation_accept(token=first, actor=patient_hana), InvitationProblem)
     assert invitation_for_token(second).email == "hana@example.jp"
 
 
-@pytest.mark.parametrize("who", ["hana", "eve", "sato"])
-def test_only_the_applicant_invites(proxy_case, people, who):
-    refused(lambda: invitation_create(case_id=proxy_case.pk, actor=people[who], email="a@b.jp"))
+@pytest.mark.parametrize("who", ["patient_hana", "outsider_eve", "coordinator_sato"])
+def test_only_the_applicant_invites(proxy_case, personas, who):
+    refused(lambda: invitation_create(case_id=proxy_case.pk, actor=personas[who], email="a@b.jp"))
 
 
-def test_no_invitation_once_the_patient_is_linked(accepted, invited, people):
+def test_no_invitation_once_the_patient_is_linked(accepted, invited, patient_hana, proxy_ken):
     case, token = invited
-    invitation_accept(token=token, actor=people["hana"])
+    invitation_accept(token=token, actor=patient_hana)
 
-    refused(lambda: invitation_create(case_id=case.pk, actor=people["ken"], email="a@b.jp"))
+    refused(lambda: invitation_create(case_id=case.pk, actor=proxy_ken, email="a@b.jp"))
     # a patient applying for herself is her own account already
-    refused(lambda: invitation_create(case_id=accepted.pk, actor=people["hana"], email="a@b.jp"))
+    refused(lambda: invitation_create(case_id=accepted.pk, actor=patient_hana, email="a@b.jp"))
 
 
-def test_the_patient_links_her_own_account(invited, people):
+def test_the_patient_links_her_own_account(invited, patient_hana, outsider_eve):
     case, token = invited
 
-    linked = invitation_accept(token=token, actor=people["hana"])
+    linked = invitation_accept(token=token, actor=patient_hana)
 
-    assert linked.patient_account == people["hana"]
-    assert Case.objects.get(pk=case.pk).patient_account_id_effective == people["hana"].pk
+    assert linked.patient_account == patient_hana
+    assert Case.objects.get(pk=case.pk).patient_account_id_effective == patient_hana.pk
     invitation = PatientInvitation.objects.get(case=case)
-    assert (invitation.accepted_by, invitation.accepted_at is not None) == (people["hana"], True)
+    assert (invitation.accepted_by, invitation.accepted_at is not None) == (patient_hana, True)
     assert AuditEvent.objects.filter(
-        case_id=case.pk, user=people["hana"], detail__patient_account_linked=people["hana"].pk
+        case_id=case.pk, user=patient_hana, detail__patient_account_linked=patient_hana.pk
     ).exists()
     # used once
     assert "already been used" in refused(lambda: invitation_for_token(token), InvitationProblem)
-    refused(lambda: invitation_accept(token=token, actor=people["eve"]), InvitationProblem)
+    refused(lambda: invitation_accept(token=token, actor=outsider_eve), InvitationProblem)
 
 
-def test_an_invitation_expires(invited, people, clock):
+def test_an_invitation_expires(invited, patient_hana, clock):
     _, token = invited
     expires_at = PatientInvitation.objects.get().expires_at
     clock.move_to(expires_at - timedelta(seconds=1), tick=False)
@@ -389,32 +407,33 @@ def test_an_invitation_expires(invited, people, clock):
     clock.move_to(expires_at, tick=False)
 
     assert "expired" in refused(
-        lambda: invitation_accept(token=token, actor=people["hana"]), InvitationProblem
+        lambda: invitation_accept(token=token, actor=patient_hana), InvitationProblem
     )
 
 
 @pytest.mark.parametrize(
-    ("who", "message"), [("ken", "family member who applied"), ("sato", "own account")]
+    ("who", "message"),
+    [("proxy_ken", "family member who applied"), ("coordinator_sato", "own account")],
 )
-def test_the_applicants_or_a_staff_account_cannot_accept(invited, people, who, message):
+def test_the_applicants_or_a_staff_account_cannot_accept(invited, personas, who, message):
     _, token = invited
 
     assert message in refused(
-        lambda: invitation_accept(token=token, actor=people[who]), InvitationProblem
+        lambda: invitation_accept(token=token, actor=personas[who]), InvitationProblem
     )
 
 
-def test_an_unknown_token_is_not_valid(people):
-    refused(lambda: invitation_accept(token="nonsense", actor=people["hana"]), InvitationProblem)
+def test_an_unknown_token_is_not_valid(patient_hana):
+    refused(lambda: invitation_accept(token="nonsense", actor=patient_hana), InvitationProblem)
 
 
 # ---------------------------------------------------------------- case_check_ready
 
 
 @pytest.fixture
-def steps(people, upload_id, consent_form):
+def steps(proxy_ken, patient_hana, coordinator_sato, upload_id, consent_form):
     """The five things that make Ken's application for Hana ready, each a real call."""
-    ken, hana, sato = people["ken"], people["hana"], people["sato"]
+    ken, hana, sato = proxy_ken, patient_hana, coordinator_sato
 
     def make(case, offer):
         def link():
@@ -456,11 +475,11 @@ def ready_transitions(case):
 
 
 @pytest.mark.parametrize("order", ORDERS, ids="-".join)
-def test_a_booked_online_case_is_ready_exactly_when_the_last_item_is_done(people, steps, order):
-    case = factories.proxy_case(
-        people["ken"], None, coordinator=people["sato"], specialist=people["tanaka"]
-    )
-    offer = factories.offer(case, people["sato"], factories.free_slots(case, limit=1))
+def test_a_booked_online_case_is_ready_exactly_when_the_last_item_is_done(
+    proxy_ken, coordinator_sato, dr_tanaka, steps, order
+):
+    case = factories.proxy_case(proxy_ken, None, coordinator=coordinator_sato, specialist=dr_tanaka)
+    offer = factories.offer(case, coordinator_sato, factories.free_slots(case, limit=1))
     do = steps(case, offer)
 
     for number, step in enumerate(order, start=1):
@@ -479,11 +498,11 @@ def test_a_booked_online_case_is_ready_exactly_when_the_last_item_is_done(people
     assert all(state.done for state in readiness_checklist(case) if state.required)
 
 
-def test_an_in_person_case_needs_only_the_verified_identity(people, upload_id, consent_form):
-    sato, hana = people["sato"], people["hana"]
-    case = factories.accepted_case(
-        hana, coordinator=sato, specialist=people["tanaka"], mode="in_person"
-    )
+def test_an_in_person_case_needs_only_the_verified_identity(
+    coordinator_sato, patient_hana, dr_tanaka, upload_id, consent_form
+):
+    sato, hana = coordinator_sato, patient_hana
+    case = factories.accepted_case(hana, coordinator=sato, specialist=dr_tanaka, mode="in_person")
     offer = factories.offer(case, sato, factories.free_slots(case, limit=1))
     booking_create(case_id=case.pk, actor=hana, offered_slot_id=held(offer)[0].pk)
     first = upload_id(case, hana, "pension_book")
@@ -499,11 +518,11 @@ def test_an_in_person_case_needs_only_the_verified_identity(people, upload_id, c
     assert [s.item for s in readiness_checklist(case) if s.required] == ["identity"]
 
 
-def test_an_in_person_case_verified_before_booking_is_ready_on_booking(people, upload_id):
-    sato, hana = people["sato"], people["hana"]
-    case = factories.accepted_case(
-        hana, coordinator=sato, specialist=people["tanaka"], mode="in_person"
-    )
+def test_an_in_person_case_verified_before_booking_is_ready_on_booking(
+    coordinator_sato, patient_hana, dr_tanaka, upload_id
+):
+    sato, hana = coordinator_sato, patient_hana
+    case = factories.accepted_case(hana, coordinator=sato, specialist=dr_tanaka, mode="in_person")
     document = upload_id(case, hana, "passport")
     identity_review(document_id=document.pk, actor=sato, verified=True)
     offer = factories.offer(case, sato, factories.free_slots(case, limit=1))
@@ -518,18 +537,20 @@ def test_an_in_person_case_verified_before_booking_is_ready_on_booking(people, u
     ]
 
 
-def test_a_rejected_id_or_a_failed_check_does_not_make_a_case_ready(people, upload_id, steps):
+def test_a_rejected_id_or_a_failed_check_does_not_make_a_case_ready(
+    proxy_ken, patient_hana, coordinator_sato, dr_tanaka, upload_id, steps
+):
     case = factories.proxy_case(
-        people["ken"], people["hana"], coordinator=people["sato"], specialist=people["tanaka"]
+        proxy_ken, patient_hana, coordinator=coordinator_sato, specialist=dr_tanaka
     )
-    offer = factories.offer(case, people["sato"], factories.free_slots(case, limit=1))
+    offer = factories.offer(case, coordinator_sato, factories.free_slots(case, limit=1))
     do = steps(case, offer)
     do["book"]()
     do["consent"]()
-    record(case, people["ken"], camera=False)
-    rejected = upload_id(case, people["ken"], "passport")
+    record(case, proxy_ken, camera=False)
+    rejected = upload_id(case, proxy_ken, "passport")
     identity_review(
-        document_id=rejected.pk, actor=people["sato"], verified=False, reason="期限切れ"
+        document_id=rejected.pk, actor=coordinator_sato, verified=False, reason="期限切れ"
     )
     assert Case.objects.get(pk=case.pk).status == Status.BOOKED
 
@@ -539,12 +560,12 @@ def test_a_rejected_id_or_a_failed_check_does_not_make_a_case_ready(people, uplo
     assert Case.objects.get(pk=case.pk).status == Status.READY
 
 
-def test_while_a_card_is_required_no_online_case_is_ready(people, steps, settings):
+def test_while_a_card_is_required_no_online_case_is_ready(
+    proxy_ken, coordinator_sato, dr_tanaka, steps, settings
+):
     settings.PAYMENT_METHOD_REQUIRED = True  # the card step arrives with the billing issue
-    case = factories.proxy_case(
-        people["ken"], None, coordinator=people["sato"], specialist=people["tanaka"]
-    )
-    offer = factories.offer(case, people["sato"], factories.free_slots(case, limit=1))
+    case = factories.proxy_case(proxy_ken, None, coordinator=coordinator_sato, specialist=dr_tanaka)
+    offer = factories.offer(case, coordinator_sato, factories.free_slots(case, limit=1))
     for step in steps(case, offer).values():
         step()
 
@@ -555,18 +576,20 @@ def test_while_a_card_is_required_no_online_case_is_ready(people, steps, setting
     ]
 
 
-def test_a_ready_case_stays_ready_when_moved_and_is_cancelled_like_a_booked_one(people, steps):
-    sato = people["sato"]
-    case = factories.proxy_case(people["ken"], None, coordinator=sato, specialist=people["tanaka"])
+def test_a_ready_case_stays_ready_when_moved_and_is_cancelled_like_a_booked_one(
+    coordinator_sato, proxy_ken, dr_tanaka, patient_hana, steps
+):
+    sato = coordinator_sato
+    case = factories.proxy_case(proxy_ken, None, coordinator=sato, specialist=dr_tanaka)
     slots = factories.free_slots(case, limit=2)
     offer = factories.offer(case, sato, slots)
     for step in steps(case, offer).values():
         step()
     assert Case.objects.get(pk=case.pk).status == Status.READY
 
-    booking_change(case_id=case.pk, actor=people["hana"], offered_slot_id=held(offer)[1].pk)
+    booking_change(case_id=case.pk, actor=patient_hana, offered_slot_id=held(offer)[1].pk)
     assert Case.objects.get(pk=case.pk).status == Status.READY
-    booking_cancel(case_id=case.pk, actor=people["ken"])
+    booking_cancel(case_id=case.pk, actor=proxy_ken)
     assert Case.objects.get(pk=case.pk).status == Status.CANCELLED
     assert not DeviceCheck.objects.filter(case=case, camera_ok=False).exists()
     assert ConsentSignature.objects.filter(case=case).count() == 1

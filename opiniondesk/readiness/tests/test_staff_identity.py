@@ -22,9 +22,8 @@ from opiniondesk.scheduling.tests.test_staff_offer import case_url, signed_in, w
 pytestmark = pytest.mark.django_db
 
 # The scheduling tests' fixtures: the personas, Hana's accepted case, and "now".
-people = scheduling_fixtures.people
+
 accepted = scheduling_fixtures.accepted
-staff = test_staff_offer.staff
 _now = test_staff_offer._now
 
 
@@ -38,16 +37,16 @@ def upload(case, actor, id_type: IdType) -> Document:
 
 
 @pytest.fixture
-def booked(accepted, staff):
-    offer = factories.offer(accepted, staff["sato"], factories.free_slots(accepted, limit=1))
-    booking_create(case_id=accepted.pk, actor=staff["hana"], offered_slot_id=offer.slots.get().pk)
+def booked(accepted, coordinator_sato, patient_hana):
+    offer = factories.offer(accepted, coordinator_sato, factories.free_slots(accepted, limit=1))
+    booking_create(case_id=accepted.pk, actor=patient_hana, offered_slot_id=offer.slots.get().pk)
     accepted.refresh_from_db()
     return accepted
 
 
 @pytest.fixture
-def passport(booked, staff):
-    return upload(booked, staff["hana"], IdType.PASSPORT)
+def passport(booked, patient_hana):
+    return upload(booked, patient_hana, IdType.PASSPORT)
 
 
 def check(client, case, document, decision, reason=""):
@@ -62,8 +61,8 @@ def test_it_names_every_kind_of_id_and_every_item():
     assert set(ITEM_LABELS) == set(Item)
 
 
-def test_it_shows_the_checklist_and_the_id_waiting(passport, booked, staff):
-    response = signed_in(staff["sato"]).get(case_url(booked))
+def test_it_shows_the_checklist_and_the_id_waiting(passport, booked, coordinator_sato):
+    response = signed_in(coordinator_sato).get(case_url(booked))
 
     html = response.content.decode()
     assert 'id="identity"' in html and 'href="#identity"' in html
@@ -79,8 +78,8 @@ def test_it_shows_the_checklist_and_the_id_waiting(passport, booked, staff):
         assert f"{ID_TYPE_LABELS[id_type]} — {photo}".replace("'", "&#x27;") in html
 
 
-def test_it_accepts_an_id(passport, booked, staff):
-    sato = staff["sato"]
+def test_it_accepts_an_id(passport, booked, coordinator_sato):
+    sato = coordinator_sato
 
     response = check(signed_in(sato), booked, passport, "verify")
 
@@ -97,30 +96,32 @@ def test_it_accepts_an_id(passport, booked, staff):
     assert "coordinator_sato" in html
 
 
-def test_it_refuses_an_id_with_the_reason(passport, booked, staff):
-    response = check(signed_in(staff["sato"]), booked, passport, "reject", "The photo is blurred.")
+def test_it_refuses_an_id_with_the_reason(passport, booked, coordinator_sato):
+    response = check(
+        signed_in(coordinator_sato), booked, passport, "reject", "The photo is blurred."
+    )
 
     assert response.status_code == 302
     review = IdentityReview.objects.get(document=passport)
     assert not review.verified and review.reason == "The photo is blurred."
-    html = signed_in(staff["sato"]).get(case_url(booked)).content.decode()
+    html = signed_in(coordinator_sato).get(case_url(booked)).content.decode()
     assert f'data-document="{passport.pk}" data-state="rejected"' in html
     assert "The photo is blurred." in html
 
 
 @pytest.mark.parametrize(("decision", "reason"), [("reject", ""), ("reject", "  "), ("x", "")])
-def test_it_changes_nothing_on_bad_input(passport, booked, staff, decision, reason):
+def test_it_changes_nothing_on_bad_input(passport, booked, coordinator_sato, decision, reason):
     before = written()
 
-    response = check(signed_in(staff["sato"]), booked, passport, decision, reason)
+    response = check(signed_in(coordinator_sato), booked, passport, decision, reason)
 
     assert response.status_code == 200
     assert written() == before
     assert 'class="error-' in response.content.decode()
 
 
-def test_it_checks_an_id_only_once(passport, booked, staff):
-    client = signed_in(staff["sato"])
+def test_it_checks_an_id_only_once(passport, booked, coordinator_sato):
+    client = signed_in(coordinator_sato)
     check(client, booked, passport, "verify")
     before = written()
 
@@ -132,13 +133,11 @@ def test_it_checks_an_id_only_once(passport, booked, staff):
 
 
 def test_it_answers_404_for_a_document_of_another_case_or_of_another_kind(
-    passport, booked, staff, people
+    passport, booked, proxy_ken, coordinator_sato, dr_tanaka
 ):
-    other = factories.accepted_case(
-        people["ken"], coordinator=people["sato"], specialist=people["tanaka"]
-    )
+    other = factories.accepted_case(proxy_ken, coordinator=coordinator_sato, specialist=dr_tanaka)
     letter = Document.objects.filter(case=booked).exclude(pk=passport.pk).first()
-    client = signed_in(staff["sato"])
+    client = signed_in(coordinator_sato)
     before = written()
 
     assert check(client, other, passport, "verify").status_code == 404
@@ -152,16 +151,27 @@ def test_it_answers_404_for_a_document_of_another_case_or_of_another_kind(
     assert written() == before
 
 
-@pytest.mark.parametrize("who", ["hana", "ken", "eve", "tanaka", "mori", "ito", "aoki"])
-def test_it_lets_only_coordinators_check(passport, booked, staff, who):
-    response = check(signed_in(staff[who]), booked, passport, "verify")
+@pytest.mark.parametrize(
+    "who",
+    [
+        "patient_hana",
+        "proxy_ken",
+        "outsider_eve",
+        "dr_tanaka",
+        "dr_mori",
+        "billing_ito",
+        "admin_kato",
+    ],
+)
+def test_it_lets_only_coordinators_check(passport, booked, personas, who):
+    response = check(signed_in(personas[who]), booked, passport, "verify")
 
     assert response.status_code in (403, 404)
     assert not IdentityReview.objects.exists()
 
 
-def test_it_shows_no_identity_check_to_the_specialist(passport, booked, staff):
-    html = signed_in(staff["tanaka"]).get(case_url(booked)).content.decode()
+def test_it_shows_no_identity_check_to_the_specialist(passport, booked, dr_tanaka):
+    html = signed_in(dr_tanaka).get(case_url(booked)).content.decode()
 
     assert 'id="identity"' not in html
     assert reverse("staff-identity-check", args=[booked.pk, passport.pk]) not in html

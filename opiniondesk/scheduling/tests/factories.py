@@ -4,31 +4,16 @@ Shared by the scheduling and readiness tests (and their browser tests)."""
 
 from datetime import date, datetime, time, timedelta
 
-from opiniondesk.accounts.mfa import enrol_demo_factor
-from opiniondesk.accounts.models import Role, User
+from opiniondesk.accounts.models import User
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.screening import case_accept
 from opiniondesk.catalog.closed_days import is_open
-from opiniondesk.catalog.models import Department
 from opiniondesk.core.time import JST
 from opiniondesk.demo.cases import HANA, KEN, PROXY_PAPERS, answers_for, refer, send_application
 from opiniondesk.readiness.services import invitation_accept, invitation_create
 from opiniondesk.scheduling.models import Booking, Offer, OfferedSlot
 from opiniondesk.scheduling.selectors import SlotView, suggest_slots
 from opiniondesk.scheduling.services import booking_create, offer_create
-
-PASSWORD = "pw-1234567890"
-
-
-def user(username: str, role: Role, *departments: str, **fields: object) -> User:
-    person = User.objects.create_user(
-        username, f"{username}@example.jp", PASSWORD, role=role, **fields
-    )
-    if role != Role.PATIENT:
-        enrol_demo_factor(person)
-    if departments:
-        person.departments.set(Department.objects.filter(code__in=departments))
-    return person
 
 
 def accepted_case(

@@ -7,7 +7,6 @@ from datetime import datetime, time
 
 import pytest
 import time_machine
-from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
@@ -50,10 +49,9 @@ def live(case) -> Booking:
 
 
 def test_offer_three_book_change_and_be_refused_on_the_day(
-    site, clock, browser, accepted, people, tmp_path
+    site, clock, browser, accepted, coordinator_sato, patient_hana, tmp_path
 ):
-    sato, hana = people["sato"], people["hana"]
-    EmailAddress.objects.create(user=sato, email=sato.email, verified=True, primary=True)
+    hana = patient_hana
 
     # The coordinator offers the three earliest free dates.
     staff = browser.new_context(locale="ja-JP").new_page()

@@ -66,11 +66,11 @@ def _assert_chain_whole():
     assert "Audit log intact" in out.getvalue()
 
 
-def _booked_cases(people, slots):
+def _booked_cases(patient_hana, coordinator_sato, dr_tanaka, slots):
     """One case of Hana's booked in each slot: the coordinator offers it, Hana books it."""
     return [
         factories.booked_case(
-            people["hana"], coordinator=people["sato"], specialist=people["tanaka"], slot=slot
+            patient_hana, coordinator=coordinator_sato, specialist=dr_tanaka, slot=slot
         )
         for slot in slots
     ]
@@ -84,21 +84,21 @@ def _live(specialist_id, starts_at):
     )
 
 
-def test_twenty_attempts_on_one_offered_slot_one_wins(people):
+def test_twenty_attempts_on_one_offered_slot_one_wins(
+    outsider_eve, coordinator_sato, dr_tanaka, proxy_ken, patient_hana
+):
     # Given: Ken's application for Hana (her account linked) holds the first slot; 17 other
     # cardiology cases are booked in the next slots.
     free = factories.free_slots(
-        factories.accepted_case(
-            people["eve"], coordinator=people["sato"], specialist=people["tanaka"]
-        ),
+        factories.accepted_case(outsider_eve, coordinator=coordinator_sato, specialist=dr_tanaka),
         limit=18,
     )
     target, others = free[0], free[1:]
     holder = factories.proxy_case(
-        people["ken"], people["hana"], coordinator=people["sato"], specialist=people["tanaka"]
+        proxy_ken, patient_hana, coordinator=coordinator_sato, specialist=dr_tanaka
     )
-    [slot] = held(factories.offer(holder, people["sato"], [target]))
-    bookings = _booked_cases(people, others)
+    [slot] = held(factories.offer(holder, coordinator_sato, [target]))
+    bookings = _booked_cases(patient_hana, coordinator_sato, dr_tanaka, others)
     before = {b.pk: (b.specialist_id, b.starts_at) for b in bookings}
 
     # When: the applicant, the patient and the coordinator book it for the holder, while
@@ -109,13 +109,13 @@ def test_twenty_attempts_on_one_offered_slot_one_wins(people):
                 case_id=holder.pk, actor=actor, offered_slot_id=slot.pk
             )
         )
-        for actor in (people["ken"], people["hana"], people["sato"])
+        for actor in (proxy_ken, patient_hana, coordinator_sato)
     ]
     move = [
         (
             lambda b=b: booking_change(
                 case_id=b.case_id,
-                actor=people["sato"],
+                actor=coordinator_sato,
                 slot=(target.specialist_id, target.starts_at),
                 reason="患者さんの希望",
             )
@@ -130,7 +130,7 @@ def test_twenty_attempts_on_one_offered_slot_one_wins(people):
     assert won < 3, "a held slot went to another case"
     [live] = _live(target.specialist_id, target.starts_at)
     assert live.case_id == holder.pk
-    assert live.booked_by == [people["ken"], people["hana"], people["sato"]][won]
+    assert live.booked_by == [proxy_ken, patient_hana, coordinator_sato][won]
     holder.refresh_from_db()
     assert holder.status == Status.BOOKED
     assert CaseTransition.objects.filter(case=holder, to_status="booked").count() == 1
@@ -143,16 +143,16 @@ def test_twenty_attempts_on_one_offered_slot_one_wins(people):
     _assert_chain_whole()
 
 
-def test_twenty_coordinators_move_twenty_bookings_into_one_free_slot_one_wins(people):
+def test_twenty_coordinators_move_twenty_bookings_into_one_free_slot_one_wins(
+    outsider_eve, coordinator_sato, dr_tanaka, patient_hana
+):
     # Given: twenty booked cases, and one free slot nobody holds.
     free = factories.free_slots(
-        factories.accepted_case(
-            people["eve"], coordinator=people["sato"], specialist=people["tanaka"]
-        ),
+        factories.accepted_case(outsider_eve, coordinator=coordinator_sato, specialist=dr_tanaka),
         limit=21,
     )
     target, others = free[-1], free[:-1]
-    bookings = _booked_cases(people, others)
+    bookings = _booked_cases(patient_hana, coordinator_sato, dr_tanaka, others)
 
     # When: twenty coordinators' clicks move each of them into the free slot at once.
     outcomes = _run_at_once(
@@ -160,7 +160,7 @@ def test_twenty_coordinators_move_twenty_bookings_into_one_free_slot_one_wins(pe
             (
                 lambda b=b: booking_change(
                     case_id=b.case_id,
-                    actor=people["sato"],
+                    actor=coordinator_sato,
                     slot=(target.specialist_id, target.starts_at),
                     reason="医師の都合",
                 )
@@ -207,19 +207,19 @@ def _only_integrity_errors(outcomes):
             assert isinstance(error, IntegrityError), repr(error)
 
 
-def test_the_database_alone_allows_one_live_booking_per_slot(people):
+def test_the_database_alone_allows_one_live_booking_per_slot(
+    patient_hana, coordinator_sato, dr_tanaka
+):
     # Given: twenty accepted cases, and code that skips every check of the services.
     cases = [
-        factories.accepted_case(
-            people["hana"], coordinator=people["sato"], specialist=people["tanaka"]
-        )
+        factories.accepted_case(patient_hana, coordinator=coordinator_sato, specialist=dr_tanaka)
         for _ in range(20)
     ]
-    tanaka, starts_at = people["tanaka"], datetime(2026, 12, 1, 14, 0, tzinfo=JST)
+    tanaka, starts_at = dr_tanaka, datetime(2026, 12, 1, 14, 0, tzinfo=JST)
 
     # When: each inserts a live booking of the same slot at the same moment.
     outcomes = _run_at_once(
-        *[(lambda c=c: _insert(c, tanaka, starts_at, people["sato"])) for c in cases]
+        *[(lambda c=c: _insert(c, tanaka, starts_at, coordinator_sato)) for c in cases]
     )
 
     # Then: one row; the others were refused by the partial unique index.
@@ -228,21 +228,21 @@ def test_the_database_alone_allows_one_live_booking_per_slot(people):
     assert Booking.objects.count() == 1
     # a cancelled booking does not count: the slot can be booked again once it is cancelled
     Booking.objects.update(cancelled_at=NOW, cancel_kind=CancelKind.CANCELLED)
-    _insert(cases[0], tanaka, starts_at, people["sato"])
+    _insert(cases[0], tanaka, starts_at, coordinator_sato)
     with pytest.raises(IntegrityError):
-        _insert(cases[1], tanaka, starts_at, people["sato"])
+        _insert(cases[1], tanaka, starts_at, coordinator_sato)
 
 
-def test_the_database_alone_allows_one_live_booking_per_case(people):
-    case = factories.accepted_case(
-        people["hana"], coordinator=people["sato"], specialist=people["tanaka"]
-    )
+def test_the_database_alone_allows_one_live_booking_per_case(
+    patient_hana, coordinator_sato, dr_tanaka, dr_kato
+):
+    case = factories.accepted_case(patient_hana, coordinator=coordinator_sato, specialist=dr_tanaka)
     slots = factories.free_slots(case, limit=20)
 
     # Two live bookings of one case, one after the other …
-    _insert(case, people["tanaka"], slots[0].starts_at, people["sato"])
+    _insert(case, dr_tanaka, slots[0].starts_at, coordinator_sato)
     with pytest.raises(IntegrityError):
-        _insert(case, people["kato"], slots[-1].starts_at, people["sato"])
+        _insert(case, dr_kato, slots[-1].starts_at, coordinator_sato)
     Booking.objects.all().delete()
 
     # … or twenty at once, each in another slot.
@@ -250,8 +250,8 @@ def test_the_database_alone_allows_one_live_booking_per_case(people):
         *[
             (
                 lambda s=s: _insert(
-                    case, people["tanaka"] if s.specialist_name == "dr_tanaka" else people["kato"],
-                    s.starts_at, people["sato"],
+                    case, dr_tanaka if s.specialist_name == "dr_tanaka" else dr_kato,
+                    s.starts_at, coordinator_sato,
                 )
             )
             for s in slots

@@ -40,17 +40,17 @@ def fresh(booking: Booking) -> Booking:
 
 
 @pytest.fixture
-def offered(accepted, people):
+def offered(accepted, coordinator_sato):
     """Hana's online case, offered the first three free slots (Tuesday 14:00, 14:00, 14:30)."""
     slots = factories.free_slots(accepted, limit=3)
-    offer = factories.offer(accepted, people["sato"], slots)
+    offer = factories.offer(accepted, coordinator_sato, slots)
     return accepted, held(offer)
 
 
 @pytest.fixture
-def booking(offered, people):
+def booking(offered, patient_hana):
     case, slots = offered
-    return booking_create(case_id=case.pk, actor=people["hana"], offered_slot_id=slots[0].pk)
+    return booking_create(case_id=case.pk, actor=patient_hana, offered_slot_id=slots[0].pk)
 
 
 def test_the_file_of_a_booking(booking):
@@ -86,14 +86,16 @@ def test_the_file_never_names_the_illness(booking):
         assert private not in unfolded
 
 
-def test_an_in_person_consult_gives_the_hospitals_address(people):
+def test_an_in_person_consult_gives_the_hospitals_address(
+    patient_hana, coordinator_sato, dr_tanaka
+):
     case = factories.accepted_case(
-        people["hana"], coordinator=people["sato"], specialist=people["tanaka"], mode="in_person"
+        patient_hana, coordinator=coordinator_sato, specialist=dr_tanaka, mode="in_person"
     )
     slot = factories.free_slots(case, limit=1)
-    offer = factories.offer(case, people["sato"], slot)
+    offer = factories.offer(case, coordinator_sato, slot)
     booking = booking_create(
-        case_id=case.pk, actor=people["sato"], offered_slot_id=held(offer)[0].pk
+        case_id=case.pk, actor=coordinator_sato, offered_slot_id=held(offer)[0].pk
     )
 
     _, event = parse(booking_ics(fresh(booking)))
@@ -101,13 +103,15 @@ def test_an_in_person_consult_gives_the_hospitals_address(people):
     assert settings.HOSPITAL["address"] in str(event["LOCATION"])
 
 
-def test_the_uid_stays_and_the_sequence_grows_with_each_change(booking, offered, people):
+def test_the_uid_stays_and_the_sequence_grows_with_each_change(
+    booking, offered, patient_hana, coordinator_sato
+):
     case, slots = offered
     first_uid = str(parse(booking_ics(fresh(booking)))[1]["UID"])
 
-    second = booking_change(case_id=case.pk, actor=people["hana"], offered_slot_id=slots[1].pk)
+    second = booking_change(case_id=case.pk, actor=patient_hana, offered_slot_id=slots[1].pk)
     third = booking_change(
-        case_id=case.pk, actor=people["sato"], offered_slot_id=slots[2].pk, reason="医師の都合"
+        case_id=case.pk, actor=coordinator_sato, offered_slot_id=slots[2].pk, reason="医師の都合"
     )
 
     for number, moved in enumerate([second, third], start=1):
@@ -120,10 +124,10 @@ def test_the_uid_stays_and_the_sequence_grows_with_each_change(booking, offered,
     assert parse(booking_ics(fresh(booking)))[1]["SEQUENCE"] == 0
 
 
-def test_a_cancellation_cancels_the_same_event(booking, offered, people):
+def test_a_cancellation_cancels_the_same_event(booking, offered, patient_hana):
     case, slots = offered
-    moved = booking_change(case_id=case.pk, actor=people["hana"], offered_slot_id=slots[1].pk)
-    booking_cancel(case_id=case.pk, actor=people["hana"])
+    moved = booking_change(case_id=case.pk, actor=patient_hana, offered_slot_id=slots[1].pk)
+    booking_cancel(case_id=case.pk, actor=patient_hana)
 
     cancelled = fresh(moved)
     calendar, event = parse(booking_ics(cancelled, cancelled=True))
@@ -138,11 +142,11 @@ def test_a_cancellation_cancels_the_same_event(booking, offered, people):
     assert str(event["ORGANIZER"]) == "mailto:second-opinion@hospital.example.jp"
 
 
-def test_two_cases_have_two_uids(booking, people):
+def test_two_cases_have_two_uids(booking, proxy_ken, coordinator_sato, dr_tanaka):
     other = factories.booked_case(
-        people["ken"],
-        coordinator=people["sato"],
-        specialist=people["tanaka"],
+        proxy_ken,
+        coordinator=coordinator_sato,
+        specialist=dr_tanaka,
         slot=factories.free_slots(booking.case, limit=1)[0],
     )
 

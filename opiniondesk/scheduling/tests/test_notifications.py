@@ -46,21 +46,21 @@ def deliver(run_tasks, committed, smtp_inbox):
 
 
 @pytest.fixture
-def case(people):
-    people["ken"].language = "en"
-    people["ken"].save(update_fields=["language"])
+def case(proxy_ken, patient_hana, coordinator_sato, dr_tanaka):
+    proxy_ken.language = "en"
+    proxy_ken.save(update_fields=["language"])
     return factories.proxy_case(
-        people["ken"], people["hana"], coordinator=people["sato"], specialist=people["tanaka"]
+        proxy_ken, patient_hana, coordinator=coordinator_sato, specialist=dr_tanaka
     )
 
 
 @pytest.fixture
-def offer(case, people, committed):
+def offer(case, coordinator_sato, dr_tanaka, dr_kato, committed):
     return committed(
         lambda: offer_create(
             case_id=case.pk,
-            actor=people["sato"],
-            slots=[(people["tanaka"].pk, TUESDAY_14), (people["kato"].pk, THURSDAY_14)],
+            actor=coordinator_sato,
+            slots=[(dr_tanaka.pk, TUESDAY_14), (dr_kato.pk, THURSDAY_14)],
             hold_until=HOLD,
             message="ご都合のよい日をお選びください。",
         )
@@ -68,12 +68,10 @@ def offer(case, people, committed):
 
 
 @pytest.fixture
-def booking(case, offer, people, committed, deliver):
+def booking(case, offer, proxy_ken, committed, deliver):
     deliver()  # the offer's mails
     booking = committed(
-        lambda: booking_create(
-            case_id=case.pk, actor=people["ken"], offered_slot_id=held(offer)[0].pk
-        )
+        lambda: booking_create(case_id=case.pk, actor=proxy_ken, offered_slot_id=held(offer)[0].pk)
     )
     deliver()  # the confirmation
     return booking
@@ -108,21 +106,23 @@ def test_the_offer_lists_the_dates_and_the_deadline_in_each_readers_language(cas
         assert_private(case, message)
 
 
-def test_a_patient_applying_alone_gets_one_mail(accepted, people, committed, deliver):
+def test_a_patient_applying_alone_gets_one_mail(accepted, coordinator_sato, committed, deliver):
     slots = factories.free_slots(accepted, limit=2)
-    committed(lambda: factories.offer(accepted, people["sato"], slots))
+    committed(lambda: factories.offer(accepted, coordinator_sato, slots))
 
     assert sorted(deliver()) == [HANA]
 
 
-def test_nobody_without_an_address_is_written_to(case, people, committed, deliver):
-    people["hana"].email = ""
-    people["hana"].save(update_fields=["email"])
+def test_nobody_without_an_address_is_written_to(
+    case, patient_hana, coordinator_sato, dr_tanaka, committed, deliver
+):
+    patient_hana.email = ""
+    patient_hana.save(update_fields=["email"])
     committed(
         lambda: offer_create(
             case_id=case.pk,
-            actor=people["sato"],
-            slots=[(people["tanaka"].pk, TUESDAY_14)],
+            actor=coordinator_sato,
+            slots=[(dr_tanaka.pk, TUESDAY_14)],
             hold_until=HOLD,
         )
     )
@@ -131,11 +131,11 @@ def test_nobody_without_an_address_is_written_to(case, people, committed, delive
 
 
 def test_a_change_by_the_patients_side_tells_the_coordinators(
-    case, offer, booking, people, committed, deliver
+    case, offer, booking, patient_hana, committed, deliver
 ):
     committed(
         lambda: booking_change(
-            case_id=case.pk, actor=people["hana"], offered_slot_id=held(offer)[1].pk
+            case_id=case.pk, actor=patient_hana, offered_slot_id=held(offer)[1].pk
         )
     )
 
@@ -153,13 +153,13 @@ def test_a_change_by_the_patients_side_tells_the_coordinators(
 
 
 def test_a_change_by_staff_tells_the_patients_side_only(
-    case, offer, booking, people, committed, deliver
+    case, offer, booking, coordinator_sato, dr_kato, committed, deliver
 ):
     committed(
         lambda: booking_change(
             case_id=case.pk,
-            actor=people["sato"],
-            slot=(people["kato"].pk, THURSDAY_14),
+            actor=coordinator_sato,
+            slot=(dr_kato.pk, THURSDAY_14),
             reason="医師の都合",
         )
     )
@@ -170,10 +170,10 @@ def test_a_change_by_staff_tells_the_patients_side_only(
 
 
 def test_a_cancellation_by_staff_gives_the_reason_and_removes_the_event(
-    case, booking, people, committed, deliver
+    case, booking, coordinator_sato, committed, deliver
 ):
     committed(
-        lambda: booking_cancel(case_id=case.pk, actor=people["sato"], reason="担当医の急病のため")
+        lambda: booking_cancel(case_id=case.pk, actor=coordinator_sato, reason="担当医の急病のため")
     )
 
     mails = deliver()
@@ -186,9 +186,9 @@ def test_a_cancellation_by_staff_gives_the_reason_and_removes_the_event(
 
 
 def test_a_cancellation_by_the_patients_side_tells_the_coordinators(
-    case, booking, people, committed, deliver
+    case, booking, proxy_ken, committed, deliver
 ):
-    committed(lambda: booking_cancel(case_id=case.pk, actor=people["ken"]))
+    committed(lambda: booking_cancel(case_id=case.pk, actor=proxy_ken))
 
     mails = deliver()
     assert sorted(mails) == [SATO, HANA, KEN]

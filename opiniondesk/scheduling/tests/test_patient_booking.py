@@ -73,18 +73,18 @@ def section(html: str, element_id: str) -> str:
 
 
 @pytest.fixture
-def offered(accepted, people):
-    offer(accepted, people["sato"])
+def offered(accepted, coordinator_sato):
+    offer(accepted, coordinator_sato)
     accepted.refresh_from_db()
     return accepted
 
 
 @pytest.fixture
-def hana(people):
-    return signed_in(people["hana"])
+def hana(patient_hana):
+    return signed_in(patient_hana)
 
 
-def test_it_books_an_offered_date(offered, hana, people):
+def test_it_books_an_offered_date(offered, hana, patient_hana):
     html = page(hana, offered)
     slots = held(offered)
     for slot in slots:
@@ -101,7 +101,7 @@ def test_it_books_an_offered_date(offered, hana, people):
         slots[1].specialist_id,
         slots[1].starts_at,
     )
-    assert booking.booked_by == people["hana"]
+    assert booking.booked_by == patient_hana
     assert Case.objects.get(pk=offered.pk).status == Status.BOOKED
     html = page(hana, offered)
     booked = section(html, "booking")
@@ -113,9 +113,11 @@ def test_it_books_an_offered_date(offered, hana, people):
     assert 'id="dates"' not in html
 
 
-def test_dates_replaced_meanwhile_are_refused_and_the_new_ones_shown(offered, hana, people):
+def test_dates_replaced_meanwhile_are_refused_and_the_new_ones_shown(
+    offered, hana, coordinator_sato
+):
     old = held(offered)
-    offer(offered, people["sato"], skip=3)  # the coordinator offers other dates
+    offer(offered, coordinator_sato, skip=3)  # the coordinator offers other dates
     new = held(offered)
 
     response = hana.post(reverse("case-book", args=[offered.pk]), {"slot": old[0].pk}, follow=True)
@@ -131,15 +133,17 @@ def test_dates_replaced_meanwhile_are_refused_and_the_new_ones_shown(offered, ha
     assert len(held(offered)) == len(new)
 
 
-def test_when_the_other_account_was_faster_nothing_else_changes(people):
+def test_when_the_other_account_was_faster_nothing_else_changes(
+    proxy_ken, coordinator_sato, dr_tanaka, patient_hana
+):
     ken_case = factories.accepted_case(
-        people["ken"], coordinator=people["sato"], specialist=people["tanaka"], relation="child"
+        proxy_ken, coordinator=coordinator_sato, specialist=dr_tanaka, relation="child"
     )
-    token = invitation_create(case_id=ken_case.pk, actor=people["ken"], email="hana@example.jp")
-    invitation_accept(token=token, actor=people["hana"])
-    offer(ken_case, people["sato"])
+    token = invitation_create(case_id=ken_case.pk, actor=proxy_ken, email="hana@example.jp")
+    invitation_accept(token=token, actor=patient_hana)
+    offer(ken_case, coordinator_sato)
     slots = held(ken_case)
-    ken, hana = signed_in(people["ken"]), signed_in(people["hana"])
+    ken, hana = signed_in(proxy_ken), signed_in(patient_hana)
     hana_old_page = page(hana, ken_case)  # both have the dates on screen
     assert f'data-slot="{slots[2].pk}"' in hana_old_page
 
@@ -150,7 +154,7 @@ def test_when_the_other_account_was_faster_nothing_else_changes(people):
 
     assert "This consult is already booked." in response.content.decode()
     booking = Booking.objects.get(case=ken_case)
-    assert (booking.starts_at, booking.booked_by) == (slots[0].starts_at, people["ken"])
+    assert (booking.starts_at, booking.booked_by) == (slots[0].starts_at, proxy_ken)
     assert len(held(ken_case)) == len(slots)
 
 
@@ -259,29 +263,29 @@ def test_a_date_past_its_deadline_is_not_offered_for_booking(offered, hana):
     assert not Booking.objects.filter(case=offered).exists()
 
 
-def test_the_patients_own_account_can_book(people):
+def test_the_patients_own_account_can_book(proxy_ken, coordinator_sato, dr_tanaka, patient_hana):
     case = factories.accepted_case(
-        people["ken"], coordinator=people["sato"], specialist=people["tanaka"], relation="child"
+        proxy_ken, coordinator=coordinator_sato, specialist=dr_tanaka, relation="child"
     )
-    hana = signed_in(people["hana"])
-    offer(case, people["sato"])
+    hana = signed_in(patient_hana)
+    offer(case, coordinator_sato)
     assert hana.get(reverse("case-detail", args=[case.pk])).status_code == 404  # not linked yet
-    token = invitation_create(case_id=case.pk, actor=people["ken"], email="hana@example.jp")
-    invitation_accept(token=token, actor=people["hana"])
+    token = invitation_create(case_id=case.pk, actor=proxy_ken, email="hana@example.jp")
+    invitation_accept(token=token, actor=patient_hana)
 
     response = book(hana, case, held(case)[1])
 
     assert response.status_code == 302
     booking = Booking.objects.get(case=case)
-    assert booking.booked_by == people["hana"]
+    assert booking.booked_by == patient_hana
     assert 'id="change-link"' in page(hana, case)
-    assert 'id="change-link"' in page(signed_in(people["ken"]), case)
+    assert 'id="change-link"' in page(signed_in(proxy_ken), case)
 
 
-def test_another_patient_gets_404_on_every_page_and_nothing_changes(offered, hana, people):
+def test_another_patient_gets_404_on_every_page_and_nothing_changes(offered, hana, outsider_eve):
     slots = held(offered)
     book(hana, offered, slots[0])
-    eve = signed_in(people["eve"])
+    eve = signed_in(outsider_eve)
     body = {"slot": slots[1].pk, "confirm": "1", "email": "eve@example.jp", "signer_name": "x"}
     tries = [
         ("post", "case-book"),
@@ -307,8 +311,8 @@ def test_another_patient_gets_404_on_every_page_and_nothing_changes(offered, han
     assert denied.count() == len(tries) and {e.case_id for e in denied} == {offered.pk}
 
 
-def test_staff_cannot_book_or_cancel_from_the_patients_pages(offered, people):
-    sato = signed_in(people["sato"])
+def test_staff_cannot_book_or_cancel_from_the_patients_pages(offered, coordinator_sato):
+    sato = signed_in(coordinator_sato)
     slots = held(offered)
     assert (
         sato.post(reverse("case-book", args=[offered.pk]), {"slot": slots[0].pk}).status_code == 403
@@ -341,15 +345,17 @@ def test_the_calendar_file_holds_the_booking(offered, hana):
     assert hana.get(url).status_code == 404
 
 
-def test_an_in_person_case_shows_the_way_and_no_video_words(people):
+def test_an_in_person_case_shows_the_way_and_no_video_words(
+    patient_hana, coordinator_sato, dr_tanaka
+):
     case = factories.accepted_case(
-        people["hana"],
-        coordinator=people["sato"],
-        specialist=people["tanaka"],
+        patient_hana,
+        coordinator=coordinator_sato,
+        specialist=dr_tanaka,
         mode="in_person",
     )
-    offer(case, people["sato"])
-    hana = signed_in(people["hana"])
+    offer(case, coordinator_sato)
+    hana = signed_in(patient_hana)
     assert "at the hospital, in person" in section(page(hana, case), "dates")
 
     book(hana, case, held(case)[0])

@@ -20,11 +20,11 @@ NOW = datetime(2026, 11, 25, 10, 0, tzinfo=JST)
 
 
 @pytest.fixture
-def site(transactional_db, live_server, people, accepted):
+def site(transactional_db, live_server, coordinator_sato, accepted):
     slots = factories.free_slots(accepted, limit=6)[::2]
     offer_create(
         case_id=accepted.pk,
-        actor=people["sato"],
+        actor=coordinator_sato,
         slots=[(s.specialist_id, s.starts_at) for s in slots],
         hold_until=factories.hold_until_for(slots),
     )
@@ -60,9 +60,9 @@ def shot(page, tmp_path, name: str) -> None:
     page.screenshot(path=f"{folder}/{name}.png", full_page=True)
 
 
-def test_hana_books_and_moves_her_consult(site, page, people, tmp_path):
+def test_hana_books_and_moves_her_consult(site, page, patient_hana, tmp_path):
     case = site["case"]
-    sign_in(page, site, people["hana"])
+    sign_in(page, site, patient_hana)
 
     page.goto(site["url"] + reverse("case-detail", args=[case.pk]))
     shot(page, tmp_path, "1-dates")

@@ -19,16 +19,16 @@ def _as(user):
 
 
 @pytest.fixture
-def booked(people, accepted):
+def booked(coordinator_sato, patient_hana, accepted):
     slots = factories.free_slots(accepted, limit=2)
     offer = services.offer_create(
         case_id=accepted.pk,
-        actor=people["sato"],
+        actor=coordinator_sato,
         slots=[(slot.specialist_id, slot.starts_at) for slot in slots],
         hold_until=factories.hold_until_for(slots),
     )
     services.booking_create(
-        case_id=accepted.pk, actor=people["hana"], offered_slot_id=offer.slots.first().pk
+        case_id=accepted.pk, actor=patient_hana, offered_slot_id=offer.slots.first().pk
     )
     return accepted
 
@@ -39,8 +39,10 @@ def _rows(client, **params):
     return response.context["page"].object_list
 
 
-def test_the_queue_shows_the_consult_and_filters_ids_to_check(people, booked):
-    sato = _as(people["sato"])
+def test_the_queue_shows_the_consult_and_filters_ids_to_check(
+    coordinator_sato, patient_hana, booked
+):
+    sato = _as(coordinator_sato)
     [row] = [case for case in _rows(sato) if case.pk == booked.pk]
     assert row.consult_at == booked.bookings.get().starts_at
     assert not row.id_waiting
@@ -48,7 +50,7 @@ def test_the_queue_shows_the_consult_and_filters_ids_to_check(people, booked):
 
     document = id_document_add(
         case_id=booked.pk,
-        actor=people["hana"],
+        actor=patient_hana,
         uploaded=demo_pdf("ID", "id.pdf"),
         id_type="drivers_licence",
     )
@@ -56,5 +58,5 @@ def test_the_queue_shows_the_consult_and_filters_ids_to_check(people, booked):
     assert row.pk == booked.pk and row.id_waiting
     assert b"data-id-waiting" in sato.get(reverse("staff-queue"), {"state": "all"}).content
 
-    identity_review(document_id=document.pk, actor=people["sato"], verified=True)
+    identity_review(document_id=document.pk, actor=coordinator_sato, verified=True)
     assert _rows(sato, ids="on") == []

@@ -6,7 +6,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from opiniondesk.accounts.models import Role
 from opiniondesk.catalog.models import Department
 from opiniondesk.core.time import JST
 from opiniondesk.scheduling.models import Away, ExtraSession
@@ -47,7 +46,7 @@ def cardiology(demo_catalog):
     return Department.objects.get(code="cardiology")
 
 
-def test_a_slot_key_names_the_specialist_and_the_japan_time(people):
+def test_a_slot_key_names_the_specialist_and_the_japan_time():
     view = SlotView(7, "dr", 1, at(TUE, 14).astimezone(UTC), at(TUE, 14, 30).astimezone(UTC))
 
     assert view.key == "7@2026-12-01T14:00"
@@ -65,12 +64,14 @@ def test_anything_else_is_not_a_slot_key(key):
         parse_slot_key(key)
 
 
-def test_the_department_calendar_shows_who_holds_and_who_booked(accepted, people, cardiology):
-    tanaka, kato, sato = people["tanaka"], people["kato"], people["sato"]
+def test_the_department_calendar_shows_who_holds_and_who_booked(
+    accepted, dr_tanaka, dr_kato, coordinator_sato, patient_hana, cardiology
+):
+    tanaka, kato, sato = dr_tanaka, dr_kato, coordinator_sato
     tuesday = [v for v in factories.free_slots(accepted, limit=8) if v.starts_at.date() == TUE]
     offer = factories.offer(accepted, sato, tuesday[:3])
     booking = booking_create(
-        case_id=accepted.pk, actor=people["hana"], offered_slot_id=held(offer)[0].pk
+        case_id=accepted.pk, actor=patient_hana, offered_slot_id=held(offer)[0].pk
     )
 
     views = department_slots(department=cardiology, start=TUE, end=TUE)
@@ -95,7 +96,7 @@ def test_the_department_calendar_shows_who_holds_and_who_booked(accepted, people
     assert booking.specialist_id in (tanaka.pk, kato.pk)  # the earliest slot, either doctor
 
 
-def test_the_calendar_costs_the_same_queries_for_a_week_or_three_months(cardiology, people):
+def test_the_calendar_costs_the_same_queries_for_a_week_or_three_months(cardiology):
     def queries(days: int) -> int:
         with CaptureQueriesContext(connection) as captured:
             department_slots(department=cardiology, start=TUE, end=TUE + timedelta(days=days))
@@ -104,18 +105,19 @@ def test_the_calendar_costs_the_same_queries_for_a_week_or_three_months(cardiolo
     assert queries(6) == queries(90)
 
 
-def test_an_inactive_or_other_departments_specialist_has_no_slots(cardiology, people):
-    people["kato"].is_active = False
-    people["kato"].save(update_fields=["is_active"])
-    factories.user("dr_mori", Role.SPECIALIST, "neurology")
+def test_an_inactive_or_other_departments_specialist_has_no_slots(
+    cardiology, dr_kato, dr_tanaka, dr_mori
+):
+    dr_kato.is_active = False
+    dr_kato.save(update_fields=["is_active"])
 
-    assert list(specialists_of(cardiology)) == [people["tanaka"]]
+    assert list(specialists_of(cardiology)) == [dr_tanaka]
     views = department_slots(department=cardiology, start=TUE, end=THU)
-    assert {v.specialist_id for v in views} == {people["tanaka"].pk}
+    assert {v.specialist_id for v in views} == {dr_tanaka.pk}
 
 
-def test_exceptions_of_a_specialist_shape_the_calendar(cardiology, people):
-    tanaka = people["tanaka"]
+def test_exceptions_of_a_specialist_shape_the_calendar(cardiology, dr_tanaka):
+    tanaka = dr_tanaka
     Away.objects.create(specialist=tanaka, day=TUE)  # all day
     Away.objects.create(specialist=tanaka, day=THU, starts_at=time(15), ends_at=time(16))
     ExtraSession.objects.create(
@@ -147,12 +149,12 @@ def test_exceptions_of_a_specialist_shape_the_calendar(cardiology, people):
 
 
 def test_suggestions_are_the_earliest_free_slots_from_the_first_day_allowed(
-    accepted, people, cardiology, settings
+    accepted, coordinator_sato, dr_kato, cardiology, settings
 ):
     assert earliest_offer_day(TODAY) == date(2026, 11, 27)
     suggestions = suggest_slots(department=cardiology, today=TODAY, limit=3)
     assert [v.starts_at for v in suggestions] == [at(TUE, 14), at(TUE, 14), at(TUE, 14, 30)]
-    factories.offer(accepted, people["sato"], suggestions[:2])
+    factories.offer(accepted, coordinator_sato, suggestions[:2])
 
     after = suggest_slots(department=cardiology, today=TODAY, limit=3)
 
@@ -165,11 +167,11 @@ def test_suggestions_are_the_earliest_free_slots_from_the_first_day_allowed(
     )
     settings.SCHEDULING_MIN_LEAD_DAYS = 7  # from Wednesday 2 December
     assert {v.starts_at.date() for v in suggest_slots(department=cardiology, today=TODAY)} == {THU}
-    kato_only = suggest_slots(department=cardiology, today=TODAY, specialist=people["kato"])
-    assert {v.specialist_id for v in kato_only} == {people["kato"].pk}
+    kato_only = suggest_slots(department=cardiology, today=TODAY, specialist=dr_kato)
+    assert {v.specialist_id for v in kato_only} == {dr_kato.pk}
 
 
-def test_the_year_end_has_no_suggestion(cardiology, people):
+def test_the_year_end_has_no_suggestion(cardiology):
     views = suggest_slots(department=cardiology, today=date(2026, 12, 20), limit=100)
 
     days = sorted({v.starts_at.date() for v in views})
@@ -178,8 +180,8 @@ def test_the_year_end_has_no_suggestion(cardiology, people):
     assert days[days.index(date(2026, 12, 24)) + 1] == date(2027, 1, 5)
 
 
-def test_the_open_offer_and_the_live_booking(accepted, people):
-    sato, hana = people["sato"], people["hana"]
+def test_the_open_offer_and_the_live_booking(accepted, coordinator_sato, patient_hana):
+    sato, hana = coordinator_sato, patient_hana
     assert open_offer(accepted.pk) is None
     assert live_booking(accepted.pk) is None
     assert bookable_slots(None) == []

@@ -36,6 +36,7 @@ from opiniondesk.scheduling.services import (
 )
 from opiniondesk.scheduling.tests import factories
 from opiniondesk.scheduling.tests.factories import held, snapshot
+from opiniondesk.testing.personas import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -94,12 +95,12 @@ def server_zone(request, settings):
 
 
 @pytest.fixture
-def specialists(people, server_zone):
-    """One specialist in each department (Tanaka and Kato in cardiology)."""
+def specialists(personas, server_zone):
+    """A specialist in each department (Tanaka and Kato in cardiology, Mori in neurology)."""
     for code in SESSIONS:
-        if code != "cardiology":
-            factories.user(f"dr_{code}", Role.SPECIALIST, code)
-    return people
+        if code not in ("cardiology", "neurology"):
+            make_user(f"dr_{code}", Role.SPECIALIST, code)
+    return personas
 
 
 def test_the_server_really_is_elsewhere(server_zone):
@@ -175,8 +176,9 @@ SIX_HOURS = 6 * 3600 * 10**6  # microseconds
 @example(index=0, offset=0, action="cancel")  # 00:00 of the consult day: refused
 @example(index=0, offset=0, action="change")
 def test_the_patient_is_refused_from_midnight_in_japan(specialists, index, offset, action):
-    people = specialists
-    tanaka, hana, sato = people["tanaka"], people["hana"], people["sato"]
+    tanaka, hana, sato = (
+        specialists[name] for name in ("dr_tanaka", "patient_hana", "coordinator_sato")
+    )
     day, later_day = CONSULT_DAYS[index], CONSULT_DAYS[index + 1]
     first = datetime.combine(day, time(14), tzinfo=JST)
     second = datetime.combine(later_day, time(14), tzinfo=JST)

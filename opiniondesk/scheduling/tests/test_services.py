@@ -41,6 +41,7 @@ from opiniondesk.scheduling.services import (
 )
 from opiniondesk.scheduling.tests import factories
 from opiniondesk.scheduling.tests.factories import held, snapshot
+from opiniondesk.testing.personas import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -69,24 +70,24 @@ def clock(time_machine):
 
 
 @pytest.fixture
-def sato(people):
-    return people["sato"]
+def sato(coordinator_sato):
+    return coordinator_sato
 
 
 @pytest.fixture
-def hana(people):
-    return people["hana"]
+def hana(patient_hana):
+    return patient_hana
 
 
 @pytest.fixture
-def mori(demo_catalog):
-    return factories.user("dr_mori", Role.SPECIALIST, "neurology")
+def mori(dr_mori):
+    return dr_mori
 
 
 @pytest.fixture
-def slots(people):
+def slots(dr_tanaka, dr_kato):
     """A: Tue 14:00 Tanaka, B: Tue 14:30 Tanaka, C: Thu 14:00 Kato, D: Thu 14:30 Kato."""
-    tanaka, kato = people["tanaka"].pk, people["kato"].pk
+    tanaka, kato = dr_tanaka.pk, dr_kato.pk
     return {
         "A": (tanaka, at(TUE, 14)),
         "B": (tanaka, at(TUE, 14, 30)),
@@ -120,17 +121,15 @@ def booked(offered, hana):
 
 
 @pytest.fixture
-def other_case(people, sato):
+def other_case(proxy_ken, dr_tanaka, sato):
     """Ken's application for his mother, accepted too (no patient account linked)."""
-    return factories.proxy_case(people["ken"], None, coordinator=sato, specialist=people["tanaka"])
+    return factories.proxy_case(proxy_ken, None, coordinator=sato, specialist=dr_tanaka)
 
 
 @pytest.fixture
-def proxy_offered(people, sato, slots, offer_slots):
+def proxy_offered(proxy_ken, patient_hana, dr_tanaka, sato, slots, offer_slots):
     """Ken applied for Hana, who linked her own account; offered A and C until Monday 18:00."""
-    case = factories.proxy_case(
-        people["ken"], people["hana"], coordinator=sato, specialist=people["tanaka"]
-    )
+    case = factories.proxy_case(proxy_ken, patient_hana, coordinator=sato, specialist=dr_tanaka)
     offer = offer_slots(case, [slots["A"], slots["C"]])
     return Case.objects.get(pk=case.pk), offer
 
@@ -216,17 +215,17 @@ def test_a_slot_may_be_named_in_any_time_zone(accepted, slots, offer_slots):
     ids=["after-year-end", "last-of-session", "friday"],
 )
 def test_the_calendar_decides_what_can_be_offered(
-    accepted, people, offer_slots, day, hour, minute, hold_until
+    accepted, dr_tanaka, offer_slots, day, hour, minute, hold_until
 ):
-    pair = (people["tanaka"].pk, at(day, hour, minute))
+    pair = (dr_tanaka.pk, at(day, hour, minute))
     if hold_until is None:
         refused(SchedulingError, lambda: offer_slots(accepted, [pair]))
     else:
         assert [s.starts_at for s in held(offer_slots(accepted, [pair], hold_until))] == [pair[1]]
 
 
-def test_an_extra_session_gives_slots_on_another_weekday(accepted, people, offer_slots):
-    tanaka = people["tanaka"]
+def test_an_extra_session_gives_slots_on_another_weekday(accepted, dr_tanaka, offer_slots):
+    tanaka = dr_tanaka
     cardiology = Department.objects.get(code="cardiology")
     ExtraSession.objects.create(
         specialist=tanaka, department=cardiology, day=WED, starts_at=time(10), ends_at=time(11)
@@ -247,26 +246,26 @@ def test_an_extra_session_gives_slots_on_another_weekday(accepted, people, offer
 
 
 NOT_A_SLOT = {
-    "off-the-grid": ("tanaka", at(TUE, 14, 15)),
-    "after-the-session": ("tanaka", at(TUE, 16)),
-    "before-the-session": ("tanaka", at(TUE, 13, 30)),
-    "not-a-consult-day": ("tanaka", at(WED, 14)),
-    "national-holiday": ("tanaka", at(date(2027, 2, 11), 14)),  # 建国記念の日, a Thursday
-    "emperors-birthday": ("kato", at(date(2027, 2, 23), 14)),  # 天皇誕生日, a Tuesday
-    "year-end-tuesday": ("tanaka", at(date(2026, 12, 29), 14)),
-    "year-end-thursday": ("kato", at(date(2026, 12, 31), 14)),
-    "14:00-utc-is-23:00-jst": ("tanaka", datetime(2026, 12, 1, 14, tzinfo=UTC)),
-    "other-department": ("mori", at(TUE, 14)),
-    "not-a-specialist": ("sato", at(TUE, 14)),
+    "off-the-grid": ("dr_tanaka", at(TUE, 14, 15)),
+    "after-the-session": ("dr_tanaka", at(TUE, 16)),
+    "before-the-session": ("dr_tanaka", at(TUE, 13, 30)),
+    "not-a-consult-day": ("dr_tanaka", at(WED, 14)),
+    "national-holiday": ("dr_tanaka", at(date(2027, 2, 11), 14)),  # 建国記念の日, a Thursday
+    "emperors-birthday": ("dr_kato", at(date(2027, 2, 23), 14)),  # 天皇誕生日, a Tuesday
+    "year-end-tuesday": ("dr_tanaka", at(date(2026, 12, 29), 14)),
+    "year-end-thursday": ("dr_kato", at(date(2026, 12, 31), 14)),
+    "14:00-utc-is-23:00-jst": ("dr_tanaka", datetime(2026, 12, 1, 14, tzinfo=UTC)),
+    "other-department": ("dr_mori", at(TUE, 14)),
+    "not-a-specialist": ("coordinator_sato", at(TUE, 14)),
     "nobody": (None, at(TUE, 14)),
 }
 
 
 @pytest.mark.parametrize(("who", "starts_at"), NOT_A_SLOT.values(), ids=NOT_A_SLOT.keys())
 def test_it_refuses_what_is_not_a_slot_of_the_department(
-    accepted, people, mori, offer_slots, who, starts_at
+    accepted, personas, offer_slots, who, starts_at
 ):
-    specialist_id = {**people, "mori": mori}[who].pk if who else 999_999
+    specialist_id = personas[who].pk if who else 999_999
 
     message = refused(SchedulingError, lambda: offer_slots(accepted, [(specialist_id, starts_at)]))
 
@@ -274,8 +273,8 @@ def test_it_refuses_what_is_not_a_slot_of_the_department(
     assert Case.objects.get(pk=accepted.pk).status == Status.ACCEPTED
 
 
-def test_it_refuses_a_slot_while_the_specialist_is_away(accepted, people, slots, offer_slots):
-    tanaka = people["tanaka"]
+def test_it_refuses_a_slot_while_the_specialist_is_away(accepted, dr_tanaka, slots, offer_slots):
+    tanaka = dr_tanaka
     Away.objects.create(specialist=tanaka, day=TUE, starts_at=time(14, 15), ends_at=time(14, 45))
 
     for key in ("A", "B"):  # both overlap the absence
@@ -295,10 +294,10 @@ def test_it_refuses_a_slot_while_the_specialist_is_away(accepted, people, slots,
     ids=["tomorrow", "six-days", "sunday-night", "monday-midnight-jst", "monday-morning"],
 )
 def test_candidate_dates_leave_the_minimum_lead(
-    accepted, people, offer_slots, clock, now, day, allowed
+    accepted, dr_tanaka, offer_slots, clock, now, day, allowed
 ):
     clock.move_to(now, tick=False)
-    pair = (people["tanaka"].pk, at(day, 14))
+    pair = (dr_tanaka.pk, at(day, 14))
 
     def call():
         return offer_slots(accepted, [pair], hold_until=now + timedelta(hours=1))
@@ -366,9 +365,9 @@ def test_the_hold_may_last_until_the_end_of_the_day_before_the_last_date(
     assert offer.hold_until == last_moment(WED)
 
 
-@pytest.mark.parametrize("who", ["tanaka", "hana", "ken", "eve"])
-def test_only_a_coordinator_offers_dates(accepted, people, slots, offer_slots, who):
-    refused(SchedulingError, lambda: offer_slots(accepted, [slots["A"]], actor=people[who]))
+@pytest.mark.parametrize("who", ["dr_tanaka", "patient_hana", "proxy_ken", "outsider_eve"])
+def test_only_a_coordinator_offers_dates(accepted, personas, slots, offer_slots, who):
+    refused(SchedulingError, lambda: offer_slots(accepted, [slots["A"]], actor=personas[who]))
 
 
 def test_no_dates_no_offer(accepted, offer_slots):
@@ -376,21 +375,21 @@ def test_no_dates_no_offer(accepted, offer_slots):
 
 
 @pytest.mark.parametrize("state", ["referred", "booked", "withdrawn"])
-def test_dates_go_only_to_an_accepted_or_offered_case(people, sato, slots, offer_slots, state):
+def test_dates_go_only_to_an_accepted_or_offered_case(
+    outsider_eve, patient_hana, dr_tanaka, sato, slots, offer_slots, state
+):
     if state == "referred":
         answers = answers_for(
             relation="self", department="cardiology", disease="heart_failure", mode="online"
         )
-        case = refer(send_application(people["eve"], answers), sato)
+        case = refer(send_application(outsider_eve, answers), sato)
     else:
-        case = factories.accepted_case(
-            people["hana"], coordinator=sato, specialist=people["tanaka"]
-        )
+        case = factories.accepted_case(patient_hana, coordinator=sato, specialist=dr_tanaka)
         offer = offer_slots(case, [slots["C"]])
         if state == "booked":
             booking_create(case_id=case.pk, actor=sato, offered_slot_id=held(offer)[0].pk)
         else:
-            case_withdraw(case_id=case.pk, actor=people["hana"])
+            case_withdraw(case_id=case.pk, actor=patient_hana)
     case.refresh_from_db()
     assert case.status == state
 
@@ -443,10 +442,10 @@ def test_the_coordinator_takes_the_dates_back(offered, sato, slots):
     assert calendar(TUE)[slots["A"]] == ("free", None)
 
 
-@pytest.mark.parametrize("who", ["hana", "tanaka", "eve"])
-def test_only_a_coordinator_takes_dates_back(offered, people, who):
+@pytest.mark.parametrize("who", ["patient_hana", "dr_tanaka", "outsider_eve"])
+def test_only_a_coordinator_takes_dates_back(offered, personas, who):
     case, _ = offered
-    refused(SchedulingError, lambda: offer_withdraw(case_id=case.pk, actor=people[who]))
+    refused(SchedulingError, lambda: offer_withdraw(case_id=case.pk, actor=personas[who]))
 
 
 @pytest.mark.parametrize("state", ["accepted", "booked"])
@@ -522,33 +521,40 @@ def test_a_replaced_or_unknown_offer_does_not_expire(offered, slots, offer_slots
 
 
 @pytest.mark.parametrize(
-    ("who", "role"), [("ken", "applicant"), ("hana", "applicant"), ("sato", "coordinator")]
+    ("who", "role"),
+    [
+        ("proxy_ken", "applicant"),
+        ("patient_hana", "applicant"),
+        ("coordinator_sato", "coordinator"),
+    ],
 )
-def test_the_applicant_the_patient_or_a_coordinator_books(proxy_offered, people, slots, who, role):
+def test_the_applicant_the_patient_or_a_coordinator_books(
+    proxy_offered, personas, slots, who, role
+):
     case, offer = proxy_offered
     transitions, events = counts(case)
     c = held(offer)[1]
 
-    booking = booking_create(case_id=case.pk, actor=people[who], offered_slot_id=c.pk)
+    booking = booking_create(case_id=case.pk, actor=personas[who], offered_slot_id=c.pk)
 
     assert (booking.specialist_id, booking.starts_at) == slots["C"]
     assert booking.ends_at == booking.starts_at + timedelta(minutes=30)
-    assert (booking.offered_slot, booking.booked_by, booking.mode) == (c, people[who], "online")
+    assert (booking.offered_slot, booking.booked_by, booking.mode) == (c, personas[who], "online")
     assert booking.department.code == "cardiology"
     case.refresh_from_db()
     assert case.status == Status.BOOKED
     assert counts(case) == (transitions + 1, events + 2)
-    assert last_transition(case) == ("offered", "booked", people[who], role)
+    assert last_transition(case) == ("offered", "booked", personas[who], role)
     event = AuditEvent.objects.filter(case_id=case.pk).order_by("-sequence").first()
     assert (event.object_type, event.object_id) == ("scheduling.Booking", str(booking.pk))
     assert calendar(THU)[slots["C"]] == ("booked", case.pk)
     assert calendar(TUE)[slots["A"]] == ("held", case.pk)  # the other date stays held
 
 
-@pytest.mark.parametrize("who", ["eve", "tanaka", "kato", "mori"])
-def test_outsiders_and_specialists_cannot_book(proxy_offered, people, mori, who):
+@pytest.mark.parametrize("who", ["outsider_eve", "dr_tanaka", "dr_kato", "dr_mori"])
+def test_outsiders_and_specialists_cannot_book(proxy_offered, personas, who):
     case, offer = proxy_offered
-    actor = {**people, "mori": mori}[who]
+    actor = personas[who]
 
     refused(
         SchedulingError,
@@ -574,15 +580,15 @@ def test_only_the_slots_held_for_the_case_can_be_booked(
     assert booking_create(case_id=case.pk, actor=hana, offered_slot_id=replaced[0].pk)
 
 
-@pytest.mark.parametrize("who", ["hana", "sato"])
-def test_nobody_books_once_the_hold_is_over(offered, people, clock, who):
+@pytest.mark.parametrize("who", ["patient_hana", "coordinator_sato"])
+def test_nobody_books_once_the_hold_is_over(offered, personas, clock, who):
     case, offer = offered
     clock.move_to(HOLD, tick=False)  # the task that releases the slots has not run yet
 
     message = refused(
         SlotTaken,
         lambda: booking_create(
-            case_id=case.pk, actor=people[who], offered_slot_id=held(offer)[2].pk
+            case_id=case.pk, actor=personas[who], offered_slot_id=held(offer)[2].pk
         ),
     )
     assert "time to choose" in message
@@ -630,9 +636,9 @@ def test_a_case_is_booked_once(booked, hana, sato):
     assert Booking.objects.filter(case=case).count() == 1
 
 
-def test_there_is_nothing_to_book_before_dates_are_offered(offered, people, sato, hana):
+def test_there_is_nothing_to_book_before_dates_are_offered(offered, dr_tanaka, sato, hana):
     _, offer = offered
-    fresh = factories.accepted_case(hana, coordinator=sato, specialist=people["tanaka"])
+    fresh = factories.accepted_case(hana, coordinator=sato, specialist=dr_tanaka)
 
     refused(
         SchedulingError,
@@ -740,10 +746,10 @@ def test_the_patient_moves_only_to_a_date_held_for_the_case(
     refused(SlotTaken, change(offered_slot_id=b.pk))
 
 
-@pytest.mark.parametrize("who", ["ken", "eve", "tanaka", "kato"])
-def test_others_cannot_change_or_cancel_a_booking(booked, people, who):
+@pytest.mark.parametrize("who", ["proxy_ken", "outsider_eve", "dr_tanaka", "dr_kato"])
+def test_others_cannot_change_or_cancel_a_booking(booked, personas, who):
     case, offer, _ = booked
-    actor = people[who]
+    actor = personas[who]
 
     refused(
         SchedulingError,
@@ -754,26 +760,28 @@ def test_others_cannot_change_or_cancel_a_booking(booked, people, who):
     refused(SchedulingError, lambda: booking_cancel(case_id=case.pk, actor=actor, reason="x"))
 
 
-def test_the_linked_patient_account_changes_the_booking_too(proxy_offered, people, slots):
+def test_the_linked_patient_account_changes_the_booking_too(
+    proxy_offered, proxy_ken, patient_hana, slots
+):
     case, offer = proxy_offered
     a, c = held(offer)
-    booking_create(case_id=case.pk, actor=people["ken"], offered_slot_id=a.pk)
+    booking_create(case_id=case.pk, actor=proxy_ken, offered_slot_id=a.pk)
 
-    new = booking_change(case_id=case.pk, actor=people["hana"], offered_slot_id=c.pk)
+    new = booking_change(case_id=case.pk, actor=patient_hana, offered_slot_id=c.pk)
 
-    assert (new.starts_at, new.booked_by) == (slots["C"][1], people["hana"])
+    assert (new.starts_at, new.booked_by) == (slots["C"][1], patient_hana)
 
 
 # ---------------------------------------------------------------- booking_change: staff
 
 
 @pytest.fixture
-def on_the_day(booked, other_case, slots, offer_slots, people, sato, clock):
+def on_the_day(booked, other_case, slots, offer_slots, proxy_ken, sato, clock):
     """Tuesday 09:00. Hana is booked in A; Ken's case (other) in D on Thursday; holds are over."""
     case, offer, booking = booked
     other_offer = offer_slots(other_case, [slots["D"]])
     other = booking_create(
-        case_id=other_case.pk, actor=people["ken"], offered_slot_id=held(other_offer)[0].pk
+        case_id=other_case.pk, actor=proxy_ken, offered_slot_id=held(other_offer)[0].pk
     )
     clock.move_to(HOLD, tick=True)
     offer_expire(offer_id=offer.pk)
@@ -846,22 +854,32 @@ def test_a_coordinator_moves_to_a_date_still_held_for_the_case(booked, sato, slo
     ],
 )
 def test_what_a_coordinator_cannot_do(
-    on_the_day, people, mori, sato, slots, offer_slots, clock, target, reason, expected, message
+    on_the_day,
+    dr_kato,
+    dr_tanaka,
+    outsider_eve,
+    mori,
+    sato,
+    slots,
+    offer_slots,
+    clock,
+    target,
+    reason,
+    expected,
+    message,
 ):
     case = on_the_day[0]
     targets = {
         **slots,
         None: None,
-        "held-for-another": (people["kato"].pk, at(THU, 15)),
-        "off-the-grid": (people["tanaka"].pk, at(TUE, 15, 10)),
-        "holiday": (people["tanaka"].pk, at(date(2027, 2, 11), 14)),
+        "held-for-another": (dr_kato.pk, at(THU, 15)),
+        "off-the-grid": (dr_tanaka.pk, at(TUE, 15, 10)),
+        "holiday": (dr_tanaka.pk, at(date(2027, 2, 11), 14)),
         "mori": (mori.pk, at(TUE, 15)),
-        "passed": (people["kato"].pk, at(TUE, 14)),
+        "passed": (dr_kato.pk, at(TUE, 14)),
     }
     if target == "held-for-another":
-        third = factories.accepted_case(
-            people["eve"], coordinator=sato, specialist=people["tanaka"]
-        )
+        third = factories.accepted_case(outsider_eve, coordinator=sato, specialist=dr_tanaka)
         offer_slots(third, [targets[target]], hold_until=at(WED, 12))
     if target == "passed":
         clock.move_to(at(TUE, 14, 1), tick=False)
@@ -990,13 +1008,15 @@ def test_staff_book_an_offered_date_on_the_day_itself_until_it_starts(
     assert booking.starts_at == at(TUE, 14)
 
 
-def test_a_specialist_who_has_left_gets_no_new_consults(booked, people, slots, offer_slots):
+def test_a_specialist_who_has_left_gets_no_new_consults(
+    booked, dr_kato, outsider_eve, coordinator_sato, dr_tanaka, slots, offer_slots
+):
     case, _, _ = booked
-    kato = people["kato"]
+    kato = dr_kato
     kato.is_active = False
     kato.save(update_fields=["is_active"])
     other = factories.accepted_case(
-        people["eve"], coordinator=people["sato"], specialist=people["tanaka"]
+        outsider_eve, coordinator=coordinator_sato, specialist=dr_tanaka
     )
 
     assert "not a consult slot" in refused(
@@ -1004,34 +1024,34 @@ def test_a_specialist_who_has_left_gets_no_new_consults(booked, people, slots, o
     )
     assert "not a consult slot" in refused(
         SchedulingError,
-        lambda: booking_change(case_id=case.pk, actor=people["sato"], slot=slots["D"], reason="x"),
+        lambda: booking_change(
+            case_id=case.pk, actor=coordinator_sato, slot=slots["D"], reason="x"
+        ),
     )
 
 
 def test_a_hold_past_its_time_does_not_block_a_staff_move_before_its_task_runs(
-    people, time_machine
+    proxy_ken, coordinator_sato, dr_tanaka, time_machine
 ):
     """The expiry task may run a little late; the slot is free from `hold_until` on."""
     time_machine.move_to(datetime(2026, 11, 25, 10, 0, tzinfo=JST), tick=False)
-    jun = factories.user("patient_jun", Role.PATIENT, first_name="潤", last_name="高橋")
+    jun = make_user("patient_jun", Role.PATIENT, first_name="潤", last_name="高橋")
     slots = factories.free_slots(
-        factories.accepted_case(
-            people["ken"], coordinator=people["sato"], specialist=people["tanaka"]
-        ),
+        factories.accepted_case(proxy_ken, coordinator=coordinator_sato, specialist=dr_tanaka),
         limit=3,
     )
-    holder = Case.objects.get(applicant=people["ken"])
+    holder = Case.objects.get(applicant=proxy_ken)
     hold_until = datetime(2026, 11, 26, 12, 0, tzinfo=JST)
-    factories.offer(holder, people["sato"], [slots[0]], hold_until=hold_until)
+    factories.offer(holder, coordinator_sato, [slots[0]], hold_until=hold_until)
     booking = factories.booked_case(
-        jun, coordinator=people["sato"], specialist=people["tanaka"], slot=slots[1]
+        jun, coordinator=coordinator_sato, specialist=dr_tanaka, slot=slots[1]
     )
     target = (slots[0].specialist_id, slots[0].starts_at)
     with pytest.raises(SlotTaken):
-        booking_change(case_id=booking.case_id, actor=people["sato"], slot=target, reason="電話")
+        booking_change(case_id=booking.case_id, actor=coordinator_sato, slot=target, reason="電話")
 
     time_machine.move_to(hold_until + timedelta(minutes=1), tick=False)  # task not run yet
     moved = booking_change(
-        case_id=booking.case_id, actor=people["sato"], slot=target, reason="電話"
+        case_id=booking.case_id, actor=coordinator_sato, slot=target, reason="電話"
     )
     assert moved.starts_at == slots[0].starts_at

@@ -15,10 +15,10 @@ _now = test_staff_offer._now  # Wednesday 25 November 2026, 10:00 JST
 
 
 @pytest.fixture
-def booking(accepted, people):
-    offer = factories.offer(accepted, people["sato"], factories.free_slots(accepted, limit=1))
+def booking(accepted, coordinator_sato, patient_hana):
+    offer = factories.offer(accepted, coordinator_sato, factories.free_slots(accepted, limit=1))
     return booking_create(
-        case_id=accepted.pk, actor=people["hana"], offered_slot_id=offer.slots.get().pk
+        case_id=accepted.pk, actor=patient_hana, offered_slot_id=offer.slots.get().pk
     )
 
 
@@ -28,16 +28,16 @@ def add(admin_client, model: str, data: dict):
     )
 
 
-def test_it_adds_an_absence(admin_client, people):
+def test_it_adds_an_absence(admin_client, dr_tanaka):
     response = add(
         admin_client,
         "away",
-        {"specialist": people["tanaka"].pk, "day": "2026-12-03", "starts_at": "14:00",
+        {"specialist": dr_tanaka.pk, "day": "2026-12-03", "starts_at": "14:00",
          "ends_at": "15:00"},
     )  # fmt: skip
 
     assert response.status_code == 302
-    assert Away.objects.get().specialist == people["tanaka"]
+    assert Away.objects.get().specialist == dr_tanaka
 
 
 @pytest.mark.parametrize(
@@ -48,11 +48,11 @@ def test_it_adds_an_absence(admin_client, people):
         (("15:00", ""), "Give both times, or neither for the whole day."),
     ],
 )
-def test_it_refuses_an_absence_that_ends_before_it_starts(admin_client, people, times, said):
+def test_it_refuses_an_absence_that_ends_before_it_starts(admin_client, dr_tanaka, times, said):
     response = add(
         admin_client,
         "away",
-        {"specialist": people["tanaka"].pk, "day": "2026-12-03", "starts_at": times[0],
+        {"specialist": dr_tanaka.pk, "day": "2026-12-03", "starts_at": times[0],
          "ends_at": times[1]},
     )  # fmt: skip
 
@@ -61,7 +61,7 @@ def test_it_refuses_an_absence_that_ends_before_it_starts(admin_client, people, 
     assert not Away.objects.exists()
 
 
-def test_it_refuses_an_absence_over_a_booking(admin_client, people, booking):
+def test_it_refuses_an_absence_over_a_booking(admin_client, booking):
     response = add(admin_client, "away", {"specialist": booking.specialist_id, "day": "2026-12-01"})
 
     assert response.status_code == 200
@@ -69,9 +69,9 @@ def test_it_refuses_an_absence_over_a_booking(admin_client, people, booking):
     assert not Away.objects.exists()
 
 
-def _extra(people, **changes):
+def _extra(dr_tanaka, **changes):
     return {
-        "specialist": people["tanaka"].pk,
+        "specialist": dr_tanaka.pk,
         "department": Department.objects.get(code="cardiology").pk,
         "day": "2026-12-02",
         "starts_at": "10:00",
@@ -87,29 +87,31 @@ def _extra(people, **changes):
         ({"department": "neurology"}, "does not see patients of this department"),
     ],
 )
-def test_it_refuses_a_bad_extra_session(admin_client, people, changes, said):
+def test_it_refuses_a_bad_extra_session(admin_client, dr_tanaka, changes, said):
     if changes.get("department") == "neurology":
         changes["department"] = Department.objects.get(code="neurology").pk
 
-    response = add(admin_client, "extrasession", _extra(people, **changes))
+    response = add(admin_client, "extrasession", _extra(dr_tanaka, **changes))
 
     assert response.status_code == 200
     assert said in response.content.decode()
     assert not ExtraSession.objects.exists()
 
 
-def test_it_keeps_an_extra_session_with_a_booking_in_it(admin_client, people, accepted):
-    assert add(admin_client, "extrasession", _extra(people, day="2026-11-30")).status_code == 302
+def test_it_keeps_an_extra_session_with_a_booking_in_it(
+    admin_client, dr_tanaka, coordinator_sato, patient_hana, accepted
+):
+    assert add(admin_client, "extrasession", _extra(dr_tanaka, day="2026-11-30")).status_code == 302
     session = ExtraSession.objects.get()
-    offer = factories.offer(accepted, people["sato"], factories.free_slots(accepted, limit=1))
-    booking_create(case_id=accepted.pk, actor=people["hana"], offered_slot_id=offer.slots.get().pk)
+    offer = factories.offer(accepted, coordinator_sato, factories.free_slots(accepted, limit=1))
+    booking_create(case_id=accepted.pk, actor=patient_hana, offered_slot_id=offer.slots.get().pk)
 
     delete = admin_client.post(
         reverse("admin:scheduling_extrasession_delete", args=[session.pk]), {"post": "yes"}
     )
     moved = admin_client.post(
         reverse("admin:scheduling_extrasession_change", args=[session.pk]),
-        _extra(people, day="2026-12-02"),
+        _extra(dr_tanaka, day="2026-12-02"),
         HTTP_ACCEPT_LANGUAGE="en",
     )
 

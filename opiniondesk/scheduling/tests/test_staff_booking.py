@@ -21,18 +21,17 @@ pytestmark = pytest.mark.django_db
 
 # The fixtures of the offer tests: "now", and the personas.
 _now = test_staff_offer._now
-staff = test_staff_offer.staff
 
 THU = date(2026, 12, 3)
 
 
 @pytest.fixture
-def booked(accepted, staff):
+def booked(accepted, coordinator_sato, dr_tanaka, patient_hana):
     """Hana's case offered Tuesday 14:00 (Tanaka) and 14:00 (Kato); she booked Tanaka's."""
     slots = factories.free_slots(accepted, limit=2)
-    offer = factories.offer(accepted, staff["sato"], slots)
-    first = offer.slots.get(specialist=staff["tanaka"])
-    booking_create(case_id=accepted.pk, actor=staff["hana"], offered_slot_id=first.pk)
+    offer = factories.offer(accepted, coordinator_sato, slots)
+    first = offer.slots.get(specialist=dr_tanaka)
+    booking_create(case_id=accepted.pk, actor=patient_hana, offered_slot_id=first.pk)
     accepted.refresh_from_db()
     return accepted
 
@@ -52,8 +51,8 @@ def cancel(client, case, reason="The patient called: admitted to hospital.", con
     return client.post(reverse("staff-booking-cancel", args=[case.pk]), data)
 
 
-def test_it_shows_the_live_booking(booked, staff):
-    response = signed_in(staff["sato"]).get(case_url(booked))
+def test_it_shows_the_live_booking(booked, coordinator_sato, dr_kato):
+    response = signed_in(coordinator_sato).get(case_url(booked))
 
     html = response.content.decode()
     booking = live_booking(booked.pk)
@@ -64,14 +63,14 @@ def test_it_shows_the_live_booking(booked, staff):
     assert reverse("staff-booking-change", args=[booked.pk]) in html
     assert reverse("staff-booking-cancel", args=[booked.pk]) in html
     # The other date still held for the case can be chosen, next to the free ones.
-    kato_held = booked.offers.get().slots.get(specialist=staff["kato"])
+    kato_held = booked.offers.get().slots.get(specialist=dr_kato)
     assert [value for value, __ in response.context["held_choices"]] == [f"held:{kato_held.pk}"]
     assert f'value="held:{kato_held.pk}"' in html
     assert response.context["change_choices"]
 
 
-def test_it_shows_the_specialist_the_date_read_only(booked, staff):
-    html = signed_in(staff["tanaka"]).get(case_url(booked)).content.decode()
+def test_it_shows_the_specialist_the_date_read_only(booked, dr_tanaka):
+    html = signed_in(dr_tanaka).get(case_url(booked)).content.decode()
 
     assert "Tuesday 1 December 2026, 14:00–14:30 (Japan time)" in html
     assert "Online (video call)" in html
@@ -79,18 +78,18 @@ def test_it_shows_the_specialist_the_date_read_only(booked, staff):
     assert reverse("staff-booking-cancel", args=[booked.pk]) not in html
 
 
-def test_it_hides_the_case_from_a_specialist_of_another_department(booked, staff):
-    assert signed_in(staff["mori"]).get(case_url(booked)).status_code == 404
+def test_it_hides_the_case_from_a_specialist_of_another_department(booked, dr_mori):
+    assert signed_in(dr_mori).get(case_url(booked)).status_code == 404
 
 
-def test_it_moves_the_booking_to_a_free_date(booked, staff):
-    sato, old = staff["sato"], live_booking(booked.pk)
+def test_it_moves_the_booking_to_a_free_date(booked, coordinator_sato, dr_kato):
+    sato, old = coordinator_sato, live_booking(booked.pk)
 
-    response = change(signed_in(sato), booked, key(staff["kato"], at(THU, 15)))
+    response = change(signed_in(sato), booked, key(dr_kato, at(THU, 15)))
 
     assert response.status_code == 302
     new = live_booking(booked.pk)
-    assert (new.specialist, new.starts_at) == (staff["kato"], at(THU, 15))
+    assert (new.specialist, new.starts_at) == (dr_kato, at(THU, 15))
     assert new.reason == "The specialist has a conference." and new.booked_by == sato
     old.refresh_from_db()
     assert old.cancel_kind == CancelKind.CHANGED and old.cancelled_by == sato
@@ -101,20 +100,20 @@ def test_it_moves_the_booking_to_a_free_date(booked, staff):
     ).exists()
 
 
-def test_it_moves_the_booking_to_a_date_still_held(booked, staff):
-    kato_held = booked.offers.get().slots.get(specialist=staff["kato"])
+def test_it_moves_the_booking_to_a_date_still_held(booked, dr_kato, coordinator_sato):
+    kato_held = booked.offers.get().slots.get(specialist=dr_kato)
 
-    response = change(signed_in(staff["sato"]), booked, f"held:{kato_held.pk}")
+    response = change(signed_in(coordinator_sato), booked, f"held:{kato_held.pk}")
 
     assert response.status_code == 302
     new = live_booking(booked.pk)
-    assert new.offered_slot == kato_held and new.specialist == staff["kato"]
+    assert new.offered_slot == kato_held and new.specialist == dr_kato
 
 
-def test_it_moves_a_booking_after_the_patients_deadline(booked, staff):
+def test_it_moves_a_booking_after_the_patients_deadline(booked, coordinator_sato, dr_tanaka):
     with time_machine.travel(at(TUE, 9), tick=True):  # the consult's day: the patient must call
-        page = signed_in(staff["sato"]).get(case_url(booked)).content.decode()
-        response = change(signed_in(staff["sato"]), booked, key(staff["tanaka"], at(THU, 14)))
+        page = signed_in(coordinator_sato).get(case_url(booked)).content.decode()
+        response = change(signed_in(coordinator_sato), booked, key(dr_tanaka, at(THU, 14)))
 
     assert 'data-deadline-passed="true"' in page
     assert "Staff can still move or cancel the booking." in page
@@ -135,26 +134,24 @@ def test_it_moves_a_booking_after_the_patients_deadline(booked, staff):
         "2@2026-12-01",
     ],
 )
-def test_it_refuses_a_bad_new_date_and_changes_nothing(booked, staff, target):
+def test_it_refuses_a_bad_new_date_and_changes_nothing(booked, coordinator_sato, target):
     before = written()
 
-    response = change(signed_in(staff["sato"]), booked, target)
+    response = change(signed_in(coordinator_sato), booked, target)
 
     assert response.status_code == 200
     assert response.context["change_form"].errors
     assert written() == before
 
 
-def test_it_refuses_dates_the_rules_forbid(booked, staff, people):
-    other = factories.accepted_case(
-        people["ken"], coordinator=people["sato"], specialist=people["tanaka"]
-    )
-    taken = factories.offer(other, people["sato"], [factories.free_slots(other, limit=3)[2]])
+def test_it_refuses_dates_the_rules_forbid(booked, dr_mori, proxy_ken, coordinator_sato, dr_tanaka):
+    other = factories.accepted_case(proxy_ken, coordinator=coordinator_sato, specialist=dr_tanaka)
+    taken = factories.offer(other, coordinator_sato, [factories.free_slots(other, limit=3)[2]])
     hold = taken.slots.get()
     targets = {
-        "another department": key(staff["mori"], at(date(2026, 12, 2), 14)),
-        "not a slot": key(staff["tanaka"], at(THU, 14, 10)),
-        "already booked": key(staff["tanaka"], at(TUE, 14)),
+        "another department": key(dr_mori, at(date(2026, 12, 2), 14)),
+        "not a slot": key(dr_tanaka, at(THU, 14, 10)),
+        "already booked": key(dr_tanaka, at(TUE, 14)),
         "held for another case": f"held:{hold.pk}",
         "held for another case, by key": key(hold.specialist, hold.starts_at),
     }
@@ -165,7 +162,7 @@ def test_it_refuses_dates_the_rules_forbid(booked, staff, people):
         "held for another case": "no longer held",
         "held for another case, by key": "That date is taken.",
     }
-    client = signed_in(staff["sato"])
+    client = signed_in(coordinator_sato)
     for name, target in targets.items():
         before = written()
         response = change(client, booked, target)
@@ -175,29 +172,29 @@ def test_it_refuses_dates_the_rules_forbid(booked, staff, people):
         assert written() == before, name
 
 
-def test_it_needs_a_reason_to_move(booked, staff):
+def test_it_needs_a_reason_to_move(booked, coordinator_sato, dr_kato):
     before = written()
 
-    response = change(signed_in(staff["sato"]), booked, key(staff["kato"], at(THU, 15)), reason="")
+    response = change(signed_in(coordinator_sato), booked, key(dr_kato, at(THU, 15)), reason="")
 
     assert response.status_code == 200
     assert response.context["change_form"].errors["change_reason"]
     assert written() == before
 
 
-def test_it_does_not_move_a_booking_the_page_did_not_show(booked, staff):
+def test_it_does_not_move_a_booking_the_page_did_not_show(booked, coordinator_sato, dr_kato):
     shown = live_booking(booked.pk).pk
-    change(signed_in(staff["sato"]), booked, key(staff["kato"], at(THU, 15)))  # a colleague
+    change(signed_in(coordinator_sato), booked, key(dr_kato, at(THU, 15)))  # a colleague
     before = written()
 
-    response = change(signed_in(staff["sato"]), booked, key(staff["kato"], at(THU, 14)), seen=shown)
+    response = change(signed_in(coordinator_sato), booked, key(dr_kato, at(THU, 14)), seen=shown)
 
     assert response.status_code == 302
     assert written() == before
 
 
-def test_it_cancels_the_booking_with_a_reason(booked, staff):
-    sato, booking = staff["sato"], live_booking(booked.pk)
+def test_it_cancels_the_booking_with_a_reason(booked, coordinator_sato):
+    sato, booking = coordinator_sato, live_booking(booked.pk)
 
     response = cancel(signed_in(sato), booked)
 
@@ -211,29 +208,29 @@ def test_it_cancels_the_booking_with_a_reason(booked, staff):
 
 
 @pytest.mark.parametrize(("reason", "confirm"), [("", "on"), ("   ", "on"), ("Ill", "")])
-def test_it_needs_a_reason_and_a_tick_to_cancel(booked, staff, reason, confirm):
+def test_it_needs_a_reason_and_a_tick_to_cancel(booked, coordinator_sato, reason, confirm):
     before = written()
 
-    response = cancel(signed_in(staff["sato"]), booked, reason=reason, confirm=confirm)
+    response = cancel(signed_in(coordinator_sato), booked, reason=reason, confirm=confirm)
 
     assert response.status_code == 200
     assert response.context["cancel_form"].errors
     assert written() == before
 
 
-def test_it_cancels_after_the_patients_deadline(booked, staff):
+def test_it_cancels_after_the_patients_deadline(booked, coordinator_sato):
     with time_machine.travel(at(TUE, 13), tick=True):
-        response = cancel(signed_in(staff["sato"]), booked)
+        response = cancel(signed_in(coordinator_sato), booked)
 
     assert response.status_code == 302
     booked.refresh_from_db()
     assert booked.status == Status.CANCELLED
 
 
-def test_it_lists_the_booking_history(booked, staff):
-    client = signed_in(staff["sato"])
+def test_it_lists_the_booking_history(booked, coordinator_sato, dr_kato):
+    client = signed_in(coordinator_sato)
     first = live_booking(booked.pk)
-    change(client, booked, key(staff["kato"], at(THU, 15)), reason="Moved for the doctor")
+    change(client, booked, key(dr_kato, at(THU, 15)), reason="Moved for the doctor")
     second = live_booking(booked.pk)
     cancel(client, booked, reason="Admitted to hospital")
 
@@ -249,12 +246,12 @@ def test_it_lists_the_booking_history(booked, staff):
     assert Booking.objects.filter(case=booked).count() == 2
 
 
-def test_it_reloads_the_new_dates_for_htmx(booked, staff):
-    kato_held = booked.offers.get().slots.get(specialist=staff["kato"])
+def test_it_reloads_the_new_dates_for_htmx(booked, dr_kato, coordinator_sato):
+    kato_held = booked.offers.get().slots.get(specialist=dr_kato)
 
-    response = signed_in(staff["sato"]).get(
+    response = signed_in(coordinator_sato).get(
         reverse("staff-case-slots", args=[booked.pk]),
-        {"specialist": staff["kato"].pk, "start": "2026-12-08"},
+        {"specialist": dr_kato.pk, "start": "2026-12-08"},
         HTTP_HX_REQUEST="true",
     )
 
@@ -262,13 +259,13 @@ def test_it_reloads_the_new_dates_for_htmx(booked, staff):
     assert response.status_code == 200 and 'id="q-target"' in html
     assert f'value="held:{kato_held.pk}"' in html
     free = response.context["change_choices"]
-    assert free and all(s.specialist_id == staff["kato"].pk for s in free)
+    assert free and all(s.specialist_id == dr_kato.pk for s in free)
     assert free[0].starts_at == at(date(2026, 12, 8), 14)
     assert 'name="slots"' not in html
 
 
-def test_it_has_no_dates_to_list_for_a_closed_case(booked, staff):
-    client = signed_in(staff["sato"])
+def test_it_has_no_dates_to_list_for_a_closed_case(booked, coordinator_sato):
+    client = signed_in(coordinator_sato)
     cancel(client, booked)
 
     assert client.get(reverse("staff-case-slots", args=[booked.pk])).status_code == 404

@@ -4,7 +4,6 @@ address bar keeps the filter), offers two dates, then looks at the week and the 
 calendar. Screenshots on a desktop and a phone go to tmp_path."""
 
 import pytest
-from allauth.account.models import EmailAddress
 from django.urls import reverse
 
 from opiniondesk.cases.tests.test_browser_application import Screens
@@ -21,9 +20,10 @@ def site(transactional_db, live_server, smtp_inbox):
     return live_server.url
 
 
-def test_it_offers_dates_and_shows_the_calendar(site, browser, accepted, people, tmp_path):
-    sato, kato = people["sato"], people["kato"]
-    EmailAddress.objects.create(user=sato, email=sato.email, verified=True, primary=True)
+def test_it_offers_dates_and_shows_the_calendar(
+    site, browser, accepted, coordinator_sato, dr_kato, tmp_path
+):
+    sato, kato = coordinator_sato, dr_kato
     page = browser.new_context(locale="ja-JP").new_page()
     screens = Screens(page, tmp_path)
     sign_in_with_totp(page, site, "coordinator_sato")

@@ -11,7 +11,6 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from opiniondesk.accounts.models import Role
 from opiniondesk.audit.models import AuditAction, AuditEvent
 from opiniondesk.cases.workflow import Status
 from opiniondesk.core.time import JST
@@ -29,16 +28,6 @@ TUE = date(2026, 12, 1)
 def _now():
     with time_machine.travel(NOW, tick=True):
         yield
-
-
-@pytest.fixture
-def staff(people):
-    """The scheduling personas, and those who must not touch scheduling."""
-    return people | {
-        "mori": factories.user("dr_mori", Role.SPECIALIST, "neurology"),
-        "ito": factories.user("billing_ito", Role.BILLING_CLERK),
-        "aoki": factories.user("admin_aoki", Role.ADMIN),
-    }
 
 
 def signed_in(user) -> Client:
@@ -85,8 +74,8 @@ def offer_post(client, case, *, slots, hold_until="2026-11-28T17:00", seen="acce
 # The suggested dates.
 
 
-def test_it_lists_twelve_free_dates_earliest_first(accepted, staff):
-    response = signed_in(staff["sato"]).get(case_url(accepted))
+def test_it_lists_twelve_free_dates_earliest_first(accepted, coordinator_sato):
+    response = signed_in(coordinator_sato).get(case_url(accepted))
 
     assert response.status_code == 200
     suggestions = response.context["suggestions"]
@@ -101,24 +90,28 @@ def test_it_lists_twelve_free_dates_earliest_first(accepted, staff):
     assert 'href="#scheduling"' in html  # the page's jump links
 
 
-def test_it_proposes_a_hold_until_17_00_three_days_ahead(accepted, staff):
-    html = signed_in(staff["sato"]).get(case_url(accepted)).content.decode()
+def test_it_proposes_a_hold_until_17_00_three_days_ahead(accepted, coordinator_sato):
+    html = signed_in(coordinator_sato).get(case_url(accepted)).content.decode()
 
     assert 'type="datetime-local" name="hold_until" value="2026-11-28T17:00"' in html
 
 
-def test_it_ends_the_default_hold_the_evening_before_an_earlier_first_date(accepted, staff):
+def test_it_ends_the_default_hold_the_evening_before_an_earlier_first_date(
+    accepted, coordinator_sato
+):
     # Monday 30 November: the first date is Thursday 3 December, before 3 days + 17:00.
     with time_machine.travel(at(date(2026, 11, 30), 9), tick=True):
-        response = signed_in(staff["sato"]).get(case_url(accepted))
+        response = signed_in(coordinator_sato).get(case_url(accepted))
 
     assert response.context["suggestions"][0].starts_at == at(date(2026, 12, 3), 14)
     assert 'name="hold_until" value="2026-12-02T23:59"' in response.content.decode()
 
 
-def test_it_filters_by_specialist_and_first_day_without_javascript(accepted, staff):
-    kato = staff["kato"]
-    response = signed_in(staff["sato"]).get(
+def test_it_filters_by_specialist_and_first_day_without_javascript(
+    accepted, dr_kato, coordinator_sato
+):
+    kato = dr_kato
+    response = signed_in(coordinator_sato).get(
         case_url(accepted), {"specialist": kato.pk, "start": "2026-12-08"}
     )
 
@@ -129,23 +122,25 @@ def test_it_filters_by_specialist_and_first_day_without_javascript(accepted, sta
     assert len(suggestions) == 12
 
 
-def test_it_ignores_a_specialist_of_another_department_in_the_filter(accepted, staff):
-    response = signed_in(staff["sato"]).get(case_url(accepted), {"specialist": staff["mori"].pk})
+def test_it_ignores_a_specialist_of_another_department_in_the_filter(
+    accepted, coordinator_sato, dr_mori, dr_tanaka, dr_kato
+):
+    response = signed_in(coordinator_sato).get(case_url(accepted), {"specialist": dr_mori.pk})
 
     people = {s.specialist_id for s in response.context["suggestions"]}
-    assert people == {staff["tanaka"].pk, staff["kato"].pk}
+    assert people == {dr_tanaka.pk, dr_kato.pk}
 
 
-def test_it_never_suggests_a_day_before_the_lead_time(accepted, staff):
-    response = signed_in(staff["sato"]).get(case_url(accepted), {"start": "2026-11-26"})
+def test_it_never_suggests_a_day_before_the_lead_time(accepted, coordinator_sato):
+    response = signed_in(coordinator_sato).get(case_url(accepted), {"start": "2026-11-26"})
 
     assert response.context["suggestions"][0].starts_at == at(TUE, 14)
 
 
-def test_it_reloads_only_the_list_for_htmx(accepted, staff):
-    response = signed_in(staff["sato"]).get(
+def test_it_reloads_only_the_list_for_htmx(accepted, coordinator_sato, dr_tanaka, dr_kato):
+    response = signed_in(coordinator_sato).get(
         reverse("staff-case-slots", args=[accepted.pk]),
-        {"specialist": staff["tanaka"].pk, "start": "2026-12-03"},
+        {"specialist": dr_tanaka.pk, "start": "2026-12-03"},
         HTTP_HX_REQUEST="true",
     )
 
@@ -153,16 +148,16 @@ def test_it_reloads_only_the_list_for_htmx(accepted, staff):
     html = response.content.decode()
     assert "<html" not in html
     assert 'id="q-slots"' in html
-    first = f'value="{staff["tanaka"].pk}@2026-12-03T14:00"'
-    assert first in html and f"{staff['kato'].pk}@" not in html
+    first = f'value="{dr_tanaka.pk}@2026-12-03T14:00"'
+    assert first in html and f"{dr_kato.pk}@" not in html
     # The default hold follows the first date listed (out of band), and the address bar the filter.
     assert 'hx-swap-oob="true"' in html and 'value="2026-11-28T17:00"' in html
     pushed = response["HX-Push-Url"]
     assert pushed.startswith(case_url(accepted) + "?") and "start=2026-12-03" in pushed
 
 
-def test_it_offers_the_filter_to_htmx_and_to_plain_forms(accepted, staff):
-    html = signed_in(staff["sato"]).get(case_url(accepted)).content.decode()
+def test_it_offers_the_filter_to_htmx_and_to_plain_forms(accepted, coordinator_sato):
+    html = signed_in(coordinator_sato).get(case_url(accepted)).content.decode()
 
     assert f'action="{case_url(accepted)}#scheduling"' in html
     assert f'hx-get="{reverse("staff-case-slots", args=[accepted.pk])}"' in html
@@ -172,8 +167,8 @@ def test_it_offers_the_filter_to_htmx_and_to_plain_forms(accepted, staff):
 # Offering.
 
 
-def test_it_offers_the_chosen_dates(accepted, staff):
-    sato = staff["sato"]
+def test_it_offers_the_chosen_dates(accepted, coordinator_sato):
+    sato = coordinator_sato
     chosen = suggest_slots(department=accepted.department, today=NOW.date(), limit=3)[1:3]
 
     response = offer_post(
@@ -200,20 +195,20 @@ def test_it_offers_the_chosen_dates(accepted, staff):
 
 
 def test_it_reads_the_hold_deadline_as_japan_time_whatever_the_server_zone(
-    accepted, staff, settings
+    accepted, coordinator_sato, settings
 ):
     settings.TIME_ZONE = "UTC"
     chosen = suggest_slots(department=accepted.department, today=NOW.date(), limit=1)
 
     offer_post(
-        signed_in(staff["sato"]), accepted, slots=[chosen[0].key], hold_until="2026-11-27T09:30"
+        signed_in(coordinator_sato), accepted, slots=[chosen[0].key], hold_until="2026-11-27T09:30"
     )
 
     assert Offer.objects.get(case=accepted).hold_until == at(date(2026, 11, 27), 9, 30)
 
 
-def test_it_shows_the_open_offer_and_can_offer_other_dates_instead(accepted, staff):
-    sato = staff["sato"]
+def test_it_shows_the_open_offer_and_can_offer_other_dates_instead(accepted, coordinator_sato):
+    sato = coordinator_sato
     chosen = factories.free_slots(accepted, limit=2)
     offer = factories.offer(accepted, sato, chosen)
 
@@ -235,8 +230,8 @@ def test_it_shows_the_open_offer_and_can_offer_other_dates_instead(accepted, sta
     )
 
 
-def test_it_can_keep_some_offered_dates_in_a_new_round(accepted, staff):
-    sato = staff["sato"]
+def test_it_can_keep_some_offered_dates_in_a_new_round(accepted, coordinator_sato):
+    sato = coordinator_sato
     first = factories.offer(accepted, sato, factories.free_slots(accepted, limit=2))
     keep = first.slots.order_by("starts_at", "specialist_id").first()
 
@@ -254,8 +249,8 @@ def test_it_can_keep_some_offered_dates_in_a_new_round(accepted, staff):
     }
 
 
-def test_it_withdraws_the_dates(accepted, staff):
-    sato = staff["sato"]
+def test_it_withdraws_the_dates(accepted, coordinator_sato):
+    sato = coordinator_sato
     offer = factories.offer(accepted, sato, factories.free_slots(accepted, limit=2))
 
     response = signed_in(sato).post(
@@ -272,8 +267,8 @@ def test_it_withdraws_the_dates(accepted, staff):
     assert accepted.transitions.last().reason == "The patient asked for January."
 
 
-def test_it_does_not_withdraw_without_a_reason(accepted, staff):
-    sato = staff["sato"]
+def test_it_does_not_withdraw_without_a_reason(accepted, coordinator_sato):
+    sato = coordinator_sato
     offer = factories.offer(accepted, sato, factories.free_slots(accepted, limit=2))
     before = written()
 
@@ -287,8 +282,8 @@ def test_it_does_not_withdraw_without_a_reason(accepted, staff):
     assert written() == before
 
 
-def test_it_does_not_withdraw_an_offer_the_page_did_not_show(accepted, staff):
-    sato = staff["sato"]
+def test_it_does_not_withdraw_an_offer_the_page_did_not_show(accepted, coordinator_sato):
+    sato = coordinator_sato
     first = factories.offer(accepted, sato, factories.free_slots(accepted, limit=1))
     factories.offer(accepted, sato, factories.free_slots(accepted, limit=3)[2:])  # a colleague
     before = written()
@@ -305,8 +300,8 @@ def test_it_does_not_withdraw_an_offer_the_page_did_not_show(accepted, staff):
 # Bad input changes nothing and says why.
 
 
-def _bad_offers(staff):
-    tanaka, mori = staff["tanaka"], staff["mori"]
+def _bad_offers(dr_tanaka, dr_mori):
+    tanaka, mori = dr_tanaka, dr_mori
     return {
         "not a key": {"slots": ["hello"]},
         "no such day": {"slots": [f"{tanaka.pk}@2026-02-30T14:00"]},
@@ -345,11 +340,13 @@ def _bad_offers(staff):
         "seen another state",
     ],
 )
-def test_it_refuses_a_bad_offer_and_changes_nothing(accepted, staff, case_name):
-    sato = staff["sato"]
+def test_it_refuses_a_bad_offer_and_changes_nothing(
+    accepted, coordinator_sato, dr_tanaka, dr_mori, case_name
+):
+    sato = coordinator_sato
     before = written()
 
-    response = offer_post(signed_in(sato), accepted, **_bad_offers(staff)[case_name])
+    response = offer_post(signed_in(sato), accepted, **_bad_offers(dr_tanaka, dr_mori)[case_name])
 
     assert written() == before
     accepted.refresh_from_db()
@@ -362,32 +359,30 @@ def test_it_refuses_a_bad_offer_and_changes_nothing(accepted, staff, case_name):
     assert 'class="error-' in response.content.decode()
 
 
-def test_it_tells_why_the_service_refused(accepted, staff):
-    mori = staff["mori"]
+def test_it_tells_why_the_service_refused(accepted, dr_mori, coordinator_sato):
+    mori = dr_mori
 
     response = offer_post(
-        signed_in(staff["sato"]), accepted, slots=[key(mori, at(date(2026, 12, 2), 14))]
+        signed_in(coordinator_sato), accepted, slots=[key(mori, at(date(2026, 12, 2), 14))]
     )
 
     assert response.status_code == 200
     assert "One of the chosen dates is not a consult slot of the case." in response.content.decode()
 
 
-def test_it_refuses_a_date_someone_else_holds(accepted, staff, people):
-    other = factories.accepted_case(
-        people["ken"], coordinator=people["sato"], specialist=people["tanaka"]
-    )
+def test_it_refuses_a_date_someone_else_holds(accepted, proxy_ken, coordinator_sato, dr_tanaka):
+    other = factories.accepted_case(proxy_ken, coordinator=coordinator_sato, specialist=dr_tanaka)
     taken = factories.free_slots(other, limit=1)
-    factories.offer(other, people["sato"], taken)
+    factories.offer(other, coordinator_sato, taken)
     before = written()
 
-    response = offer_post(signed_in(staff["sato"]), accepted, slots=[taken[0].key])
+    response = offer_post(signed_in(coordinator_sato), accepted, slots=[taken[0].key])
 
     assert response.status_code == 200
     assert "just taken" in response.content.decode()
     assert written() == before
     # And it is no longer suggested.
-    page = signed_in(staff["sato"]).get(case_url(accepted))
+    page = signed_in(coordinator_sato).get(case_url(accepted))
     assert taken[0].key not in [s.key for s in page.context["suggestions"]]
 
 
@@ -409,9 +404,20 @@ def _scheduling_requests(case):
     ]
 
 
-@pytest.mark.parametrize("who", ["hana", "ken", "eve", "tanaka", "mori", "ito", "aoki"])
-def test_it_lets_only_coordinators_act(accepted, staff, who):
-    client = signed_in(staff[who])
+@pytest.mark.parametrize(
+    "who",
+    [
+        "patient_hana",
+        "proxy_ken",
+        "outsider_eve",
+        "dr_tanaka",
+        "dr_mori",
+        "billing_ito",
+        "admin_kato",
+    ],
+)
+def test_it_lets_only_coordinators_act(accepted, personas, who):
+    client = signed_in(personas[who])
     before = written()
 
     for method, url, data in _scheduling_requests(accepted):
@@ -421,35 +427,37 @@ def test_it_lets_only_coordinators_act(accepted, staff, who):
     assert written() == before
 
 
-@pytest.mark.parametrize("who", ["hana", "eve", "mori", "ito"])
-def test_it_hides_the_case_page_from_people_outside_the_case(accepted, staff, who):
-    response = signed_in(staff[who]).get(case_url(accepted))
+@pytest.mark.parametrize("who", ["patient_hana", "outsider_eve", "dr_mori", "billing_ito"])
+def test_it_hides_the_case_page_from_people_outside_the_case(accepted, personas, who):
+    response = signed_in(personas[who]).get(case_url(accepted))
 
     assert response.status_code in (403, 404)
 
 
-@pytest.mark.parametrize("who", ["hana", "eve", "tanaka", "mori", "ito"])
-def test_it_keeps_the_calendar_for_coordinators_and_admins(staff, who):
-    response = signed_in(staff[who]).get(reverse("staff-schedule"))
+@pytest.mark.parametrize(
+    "who", ["patient_hana", "outsider_eve", "dr_tanaka", "dr_mori", "billing_ito"]
+)
+def test_it_keeps_the_calendar_for_coordinators_and_admins(personas, who):
+    response = signed_in(personas[who]).get(reverse("staff-schedule"))
 
     assert response.status_code == 403
 
 
-def test_it_sends_strangers_to_sign_in(accepted, staff):
+def test_it_sends_strangers_to_sign_in(accepted):
     for method, url, data in _scheduling_requests(accepted):
         response = getattr(Client(), method)(url, data)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
-def test_it_shows_the_specialist_no_scheduling_forms(accepted, staff):
-    html = signed_in(staff["tanaka"]).get(case_url(accepted)).content.decode()
+def test_it_shows_the_specialist_no_scheduling_forms(accepted, dr_tanaka):
+    html = signed_in(dr_tanaka).get(case_url(accepted)).content.decode()
 
     assert 'id="booking"' in html
     assert reverse("staff-offer-create", args=[accepted.pk]) not in html
     assert 'name="slots"' not in html
 
 
-def test_it_needs_post_for_every_action(accepted, staff):
-    client = signed_in(staff["sato"])
+def test_it_needs_post_for_every_action(accepted, coordinator_sato):
+    client = signed_in(coordinator_sato)
     for name in ("staff-offer-create", "staff-offer-withdraw", "staff-booking-change"):
         assert client.get(reverse(name, args=[accepted.pk])).status_code == 405

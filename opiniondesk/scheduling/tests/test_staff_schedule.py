@@ -22,7 +22,6 @@ pytestmark = pytest.mark.django_db
 
 # The fixtures of the offer tests: "now", and the personas.
 _now = test_staff_offer._now
-staff = test_staff_offer.staff
 
 URL = reverse("staff-schedule")
 WED = date(2026, 12, 2)
@@ -30,13 +29,13 @@ THU = date(2026, 12, 3)
 
 
 @pytest.fixture
-def busy(accepted, staff):
+def busy(accepted, coordinator_sato, patient_hana, dr_tanaka):
     """Tuesday 1 December: Hana booked Tanaka's 14:00; Kato's 14:00 is still held for her."""
-    offer = factories.offer(accepted, staff["sato"], factories.free_slots(accepted, limit=2))
+    offer = factories.offer(accepted, coordinator_sato, factories.free_slots(accepted, limit=2))
     booking_create(
         case_id=accepted.pk,
-        actor=staff["hana"],
-        offered_slot_id=offer.slots.get(specialist=staff["tanaka"]).pk,
+        actor=patient_hana,
+        offered_slot_id=offer.slots.get(specialist=dr_tanaka).pk,
     )
     return accepted
 
@@ -53,8 +52,8 @@ def states(calendar_day) -> list[tuple[str, str]]:
 # The calendar.
 
 
-def test_it_shows_this_week_from_monday_for_the_first_department(staff):
-    response = signed_in(staff["sato"]).get(URL)
+def test_it_shows_this_week_from_monday_for_the_first_department(coordinator_sato):
+    response = signed_in(coordinator_sato).get(URL)
 
     assert response.status_code == 200
     assert response.context["choice"]["department"].code == "cardiology"
@@ -69,8 +68,10 @@ def test_it_shows_this_week_from_monday_for_the_first_department(staff):
     assert 'data-day="2026-11-23"' in html and "National holiday (勤労感謝の日)" in html
 
 
-def test_it_marks_free_held_and_booked_slots_and_links_the_case(busy, staff):
-    response = signed_in(staff["sato"]).get(URL, {"department": "cardiology", "date": "2026-12-01"})
+def test_it_marks_free_held_and_booked_slots_and_links_the_case(busy, coordinator_sato):
+    response = signed_in(coordinator_sato).get(
+        URL, {"department": "cardiology", "date": "2026-12-01"}
+    )
 
     tuesday = day_of(response, TUE)
     assert states(tuesday)[:3] == [
@@ -86,12 +87,12 @@ def test_it_marks_free_held_and_booked_slots_and_links_the_case(busy, staff):
     assert 'data-state="held"' in html and 'data-state="booked"' in html
     # Not colour alone: each slot says its state in words.
     assert "</span> Held</span>" in html and "</span> Booked</span>" in html
-    audit = AuditEvent.objects.filter(action=AuditAction.READ, user=staff["sato"]).last()
+    audit = AuditEvent.objects.filter(action=AuditAction.READ, user=coordinator_sato).last()
     assert audit.detail["cases"] == [busy.pk] and audit.case_id is None
 
 
-def test_it_shows_the_admin_only_the_state(busy, staff):
-    response = signed_in(staff["aoki"]).get(URL, {"date": "2026-12-01"})
+def test_it_shows_the_admin_only_the_state(busy, admin_kato):
+    response = signed_in(admin_kato).get(URL, {"date": "2026-12-01"})
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -102,25 +103,25 @@ def test_it_shows_the_admin_only_the_state(busy, staff):
     assert all(not e.reference for d in response.context["days"] for e in d.entries)
 
 
-def test_it_shows_one_specialist(busy, staff):
-    response = signed_in(staff["sato"]).get(
-        URL, {"department": "cardiology", "date": "2026-12-01", "specialist": staff["kato"].pk}
+def test_it_shows_one_specialist(busy, coordinator_sato, dr_kato):
+    response = signed_in(coordinator_sato).get(
+        URL, {"department": "cardiology", "date": "2026-12-01", "specialist": dr_kato.pk}
     )
 
     assert {name for name, __ in states(day_of(response, TUE))} == {"dr_kato"}
 
 
-def test_it_ignores_a_specialist_of_another_department(staff):
-    response = signed_in(staff["sato"]).get(
-        URL, {"department": "cardiology", "date": "2026-12-01", "specialist": staff["mori"].pk}
+def test_it_ignores_a_specialist_of_another_department(coordinator_sato, dr_mori):
+    response = signed_in(coordinator_sato).get(
+        URL, {"department": "cardiology", "date": "2026-12-01", "specialist": dr_mori.pk}
     )
 
     assert response.context["choice"]["specialist"] is None
     assert {n for n, __ in states(day_of(response, TUE))} == {"dr_kato", "dr_tanaka"}
 
 
-def test_it_shows_a_month_with_counts_and_links_to_each_week(busy, staff):
-    response = signed_in(staff["sato"]).get(
+def test_it_shows_a_month_with_counts_and_links_to_each_week(busy, coordinator_sato):
+    response = signed_in(coordinator_sato).get(
         URL, {"department": "cardiology", "view": "month", "date": "2026-12-10"}
     )
 
@@ -135,8 +136,8 @@ def test_it_shows_a_month_with_counts_and_links_to_each_week(busy, staff):
     assert "Year-end holidays" in html
 
 
-def test_it_moves_by_week_and_month(staff):
-    client = signed_in(staff["sato"])
+def test_it_moves_by_week_and_month(coordinator_sato):
+    client = signed_in(coordinator_sato)
 
     week = client.get(URL, {"department": "cardiology", "date": "2026-12-02"}).context["nav"]
     month = client.get(
@@ -161,23 +162,25 @@ def test_it_moves_by_week_and_month(staff):
         {"specialist": "99999999999999999999"},
     ],
 )
-def test_it_falls_back_to_the_defaults_on_bad_choices(staff, query):
-    response = signed_in(staff["sato"]).get(URL, query)
+def test_it_falls_back_to_the_defaults_on_bad_choices(coordinator_sato, query):
+    response = signed_in(coordinator_sato).get(URL, query)
 
     assert response.status_code == 200
     choice = response.context["choice"]
     assert choice["department"].code == "cardiology" and choice["view"] == "week"
 
 
-def test_it_reads_a_week_in_a_bounded_number_of_queries(busy, staff, django_assert_max_num_queries):
-    client = signed_in(staff["sato"])
+def test_it_reads_a_week_in_a_bounded_number_of_queries(
+    busy, coordinator_sato, django_assert_max_num_queries
+):
+    client = signed_in(coordinator_sato)
     with django_assert_max_num_queries(30):
         client.get(URL, {"department": "cardiology", "view": "month", "date": "2026-12-01"})
 
 
-def test_it_links_the_calendar_from_the_staff_menu(accepted, staff):
-    coordinator = signed_in(staff["sato"]).get(reverse("staff-queue")).content.decode()
-    specialist = signed_in(staff["tanaka"]).get(reverse("staff-queue")).content.decode()
+def test_it_links_the_calendar_from_the_staff_menu(accepted, coordinator_sato, dr_tanaka):
+    coordinator = signed_in(coordinator_sato).get(reverse("staff-queue")).content.decode()
+    specialist = signed_in(dr_tanaka).get(reverse("staff-queue")).content.decode()
 
     assert f'href="{URL}"' in coordinator
     assert f'href="{URL}"' not in specialist
@@ -203,11 +206,11 @@ def tanaka_on(day: date) -> list:
     ]
 
 
-def test_it_records_a_whole_day_absence(staff):
-    tanaka = staff["tanaka"]
+def test_it_records_a_whole_day_absence(dr_tanaka, coordinator_sato):
+    tanaka = dr_tanaka
 
     response = post(
-        signed_in(staff["sato"]),
+        signed_in(coordinator_sato),
         "staff-schedule-away",
         {"specialist": tanaka.pk, "day": "2026-12-03"},
     )
@@ -218,15 +221,15 @@ def test_it_records_a_whole_day_absence(staff):
     assert (away.specialist, away.day, away.starts_at) == (tanaka, THU, None)
     assert tanaka_on(THU) == []
     event = AuditEvent.objects.get(action=AuditAction.CREATE, object_id=str(away.pk))
-    assert event.case_id is None and event.user == staff["sato"]
+    assert event.case_id is None and event.user == coordinator_sato
 
 
-def test_it_records_part_of_a_day_away(staff):
+def test_it_records_part_of_a_day_away(coordinator_sato, dr_tanaka):
     post(
-        signed_in(staff["sato"]),
+        signed_in(coordinator_sato),
         "staff-schedule-away",
         {
-            "specialist": staff["tanaka"].pk,
+            "specialist": dr_tanaka.pk,
             "day": "2026-12-03",
             "starts_at": "14:00",
             "ends_at": "15:00",
@@ -248,11 +251,11 @@ def test_it_records_part_of_a_day_away(staff):
         {},
     ],
 )
-def test_it_refuses_a_bad_absence(staff, data):
+def test_it_refuses_a_bad_absence(coordinator_sato, dr_tanaka, data):
     before = written()
 
     response = post(
-        signed_in(staff["sato"]), "staff-schedule-away", {"specialist": staff["tanaka"].pk, **data}
+        signed_in(coordinator_sato), "staff-schedule-away", {"specialist": dr_tanaka.pk, **data}
     )
 
     assert response.status_code == 200
@@ -260,18 +263,18 @@ def test_it_refuses_a_bad_absence(staff, data):
     assert written() == before
 
 
-def test_it_refuses_an_absence_over_a_booked_or_offered_date(busy, staff):
-    client = signed_in(staff["sato"])
+def test_it_refuses_an_absence_over_a_booked_or_offered_date(
+    busy, coordinator_sato, dr_tanaka, dr_kato
+):
+    client = signed_in(coordinator_sato)
     before = written()
 
-    booked = post(
-        client, "staff-schedule-away", {"specialist": staff["tanaka"].pk, "day": "2026-12-01"}
-    )
+    booked = post(client, "staff-schedule-away", {"specialist": dr_tanaka.pk, "day": "2026-12-01"})
     held = post(
         client,
         "staff-schedule-away",
         {
-            "specialist": staff["kato"].pk,
+            "specialist": dr_kato.pk,
             "day": "2026-12-01",
             "starts_at": "13:30",
             "ends_at": "14:15",
@@ -288,7 +291,7 @@ def test_it_refuses_an_absence_over_a_booked_or_offered_date(busy, staff):
         client,
         "staff-schedule-away",
         {
-            "specialist": staff["tanaka"].pk,
+            "specialist": dr_tanaka.pk,
             "day": "2026-12-01",
             "starts_at": "14:30",
             "ends_at": "16:00",
@@ -297,12 +300,12 @@ def test_it_refuses_an_absence_over_a_booked_or_offered_date(busy, staff):
     assert tanaka_on(TUE) == [at(TUE, 14)]
 
 
-def test_it_adds_an_extra_session(staff):
+def test_it_adds_an_extra_session(coordinator_sato, dr_tanaka):
     response = post(
-        signed_in(staff["sato"]),
+        signed_in(coordinator_sato),
         "staff-schedule-extra",
         {
-            "specialist": staff["tanaka"].pk,
+            "specialist": dr_tanaka.pk,
             "department": Department.objects.get(code="cardiology").pk,
             "day": "2026-12-02",
             "starts_at": "10:00",
@@ -319,10 +322,10 @@ def test_it_adds_an_extra_session(staff):
     assert event.case_id is None and event.detail["department"] == session.department_id
 
 
-def _extra(staff, **changes):
+def _extra(dr_tanaka, **changes):
     cardiology = Department.objects.get(code="cardiology")
     data = {
-        "specialist": staff["tanaka"].pk,
+        "specialist": dr_tanaka.pk,
         "department": cardiology.pk,
         "day": "2026-12-02",
         "starts_at": "10:00",
@@ -344,22 +347,24 @@ def _extra(staff, **changes):
         ({"ends_at": ""}, "This field is required."),
     ],
 )
-def test_it_refuses_a_bad_extra_session(staff, changes, said):
+def test_it_refuses_a_bad_extra_session(dr_mori, coordinator_sato, dr_tanaka, changes, said):
     if changes.get("specialist") == "mori":
-        changes["specialist"] = staff["mori"].pk
+        changes["specialist"] = dr_mori.pk
     before = written()
 
-    response = post(signed_in(staff["sato"]), "staff-schedule-extra", _extra(staff, **changes))
+    response = post(
+        signed_in(coordinator_sato), "staff-schedule-extra", _extra(dr_tanaka, **changes)
+    )
 
     assert response.status_code == 200
     assert said in response.content.decode()
     assert written() == before
 
 
-def test_it_lists_and_removes_upcoming_exceptions(staff):
-    client = signed_in(staff["sato"])
-    post(client, "staff-schedule-away", {"specialist": staff["kato"].pk, "day": "2026-12-08"})
-    post(client, "staff-schedule-extra", _extra(staff))
+def test_it_lists_and_removes_upcoming_exceptions(coordinator_sato, dr_kato, dr_tanaka):
+    client = signed_in(coordinator_sato)
+    post(client, "staff-schedule-away", {"specialist": dr_kato.pk, "day": "2026-12-08"})
+    post(client, "staff-schedule-extra", _extra(dr_tanaka))
     away, session = Away.objects.get(), ExtraSession.objects.get()
 
     html = client.get(URL).content.decode()
@@ -373,11 +378,11 @@ def test_it_lists_and_removes_upcoming_exceptions(staff):
     assert removed.count() == 2 and not removed.filter(case_id__isnull=False).exists()
 
 
-def test_it_keeps_an_extra_session_that_carries_a_booking(accepted, staff):
-    client = signed_in(staff["sato"])
-    post(client, "staff-schedule-extra", _extra(staff, day="2026-11-30"))  # a Monday
+def test_it_keeps_an_extra_session_that_carries_a_booking(accepted, coordinator_sato, dr_tanaka):
+    client = signed_in(coordinator_sato)
+    post(client, "staff-schedule-extra", _extra(dr_tanaka, day="2026-11-30"))  # a Monday
     session = ExtraSession.objects.get()
-    offer = factories.offer(accepted, staff["sato"], factories.free_slots(accepted, limit=1))
+    offer = factories.offer(accepted, coordinator_sato, factories.free_slots(accepted, limit=1))
     assert offer.slots.get().starts_at == at(date(2026, 11, 30), 10)  # in the extra session
     before = written()
 
@@ -389,17 +394,17 @@ def test_it_keeps_an_extra_session_that_carries_a_booking(accepted, staff):
 
 
 @pytest.mark.parametrize("data", [{"kind": "away", "pk": 987}, {"kind": "x", "pk": 1}, {}])
-def test_it_answers_404_for_no_such_exception(staff, data):
-    response = post(signed_in(staff["sato"]), "staff-schedule-remove", data)
+def test_it_answers_404_for_no_such_exception(coordinator_sato, data):
+    response = post(signed_in(coordinator_sato), "staff-schedule-remove", data)
 
     assert response.status_code == 404
 
 
-def test_it_does_not_remove_a_past_exception(staff):
-    away = Away.objects.create(specialist=staff["tanaka"], day=date(2026, 11, 24))
+def test_it_does_not_remove_a_past_exception(dr_tanaka, coordinator_sato):
+    away = Away.objects.create(specialist=dr_tanaka, day=date(2026, 11, 24))
 
     response = post(
-        signed_in(staff["sato"]), "staff-schedule-remove", {"kind": "away", "pk": away.pk}
+        signed_in(coordinator_sato), "staff-schedule-remove", {"kind": "away", "pk": away.pk}
     )
 
     assert response.status_code == 404

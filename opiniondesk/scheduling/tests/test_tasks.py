@@ -62,18 +62,20 @@ def deliver(run_tasks, committed, smtp_inbox):
 
 
 @pytest.fixture
-def offered(clock, people, committed, deliver):
+def offered(
+    clock, proxy_ken, patient_hana, coordinator_sato, dr_tanaka, dr_kato, committed, deliver
+):
     """Ken's application for Hana, offered Tuesday 14:00 and Thursday 14:00 until Monday 18:00."""
-    people["ken"].language = "en"
-    people["ken"].save(update_fields=["language"])
+    proxy_ken.language = "en"
+    proxy_ken.save(update_fields=["language"])
     case = factories.proxy_case(
-        people["ken"], people["hana"], coordinator=people["sato"], specialist=people["tanaka"]
+        proxy_ken, patient_hana, coordinator=coordinator_sato, specialist=dr_tanaka
     )
     offer = committed(
         lambda: offer_create(
             case_id=case.pk,
-            actor=people["sato"],
-            slots=[(people["tanaka"].pk, TUESDAY_14), (people["kato"].pk, THURSDAY_14)],
+            actor=coordinator_sato,
+            slots=[(dr_tanaka.pk, TUESDAY_14), (dr_kato.pk, THURSDAY_14)],
             hold_until=HOLD,
         )
     )
@@ -82,12 +84,12 @@ def offered(clock, people, committed, deliver):
 
 
 @pytest.fixture
-def booked(offered, people, committed, deliver):
+def booked(offered, patient_hana, committed, deliver):
     """Hana books Tuesday 14:00; returns the booking and the mails of the booking."""
     case, offer = offered
     booking = committed(
         lambda: booking_create(
-            case_id=case.pk, actor=people["hana"], offered_slot_id=held(offer)[0].pk
+            case_id=case.pk, actor=patient_hana, offered_slot_id=held(offer)[0].pk
         )
     )
     return booking, deliver()
@@ -183,9 +185,9 @@ def test_each_reminder_goes_once_when_its_moment_comes(booked, clock, deliver, c
     ]
 
 
-def test_no_reminder_for_a_cancelled_booking(booked, people, clock, deliver, committed):
+def test_no_reminder_for_a_cancelled_booking(booked, patient_hana, clock, deliver, committed):
     booking, _ = booked
-    committed(lambda: booking_cancel(case_id=booking.case_id, actor=people["hana"]))
+    committed(lambda: booking_cancel(case_id=booking.case_id, actor=patient_hana))
     cancellation = deliver()
     assert to(cancellation) == [SATO, HANA, KEN]  # the coordinators hear of it too
     patient_mail = next(m for m in cancellation if m["To"] == HANA)
@@ -199,13 +201,13 @@ def test_no_reminder_for_a_cancelled_booking(booked, people, clock, deliver, com
 
 
 def test_a_moved_booking_is_reminded_of_its_new_date_only(
-    booked, offered, people, clock, deliver, committed
+    booked, offered, patient_hana, clock, deliver, committed
 ):
     old, _ = booked
     _, offer = offered
     new = committed(
         lambda: booking_change(
-            case_id=old.case_id, actor=people["hana"], offered_slot_id=held(offer)[1].pk
+            case_id=old.case_id, actor=patient_hana, offered_slot_id=held(offer)[1].pk
         )
     )
     moved = deliver()
@@ -233,14 +235,14 @@ def test_a_moved_booking_is_reminded_of_its_new_date_only(
 
 
 def test_a_booking_made_after_10_the_day_before_gets_only_the_hour_before(
-    offered, people, clock, committed, deliver
+    offered, patient_hana, clock, committed, deliver
 ):
     case, offer = offered
     clock.move_to(datetime(2026, 11, 30, 11, 0, tzinfo=JST), tick=True)
 
     booking = committed(
         lambda: booking_create(
-            case_id=case.pk, actor=people["hana"], offered_slot_id=held(offer)[0].pk
+            case_id=case.pk, actor=patient_hana, offered_slot_id=held(offer)[0].pk
         )
     )
 

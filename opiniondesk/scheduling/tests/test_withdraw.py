@@ -12,10 +12,12 @@ from opiniondesk.scheduling.tests import factories
 pytestmark = pytest.mark.django_db
 
 
-def test_withdrawing_needs_the_tick_and_frees_the_held_dates(people, accepted):
-    factories.offer(accepted, people["sato"], factories.free_slots(accepted, limit=2))
+def test_withdrawing_needs_the_tick_and_frees_the_held_dates(
+    coordinator_sato, patient_hana, accepted
+):
+    factories.offer(accepted, coordinator_sato, factories.free_slots(accepted, limit=2))
     client = Client(headers={"Accept-Language": "en"})
-    client.force_login(people["hana"])
+    client.force_login(patient_hana)
     page = client.get(reverse("case-detail", args=[accepted.pk])).content.decode()
     assert 'id="withdraw-confirm"' in page
 
@@ -31,13 +33,15 @@ def test_withdrawing_needs_the_tick_and_frees_the_held_dates(people, accepted):
     assert not OfferedSlot.objects.filter(offer__case=accepted, released_at__isnull=True).exists()
 
 
-def test_a_booked_consult_is_cancelled_not_withdrawn(people, accepted):
+def test_a_booked_consult_is_cancelled_not_withdrawn(
+    proxy_ken, coordinator_sato, dr_tanaka, accepted
+):
     [slot] = factories.free_slots(accepted, limit=1)
     booking = factories.booked_case(
-        people["ken"], coordinator=people["sato"], specialist=people["tanaka"], slot=slot
+        proxy_ken, coordinator=coordinator_sato, specialist=dr_tanaka, slot=slot
     )
     client = Client()
-    client.force_login(people["ken"])
+    client.force_login(proxy_ken)
     page = client.get(reverse("case-detail", args=[booking.case_id])).content.decode()
     assert 'id="withdraw-confirm"' not in page
     assert reverse("case-booking-cancel", args=[booking.case_id]) in page

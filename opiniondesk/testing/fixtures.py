@@ -1,0 +1,91 @@
+"""The pytest fixtures of the personas, the seeded data and the builders (loaded by the root
+conftest with `pytest_plugins`)."""
+
+import pytest
+
+from opiniondesk.accounts.models import User
+from opiniondesk.testing.personas import persona
+from opiniondesk.testing.seed import ensure_seeded
+
+
+@pytest.fixture
+def seeded(db) -> None:
+    """The catalog, fee table, privacy policy and personas are there (seeded once per session;
+    again only after a transactional test has emptied the database)."""
+    ensure_seeded()
+
+
+@pytest.fixture
+def demo_catalog(seeded) -> None:
+    """The demo catalog of SPEC §2 and the default fee table, as `make run` loads them."""
+
+
+@pytest.fixture
+def policy(seeded) -> None:
+    """The privacy policy in force (demo text)."""
+
+
+@pytest.fixture
+def personas(seeded) -> dict[str, User]:
+    """Every persona by user name, for tests that choose one by a parameter."""
+    from opiniondesk.testing.personas import USERNAMES
+
+    return {username: persona(username) for username in USERNAMES}
+
+
+@pytest.fixture
+def patient_hana(seeded) -> User:
+    return persona("patient_hana")
+
+
+@pytest.fixture
+def proxy_ken(seeded) -> User:
+    """Hana's son, who applies for her with his own account."""
+    return persona("proxy_ken")
+
+
+@pytest.fixture
+def outsider_eve(seeded) -> User:
+    return persona("outsider_eve")
+
+
+@pytest.fixture
+def coordinator_sato(seeded) -> User:
+    return persona("coordinator_sato")
+
+
+@pytest.fixture
+def dr_tanaka(seeded) -> User:
+    return persona("dr_tanaka")
+
+
+@pytest.fixture
+def dr_kato(seeded) -> User:
+    return persona("dr_kato")
+
+
+@pytest.fixture
+def dr_mori(seeded) -> User:
+    return persona("dr_mori")
+
+
+@pytest.fixture
+def billing_ito(seeded) -> User:
+    return persona("billing_ito")
+
+
+@pytest.fixture
+def admin_kato(seeded) -> User:
+    """Hospital IT: catalog and users, no clinical data by default (SPEC §1)."""
+    return persona("admin_kato")
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run a service as a request would: its after-commit work (tasks, mails) happens."""
+
+    def run(call):
+        with django_capture_on_commit_callbacks(execute=True):
+            return call()
+
+    return run
