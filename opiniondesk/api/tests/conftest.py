@@ -116,58 +116,13 @@ def api_as(db):
     return sign_in
 
 
-def _answers(department: str, disease: str, mode: str) -> dict[str, Any]:
-    """A complete application by the patient herself, as the wizard would save it."""
-    from datetime import date
-
-    from opiniondesk.catalog.models import Department
-
-    dept = Department.objects.get(code=department)
-    return {
-        "applicant_relation": "self",
-        "patient_family_name": "山田",
-        "patient_given_name": "花",
-        "patient_family_name_kana": "ヤマダ",
-        "patient_given_name_kana": "ハナ",
-        "patient_birth_date": date(1950, 4, 1),
-        "patient_sex": "female",
-        "patient_postal_code": "113-0033",
-        "patient_address": "東京都文京区本郷1-1-1",
-        "patient_phone": "03-1234-5678",
-        "patient_email": "hana@example.jp",
-        "patient_resides_in_japan": True,
-        "patient_has_japanese_insurance": True,
-        "mode": mode,
-        "department": dept,
-        "disease": dept.diseases.get(code=disease),
-        "joining_from_japan": True if mode == "online" else None,
-        "current_diagnosis": "慢性心不全",
-        "treatment_so_far": "内服治療",
-        "wants_opinion_on_current": True,
-        "wants_opinion_on_future": True,
-        "questions": "手術は必要でしょうか。",
-        "physician_name": "鈴木一郎",
-        "physician_institution": "本郷クリニック",
-        "physician_department": "内科",
-        "physician_phone": "03-9876-5432",
-        "attending_physician_agrees": True,
-        "wants_tests_or_treatment_here": False,
-        "wants_transfer": False,
-        "complaint_or_litigation": False,
-        "fee_or_benefit_question": False,
-        "can_provide_materials": True,
-    }
-
-
 @pytest.fixture
-def make_case(demo_catalog, policy):
-    """A case sent through the real services: `submitted` with the referral letter and test
-    data, or `awaiting_documents` without them; `draft` stops before sending."""
-    from opiniondesk.cases import services
-    from opiniondesk.cases.models import PrivacyPolicy
-    from opiniondesk.demo.documents import demo_pdf
-    from opiniondesk.documents.models import UploadSource
-    from opiniondesk.documents.services import document_add
+def make_case(seeded):
+    """A case as the services leave it (written directly, opiniondesk.testing.builders):
+    `submitted` with the referral letter and test data, or `awaiting_documents` without them
+    (moved there by the system on submission, as case_submit does); `draft` is not sent."""
+    from opiniondesk.cases.workflow import Status
+    from opiniondesk.testing import builders
 
     def make(
         applicant: Any,
@@ -178,32 +133,14 @@ def make_case(demo_catalog, policy):
         documents: bool = True,
         send: bool = True,
     ) -> Any:
-        case = services.case_create_draft(applicant=applicant)
-        case = services.case_save_step(
-            case_id=case.pk,
-            revision=case.revision,
-            values=_answers(department, disease, mode),
-            actor=applicant,
+        status = Status.SUBMITTED if documents else Status.AWAITING_DOCUMENTS
+        return builders.case_in(
+            status if send else Status.DRAFT,
+            applicant=applicant,
+            department=department,
+            disease=disease,
+            mode=mode,
+            documents=documents,
         )
-        case = services.case_accept_privacy_policy(
-            case_id=case.pk,
-            revision=case.revision,
-            policy=PrivacyPolicy.objects.get(),
-            actor=applicant,
-        )
-        if documents:
-            for kind, test_data_kind in (("referral_letter", ""), ("test_data", "blood")):
-                document_add(
-                    case=case,
-                    kind=kind,
-                    uploaded=demo_pdf(kind, f"{kind}.pdf"),
-                    actor=applicant,
-                    source=UploadSource.APPLICANT,
-                    test_data_kind=test_data_kind,
-                )
-        if send:
-            services.case_submit(case_id=case.pk, actor=applicant)
-        case.refresh_from_db()
-        return case
 
     return make

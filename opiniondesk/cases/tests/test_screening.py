@@ -23,12 +23,14 @@ from opiniondesk.cases.screening import (
     case_start_screening,
     phone_log_create,
 )
+from opiniondesk.cases.tests.conftest import Wizard
 from opiniondesk.cases.workflow import InvalidTransition, Status
 from opiniondesk.catalog.models import Department
 from opiniondesk.catalog.vocabulary import DocumentCode
 from opiniondesk.core.time import jst_today
 from opiniondesk.desk.services import case_withdraw
 from opiniondesk.public.wording import DOCUMENT_TITLES
+from opiniondesk.testing.builders import case_in
 
 pytestmark = pytest.mark.django_db
 
@@ -39,19 +41,17 @@ PERSONAL_DATA = ("山田", "慢性心不全", "手術は必要でしょうか", 
 
 
 @pytest.fixture
-def wizard(wizard_for, proxy_ken):
-    """Ken's complete application for his mother Hana (cardiology, heart failure, online)."""
-    wizard = wizard_for(proxy_ken)
-    wizard.fill_all()
-    assert wizard.submit().status_code == 302
-    return wizard
+def submitted(proxy_ken):
+    """Ken's complete application for his mother Hana (cardiology, heart failure, online), as
+    the wizard sends it (the wizard itself: test_application.py and the browser tests)."""
+    return case_in(Status.SUBMITTED, applicant=proxy_ken, relation="child")
 
 
 @pytest.fixture
-def submitted(wizard):
-    case = Case.objects.get(pk=wizard.case.pk)
-    assert case.status == Status.SUBMITTED
-    return case
+def wizard(client, proxy_ken, submitted):
+    """Ken, signed in, adds documents to his application through the page."""
+    client.force_login(proxy_ken)
+    return Wizard(client, submitted)
 
 
 @pytest.fixture

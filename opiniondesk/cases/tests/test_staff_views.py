@@ -14,11 +14,13 @@ from opiniondesk.accounts.models import Role
 from opiniondesk.audit.models import AuditEvent
 from opiniondesk.cases import screening, services
 from opiniondesk.cases.models import CaseTransition, DocumentRequest, PhoneLog, PrivacyPolicy
+from opiniondesk.cases.tests.conftest import Wizard
 from opiniondesk.cases.workflow import Status
 from opiniondesk.catalog.models import Department
 from opiniondesk.core.time import jst_today
 from opiniondesk.desk import services as desk
 from opiniondesk.public.wording import DOCUMENT_TITLES, REASONS
+from opiniondesk.testing.builders import case_in
 from opiniondesk.testing.personas import make_user
 
 pytestmark = pytest.mark.django_db
@@ -36,14 +38,11 @@ def _en(text):
 
 
 @pytest.fixture
-def submitted(wizard_for, proxy_ken):
-    """Ken's complete application for Hana (cardiology, online), sent: state submitted."""
-    wizard = wizard_for(proxy_ken)
-    wizard.fill_all()
-    assert wizard.submit().status_code == 302
-    wizard.case.refresh_from_db()
-    assert wizard.case.status == Status.SUBMITTED
-    return wizard
+def submitted(client, proxy_ken):
+    """Ken's complete application for Hana (cardiology, online), sent: state submitted. Ken is
+    signed in to add documents through the page (the wizard itself: test_application.py)."""
+    client.force_login(proxy_ken)
+    return Wizard(client, case_in(Status.SUBMITTED, applicant=proxy_ken, relation="child"))
 
 
 @pytest.fixture

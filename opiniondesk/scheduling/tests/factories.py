@@ -1,19 +1,19 @@
-"""Cases brought to `accepted` through the real services, and the people who act on them.
-
-Shared by the scheduling and readiness tests (and their browser tests)."""
+"""Accepted cases, offers and bookings for the scheduling and readiness tests (and their browser
+tests). The accepted case is written directly (opiniondesk.testing.builders); offers, bookings and
+links go through the real services."""
 
 from datetime import date, datetime, time, timedelta
 
 from opiniondesk.accounts.models import User
 from opiniondesk.cases.models import Case
-from opiniondesk.cases.screening import case_accept
+from opiniondesk.cases.workflow import Status
 from opiniondesk.catalog.closed_days import is_open
 from opiniondesk.core.time import JST
-from opiniondesk.demo.cases import HANA, KEN, PROXY_PAPERS, answers_for, refer, send_application
 from opiniondesk.readiness.services import invitation_accept, invitation_create
 from opiniondesk.scheduling.models import Booking, Offer, OfferedSlot
 from opiniondesk.scheduling.selectors import SlotView, suggest_slots
 from opiniondesk.scheduling.services import booking_create, offer_create
+from opiniondesk.testing.builders import case_in
 
 
 def accepted_case(
@@ -26,20 +26,17 @@ def accepted_case(
     disease: str = "heart_failure",
     relation: str = "self",
 ) -> Case:
-    """An application sent, screened, referred and accepted, as the pages would do it."""
-    answers = answers_for(
-        relation=relation, department=department, disease=disease, mode=mode, patient=HANA
+    """An application sent, screened, referred to the department and accepted there."""
+    return case_in(
+        Status.ACCEPTED,
+        applicant=applicant,
+        coordinator=coordinator,
+        specialist=specialist,
+        mode=mode,
+        department=department,
+        disease=disease,
+        relation=relation,
     )
-    if relation == "self":
-        answers |= {
-            "patient_family_name": applicant.last_name or HANA["patient_family_name"],
-            "patient_given_name": applicant.first_name or HANA["patient_given_name"],
-        }
-        case = send_application(applicant, answers)
-    else:
-        case = send_application(applicant, {**answers, **KEN}, PROXY_PAPERS, proxy=True)
-    case = refer(case, coordinator)
-    return case_accept(case_id=case.pk, actor=specialist)
 
 
 def free_slots(case: Case, today: date | None = None, limit: int = 6) -> list[SlotView]:

@@ -1,0 +1,267 @@
+"""Cases in any state, written directly: the rows the services would have left, without going
+through them. A test that is about a step builds the state before it here, then calls the real
+service or page for the step itself. A few tests per path still walk the whole way through the
+services and pages (the wizard and browser tests, the demo data, the screening tests)."""
+
+import hashlib
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from opiniondesk.accounts.models import User
+from opiniondesk.cases.eligibility import Reason
+from opiniondesk.cases.lifecycle import actor_of
+from opiniondesk.cases.models import Case, CaseTransition, DocumentRequest, PrivacyPolicy, Proxy
+from opiniondesk.cases.workflow import Actor, Status
+from opiniondesk.catalog.models import Department
+from opiniondesk.catalog.vocabulary import DocumentCode
+from opiniondesk.core.time import jst_today
+from opiniondesk.demo.documents import demo_pdf
+from opiniondesk.documents.models import Document, DocumentKind, UploadSource
+from opiniondesk.testing.personas import persona
+
+# Hana, 76, asks cardiology about her heart failure; her son Ken applies for her or she herself.
+PATIENT = {
+    "patient_family_name": "山田",
+    "patient_given_name": "花",
+    "patient_family_name_kana": "ヤマダ",
+    "patient_given_name_kana": "ハナ",
+    "patient_birth_date": date(1950, 4, 1),
+    "patient_sex": "female",
+    "patient_postal_code": "113-0033",
+    "patient_address": "東京都文京区本郷1-1-1",
+    "patient_phone": "03-1234-5678",
+    "patient_email": "hana@example.jp",
+    "patient_deceased": False,
+    "patient_resides_in_japan": True,
+    "patient_has_japanese_insurance": True,
+}
+KEN = {
+    "applicant_family_name": "山田",
+    "applicant_given_name": "健",
+    "applicant_phone": "090-1234-5678",
+    "applicant_lives_with_patient": False,
+}
+KEN_ATTENDS = {
+    "family_name": "山田",
+    "given_name": "健",
+    "family_name_kana": "ヤマダ",
+    "given_name_kana": "ケン",
+    "relation": "child",
+    "phone": "090-1234-5678",
+}
+SHEET = {
+    "current_diagnosis": "慢性心不全",
+    "treatment_so_far": "内服治療",
+    "wants_opinion_on_current": True,
+    "wants_opinion_on_future": True,
+    "questions": "手術は必要でしょうか。",
+}
+PHYSICIAN = {
+    "physician_name": "鈴木一郎",
+    "physician_institution": "本郷クリニック",
+    "physician_department": "内科",
+    "physician_phone": "03-9876-5432",
+    "attending_physician_agrees": True,
+    "wants_tests_or_treatment_here": False,
+    "wants_transfer": False,
+    "complaint_or_litigation": False,
+    "fee_or_benefit_question": False,
+    "can_provide_materials": True,
+}
+
+# The states a case passes through on its way to each state, with who moves it (SPEC §4).
+A, C, S, SYS = Actor.APPLICANT, Actor.COORDINATOR, Actor.SPECIALIST, Actor.SYSTEM
+_SUBMITTED = [(Status.DRAFT, Status.SUBMITTED, A)]
+_SCREENING = [*_SUBMITTED, (Status.SUBMITTED, Status.SCREENING, C)]
+_REFERRED = [*_SCREENING, (Status.SCREENING, Status.REFERRED, C)]
+_ACCEPTED = [*_REFERRED, (Status.REFERRED, Status.ACCEPTED, S)]
+PATHS: dict[Status, list[tuple[Status, Status, Actor]]] = {
+    Status.DRAFT: [],
+    Status.SUBMITTED: _SUBMITTED,
+    Status.SCREENING: _SCREENING,
+    Status.AWAITING_DOCUMENTS: [*_SCREENING, (Status.SCREENING, Status.AWAITING_DOCUMENTS, C)],
+    Status.REJECTED: [*_SCREENING, (Status.SCREENING, Status.REJECTED, C)],
+    Status.REFERRED: _REFERRED,
+    Status.DECLINED: [*_REFERRED, (Status.REFERRED, Status.DECLINED, S)],
+    Status.ACCEPTED: _ACCEPTED,
+    Status.WITHDRAWN: [*_SCREENING, (Status.SCREENING, Status.WITHDRAWN, A)],
+}
+# Sent without the referral letter and test data: the system moves it on to wait for them.
+SENT_INCOMPLETE = [*_SUBMITTED, (Status.SUBMITTED, Status.AWAITING_DOCUMENTS, SYS)]
+MISSING = [DocumentCode.REFERRAL_LETTER.value, DocumentCode.TEST_DATA.value]
+# Documents an application carries: (kind, test-data kind); a proxy's also the family papers.
+OWN_DOCUMENTS = [("referral_letter", ""), ("test_data", "blood")]
+PROXY_DOCUMENTS = [
+    *OWN_DOCUMENTS,
+    ("consent_form", ""),
+    ("relationship_proof", ""),
+    ("proxy_id", ""),
+]
+
+
+def answers(
+    *,
+    relation: str = "self",
+    mode: str = "online",
+    department: str = "cardiology",
+    disease: str = "heart_failure",
+    **changes: Any,
+) -> dict[str, Any]:
+    """A complete application (every wizard step answered), as the wizard saves it."""
+    dept = Department.objects.get(code=department)
+    values = {
+        "applicant_relation": relation,
+        **(KEN if relation != "self" else {}),
+        **PATIENT,
+        "patient_consent": "signed" if relation != "self" else "none",
+        "mode": mode,
+        "department": dept,
+        "disease": dept.diseases.get(code=disease),
+        "joining_from_japan": True if mode == "online" else None,
+        **SHEET,
+        **PHYSICIAN,
+    }
+    return values | changes
+
+
+def case_in(
+    status: Status | str,
+    *,
+    applicant: User | None = None,
+    relation: str = "self",
+    mode: str = "online",
+    department: str = "cardiology",
+    disease: str = "heart_failure",
+    documents: bool = True,
+    coordinator: User | None = None,
+    specialist: User | None = None,
+    **changes: Any,
+) -> Case:
+    """A case in `status` with the rows the services would have written on the way: the
+    application, the privacy policy accepted, the documents, the transitions (actor, role and
+    the details that later steps read), a document request or rejection where the state has one.
+
+    By default Hana applies herself (Ken when `relation` is not "self"), the coordinator is Sato
+    and the specialist Tanaka. No audit events and no e-mails: those belong to the services.
+    """
+    status = Status(status)
+    if status not in PATHS:
+        raise ValueError(f"no builder yet for a case in {status}: build it from one that is")
+    applicant = applicant or persona("patient_hana" if relation == "self" else "proxy_ken")
+    coordinator = coordinator or persona("coordinator_sato")
+    specialist = specialist or persona("dr_tanaka")
+    values = answers(relation=relation, mode=mode, department=department, disease=disease)
+    if relation == "self" and applicant.last_name:
+        values |= {
+            "patient_family_name": applicant.last_name,
+            "patient_given_name": applicant.first_name,
+        }
+    now = timezone.now()
+    case = Case.objects.create(
+        applicant=applicant,
+        status=status,
+        revision=1,
+        privacy_policy=PrivacyPolicy.objects.order_by("-effective_from").first(),
+        privacy_accepted_at=now,
+        submitted_at=now if status is not Status.DRAFT else None,
+        status_changed_at=now if status is not Status.DRAFT else None,
+        **(values | changes),
+    )
+    proxy = None
+    if relation != "self":
+        proxy = Proxy.objects.create(case=case, position=0, **KEN_ATTENDS)
+    if documents:
+        for kind, test_data_kind in PROXY_DOCUMENTS if proxy else OWN_DOCUMENTS:
+            add_document(case, kind, test_data_kind=test_data_kind, proxy=proxy)
+    people = {A: applicant, C: coordinator, S: specialist, SYS: None}
+    incomplete = status is Status.AWAITING_DOCUMENTS and not documents
+    for current, target, actor in SENT_INCOMPLETE if incomplete else PATHS[status]:
+        _record(case, current, target, people[actor], _detail(case, target, actor))
+    if not incomplete:
+        _state_rows(case, status, coordinator=coordinator)
+    return case
+
+
+def _detail(case: Case, target: Status, actor: Actor) -> dict[str, Any]:
+    if target is Status.REFERRED:
+        return {"department": case.department.code}
+    if target is Status.REJECTED:
+        return {"reasons": [Reason.WANTS_TRANSFER.value]}
+    if target is Status.AWAITING_DOCUMENTS and actor is SYS:
+        return {"missing_documents": MISSING}
+    if target is Status.AWAITING_DOCUMENTS:
+        return {"requested_documents": [DocumentCode.TEST_DATA.value]}
+    return {}
+
+
+def _record(
+    case: Case, current: Status, target: Status, actor: User | None, detail: dict[str, Any]
+) -> None:
+    CaseTransition.objects.create(
+        case=case,
+        from_status=current,
+        to_status=target,
+        actor=actor,
+        actor_role=actor_of(actor, case),
+        reason="documents missing" if "missing_documents" in detail else "",
+        detail=detail,
+    )
+
+
+def _state_rows(case: Case, status: Status, *, coordinator: User) -> None:
+    """What a state carries beyond its transition row."""
+    fields: list[str] = []
+    if status is Status.AWAITING_DOCUMENTS:
+        DocumentRequest.objects.create(
+            case=case,
+            requested_by=coordinator,
+            items=[DocumentCode.TEST_DATA.value],
+            message="CT画像もお送りください。",
+            due_date=jst_today() + timedelta(days=14),
+        )
+    if status is Status.REJECTED:
+        case.rejection_reasons = [Reason.WANTS_TRANSFER.value]
+        fields.append("rejection_reasons")
+    if status is Status.DECLINED:
+        case.decline_reason = "当科では対応できる専門医がおりません。"
+        fields.append("decline_reason")
+    if fields:
+        case.save(update_fields=fields)
+
+
+def add_document(
+    case: Case,
+    kind: str,
+    *,
+    test_data_kind: str = "",
+    proxy: Proxy | None = None,
+    id_type: str = "",
+    uploaded_by: User | None = None,
+    source: UploadSource = UploadSource.APPLICANT,
+    uploaded_at: datetime | None = None,
+) -> Document:
+    """A one-page PDF stored as the upload service stores it (checked content, SHA-256)."""
+    upload = demo_pdf(f"Test {kind}", f"{kind}.pdf")
+    content = upload.read()
+    document = Document(
+        case=case,
+        kind=DocumentKind(kind),
+        test_data_kind=test_data_kind,
+        id_type=id_type,
+        proxy=proxy if kind == DocumentKind.PROXY_ID else None,
+        original_name=f"{kind}.pdf",
+        file_kind="pdf",
+        content_type="application/pdf",
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        uploaded_by=uploaded_by or case.applicant,
+        source=source,
+    )
+    document.file.save("upload", ContentFile(content), save=False)
+    document.save()
+    if uploaded_at is not None:
+        Document.objects.filter(pk=document.pk).update(uploaded_at=uploaded_at)
+    return document
