@@ -53,9 +53,6 @@ def django_db_setup(django_db_setup, django_db_blocker):
             )
 
 
-# Browser tests talk to the live server from Playwright's own event loop thread.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 
 @pytest.fixture(autouse=True)
 def _test_storages(settings, tmp_path_factory):
@@ -130,6 +127,16 @@ def browser():
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _async_unsafe_for_browser_tests(request, monkeypatch):
+    # Playwright's sync API runs an event loop in the test's thread, so Django would refuse the
+    # test's own ORM calls. Only browser tests get the escape hatch: elsewhere a blocking call
+    # in async code (a consumer's connect) must still raise SynchronousOnlyOperation.
+    # Keyed on the fixture name too, as a test module may override `browser`.
+    if "browser" in request.fixturenames or request.node.get_closest_marker("browser"):
+        monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 class _Inbox:
