@@ -146,9 +146,13 @@ def test_closing_stops_receiving():
         return {"type": "http.request", "body": b"x" * KiB, "more_body": True}  # endless
 
     async def main():
-        body = StreamedBody(receive, asyncio.get_running_loop(), ahead_bytes=4 * MiB)
+        # Room for all it can receive here: only the close can stop it, not a full queue.
+        body = StreamedBody(receive, asyncio.get_running_loop(), ahead_bytes=1024 * MiB)
         body.start()
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.02)
+        before = len(calls)
+        await asyncio.sleep(0.02)
+        assert len(calls) > before  # still receiving when closed
         body.close()
         await asyncio.sleep(0.01)
         seen = len(calls)
