@@ -53,8 +53,15 @@ def test_it_refuses_edits_and_deletes_through_the_orm(coordinator_sato):
 
 def test_it_refuses_edits_in_the_database_itself(coordinator_sato):
     _write_three(coordinator_sato)
-    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+    before = list(AuditEvent.objects.order_by("sequence").values())
+    # The trigger's own message (migration 0002), so that no other database error passes.
+    with (
+        pytest.raises(DatabaseError, match="the audit log is append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute("UPDATE audit_auditevent SET action = 'read' WHERE sequence = 2")
+    assert list(AuditEvent.objects.order_by("sequence").values()) == before
 
 
 def _tamper(sql, params):
