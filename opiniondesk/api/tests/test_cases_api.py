@@ -664,8 +664,14 @@ def test_it_refuses_a_role_that_may_not_act_with_403(request, api_as, referred_c
 
 def test_it_refuses_billing_any_transition(api_as, billing_ito, referred_case):
     completed = set_status(referred_case, Status.COMPLETED)
+    rows = completed.transitions.count()
     response = post_transition(api_as(billing_ito), completed, {"to": "withdrawn"})
     assert response.status_code == 403
+    assert response.json() == {"detail": "Your role may not do this."}
+    assert_unchanged(completed, Status.COMPLETED, rows)
+    (denied,) = audit(AuditAction.DENIED, case_id=completed.pk, user=billing_ito)
+    assert denied.detail["why"] == "transition to withdrawn"
+    assert not audit(AuditAction.TRANSITION, user=billing_ito)
 
 
 def test_it_hides_the_case_from_a_specialist_of_another_department(api_as, dr_mori, referred_case):
