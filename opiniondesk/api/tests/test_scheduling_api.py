@@ -14,6 +14,7 @@ from opiniondesk.cases.workflow import Status
 from opiniondesk.core.time import JST
 from opiniondesk.scheduling.models import Booking, OfferedSlot
 from opiniondesk.scheduling.tests import factories
+from opiniondesk.scheduling.tests.test_staff_offer import written
 from opiniondesk.testing.personas import make_user
 
 pytestmark = pytest.mark.django_db
@@ -179,6 +180,7 @@ def test_only_coordinators_offer_and_outsiders_see_nothing(
     api_as, patient_hana, dr_tanaka, outsider_eve, dr_mori, accepted
 ):
     body = offer_body(accepted)
+    before = written()
     assert api_as(patient_hana).post(url(accepted, "/offers"), body).status_code == 403
     assert api_as(dr_tanaka).post(url(accepted, "/offers"), body).status_code == 403
     for tail in ("/schedule", "/offers", "/booking", "/booking/change", "/booking/cancel"):
@@ -191,6 +193,7 @@ def test_only_coordinators_offer_and_outsiders_see_nothing(
         assert response.status_code == 404, tail
     assert api_as(dr_mori).get(url(accepted, "/schedule")).status_code == 404
     assert api_as(None).get(url(accepted, "/schedule")).status_code in (401, 403)
+    assert written() == before  # no offer, booking, transition, task or audited change
 
 
 def test_the_calendar_shows_states_and_cases_only_to_coordinators(
