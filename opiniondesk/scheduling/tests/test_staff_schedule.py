@@ -394,14 +394,23 @@ def test_it_keeps_an_extra_session_that_carries_a_booking(accepted, coordinator_
 
 
 @pytest.mark.parametrize("data", [{"kind": "away", "pk": 987}, {"kind": "x", "pk": 1}, {}])
-def test_it_answers_404_for_no_such_exception(coordinator_sato, data):
-    response = post(signed_in(coordinator_sato), "staff-schedule-remove", data)
+def test_it_answers_404_for_no_such_exception(coordinator_sato, dr_kato, dr_tanaka, data):
+    client = signed_in(coordinator_sato)
+    # Upcoming exceptions that a wrong lookup could remove.
+    post(client, "staff-schedule-away", {"specialist": dr_kato.pk, "day": "2026-12-08"})
+    post(client, "staff-schedule-extra", _extra(dr_tanaka))
+    assert Away.objects.exists() and ExtraSession.objects.exists()
+    before = written()
+
+    response = post(client, "staff-schedule-remove", data)
 
     assert response.status_code == 404
+    assert written() == before
 
 
 def test_it_does_not_remove_a_past_exception(dr_tanaka, coordinator_sato):
     away = Away.objects.create(specialist=dr_tanaka, day=date(2026, 11, 24))
+    before = written()
 
     response = post(
         signed_in(coordinator_sato), "staff-schedule-remove", {"kind": "away", "pk": away.pk}
@@ -409,3 +418,4 @@ def test_it_does_not_remove_a_past_exception(dr_tanaka, coordinator_sato):
 
     assert response.status_code == 404
     assert Away.objects.filter(pk=away.pk).exists()
+    assert written() == before
