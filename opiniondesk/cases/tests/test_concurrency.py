@@ -12,7 +12,6 @@ import threading
 import time
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, transaction
 
@@ -25,14 +24,8 @@ from opiniondesk.cases.workflow import InvalidTransition, Status
 from opiniondesk.catalog.models import Department
 from opiniondesk.core.tests.threads import run_at_once
 
-pytestmark = [
-    pytest.mark.skipif(
-        settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
-        reason="concurrent transitions need PostgreSQL's row locks: "
-        "run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/opiniondesk",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+# Concurrent writers need PostgreSQL's row locks (root conftest: skipped, or failed under CI).
+pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 
 TIMEOUT = 20  # seconds; a lock that never comes back fails the test instead of hanging it
 

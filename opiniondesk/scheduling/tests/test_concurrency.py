@@ -12,7 +12,6 @@ import io
 from datetime import datetime, timedelta
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.utils import translation
@@ -26,14 +25,8 @@ from opiniondesk.scheduling.services import SlotTaken, booking_change, booking_c
 from opiniondesk.scheduling.tests import factories
 from opiniondesk.scheduling.tests.factories import held
 
-pytestmark = [
-    pytest.mark.skipif(
-        settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
-        reason="concurrent bookings need PostgreSQL's row locks: "
-        "run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/opiniondesk",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+# Concurrent writers need PostgreSQL's row locks (root conftest: skipped, or failed under CI).
+pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 
 TIMEOUT = 30  # seconds; a lock that never comes back fails the test instead of hanging it
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=JST)  # Wednesday; slots from Tuesday 1 December
