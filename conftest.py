@@ -53,7 +53,6 @@ def django_db_setup(django_db_setup, django_db_blocker):
             )
 
 
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     """A `postgresql` test is skipped on another database, and fails there under CI=true (as a
