@@ -21,6 +21,8 @@ DEMO_ENV := DEMO_MODE=true
 TEST_ENV := SECRET_KEY=test-only-secret-key DEMO_MODE=false DEBUG=false
 # pytest-xdist: one worker per core; each worker has its own test database.
 TEST_WORKERS ?= auto
+# With two cores or more, the SQLite and PostgreSQL halves run side by side (bin/test-both).
+TEST_SIDE_BY_SIDE ?= $(shell [ "$$(nproc 2>/dev/null || echo 1)" -ge 2 ] && echo 1 || echo 0)
 PYTEST := $(BIN)/pytest -n $(TEST_WORKERS)
 
 .PHONY: help setup run serve worker test test-sqlite test-postgres lint format bench bench-upload bench-scheduling messages clean
@@ -48,9 +50,11 @@ run: setup ## Set up, migrate, load the demo data and serve on http://127.0.0.1:
 	$(DEMO_ENV) HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) BIN=$(BIN) bin/serve
 
 test: setup ## Set up and run the whole suite (SQLite, and PostgreSQL when DATABASE_URL is set)
-	@$(MAKE) --no-print-directory test-sqlite
-	@if [[ "$$DATABASE_URL" == postgres* ]]; then $(MAKE) --no-print-directory test-postgres; \
-	else echo "DATABASE_URL is not a PostgreSQL URL: PostgreSQL run skipped."; fi
+	@if [[ "$$DATABASE_URL" != postgres* ]]; then \
+		$(MAKE) --no-print-directory test-sqlite && \
+		echo "DATABASE_URL is not a PostgreSQL URL: PostgreSQL run skipped."; \
+	elif [ "$(TEST_SIDE_BY_SIDE)" = 1 ]; then MAKE="$(MAKE)" bin/test-both; \
+	else $(MAKE) --no-print-directory test-sqlite && $(MAKE) --no-print-directory test-postgres; fi
 
 # The PostgreSQL-only tests are deselected, not skipped: under CI=true a skipped one fails.
 test-sqlite: setup

@@ -2,6 +2,7 @@
 
 import importlib
 import os
+import uuid
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -90,9 +91,10 @@ def test_it_caches_in_redis(redis_url):
     from django.core.cache.backends.redis import RedisCache
 
     cache = RedisCache(redis_url, {})
-    cache.set("opiniondesk-test-key", {"yen": 44000}, timeout=30)
-    assert cache.get("opiniondesk-test-key") == {"yen": 44000}
-    cache.delete("opiniondesk-test-key")
+    key = f"opiniondesk-test-{uuid.uuid4().hex}"  # runs side by side share the server
+    cache.set(key, {"yen": 44000}, timeout=30)
+    assert cache.get(key) == {"yen": 44000}
+    cache.delete(key)
 
 
 def test_it_relays_channel_messages_through_redis(redis_url):
@@ -100,7 +102,8 @@ def test_it_relays_channel_messages_through_redis(redis_url):
     from channels_redis.core import RedisChannelLayer
 
     async def round_trip():
-        layer = RedisChannelLayer(hosts=[redis_url])
+        # Its own prefix: flush() removes only this run's keys.
+        layer = RedisChannelLayer(hosts=[redis_url], prefix=f"test-{uuid.uuid4().hex}")
         channel = await layer.new_channel()
         await layer.send(channel, {"type": "room.ping", "n": 1})
         received = await layer.receive(channel)
