@@ -11,6 +11,9 @@ PYTHON ?= $(shell for p in $(PY_CANDIDATES); do \
 	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 \
 	&& { echo "$$p"; break; }; done)
 UV_VERSION := 0.13.8
+# Python's bytecode caches make every process start (each test worker, the server) seconds
+# faster; some shells turn them off with PYTHONDONTWRITEBYTECODE, which an empty value undoes.
+export PYTHONDONTWRITEBYTECODE :=
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
