@@ -16,6 +16,7 @@ from opiniondesk.scheduling.models import Booking
 from opiniondesk.scheduling.services import offer_create
 from opiniondesk.scheduling.tests import factories
 
+pytestmark = pytest.mark.browser
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=JST)
 
 
