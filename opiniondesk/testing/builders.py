@@ -18,6 +18,7 @@ from opiniondesk.cases.workflow import Actor, Status
 from opiniondesk.catalog.models import Department
 from opiniondesk.catalog.vocabulary import DocumentCode
 from opiniondesk.core.time import jst_today
+from opiniondesk.demo.cases import KEN, KEN_ATTENDS  # Ken applying and attending for Hana
 from opiniondesk.demo.documents import demo_pdf
 from opiniondesk.documents.models import Document, DocumentKind, UploadSource
 from opiniondesk.testing.personas import persona
@@ -37,20 +38,6 @@ PATIENT = {
     "patient_deceased": False,
     "patient_resides_in_japan": True,
     "patient_has_japanese_insurance": True,
-}
-KEN = {
-    "applicant_family_name": "山田",
-    "applicant_given_name": "健",
-    "applicant_phone": "090-1234-5678",
-    "applicant_lives_with_patient": False,
-}
-KEN_ATTENDS = {
-    "family_name": "山田",
-    "given_name": "健",
-    "family_name_kana": "ヤマダ",
-    "given_name_kana": "ケン",
-    "relation": "child",
-    "phone": "090-1234-5678",
 }
 SHEET = {
     "current_diagnosis": "慢性心不全",

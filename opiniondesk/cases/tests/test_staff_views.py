@@ -12,8 +12,8 @@ from django.utils import timezone, translation
 
 from opiniondesk.accounts.models import Role
 from opiniondesk.audit.models import AuditEvent
-from opiniondesk.cases import screening, services
-from opiniondesk.cases.models import CaseTransition, DocumentRequest, PhoneLog, PrivacyPolicy
+from opiniondesk.cases import screening
+from opiniondesk.cases.models import CaseTransition, DocumentRequest, PhoneLog
 from opiniondesk.cases.tests.conftest import Wizard
 from opiniondesk.cases.workflow import Status
 from opiniondesk.catalog.models import Department
@@ -458,45 +458,16 @@ def test_two_specialists_accepting_at_once_give_one_acceptance(referred_case, dr
 
 
 def _quick_case(applicant, *, department="cardiology", mode="online"):
-    """A sent application without documents (awaiting_documents), through the services."""
-    dept = Department.objects.get(code=department)
-    case = services.case_create_draft(applicant=applicant)
-    services.case_save_step(
-        case_id=case.pk,
-        revision=case.revision,
-        actor=applicant,
-        values={
-            "applicant_relation": "self",
-            "patient_family_name": "山田",
-            "patient_given_name": f"花{case.pk}",
-            "patient_family_name_kana": "ヤマダ",
-            "patient_given_name_kana": "ハナ",
-            "patient_birth_date": date(1950, 4, 1),
-            "patient_sex": "female",
-            "patient_postal_code": "113-0033",
-            "patient_address": "東京都文京区本郷1-1-1",
-            "patient_phone": "03-1234-5678",
-            "patient_resides_in_japan": True,
-            "patient_has_japanese_insurance": True,
-            "mode": mode,
-            "department": dept,
-            "disease": dept.diseases.first(),
-            "joining_from_japan": True,
-            "current_diagnosis": "診断",
-            "wants_opinion_on_current": True,
-            "questions": "質問",
-            "physician_name": "鈴木",
-            "physician_institution": "本郷内科",
-            "attending_physician_agrees": True,
-            "wants_tests_or_treatment_here": False,
-            "wants_transfer": False,
-            "complaint_or_litigation": False,
-            "fee_or_benefit_question": False,
-            "can_provide_materials": True,
-            "privacy_policy": PrivacyPolicy.objects.get(version="demo-1"),
-        },
+    """A sent application without documents (awaiting_documents), for the department's first
+    disease."""
+    return case_in(
+        Status.AWAITING_DOCUMENTS,
+        applicant=applicant,
+        department=department,
+        disease=Department.objects.get(code=department).diseases.first().code,
+        mode=mode,
+        documents=False,
     )
-    return services.case_submit(case_id=case.pk, actor=applicant)
 
 
 @pytest.mark.parametrize("n", [3, 13])
