@@ -3,6 +3,7 @@ needs before its consult, each uploaded ID with its type and state, and acceptin
 Hana booked her online cardiology consult and uploaded her passport; Sato checks it."""
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -24,7 +25,13 @@ pytestmark = pytest.mark.django_db
 # The scheduling tests' fixtures: the personas, Hana's accepted case, and "now".
 
 accepted = scheduling_fixtures.accepted
-_now = test_staff_offer._now
+
+
+@pytest.fixture(autouse=True)
+def _now():
+    """The morning the scheduling staff tests are set in (Wednesday 25 November 2026)."""
+    with time_machine.travel(test_staff_offer.NOW, tick=True):
+        yield
 
 
 def upload(case, actor, id_type: IdType) -> Document:
