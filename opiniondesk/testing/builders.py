@@ -4,7 +4,7 @@ service or page for the step itself. A few tests per path still walk the whole w
 services and pages (the wizard and browser tests, the demo data, the screening tests)."""
 
 import hashlib
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -18,27 +18,13 @@ from opiniondesk.cases.workflow import Actor, Status
 from opiniondesk.catalog.models import Department
 from opiniondesk.catalog.vocabulary import DocumentCode
 from opiniondesk.core.time import jst_today
-from opiniondesk.demo.cases import KEN, KEN_ATTENDS  # Ken applying and attending for Hana
+from opiniondesk.demo.cases import HANA, KEN, KEN_ATTENDS  # the demo's family, Hana and Ken
 from opiniondesk.demo.documents import demo_pdf
 from opiniondesk.documents.models import Document, DocumentKind, UploadSource
 from opiniondesk.testing.personas import persona
 
 # Hana, 76, asks cardiology about her heart failure; her son Ken applies for her or she herself.
-PATIENT = {
-    "patient_family_name": "山田",
-    "patient_given_name": "花",
-    "patient_family_name_kana": "ヤマダ",
-    "patient_given_name_kana": "ハナ",
-    "patient_birth_date": date(1950, 4, 1),
-    "patient_sex": "female",
-    "patient_postal_code": "113-0033",
-    "patient_address": "東京都文京区本郷1-1-1",
-    "patient_phone": "03-1234-5678",
-    "patient_email": "hana@example.jp",
-    "patient_deceased": False,
-    "patient_resides_in_japan": True,
-    "patient_has_japanese_insurance": True,
-}
+PATIENT = {**HANA, "patient_email": "hana@example.jp"}
 SHEET = {
     "current_diagnosis": "慢性心不全",
     "treatment_so_far": "内服治療",
@@ -103,6 +89,9 @@ def answers(
         "applicant_relation": relation,
         **(KEN if relation != "self" else {}),
         **PATIENT,
+        "patient_deceased": False,
+        "patient_resides_in_japan": True,
+        "patient_has_japanese_insurance": True,
         "patient_consent": "signed" if relation != "self" else "none",
         "mode": mode,
         "department": dept,
