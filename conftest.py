@@ -69,8 +69,13 @@ def pytest_runtest_setup(item):
     pytest.skip(f"{why}: skipped on {connections['default'].vendor}")
 
 
+@pytest.fixture(scope="session")
+def _no_collected_static(tmp_path_factory):
+    return tmp_path_factory.mktemp("static")
+
+
 @pytest.fixture(autouse=True)
-def _test_storages(settings, tmp_path_factory):
+def _test_storages(settings, tmp_path_factory, _no_collected_static):
     # The manifest storage needs collectstatic; tests serve static files as they are.
     # Uploaded documents go to a fresh folder per test, never into var/media.
     media = tmp_path_factory.mktemp("media")
@@ -84,6 +89,9 @@ def _test_storages(settings, tmp_path_factory):
     # Uploads are spooled on the media's filesystem, as in production (config/settings.py).
     (media / ".upload-tmp").mkdir()
     settings.FILE_UPLOAD_TEMP_DIR = str(media / ".upload-tmp")
+    # ServeStatic indexes STATIC_ROOT for every new handler (each test client): after a
+    # `make run` has collected var/static, that alone would take a third of the suite's time.
+    settings.STATIC_ROOT = _no_collected_static
 
 
 @pytest.fixture(autouse=True)

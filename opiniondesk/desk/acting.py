@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from opiniondesk.cases.lifecycle import InvalidTransition
+from opiniondesk.cases.lifecycle import InvalidTransition, case_lock
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.screening import NotAllowed
 from opiniondesk.cases.wording import STAFF_CONFLICT, STAFF_NOT_CHANGED
@@ -29,9 +29,7 @@ class Moved(Exception):
 
 def locked_status(case: Case) -> str:
     """The case's status, its row locked until the action's transaction ends."""
-    return (
-        Case.objects.select_for_update().filter(pk=case.pk).values_list("status", flat=True).get()
-    )
+    return case_lock(case.pk).status
 
 
 def status_unchanged(case: Case, data: Data) -> bool:

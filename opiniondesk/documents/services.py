@@ -11,6 +11,7 @@ from django.utils import timezone
 from opiniondesk.accounts.models import User
 from opiniondesk.audit.models import AuditAction
 from opiniondesk.audit.services import audit_record
+from opiniondesk.cases.lifecycle import case_lock
 from opiniondesk.cases.models import Case, Proxy
 from opiniondesk.cases.services import case_documents_arrived
 from opiniondesk.cases.workflow import APPLICANT_UPLOAD_STATES, Status
@@ -127,7 +128,7 @@ def _store(
     note: str,
     supersedes: Document | None,
 ) -> Document:
-    locked = Case.objects.select_for_update().get(pk=case.pk)
+    locked = case_lock(case.pk)
     if source == UploadSource.APPLICANT and locked.status not in APPLICANT_UPLOAD_STATES:
         raise UploadRefused("CASE_CLOSED")
     if supersedes is not None and Document.objects.filter(supersedes=supersedes).exists():
