@@ -14,7 +14,6 @@ from opiniondesk.api.fields import (
     StrictChoiceField,
     StrictDateField,
     StrictDateTimeField,
-    StrictIntegerField,
 )
 from opiniondesk.api.serializers import StrictSerializer, VerdictSerializer
 from opiniondesk.cases.eligibility import Consent, Reason
@@ -181,6 +180,9 @@ class CaseDetailSerializer(CaseSummarySerializer):
     rejection_note = serializers.CharField()
     decline_reason = serializers.CharField()
     review_minutes = serializers.IntegerField(allow_null=True)
+    planned_minutes = serializers.IntegerField(
+        allow_null=True, help_text="The consult's planned length, set on acceptance: 30 or 60."
+    )
     allowed_transitions = serializers.SerializerMethodField(
         help_text="The values of `to` this user may post to the transitions endpoint now."
     )
@@ -355,12 +357,18 @@ class ReferSerializer(StrictSerializer):
 
 class AcceptSerializer(StrictSerializer):
     to = TargetField(Status.ACCEPTED)
-    review_minutes = StrictIntegerField(
-        min_value=0,
-        max_value=60,
-        required=False,
-        help_text="Time spent reviewing the materials; counts toward the fee.",
+    planned_minutes = serializers.ChoiceField(
+        choices=[30, 60],
+        help_text="The consult's planned length: the booking holds one or two consecutive "
+        "30-minute slots of the specialist (SPEC §5).",
     )
+
+    def to_internal_value(self, data: Any) -> Any:
+        # "30", 30.0 and True are not minutes: only the integers 30 and 60.
+        value = data.get("planned_minutes") if isinstance(data, dict) else None
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise serializers.ValidationError({"planned_minutes": [_("Must be 30 or 60.")]})
+        return super().to_internal_value(data)
 
 
 class DeclineSerializer(StrictSerializer):

@@ -341,7 +341,7 @@ def _accept(request: Request, case_id: int, data: dict[str, Any]) -> None:
     screening.case_accept(
         case_id=case_id,
         actor=request.user,
-        review_minutes=data.get("review_minutes"),
+        planned_minutes=data["planned_minutes"],
         request=request,
     )
 

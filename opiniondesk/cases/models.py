@@ -163,6 +163,14 @@ class Case(models.Model):
     rejection_reasons = models.JSONField(_("reasons for rejection"), default=list, blank=True)
     rejection_note = models.TextField(_("explanation to the applicant"), blank=True)
     decline_reason = models.TextField(_("reason the department declined"), blank=True)
+    # Set by the specialist on accepting, from the materials (SPEC §5): the booking holds that
+    # many minutes of consecutive 30-minute slots. Null until the case is accepted.
+    planned_minutes = models.PositiveSmallIntegerField(
+        _("planned length (minutes)"),
+        null=True,
+        blank=True,
+        choices=[(30, _("30 minutes")), (60, _("60 minutes"))],
+    )
     # The specialist's document-review time counts toward the fee (SPEC §8).
     review_minutes = models.PositiveIntegerField(
         _("document review (minutes)"), null=True, blank=True

@@ -80,9 +80,7 @@ def specialist_panel(case: Case, user: User, bound: dict[str, forms.Form]) -> di
     seen = {"seen_status": case.status}
     actions: dict[str, forms.Form] = {}
     if Status.ACCEPTED in allowed:
-        actions["accept"] = staff_forms.AcceptForm(
-            initial={**seen, "review_minutes": case.review_minutes}
-        )
+        actions["accept"] = staff_forms.AcceptForm(initial=seen)
     if Status.DECLINED in allowed:
         actions["decline"] = staff_forms.DeclineForm(initial=seen)
     # Review time can still be corrected after acceptance, until the consult (screening.py).

@@ -22,6 +22,8 @@ from opiniondesk.cases.workflow import REVIEW_STATES, Status
 from opiniondesk.catalog.models import Department
 from opiniondesk.catalog.vocabulary import DocumentCode
 
+PLANNED_LENGTHS = (30, 60)  # minutes: one or two consecutive 30-minute slots (SPEC §5)
+
 
 class NotAllowed(Exception):
     """The actor may not act on this case (e.g. a specialist of another department)."""
@@ -187,14 +189,26 @@ def case_accept(
     *,
     case_id: int,
     actor: User,
+    planned_minutes: int = 30,
     review_minutes: int | None = None,
     request: HttpRequest | None = None,
 ) -> Case:
-    """referred → accepted, by a specialist of the case's department."""
+    """referred → accepted, by a specialist of the case's department, with the consult's
+    planned length (30 or 60 minutes, SPEC §5)."""
     _require_role(actor, Role.SPECIALIST)
+    if planned_minutes not in PLANNED_LENGTHS:
+        raise ValueError("a consult is planned for 30 or 60 minutes")
     case = case_lock(case_id)
     _require_department(actor, case)
-    case_transition(case=case, to=Status.ACCEPTED, actor=actor, request=request)
+    case_transition(
+        case=case,
+        to=Status.ACCEPTED,
+        actor=actor,
+        request=request,
+        detail={"planned_minutes": planned_minutes},
+    )
+    case.planned_minutes = planned_minutes
+    case.save(update_fields=["planned_minutes", "updated_at"])
     if review_minutes is not None:
         _set_review_minutes(case, actor, review_minutes, request)
     transaction.on_commit(lambda: notifications.case_accepted(case.pk))

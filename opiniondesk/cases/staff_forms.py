@@ -249,7 +249,20 @@ def _minutes_field(label: Any) -> forms.IntegerField:
 
 class AcceptForm(CaseActionForm):
     key = "accept"
-    review_minutes = _minutes_field(_("Time spent reviewing the materials (minutes)"))
+    planned_minutes = forms.TypedChoiceField(
+        label=_("Planned length of the consult"),
+        choices=[
+            (30, _("30 minutes (one slot)")),
+            (60, _("60 minutes (two consecutive slots)")),
+        ],
+        coerce=int,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "From the materials: how long the consult will take, your review of the materials "
+            "included (at most 60 minutes). The booking holds that much of your time."
+        ),
+        error_messages={"required": _("Please choose how long the consult will take.")},
+    )
 
 
 class DeclineForm(CaseActionForm):

@@ -291,7 +291,7 @@ def _yoshio_referred(yoshio: User, staff: Staff) -> None:
 def _kazuko_accepted(kazuko: User, staff: Staff) -> None:
     """Accepted by Dr Tanaka after 35 minutes with the materials; candidate dates come next."""
     case = refer(self_applied(kazuko), staff["sato"])
-    case_accept(case_id=case.pk, actor=staff["tanaka"], review_minutes=35)
+    case_accept(case_id=case.pk, actor=staff["tanaka"], planned_minutes=60, review_minutes=35)
 
 
 def _takeshi_rejected(takeshi: User, staff: Staff) -> None:

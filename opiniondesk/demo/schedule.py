@@ -33,7 +33,7 @@ def _accepted(applicant: User, staff: Staff) -> Case:
     asks = PERSONAS[applicant.username].asks
     specialist = staff["mori"] if asks and asks.department == "neurology" else staff["tanaka"]
     case = refer(self_applied(applicant), staff["sato"])
-    return case_accept(case_id=case.pk, actor=specialist, review_minutes=20)
+    return case_accept(case_id=case.pk, actor=specialist, planned_minutes=30, review_minutes=20)
 
 
 def _offer(case: Case, staff: Staff, count: int, skip: int = 0) -> list[SlotView]:

@@ -205,7 +205,7 @@ def case_accept(request: HttpRequest, case_id: int) -> HttpResponse:
         change=lambda data: screening.case_accept(
             case_id=case_id,
             actor=request.user,
-            review_minutes=data["review_minutes"],
+            planned_minutes=data["planned_minutes"],
             request=request,
         ),
         done=_("You accepted the case; the coordinators will offer dates."),

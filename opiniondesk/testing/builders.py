@@ -114,6 +114,7 @@ def case_in(
     documents: bool = True,
     coordinator: User | None = None,
     specialist: User | None = None,
+    planned_minutes: int = 30,
     **changes: Any,
 ) -> Case:
     """A case in `status` with the rows the services would have written on the way: the
@@ -143,6 +144,7 @@ def case_in(
         privacy_policy=PrivacyPolicy.objects.order_by("-effective_from").first(),
         privacy_accepted_at=now,
         submitted_at=now if status is not Status.DRAFT else None,
+        planned_minutes=planned_minutes if status is Status.ACCEPTED else None,
         status_changed_at=now if status is not Status.DRAFT else None,
         **(values | changes),
     )
@@ -164,6 +166,8 @@ def case_in(
 def _detail(case: Case, target: Status, actor: Actor) -> dict[str, Any]:
     if target is Status.REFERRED:
         return {"department": case.department.code}
+    if target is Status.ACCEPTED:
+        return {"planned_minutes": case.planned_minutes}
     if target is Status.REJECTED:
         return {"reasons": [Reason.WANTS_TRANSFER.value]}
     if target is Status.AWAITING_DOCUMENTS and actor is SYS:

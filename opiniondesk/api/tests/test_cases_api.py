@@ -537,22 +537,22 @@ def test_it_refers_to_a_department(api_as, coordinator_sato, dr_tanaka, screened
     assert api_as(dr_tanaka).get(url(screened_case)).status_code == 200
 
 
-def test_it_accepts_with_the_review_time(api_as, dr_tanaka, referred_case):
+def test_it_accepts_with_the_planned_length(api_as, dr_tanaka, referred_case):
     api = api_as(dr_tanaka)
     assert api.get(url(referred_case)).json()["allowed_transitions"] == ["accepted", "declined"]
-    response = post_transition(api, referred_case, {"to": "accepted", "review_minutes": 25})
+    response = post_transition(api, referred_case, {"to": "accepted", "planned_minutes": 60})
     assert response.status_code == 201, response.content
+    assert response.json()["detail"] == {"planned_minutes": 60}
     referred_case.refresh_from_db()
-    assert referred_case.status == Status.ACCEPTED
-    assert (referred_case.review_minutes, referred_case.reviewed_by) == (25, dr_tanaka)
-    assert api.get(url(referred_case)).json()["review_minutes"] == 25
+    assert (referred_case.status, referred_case.planned_minutes) == (Status.ACCEPTED, 60)
+    assert api.get(url(referred_case)).json()["planned_minutes"] == 60
 
 
-def test_it_accepts_without_the_review_time(api_as, dr_tanaka, referred_case):
+def test_it_does_not_accept_without_the_planned_length(api_as, dr_tanaka, referred_case):
     response = post_transition(api_as(dr_tanaka), referred_case, {"to": "accepted"})
-    assert response.status_code == 201, response.content
-    referred_case.refresh_from_db()
-    assert referred_case.review_minutes is None
+    assert response.status_code == 400, response.content
+    assert "planned_minutes" in response.json()
+    assert_unchanged(referred_case, Status.REFERRED, 3)
 
 
 def test_it_declines_with_a_reason(api_as, dr_tanaka, patient_hana, referred_case):
@@ -632,7 +632,8 @@ def test_it_refuses_the_second_of_two_identical_transitions(
 
 def test_it_refuses_a_specialist_who_accepts_twice(api_as, dr_tanaka, referred_case):
     api = api_as(dr_tanaka)
-    assert post_transition(api, referred_case, {"to": "accepted"}).status_code == 201
+    accept = {"to": "accepted", "planned_minutes": 30}
+    assert post_transition(api, referred_case, accept).status_code == 201
     second = post_transition(api, referred_case, {"to": "declined", "reason": "やはり辞退"})
     assert second.status_code == 409
     assert second.json()["status"] == "accepted"
@@ -746,11 +747,12 @@ def test_it_names_the_field_at_fault(api_as, coordinator_sato, screened_case, bo
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"to": "accepted", "review_minutes": 61}, "review_minutes"),
-        ({"to": "accepted", "review_minutes": -1}, "review_minutes"),
-        ({"to": "accepted", "review_minutes": "25"}, "review_minutes"),
-        ({"to": "accepted", "review_minutes": 25.0}, "review_minutes"),
-        ({"to": "accepted", "review_minutes": True}, "review_minutes"),
+        ({"to": "accepted", "planned_minutes": 45}, "planned_minutes"),
+        ({"to": "accepted", "planned_minutes": 90}, "planned_minutes"),
+        ({"to": "accepted", "planned_minutes": "30"}, "planned_minutes"),
+        ({"to": "accepted", "planned_minutes": 30.0}, "planned_minutes"),
+        ({"to": "accepted", "planned_minutes": True}, "planned_minutes"),
+        ({"to": "accepted", "review_minutes": 25, "planned_minutes": 30}, "review_minutes"),
         ({"to": "declined"}, "reason"),
         ({"to": "declined", "reason": "   "}, "reason"),
     ],
@@ -786,7 +788,7 @@ VALID_BODIES = [
     {"to": "awaiting_documents", "items": ["TEST_DATA"], "message": "x", "due_date": DUE},
     {"to": "rejected", "reasons": ["WANTS_TRANSFER"], "note": ""},
     {"to": "referred", "department": "cardiology"},
-    {"to": "accepted", "review_minutes": 10},
+    {"to": "accepted", "planned_minutes": 30},
     {"to": "declined", "reason": "x"},
     {"to": "withdrawn", "reason": ""},
 ]

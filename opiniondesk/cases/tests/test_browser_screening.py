@@ -4,7 +4,7 @@ Ken has sent his mother Hana's complete application (cardiology, heart failure).
 Sato signs in with her password and an authenticator code, takes the case into screening and asks
 for newer test data. Ken signs in on his own computer, reads the request and sends the file; the
 case returns to screening by itself. Sato refers it to cardiology; Dr Tanaka signs in with his
-own code, opens the materials, records his review time and accepts. Each person has their own
+own code, opens the materials and accepts for a 60-minute consult. Each person has their own
 browser context (own cookies, own session), as on their own computers.
 
 Labels come from the English msgids through gettext, as in test_browser_application.py.
@@ -32,7 +32,6 @@ pytestmark = pytest.mark.browser
 
 PASSWORD = "pw-1234567890"  # the personas' password (conftest.py)
 MESSAGE = "3か月以内の血液検査の結果もお送りください。"
-REVIEW_MINUTES = 12
 
 
 def staff_label(status: Status) -> str:
@@ -280,7 +279,7 @@ def test_coordinator_asks_ken_uploads_coordinator_refers_specialist_accepts(
     tanaka.reload()  # the reading hint now knows he opened the materials
     assert ja("You have not opened any document of this case yet.") not in tanaka.inner_text("main")
     decision = tanaka.get_by_role("region", name=ja("Your decision"))
-    fill(decision, "Time spent reviewing the materials (minutes)", str(REVIEW_MINUTES))
+    decision.get_by_label(ja("60 minutes (two consecutive slots)")).check()
     tanaka_screens.take("case-decision")
     with tanaka.expect_navigation():
         decision.get_by_role("button", name=ja("Accept the case")).click()
@@ -291,7 +290,7 @@ def test_coordinator_asks_ken_uploads_coordinator_refers_specialist_accepts(
     # The whole story, in the database and in the mail.
     case.refresh_from_db()
     assert case.status == Status.ACCEPTED
-    assert (case.review_minutes, case.reviewed_by) == (REVIEW_MINUTES, dr_tanaka)
+    assert case.planned_minutes == 60
     assert transitions(case) == [
         ("draft", "submitted", "proxy_ken"),
         ("submitted", "screening", "coordinator_sato"),

@@ -380,13 +380,14 @@ def test_the_cardiologist_accepts_with_review_time_and_both_sides_are_told(
     django_capture_on_commit_callbacks,
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        case_accept(case_id=referred.pk, actor=dr_tanaka, review_minutes=25)
+        case_accept(case_id=referred.pk, actor=dr_tanaka, planned_minutes=60, review_minutes=25)
     run_tasks()
 
     case = Case.objects.get(pk=referred.pk)
     assert case.status == Status.ACCEPTED
-    assert (case.review_minutes, case.reviewed_by) == (25, dr_tanaka)
-    assert _transition(case) == ("referred", "accepted", dr_tanaka, "specialist", "", {})
+    assert (case.review_minutes, case.reviewed_by, case.planned_minutes) == (25, dr_tanaka, 60)
+    detail = {"planned_minutes": 60}
+    assert _transition(case) == ("referred", "accepted", dr_tanaka, "specialist", "", detail)
     [moved] = _audit(case, action="transition", detail__to="accepted")
     [review] = _audit(case, action="update", user=dr_tanaka)
     assert moved.user == dr_tanaka and review.detail == {"review_minutes": 25}

@@ -205,7 +205,7 @@ def test_it_rejects_with_reasons_and_the_applicant_reads_them_kindly(
     assert "お電話で転院のご希望を伺いました。" in page
 
 
-def test_it_refers_and_the_specialist_accepts_with_review_minutes(
+def test_it_refers_and_the_specialist_accepts_with_the_planned_length(
     screening_case, coordinator_sato, dr_tanaka
 ):
     cardiology = Department.objects.get(code="cardiology")
@@ -221,14 +221,25 @@ def test_it_refers_and_the_specialist_accepts_with_review_minutes(
     page = tanaka.get(reverse("staff-case", args=[screening_case.pk]))
     assert page.status_code == 200
     assert reverse("staff-case-accept", args=[screening_case.pk]) in page.content.decode()
-    response = _post(tanaka, "staff-case-accept", screening_case, {"review_minutes": "20"})
+    response = _post(tanaka, "staff-case-accept", screening_case, {"planned_minutes": "60"})
     assert response.status_code == 302
     screening_case.refresh_from_db()
     assert screening_case.status == Status.ACCEPTED
-    assert (screening_case.review_minutes, screening_case.reviewed_by) == (20, dr_tanaka)
+    assert screening_case.planned_minutes == 60
     assert _transitions(screening_case)[-1] == "accepted"
     assert _audited(screening_case, "transition", dr_tanaka).count() == 1
-    assert _audited(screening_case, "update", dr_tanaka).exists()
+
+
+def test_accepting_needs_the_planned_length(referred_case, dr_tanaka):
+    tanaka = _as(dr_tanaka)
+    for bad in ({}, {"planned_minutes": "45"}, {"planned_minutes": "90"}):
+        response = _post(tanaka, "staff-case-accept", referred_case, bad)
+        assert response.status_code == 200  # the page again, the choice marked
+        assert "Please choose how long the consult will take." in response.content.decode() or (
+            "Select a valid choice" in response.content.decode()
+        )
+    referred_case.refresh_from_db()
+    assert (referred_case.status, referred_case.planned_minutes) == (Status.REFERRED, None)
 
 
 def test_the_specialist_reads_the_materials_without_the_contact_details(referred_case, dr_tanaka):
@@ -340,7 +351,7 @@ def test_a_specialist_of_another_department_gets_404_and_it_is_audited(referred_
     mori = _as(dr_mori)
     assert mori.get(reverse("staff-case", args=[referred_case.pk])).status_code == 404
     assert mori.get(reverse("staff-case-history", args=[referred_case.pk])).status_code == 404
-    response = _post(mori, "staff-case-accept", referred_case, {"review_minutes": "5"})
+    response = _post(mori, "staff-case-accept", referred_case, {"planned_minutes": "30"})
     assert response.status_code == 404
     referred_case.refresh_from_db()
     assert referred_case.status == Status.REFERRED
@@ -440,17 +451,17 @@ def test_a_stale_click_is_refused_even_when_the_new_state_would_allow_it(
 
 def test_two_specialists_accepting_at_once_give_one_acceptance(referred_case, dr_tanaka, dr_kato):
     colleague = dr_kato  # the other cardiologist
-    first = _post(_as(dr_tanaka), "staff-case-accept", referred_case, {"review_minutes": "10"})
+    first = _post(_as(dr_tanaka), "staff-case-accept", referred_case, {"planned_minutes": "30"})
     second = _as(colleague).post(
         reverse("staff-case-accept", args=[referred_case.pk]),
-        {"seen_status": "referred", "review_minutes": "30"},
+        {"seen_status": "referred", "planned_minutes": "60"},
         follow=True,
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert first.status_code == 302
     assert "Someone else already changed this case" in second.content.decode()
     referred_case.refresh_from_db()
-    assert (referred_case.review_minutes, referred_case.reviewed_by) == (10, dr_tanaka)
+    assert referred_case.planned_minutes == 30  # the first decision stands
     assert _transitions(referred_case).count("accepted") == 1
 
 
