@@ -15,12 +15,16 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from opiniondesk.consults import routing as consults_routing  # noqa: E402
 from opiniondesk.core.asgi import BodySizeLimit, StreamingASGIHandler  # noqa: E402
 from opiniondesk.readiness import routing as readiness_routing  # noqa: E402
 
 django_asgi_app = StreamingASGIHandler()
 
-websocket_urlpatterns: list = [*readiness_routing.websocket_urlpatterns]
+websocket_urlpatterns: list = [
+    *readiness_routing.websocket_urlpatterns,
+    *consults_routing.websocket_urlpatterns,
+]
 
 application = ProtocolTypeRouter(
     {

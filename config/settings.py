@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "opiniondesk.billing",
     "opiniondesk.scheduling",
     "opiniondesk.readiness",
+    "opiniondesk.consults",
     "opiniondesk.desk",
     "opiniondesk.demo",
     "opiniondesk.api",
@@ -252,6 +253,13 @@ SCHEDULING_MIN_LEAD_DAYS = env_int("SCHEDULING_MIN_LEAD_DAYS", 2)
 SCHEDULING_HORIZON_DAYS = env_int("SCHEDULING_HORIZON_DAYS", 120)
 OFFER_HOLD_DAYS = env_int("OFFER_HOLD_DAYS", 3)
 PATIENT_INVITATION_DAYS = env_int("PATIENT_INVITATION_DAYS", 14)
+# The consult (SPEC §7): the waiting room opens this long before the booked time; the consult
+# lasts at most CONSULT_LIMIT_MINUTES including the review of the materials; both sides are
+# warned this long before the 30-minute fee boundary and before the end.
+CONSULT_ROOM_OPENS_MINUTES = env_int("CONSULT_ROOM_OPENS_MINUTES", 5)
+CONSULT_LIMIT_MINUTES = env_int("CONSULT_LIMIT_MINUTES", 60)
+CONSULT_WARN_BEFORE_BOUNDARY_MINUTES = env_int("CONSULT_WARN_BEFORE_BOUNDARY_MINUTES", 3)
+CONSULT_WARN_BEFORE_END_MINUTES = env_int("CONSULT_WARN_BEFORE_END_MINUTES", 5)
 # The card step arrives with the billing issue; until then it is shown as not required.
 PAYMENT_METHOD_REQUIRED = env_bool("PAYMENT_METHOD_REQUIRED", False)
 PHYSICIAN_LINK_MAX_FILES = 5

@@ -19,12 +19,14 @@ urlpatterns = [
     path("staff/", include("opiniondesk.desk.staff_urls")),
     path("staff/", include("opiniondesk.cases.staff_urls")),
     path("staff/", include("opiniondesk.scheduling.staff_urls")),
+    path("staff/", include("opiniondesk.consults.staff_urls")),
     path("", include("opiniondesk.desk.urls")),
     path("", include("opiniondesk.cases.urls")),
     path("", include("opiniondesk.documents.urls")),
     path("", include("opiniondesk.scheduling.urls")),
     path("", include("opiniondesk.readiness.urls")),
     path("", include("opiniondesk.readiness.device_urls")),
+    path("", include("opiniondesk.consults.urls")),
     path("", include("opiniondesk.public.urls")),
 ]
 if settings.BENCH_BARE_VIEW:  # the benchmark's baseline (bench/README.md); off unless asked

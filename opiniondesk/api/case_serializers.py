@@ -179,13 +179,19 @@ class CaseDetailSerializer(CaseSummarySerializer):
     )
     rejection_note = serializers.CharField()
     decline_reason = serializers.CharField()
-    review_minutes = serializers.IntegerField(allow_null=True)
+    review_seconds = serializers.SerializerMethodField(
+        help_text="The specialist's review of the materials so far, measured by the server "
+        "(stopped sessions, corrections applied); it counts toward the fee."
+    )
     planned_minutes = serializers.IntegerField(
         allow_null=True, help_text="The consult's planned length, set on acceptance: 30 or 60."
     )
     allowed_transitions = serializers.SerializerMethodField(
         help_text="The values of `to` this user may post to the transitions endpoint now."
     )
+
+    def get_review_seconds(self, case: Any) -> int:
+        return int(self.context["review_seconds"])
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_incomplete_steps(self, case: Any) -> list[str]:

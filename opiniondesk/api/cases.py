@@ -47,6 +47,7 @@ from opiniondesk.cases.staff_forms import MODE_REFUSALS
 from opiniondesk.cases.workflow import SCHEDULING_STATES, Actor, Status
 from opiniondesk.catalog.selectors import departments_public
 from opiniondesk.catalog.vocabulary import Mode
+from opiniondesk.consults.selectors import review_seconds
 from opiniondesk.core.time import jst_today
 from opiniondesk.desk import services as desk
 
@@ -188,6 +189,7 @@ def case_detail(request: Request, case_id: int) -> Response:
         "incomplete_steps": incomplete,
         "verdict": None if incomplete else case_verdict(case),
         "open_document_request": open_document_request(case),
+        "review_seconds": review_seconds(case),
         "allowed_transitions": _allowed_targets(request.user, case),
     }
     return Response(s.CaseDetailSerializer(case, context=context).data)

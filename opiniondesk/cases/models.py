@@ -171,17 +171,6 @@ class Case(models.Model):
         blank=True,
         choices=[(30, _("30 minutes")), (60, _("60 minutes"))],
     )
-    # The specialist's document-review time counts toward the fee (SPEC §8).
-    review_minutes = models.PositiveIntegerField(
-        _("document review (minutes)"), null=True, blank=True
-    )
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -11,8 +11,8 @@ from opiniondesk.cases import staff_forms
 from opiniondesk.cases.applications import checklist, missing_answers
 from opiniondesk.cases.eligibility import Verdict
 from opiniondesk.cases.models import Case
-from opiniondesk.cases.selectors import case_verdict, materials_reading, open_document_request
-from opiniondesk.cases.workflow import PREPARATION_STATES, Actor, Status, next_states
+from opiniondesk.cases.selectors import case_verdict, open_document_request
+from opiniondesk.cases.workflow import Actor, Status, next_states
 from opiniondesk.core.time import jst_today
 from opiniondesk.public.wording import REASONS
 
@@ -75,7 +75,7 @@ def _suggested(case: Case, verdict: Verdict | None) -> str:
 
 
 def specialist_panel(case: Case, user: User, bound: dict[str, forms.Form]) -> dict[str, Any]:
-    """Accept or decline, and the review time with a hint from the audit log."""
+    """Accept (with the consult's planned length) or decline."""
     allowed = set(next_states(Status(case.status), Actor.SPECIALIST))
     seen = {"seen_status": case.status}
     actions: dict[str, forms.Form] = {}
@@ -83,8 +83,5 @@ def specialist_panel(case: Case, user: User, bound: dict[str, forms.Form]) -> di
         actions["accept"] = staff_forms.AcceptForm(initial=seen)
     if Status.DECLINED in allowed:
         actions["decline"] = staff_forms.DeclineForm(initial=seen)
-    # Review time can still be corrected after acceptance, until the consult (screening.py).
-    if case.status in PREPARATION_STATES:
-        actions["review"] = staff_forms.ReviewForm(initial={"minutes": case.review_minutes})
     actions |= {key: form for key, form in bound.items() if key in actions}
-    return {"actions": actions, "reading": materials_reading(case=case, user=user)}
+    return {"actions": actions}

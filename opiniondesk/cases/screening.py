@@ -18,7 +18,7 @@ from opiniondesk.cases import notifications, tasks
 from opiniondesk.cases.eligibility import Reason
 from opiniondesk.cases.lifecycle import case_lock, case_transition
 from opiniondesk.cases.models import Case, DocumentRequest, PhoneLog, PhoneOutcome
-from opiniondesk.cases.workflow import REVIEW_STATES, Status
+from opiniondesk.cases.workflow import Status
 from opiniondesk.catalog.models import Department
 from opiniondesk.catalog.vocabulary import DocumentCode
 
@@ -190,7 +190,6 @@ def case_accept(
     case_id: int,
     actor: User,
     planned_minutes: int = 30,
-    review_minutes: int | None = None,
     request: HttpRequest | None = None,
 ) -> Case:
     """referred → accepted, by a specialist of the case's department, with the consult's
@@ -209,8 +208,6 @@ def case_accept(
     )
     case.planned_minutes = planned_minutes
     case.save(update_fields=["planned_minutes", "updated_at"])
-    if review_minutes is not None:
-        _set_review_minutes(case, actor, review_minutes, request)
     transaction.on_commit(lambda: notifications.case_accepted(case.pk))
     return case
 
@@ -234,36 +231,3 @@ def case_decline(
     case.save(update_fields=["decline_reason", "updated_at"])
     transaction.on_commit(lambda: notifications.case_decided(case.pk))
     return case
-
-
-@transaction.atomic
-def case_record_review(
-    *,
-    case_id: int,
-    actor: User,
-    minutes: int,
-    request: HttpRequest | None = None,
-) -> Case:
-    """The specialist's document-review minutes, which count toward the fee."""
-    _require_role(actor, Role.SPECIALIST)
-    case = case_lock(case_id)
-    _require_department(actor, case)
-    if case.status not in REVIEW_STATES:
-        raise NotAllowed("review time is recorded before the consult")
-    _set_review_minutes(case, actor, minutes, request)
-    return case
-
-
-def _set_review_minutes(case: Case, actor: User, minutes: int, request: HttpRequest | None) -> None:
-    if not 0 <= minutes <= 60:
-        raise ValueError("review time is between 0 and 60 minutes")
-    case.review_minutes, case.reviewed_by = minutes, actor
-    case.save(update_fields=["review_minutes", "reviewed_by", "updated_at"])
-    audit_record(
-        action=AuditAction.UPDATE,
-        user=actor,
-        request=request,
-        case_id=case.pk,
-        obj=case,
-        detail={"review_minutes": minutes},
-    )

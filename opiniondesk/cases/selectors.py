@@ -11,7 +11,6 @@ from django.http import Http404
 from django.utils import timezone
 
 from opiniondesk.accounts.models import Role, User
-from opiniondesk.audit.models import AuditAction, AuditEvent
 from opiniondesk.cases.applications import application_from_case
 from opiniondesk.cases.eligibility import (
     Application,
@@ -234,44 +233,3 @@ def case_history(case: Case, *, for_applicant: bool) -> list[HistoryEntry]:
         for d in Document.objects.filter(case=case).select_related("proxy", "uploaded_by")
     ]
     return sorted(entries, key=lambda e: (e.at, _KIND_ORDER[e.kind], e.item.pk))
-
-
-@dataclass(frozen=True)
-class MaterialsReading:
-    """When a user opened a case's documents, from the audit log."""
-
-    openings: int
-    minutes: int  # distinct clock minutes in which at least one document was opened
-    first: datetime | None
-    last: datetime | None
-
-    @property
-    def span_minutes(self) -> int:
-        if self.first is None or self.last is None:
-            return 0
-        return int((self.last - self.first).total_seconds() // 60) + 1
-
-
-def materials_reading(*, case: Case, user: User) -> MaterialsReading:
-    """A hint for the review time a specialist enters (it counts toward the fee).
-
-    The audit log knows when each document was opened, not how long it stayed on screen. We
-    count the distinct minutes with an opening (a lower bound when documents are read one after
-    another) and the span from the first to the last opening (an upper bound for one sitting).
-    """
-    times = list(
-        AuditEvent.objects.filter(
-            case_id=case.pk,
-            user=user,
-            action__in=[AuditAction.READ, AuditAction.DOWNLOAD],
-            object_type=Document._meta.label,
-        )
-        .order_by("at")
-        .values_list("at", flat=True)
-    )
-    return MaterialsReading(
-        openings=len(times),
-        minutes=len({t.replace(second=0, microsecond=0) for t in times}),
-        first=times[0] if times else None,
-        last=times[-1] if times else None,
-    )

@@ -234,19 +234,6 @@ class WithdrawForm(CaseActionForm):
     )
 
 
-MINUTES_HELP = _("Whole minutes, 0 to 60. The review time counts toward the fee.")
-
-
-def _minutes_field(label: Any) -> forms.IntegerField:
-    return forms.IntegerField(
-        label=label,
-        min_value=0,
-        max_value=60,
-        help_text=MINUTES_HELP,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-    )
-
-
 class AcceptForm(CaseActionForm):
     key = "accept"
     planned_minutes = forms.TypedChoiceField(
@@ -273,8 +260,3 @@ class DeclineForm(CaseActionForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_('The applicant reads this, e.g. "We have no specialist for this disease."'),
     )
-
-
-class ReviewForm(StaffForm):
-    key = "review"
-    minutes = _minutes_field(_("Time spent reviewing the materials (minutes)"))

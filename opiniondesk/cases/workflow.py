@@ -60,8 +60,6 @@ OFFER_STATES = frozenset({Status.ACCEPTED, Status.OFFERED})
 SCHEDULING_STATES = frozenset({Status.OFFERED}) | BOOKED_STATES
 # Steps before the consult (ID, consent, device check) open once the department has accepted.
 PREPARATION_STATES = OFFER_STATES | BOOKED_STATES
-# The specialist records review time from referral until the consult.
-REVIEW_STATES = frozenset({Status.REFERRED}) | PREPARATION_STATES
 # The applicant's side adds documents until the consult is over; afterwards only staff do.
 APPLICANT_UPLOAD_STATES = OPEN_STATES
 # The applicant withdraws online until a date is booked; a booking is cancelled instead.

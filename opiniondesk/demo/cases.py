@@ -30,6 +30,7 @@ from opiniondesk.cases.services import (
 from opiniondesk.catalog.closed_days import next_open_day
 from opiniondesk.catalog.models import Department
 from opiniondesk.catalog.vocabulary import DocumentCode
+from opiniondesk.consults.services import review_correct, review_start, review_stop
 from opiniondesk.core.time import jst_today
 from opiniondesk.demo.documents import demo_pdf
 from opiniondesk.demo.people import PERSONAS
@@ -291,7 +292,8 @@ def _yoshio_referred(yoshio: User, staff: Staff) -> None:
 def _kazuko_accepted(kazuko: User, staff: Staff) -> None:
     """Accepted by Dr Tanaka after 35 minutes with the materials; candidate dates come next."""
     case = refer(self_applied(kazuko), staff["sato"])
-    case_accept(case_id=case.pk, actor=staff["tanaka"], planned_minutes=60, review_minutes=35)
+    case_accept(case_id=case.pk, actor=staff["tanaka"], planned_minutes=60)
+    reviewed(case, staff["tanaka"], minutes=35)
 
 
 def _takeshi_rejected(takeshi: User, staff: Staff) -> None:
@@ -337,6 +339,19 @@ DEMO_CASES: list[tuple[str, str, Callable[[User, Staff], None]]] = [
     ("patient_sachiko", "neurology", _sachiko_declined),
     ("proxy_ken", "neurology", _ken_for_his_father),
 ]
+
+
+def reviewed(case: Case, specialist: User, *, minutes: int) -> None:
+    """The specialist has read the materials for `minutes` after accepting: a review session,
+    timed by the server as the page does it, then set to the demo's length with a reason."""
+    session = review_start(case_id=case.pk, actor=specialist)
+    review_stop(case_id=case.pk, actor=specialist)
+    review_correct(
+        session_id=session.pk,
+        actor=specialist,
+        minutes=minutes,
+        reason="デモデータ: 紹介状と検査画像を確認した時間",
+    )
 
 
 def make_each(table: list[tuple[str, str, Callable[[User, Staff], None]]]) -> None:

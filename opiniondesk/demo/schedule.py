@@ -14,7 +14,7 @@ from opiniondesk.accounts.models import User
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.screening import case_accept
 from opiniondesk.core.time import JST, jst_today
-from opiniondesk.demo.cases import Staff, make_each, refer, self_applied
+from opiniondesk.demo.cases import Staff, make_each, refer, reviewed, self_applied
 from opiniondesk.demo.documents import demo_pdf
 from opiniondesk.demo.people import PERSONAS
 from opiniondesk.readiness.rules import IdType
@@ -33,7 +33,9 @@ def _accepted(applicant: User, staff: Staff) -> Case:
     asks = PERSONAS[applicant.username].asks
     specialist = staff["mori"] if asks and asks.department == "neurology" else staff["tanaka"]
     case = refer(self_applied(applicant), staff["sato"])
-    return case_accept(case_id=case.pk, actor=specialist, planned_minutes=30, review_minutes=20)
+    case = case_accept(case_id=case.pk, actor=specialist, planned_minutes=30)
+    reviewed(case, specialist, minutes=20)
+    return case
 
 
 def _offer(case: Case, staff: Staff, count: int, skip: int = 0) -> list[SlotView]:

@@ -15,12 +15,13 @@ from opiniondesk.cases.lifecycle import InvalidTransition, case_lock
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.screening import NotAllowed
 from opiniondesk.cases.wording import STAFF_CONFLICT, STAFF_NOT_CHANGED
+from opiniondesk.consults.errors import ConsultError
 from opiniondesk.readiness.errors import ReadinessError
 from opiniondesk.scheduling.services import SchedulingError
 
 Data = dict[str, Any]
 # What the services refuse with words for the user: shown on the form that was sent.
-REFUSALS = (SchedulingError, ReadinessError)
+REFUSALS = (SchedulingError, ReadinessError, ConsultError)
 
 
 class Moved(Exception):

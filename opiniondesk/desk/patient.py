@@ -31,6 +31,7 @@ from opiniondesk.cases.workflow import (
     WITHDRAWABLE_STATES,
     Status,
 )
+from opiniondesk.consults.panels import patient_consult_panel
 from opiniondesk.core.time import JST
 from opiniondesk.desk import services
 from opiniondesk.documents.models import Document
@@ -119,6 +120,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "cases/detail.html",
         {
             **booking_panel(case, request.user),
+            **patient_consult_panel(case, timezone.now()),
             "readiness": checklist_rows(case, request.user) if preparing else [],
             "case": case,
             "verdict": verdict,

@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -20,6 +21,11 @@ from opiniondesk.cases import screening, staff_forms
 from opiniondesk.cases.access import case_for_request
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.selectors import documents_visible_to
+from opiniondesk.consults import panels as consult_panels
+from opiniondesk.consults import services as consults
+from opiniondesk.consults.errors import ConsultError
+from opiniondesk.consults.forms import ReviewCorrectForm
+from opiniondesk.consults.models import ReviewSession
 from opiniondesk.core.converters import MAX_ID
 from opiniondesk.desk import services
 from opiniondesk.desk.acting import Data, act, locked_status, status_unchanged
@@ -50,6 +56,8 @@ def staff_case_page(
     documents = documents_visible_to(request.user, case).select_related("proxy", "superseded_by")
     context = {"case": case, "documents": documents, "proxies": case.proxies.all()}
     context |= scheduling_panels.staff_panel(request, case, bound)
+    context |= consult_panels.review_panel(case, request.user, bound)
+    context |= consult_panels.staff_consult_panel(case, request.user, timezone.now())
     if request.user.role == Role.COORDINATOR:
         context |= readiness_panels.identity_panel(case, bound)
         context |= case_panels.coordinator_panel(case, bound)
@@ -58,6 +66,7 @@ def staff_case_page(
             ("actions", _("Actions")),
             *([("scheduling", _("Dates and booking"))] if context["scheduling_shown"] else []),
             *([("identity", _("Identity check"))] if context["identity_shown"] else []),
+            *([("consult", _("The consult"))] if context["consult_shown"] else []),
             ("calls", _("Phone calls")),
             ("documents", _("Documents")),
             ("application", _("Application")),
@@ -65,7 +74,9 @@ def staff_case_page(
         return render(request, "cases/staff/case_coordinator.html", context)
     context |= case_panels.specialist_panel(case, request.user, bound)
     context["jump"] = [
-        ("decision", _("Decision and review time")),
+        ("decision", _("Decision")),
+        *([("review", _("Review time"))] if context["review_shown"] else []),
+        *([("consult", _("The consult"))] if context["consult_shown"] else []),
         ("documents", _("Documents")),
         ("application", _("Application")),
     ]
@@ -227,17 +238,116 @@ def case_decline(request: HttpRequest, case_id: int) -> HttpResponse:
     )
 
 
+# The review of the materials and the consult (consults.services).
+
+
+class _Button(forms.Form):
+    """An action without fields: a button on the page."""
+
+    key = "button"
+
+
 @role_required(Role.SPECIALIST)
 @require_POST
-def case_review(request: HttpRequest, case_id: int) -> HttpResponse:
+def review_start(request: HttpRequest, case_id: int) -> HttpResponse:
     return _act(
         request,
         case_id,
-        lambda case: staff_forms.ReviewForm(request.POST),
-        change=lambda data: screening.case_record_review(
-            case_id=case_id, actor=request.user, minutes=data["minutes"], request=request
+        lambda case: _Button(request.POST),
+        anchor="review",
+        change=lambda data: consults.review_start(
+            case_id=case_id, actor=request.user, request=request
         ),
-        done=_("The review time was saved."),
+        done=_("The review time is running. Stop it when you are done."),
+    )
+
+
+@role_required(Role.SPECIALIST)
+@require_POST
+def review_stop(request: HttpRequest, case_id: int) -> HttpResponse:
+    return _act(
+        request,
+        case_id,
+        lambda case: _Button(request.POST),
+        anchor="review",
+        change=lambda data: consults.review_stop(
+            case_id=case_id, actor=request.user, request=request
+        ),
+        done=_("The review time was stopped and saved."),
+    )
+
+
+@role_required(Role.SPECIALIST)
+@require_POST
+def review_correct(request: HttpRequest, case_id: int) -> HttpResponse:
+    def form(case: Case) -> ReviewCorrectForm:
+        bound = ReviewCorrectForm(request.POST)
+        bound.key = f"review-{request.POST.get('session', '')}"
+        return bound
+
+    return _act(
+        request,
+        case_id,
+        form,
+        anchor="review",
+        change=lambda data: consults.review_correct(
+            session_id=_session_of(case_id, data["session"]),
+            actor=request.user,
+            minutes=data["minutes"],
+            reason=data["reason"],
+            request=request,
+        ),
+        done=_("The correction was saved."),
+    )
+
+
+def _session_of(case_id: int, session_id: int) -> int:
+    """The session, if it is one of this case's (a forged id of another case is no session)."""
+    if not ReviewSession.objects.filter(pk=session_id, case_id=case_id).exists():
+        raise ConsultError(_("No such review."))
+    return session_id
+
+
+@role_required(Role.SPECIALIST)
+@require_POST
+def visit_start(request: HttpRequest, case_id: int) -> HttpResponse:
+    return _act(
+        request,
+        case_id,
+        lambda case: _Button(request.POST),
+        anchor="consult",
+        change=lambda data: consults.visit_start(
+            case_id=case_id, actor=request.user, request=request
+        ),
+        done=_("The consult at the hospital has started; its time is counted."),
+    )
+
+
+@role_required(Role.SPECIALIST)
+@require_POST
+def visit_end(request: HttpRequest, case_id: int) -> HttpResponse:
+    return _act(
+        request,
+        case_id,
+        lambda case: _Button(request.POST),
+        anchor="consult",
+        change=lambda data: consults.visit_end(
+            case_id=case_id, actor=request.user, request=request
+        ),
+        done=_("The consult at the hospital has ended."),
+    )
+
+
+@role_required(Role.COORDINATOR)
+@require_POST
+def no_show(request: HttpRequest, case_id: int) -> HttpResponse:
+    return _act(
+        request,
+        case_id,
+        lambda case: _Button(request.POST),
+        anchor="consult",
+        change=lambda data: consults.no_show(case_id=case_id, actor=request.user, request=request),
+        done=_("Recorded: the patient did not attend. The booking was released."),
     )
 
 

@@ -21,7 +21,17 @@ urlpatterns = [
     path("cases/<id:case_id>/withdraw/", staff_case.case_withdraw, name="staff-case-withdraw"),
     path("cases/<id:case_id>/accept/", staff_case.case_accept, name="staff-case-accept"),
     path("cases/<id:case_id>/decline/", staff_case.case_decline, name="staff-case-decline"),
-    path("cases/<id:case_id>/review/", staff_case.case_review, name="staff-case-review"),
+    # The review of the materials and the consult.
+    path("cases/<id:case_id>/review/start/", staff_case.review_start, name="staff-review-start"),
+    path("cases/<id:case_id>/review/stop/", staff_case.review_stop, name="staff-review-stop"),
+    path(
+        "cases/<id:case_id>/review/correct/",
+        staff_case.review_correct,
+        name="staff-review-correct",
+    ),
+    path("cases/<id:case_id>/visit/start/", staff_case.visit_start, name="staff-visit-start"),
+    path("cases/<id:case_id>/visit/end/", staff_case.visit_end, name="staff-visit-end"),
+    path("cases/<id:case_id>/no-show/", staff_case.no_show, name="staff-no-show"),
     # Candidate dates and the booking.
     path("cases/<id:case_id>/offer/", staff_case.offer_create, name="staff-offer-create"),
     path(

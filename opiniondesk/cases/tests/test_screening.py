@@ -1,5 +1,6 @@
 """The hospital's side of the lifecycle (SPEC §4), service by service: screening, requests for
-documents, phone calls, rejection, referral, the department's answer, review time, withdrawal.
+documents, phone calls, rejection, referral, the department's answer (with the consult's planned
+length), withdrawal. The review time is measured in the consults app (consults/tests).
 
 Each test: given a case in a state, when a persona acts, then the case's status, the transition
 row, the audit row and the e-mail sent after commit — or, for a refusal, nothing changed at all.
@@ -16,7 +17,6 @@ from opiniondesk.cases.screening import (
     NotAllowed,
     case_accept,
     case_decline,
-    case_record_review,
     case_refer,
     case_reject,
     case_request_documents,
@@ -79,7 +79,7 @@ def referred(screening, coordinator_sato, dr_tanaka):
 
 @pytest.fixture
 def accepted(referred, dr_tanaka):
-    return case_accept(case_id=referred.pk, actor=dr_tanaka, review_minutes=20)
+    return case_accept(case_id=referred.pk, actor=dr_tanaka, planned_minutes=30)
 
 
 @pytest.fixture
@@ -105,7 +105,7 @@ def _unchanged(case):
         case.department_id,
         case.rejection_reasons,
         case.decline_reason,
-        case.review_minutes,
+        case.planned_minutes,
         CaseTransition.objects.filter(case=case).count(),
         AuditEvent.objects.filter(case_id=case.pk).count(),
         DocumentRequest.objects.filter(case=case).count(),
@@ -371,7 +371,7 @@ def test_referring_to_another_department_moves_the_case_there(
 # case_accept
 
 
-def test_the_cardiologist_accepts_with_review_time_and_both_sides_are_told(
+def test_the_cardiologist_accepts_for_an_hour_and_both_sides_are_told(
     referred,
     dr_tanaka,
     coordinator_sato,
@@ -380,17 +380,16 @@ def test_the_cardiologist_accepts_with_review_time_and_both_sides_are_told(
     django_capture_on_commit_callbacks,
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        case_accept(case_id=referred.pk, actor=dr_tanaka, planned_minutes=60, review_minutes=25)
+        case_accept(case_id=referred.pk, actor=dr_tanaka, planned_minutes=60)
     run_tasks()
 
     case = Case.objects.get(pk=referred.pk)
     assert case.status == Status.ACCEPTED
-    assert (case.review_minutes, case.reviewed_by, case.planned_minutes) == (25, dr_tanaka, 60)
+    assert case.planned_minutes == 60
     detail = {"planned_minutes": 60}
     assert _transition(case) == ("referred", "accepted", dr_tanaka, "specialist", "", detail)
     [moved] = _audit(case, action="transition", detail__to="accepted")
-    [review] = _audit(case, action="update", user=dr_tanaka)
-    assert moved.user == dr_tanaka and review.detail == {"review_minutes": 25}
+    assert moved.user == dr_tanaka and moved.detail["to"] == "accepted"
     assert sorted(m["To"] for m in smtp_inbox.messages) == [
         "coordinator_sato@example.jp",
         "proxy_ken@example.jp",
@@ -398,22 +397,22 @@ def test_the_cardiologist_accepts_with_review_time_and_both_sides_are_told(
     assert all(_without_personal_data(m) for m in smtp_inbox.messages)
 
 
-def test_accepting_without_review_time_leaves_it_to_be_recorded_later(referred, dr_tanaka):
+def test_a_consult_is_planned_for_30_minutes_unless_said_otherwise(referred, dr_tanaka):
     case_accept(case_id=referred.pk, actor=dr_tanaka)
 
     case = Case.objects.get(pk=referred.pk)
-    assert case.status == Status.ACCEPTED and case.review_minutes is None
+    assert (case.status, case.planned_minutes) == (Status.ACCEPTED, 30)
     assert _audit(case, action="update", user=dr_tanaka) == []
 
 
-@pytest.mark.parametrize("minutes", [-1, 61])
-def test_an_acceptance_with_impossible_review_time_is_refused_whole(referred, dr_tanaka, minutes):
+@pytest.mark.parametrize("minutes", [0, 29, 45, 90, -30])
+def test_an_acceptance_with_an_impossible_length_is_refused_whole(referred, dr_tanaka, minutes):
     before = _unchanged(referred)
 
     with pytest.raises(ValueError):
-        case_accept(case_id=referred.pk, actor=dr_tanaka, review_minutes=minutes)
+        case_accept(case_id=referred.pk, actor=dr_tanaka, planned_minutes=minutes)
 
-    assert _unchanged(referred) == before  # the transition was rolled back with it
+    assert _unchanged(referred) == before  # nothing recorded
 
 
 # case_decline
@@ -446,49 +445,6 @@ def test_a_decline_without_a_reason_is_refused(referred, dr_tanaka, reason):
         case_decline(case_id=referred.pk, actor=dr_tanaka, reason=reason)
 
     assert _unchanged(referred) == before
-
-
-# case_record_review
-
-
-@pytest.mark.parametrize("minutes", [0, 45, 60])
-def test_the_specialist_records_review_time_after_accepting(accepted, dr_tanaka, minutes):
-    transitions = CaseTransition.objects.filter(case=accepted).count()
-
-    case_record_review(case_id=accepted.pk, actor=dr_tanaka, minutes=minutes)
-
-    case = Case.objects.get(pk=accepted.pk)
-    assert (case.status, case.review_minutes, case.reviewed_by) == (
-        Status.ACCEPTED,
-        minutes,
-        dr_tanaka,
-    )
-    assert CaseTransition.objects.filter(case=case).count() == transitions  # not a transition
-    last = _audit(case)[-1]
-    assert (last.action, last.user, last.detail) == (
-        "update",
-        dr_tanaka,
-        {"review_minutes": minutes},
-    )
-
-
-@pytest.mark.parametrize("minutes", [-1, 61, 600])
-def test_review_time_outside_an_hour_is_refused(referred, dr_tanaka, minutes):
-    before = _unchanged(referred)
-
-    with pytest.raises(ValueError):
-        case_record_review(case_id=referred.pk, actor=dr_tanaka, minutes=minutes)
-
-    assert _unchanged(referred) == before
-
-
-def test_review_time_is_not_recorded_before_the_referral(screening, dr_tanaka):
-    before = _unchanged(screening)
-
-    with pytest.raises(NotAllowed):
-        case_record_review(case_id=screening.pk, actor=dr_tanaka, minutes=10)
-
-    assert _unchanged(screening) == before
 
 
 # case_withdraw, on the applicant's request by telephone
@@ -556,10 +512,6 @@ SPECIALIST_ACTIONS = {
     "decline": (
         "referred",
         lambda case, actor: case_decline(case_id=case.pk, actor=actor, reason="専門外のため"),
-    ),
-    "record_review": (
-        "referred",
-        lambda case, actor: case_record_review(case_id=case.pk, actor=actor, minutes=10),
     ),
 }
 

@@ -273,32 +273,6 @@ def test_a_decline_needs_a_reason(referred_case, dr_tanaka):
     assert referred_case.status == Status.REFERRED
 
 
-def test_it_records_review_minutes_with_a_hint_from_the_audit_log(referred_case, dr_tanaka):
-    tanaka = _as(dr_tanaka)
-    document = referred_case.documents.first()
-    start = timezone.now()
-    with time_machine.travel(start, tick=False) as traveller:
-        tanaka.get(reverse("document-file", args=[document.pk]))
-        traveller.shift(30)
-        tanaka.get(reverse("document-file", args=[document.pk]))  # same minute or the next
-        traveller.shift(12 * 60)
-        tanaka.get(reverse("document-file", args=[document.pk]))
-        page = tanaka.get(
-            reverse("staff-case", args=[referred_case.pk]), HTTP_ACCEPT_LANGUAGE="en"
-        ).content.decode()
-    assert "You opened the documents 3 times" in page
-    assert "(13 minutes from first to last)" in page
-    screening.case_accept(case_id=referred_case.pk, actor=dr_tanaka)
-    response = tanaka.post(reverse("staff-case-review", args=[referred_case.pk]), {"minutes": "15"})
-    assert response.status_code == 302
-    referred_case.refresh_from_db()
-    assert referred_case.review_minutes == 15
-    response = tanaka.post(reverse("staff-case-review", args=[referred_case.pk]), {"minutes": "61"})
-    assert response.status_code == 200
-    referred_case.refresh_from_db()
-    assert referred_case.review_minutes == 15
-
-
 def test_it_withdraws_on_the_applicants_request(screening_case, coordinator_sato):
     response = _post(
         _as(coordinator_sato),

@@ -138,7 +138,9 @@ def test_the_demo_cases_carry_what_each_state_shows(settings):
     assert asked.items == ["TEST_DATA"] and asked.requested_by.username == "coordinator_sato"
     assert asked.due_date > jst_today() and asked.fulfilled_at is None
     kazuko = Case.objects.get(applicant__username="patient_kazuko")
-    assert (kazuko.review_minutes, kazuko.reviewed_by.username) == (35, "dr_tanaka")
+    [review] = kazuko.review_sessions.all()
+    assert (review.seconds, review.specialist.username) == (35 * 60, "dr_tanaka")
+    assert review.correction_reason and kazuko.planned_minutes == 60
     takeshi = Case.objects.get(applicant__username="patient_takeshi")
     assert takeshi.rejection_reasons == ["WANTS_TRANSFER"] and takeshi.rejection_note
     sachiko = Case.objects.get(applicant__username="patient_sachiko")
