@@ -269,12 +269,12 @@ class ConsultConsumer(AsyncWebsocketConsumer):
             delay = (datetime.fromisoformat(alert["at"]) - now).total_seconds()
             if delay > 0:
                 kind = clock.Warning(alert["kind"])
-                self.timers.append(loop.call_later(delay, self._spawn, self._warn(kind)))
+                self.timers.append(loop.call_later(delay, self._spawn, self._warn, kind))
         delay = max(0.0, (datetime.fromisoformat(state["limit_at"]) - now).total_seconds())
-        self.timers.append(loop.call_later(delay + 0.05, self._spawn, self._end_at_limit()))
+        self.timers.append(loop.call_later(delay + 0.05, self._spawn, self._end_at_limit))
 
-    def _spawn(self, coroutine: Any) -> None:
-        task = asyncio.ensure_future(coroutine)
+    def _spawn(self, start: Any, *args: Any) -> None:
+        task = asyncio.ensure_future(start(*args))
         self.running.add(task)  # kept until done, so it is not collected half-way
         task.add_done_callback(self.running.discard)
 

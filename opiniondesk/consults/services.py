@@ -47,10 +47,10 @@ def _now() -> datetime:
 
 
 def _event(
-    consult: Consult, kind: EventKind, side: Side, user: User | None = None, **detail: object
+    consult: Consult, event: EventKind, side: Side, user: User | None = None, **detail: object
 ) -> ConsultEvent:
     return ConsultEvent.objects.create(
-        consult=consult, at=_now(), kind=kind, side=side, user=user, detail=detail
+        consult=consult, at=_now(), kind=event, side=side, user=user, detail=detail
     )
 
 
@@ -445,16 +445,16 @@ def call_end(*, consult_id: int, user: User | None, reason: EndReason) -> Consul
     consult = Consult.objects.get(pk=consult_id)
     case = case_lock(consult.case_id)
     consult = _locked(consult_id)
+    if reason != EndReason.LIMIT:
+        if user is None:
+            raise ConsultError(_("Only the booked specialist can do this."), "not_allowed")
+        _require_specialist(consult, user)
     if consult.state != ConsultState.IN_CALL:
         return consult
     if reason == EndReason.LIMIT:
         if consult.limit_at is None or _now() < consult.limit_at:
             raise ConsultError(_("The time limit has not been reached."), "not_yet")
         user = None  # the server ends it
-    elif user is None:
-        raise ConsultError(_("Only the booked specialist can do this."), "not_allowed")
-    else:
-        _require_specialist(consult, user)
     _end(consult, case, user, reason)
     return consult
 

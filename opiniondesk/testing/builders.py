@@ -4,7 +4,7 @@ service or page for the step itself. A few tests per path still walk the whole w
 services and pages (the wizard and browser tests, the demo data, the screening tests)."""
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -17,7 +17,7 @@ from opiniondesk.cases.models import Case, CaseTransition, DocumentRequest, Priv
 from opiniondesk.cases.workflow import Actor, Status
 from opiniondesk.catalog.models import Department
 from opiniondesk.catalog.vocabulary import DocumentCode
-from opiniondesk.core.time import jst_today
+from opiniondesk.core.time import JST, jst_today
 from opiniondesk.demo.cases import HANA, KEN, KEN_ATTENDS  # the demo's family, Hana and Ken
 from opiniondesk.demo.documents import demo_pdf
 from opiniondesk.documents.models import Document, DocumentKind, UploadSource
@@ -245,3 +245,75 @@ def add_document(
     if uploaded_at is not None:
         Document.objects.filter(pk=document.pk).update(uploaded_at=uploaded_at)
     return document
+
+
+def ready_case(
+    *,
+    applicant: User | None = None,
+    mode: str = "online",
+    department: str = "cardiology",
+    disease: str = "heart_failure",
+    specialist: User | None = None,
+    planned_minutes: int = 30,
+) -> Case:
+    """A case booked in the department's first free slot and `ready` for its consult: accepted
+    (written directly), then offered, booked and prepared through the services (`prepare`).
+    The consult is Dr Tanaka's unless another specialist is named."""
+    specialist = specialist or persona("dr_tanaka")
+    case = case_in(
+        Status.ACCEPTED,
+        applicant=applicant or persona("patient_hana"),
+        mode=mode,
+        department=department,
+        disease=disease,
+        specialist=specialist,
+        planned_minutes=planned_minutes,
+    )
+    return prepare(case, specialist=specialist)
+
+
+def prepare(case: Case, *, specialist: User | None = None) -> Case:
+    """Offer an accepted case its first free slot (of `specialist`, if given), book it and do
+    every step before the consult, through the scheduling and readiness services, so that their
+    rows stay right as those apps change. The patient's own account must be linked."""
+    from opiniondesk.demo.texts import load_consent_form
+    from opiniondesk.readiness import services as readiness
+    from opiniondesk.readiness.selectors import current_consent_form
+    from opiniondesk.scheduling.selectors import suggest_slots
+    from opiniondesk.scheduling.services import booking_create, offer_create
+
+    case.refresh_from_db()
+    coordinator = persona("coordinator_sato")
+    slots = suggest_slots(department=case.department, today=jst_today(), limit=40)
+    slot = next(s for s in slots if specialist is None or s.specialist_id == specialist.pk)
+    first_day = slot.starts_at.astimezone(JST).date()
+    offer = offer_create(
+        case_id=case.pk,
+        actor=coordinator,
+        slots=[(slot.specialist_id, slot.starts_at)],
+        hold_until=datetime.combine(first_day - timedelta(days=1), time(18), tzinfo=JST),
+    )
+    booking_create(case_id=case.pk, actor=case.applicant, offered_slot_id=offer.slots.get().pk)
+    document = add_document(case, "patient_id", id_type="passport")
+    readiness.identity_review(document_id=document.pk, actor=coordinator, verified=True)
+    if case.mode == "online":
+        patient = User.objects.get(pk=case.patient_account_id_effective)
+        form = current_consent_form() or load_consent_form()
+        readiness.consent_sign(
+            case_id=case.pk,
+            actor=patient,
+            signer_name=case.patient_name,
+            form_version=form.version,
+            language="ja",
+        )
+        readiness.device_check_record(
+            case_id=case.pk,
+            actor=case.applicant,
+            camera_ok=True,
+            microphone_ok=True,
+            connection_ok=True,
+            round_trip_ms=20,
+        )
+    case.refresh_from_db()
+    assert case.status == Status.READY, case.status
+    return case

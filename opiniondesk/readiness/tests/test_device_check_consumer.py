@@ -9,9 +9,7 @@ from django.conf import settings
 from django.test import Client
 
 from config.asgi import application
-from opiniondesk.accounts.models import Role
 from opiniondesk.readiness.consumers import MAX_MESSAGES
-from opiniondesk.testing.personas import make_user
 
 # The consumer's session lookup runs in another thread: the data must be committed.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,8 +26,8 @@ def _session_cookie(user) -> tuple[bytes, bytes]:
 
 
 @pytest.fixture
-def hana(db):
-    return make_user("patient_hana", Role.PATIENT)
+def hana(patient_hana):
+    return patient_hana
 
 
 def _run(scenario):

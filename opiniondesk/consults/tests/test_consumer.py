@@ -1,0 +1,267 @@
+"""The consult's WebSocket, through the whole ASGI application (origin check, session, token):
+the waiting room, one patient-side device, signalling between the two sides only, the call from
+"call in" to its end, and the server ending it at the limit."""
+
+import asyncio
+import json
+from datetime import timedelta
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+from config.asgi import application
+from opiniondesk.cases.models import Case
+from opiniondesk.cases.workflow import Status
+from opiniondesk.consults.consumers import CLOSE_REFUSED, CLOSE_TAKEN_OVER, join_token
+from opiniondesk.consults.models import Consult
+
+# The consumer reads the session and the consult in other threads: the data must be committed.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+DEVICE, OTHER = "d" * 32, "e" * 32
+
+
+SESSIONS: dict[int, tuple[bytes, bytes]] = {}
+
+
+def signed_in(*users) -> None:
+    """Sign the users in (synchronously, before the scenario): their session cookies."""
+    SESSIONS.clear()
+    for user in users:
+        client = Client()
+        client.force_login(user)
+        session = client.cookies[settings.SESSION_COOKIE_NAME].value
+        SESSIONS[user.pk] = (b"cookie", f"{settings.SESSION_COOKIE_NAME}={session}".encode())
+
+
+def socket(consult, user, token=None, path=None):
+    token = join_token(consult.pk, user.pk) if token is None else token
+    return WebsocketCommunicator(
+        application,
+        path or f"/ws/consults/{consult.pk}/?token={token}",
+        headers=[ORIGIN, SESSIONS[user.pk]],
+    )
+
+
+async def receive(communicator, kind, timeout=3):
+    """The next message of this type (others are skipped)."""
+    while True:
+        message = json.loads(await communicator.receive_from(timeout=timeout))
+        if message["type"] == kind:
+            return message
+
+
+async def patient_in(consult, user, device=DEVICE, takeover=False):
+    communicator = socket(consult, user)
+    connected, __ = await communicator.connect()
+    assert connected
+    await communicator.send_to(
+        text_data=json.dumps({"type": "hello", "device": device, "takeover": takeover})
+    )
+    return communicator
+
+
+def run(scenario):
+    async_to_sync(scenario)()
+
+
+@pytest.fixture
+def hana(patient_hana):
+    return patient_hana
+
+
+def test_the_patient_waits_and_the_specialist_sees_it(in_room, hana, dr_tanaka):
+    signed_in(hana, dr_tanaka)
+
+    async def scenario():
+        lobby = socket(in_room, dr_tanaka, path="/ws/consults/lobby/")
+        assert (await lobby.connect())[0]
+        patient = await patient_in(in_room, hana)
+        state = await receive(patient, "state")
+        assert (state["state"], state["patient_waiting"]) == ("waiting", True)
+        assert await receive(lobby, "arrived") == {"type": "arrived", "consult": in_room.pk}
+        doctor = socket(in_room, dr_tanaka)
+        assert (await doctor.connect())[0]
+        assert (await receive(doctor, "state"))["patient_waiting"] is True
+        for communicator in (patient, doctor, lobby):
+            await communicator.disconnect()
+
+    run(scenario)
+
+
+@pytest.mark.parametrize("who", ["outsider_eve", "dr_kato", "coordinator_sato"])
+def test_nobody_else_connects(in_room, personas, who):
+    signed_in(personas[who])
+
+    async def scenario():
+        connected, __ = await socket(in_room, personas[who]).connect()
+        assert not connected
+
+    run(scenario)
+
+
+def test_a_token_for_another_consult_or_user_is_refused(in_room, hana, dr_tanaka):
+    signed_in(hana)
+
+    async def scenario():
+        for token in (
+            "",
+            "x",
+            join_token(in_room.pk + 1, hana.pk),
+            join_token(in_room.pk, dr_tanaka.pk),
+        ):
+            connected, __ = await socket(in_room, hana, token=token).connect()
+            assert not connected, token
+
+    run(scenario)
+
+
+def test_a_second_device_is_refused_until_it_takes_over(in_room, hana):
+    signed_in(hana)
+
+    async def scenario():
+        first = await patient_in(in_room, hana)
+        await receive(first, "state")
+        second = await patient_in(in_room, hana, device=OTHER)
+        assert await receive(second, "refused") == {"type": "refused", "reason": "another_device"}
+        assert (await second.receive_output(timeout=3))["code"] == CLOSE_REFUSED
+        third = await patient_in(in_room, hana, device=OTHER, takeover=True)
+        assert (await receive(third, "state"))["patient_waiting"] is True
+        await receive(first, "taken_over")
+        assert (await first.receive_output(timeout=3))["code"] == CLOSE_TAKEN_OVER
+        consult = await database_sync_to_async(Consult.objects.get)(pk=in_room.pk)
+        assert consult.patient_device == OTHER
+        await third.disconnect()
+
+    run(scenario)
+
+
+def offer(sdp_type="offer"):
+    return {"type": "signal", "payload": {"sdp": {"type": sdp_type, "sdp": "v=0..."}}}
+
+
+def test_signalling_goes_only_to_the_other_side_and_only_the_hospital_offers(
+    in_room, hana, dr_tanaka
+):
+    signed_in(hana, dr_tanaka)
+
+    async def scenario():
+        patient = await patient_in(in_room, hana)
+        doctor = socket(in_room, dr_tanaka)
+        await doctor.connect()
+        await receive(patient, "state")
+        await doctor.send_to(text_data=json.dumps(offer()))
+        assert (await receive(patient, "signal"))["payload"]["sdp"]["type"] == "offer"
+        await patient.send_to(text_data=json.dumps(offer()))  # a patient may not offer
+        await patient.send_to(text_data=json.dumps(offer("answer")))
+        assert (await receive(doctor, "signal"))["payload"]["sdp"]["type"] == "answer"
+        assert await doctor.receive_nothing(timeout=0.3)
+        await patient.disconnect()
+        await doctor.disconnect()
+
+    run(scenario)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["not json", "[]", json.dumps({"type": "shell"}), json.dumps({"type": "signal"}), "x" * 70000],
+)
+def test_it_closes_on_anything_it_does_not_expect(in_room, hana, text):
+    signed_in(hana)
+
+    async def scenario():
+        patient = await patient_in(in_room, hana)
+        await receive(patient, "state")
+        await patient.send_to(text_data=text)
+        assert (await patient.receive_output(timeout=3))["type"] == "websocket.close"
+
+    run(scenario)
+
+
+def test_the_whole_call_from_call_in_to_the_end(in_room, hana, dr_tanaka):
+    signed_in(hana, dr_tanaka)
+
+    async def scenario():
+        patient = await patient_in(in_room, hana)
+        doctor = socket(in_room, dr_tanaka)
+        await doctor.connect()
+        await receive(doctor, "state")
+        await doctor.send_to(
+            text_data=json.dumps({"type": "message", "text": "少々お待ちください"})
+        )
+        chat = await receive(patient, "chat")
+        assert (chat["side"], chat["text"]) == ("hospital", "少々お待ちください")
+        await doctor.send_to(text_data=json.dumps({"type": "call_in"}))
+        assert (await receive(patient, "state"))["state"] == "called"
+        await patient.send_to(text_data=json.dumps({"type": "present", "people": ["山田 花"]}))
+        await doctor.send_to(text_data=json.dumps({"type": "present", "people": ["田中 健一"]}))
+        while not (await receive(doctor, "state"))["hospital_confirmed"]:
+            pass
+        await doctor.send_to(text_data=json.dumps({"type": "start"}))
+        state = await receive(patient, "state")
+        while state["state"] != "in_call":
+            state = await receive(patient, "state")
+        assert state["limit_at"] and state["alerts"]
+        case = await database_sync_to_async(Case.objects.get)(pk=in_room.case_id)
+        assert case.status == Status.IN_CONSULT
+        await doctor.send_to(text_data=json.dumps({"type": "notes", "text": "所見"}))
+        assert (await receive(doctor, "notes_saved"))["at"]
+        await doctor.send_to(text_data=json.dumps({"type": "end"}))
+        ended = await receive(patient, "state")
+        while ended["state"] != "ended":
+            ended = await receive(patient, "state")
+        assert ended["end_reason"] == "specialist"
+        case = await database_sync_to_async(Case.objects.get)(pk=in_room.case_id)
+        assert case.status == Status.COMPLETED
+
+    run(scenario)
+
+
+def test_a_patient_cannot_call_in_start_or_end(in_room, hana):
+    signed_in(hana)
+
+    async def scenario():
+        patient = await patient_in(in_room, hana)
+        await receive(patient, "state")
+        for action in ("call_in", "start", "end"):
+            await patient.send_to(text_data=json.dumps({"type": action}))
+            assert (await receive(patient, "error"))["action"] == action
+        consult = await database_sync_to_async(Consult.objects.get)(pk=in_room.pk)
+        assert consult.state == "waiting"
+        await patient.disconnect()
+
+    run(scenario)
+
+
+def test_the_server_ends_the_call_at_the_limit(in_room, hana, dr_tanaka, settings, at, booking):
+    settings.CONSULT_LIMIT_MINUTES = 0.03  # 1.8 seconds, for the test
+    at(booking.starts_at - timedelta(minutes=2), tick=True)
+    signed_in(hana, dr_tanaka)
+
+    async def scenario():
+        patient = await patient_in(in_room, hana)
+        doctor = socket(in_room, dr_tanaka)
+        await doctor.connect()
+        await receive(patient, "state")
+        for communicator, message in (
+            (doctor, {"type": "call_in"}),
+            (patient, {"type": "present", "people": ["山田 花"]}),
+            (doctor, {"type": "present", "people": ["田中 健一"]}),
+            (doctor, {"type": "start"}),
+        ):
+            await communicator.send_to(text_data=json.dumps(message))
+            await asyncio.sleep(0.2)
+        state = await receive(patient, "state")
+        while state["state"] != "ended":
+            state = await receive(patient, "state", timeout=5)
+        assert state["end_reason"] == "limit"
+        consult = await database_sync_to_async(Consult.objects.get)(pk=in_room.pk)
+        assert consult.ended_at == consult.limit_at
+        assert consult.call_seconds <= 2
+
+    run(scenario)
