@@ -4,12 +4,13 @@ Every variable is listed with its default in README.md. The defaults are the emb
 single-machine setup (SQLite, local files, in-process channel layer, database task queue).
 """
 
-import json
 import os
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from opiniondesk.core.ice_rules import IceConfigError, ice_settings_from
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -264,18 +265,18 @@ CONSULT_WARN_BEFORE_END_MINUTES = env_int("CONSULT_WARN_BEFORE_END_MINUTES", 5)
 PAYMENT_METHOD_REQUIRED = env_bool("PAYMENT_METHOD_REQUIRED", False)
 PHYSICIAN_LINK_MAX_FILES = 5
 
-# WebRTC (the device check now, the video consult later): the STUN/TURN servers the browser uses,
-# as a JSON list of RTCIceServer objects, e.g.
-# WEBRTC_ICE_SERVERS='[{"urls": "stun:stun.hospital.example.jp:3478"}]'. Every visitor's browser
-# receives this list, so put no long-lived TURN password here. Empty: local (host) routes only.
+# WebRTC (the device check now, the video consult later): the STUN servers, and the hospital's
+# own TURN server (coturn with use-auth-secret, README "TURN for the video consults"). Browsers
+# never get WEBRTC_TURN_SECRET, only a credential made from it for one person and purpose that
+# expires after WEBRTC_TURN_TTL_SECONDS (opiniondesk.core.ice). Empty: local (host) routes only.
 try:
-    WEBRTC_ICE_SERVERS = json.loads(env_str("WEBRTC_ICE_SERVERS", "[]"))
-except ValueError as exc:
-    raise ImproperlyConfigured("WEBRTC_ICE_SERVERS must be a JSON list") from exc
-if not isinstance(WEBRTC_ICE_SERVERS, list) or not all(
-    isinstance(server, dict) and "urls" in server for server in WEBRTC_ICE_SERVERS
-):
-    raise ImproperlyConfigured('WEBRTC_ICE_SERVERS must be a JSON list of {"urls": ...} objects')
+    _ice = ice_settings_from(os.environ)
+except IceConfigError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
+WEBRTC_STUN_URLS = list(_ice.stun_urls)
+WEBRTC_TURN_URLS = list(_ice.turn_urls)
+WEBRTC_TURN_SECRET = _ice.turn_secret
+WEBRTC_TURN_TTL_SECONDS = _ice.ttl_seconds
 # The largest request body the ASGI server passes on (the physician's page sends several files).
 REQUEST_MAX_BYTES = DOCUMENT_MAX_BYTES * PHYSICIAN_LINK_MAX_FILES + 10 * 1024 * 1024
 # Multipart bodies are parsed by python-multipart (documents.formdata), which hashes each file as

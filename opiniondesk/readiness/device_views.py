@@ -9,19 +9,21 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 
 from opiniondesk.audit.services import audit_read
 from opiniondesk.cases.access import patient_case_for_request
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.workflow import PREPARATION_STATES, Status
 from opiniondesk.catalog.vocabulary import Mode
+from opiniondesk.core.ice import device_check_ice_servers
 from opiniondesk.readiness.models import DeviceCheck
 from opiniondesk.readiness.services import ReadinessError, device_check_record
 
@@ -32,6 +34,7 @@ MAX_BODY_BYTES = 8 * 1024
 
 
 @login_required
+@never_cache  # the page carries a TURN credential of this user's
 def device_check(request: HttpRequest, case_id: int) -> HttpResponse:
     case = patient_case_for_request(request, case_id)
     if case.status not in PREPARATION_STATES:
@@ -55,7 +58,10 @@ def device_check(request: HttpRequest, case_id: int) -> HttpResponse:
                 "wsPath": WS_PATH,
                 "postUrl": request.path,
                 "slowMs": SLOW_MS,
-                "iceServers": settings.WEBRTC_ICE_SERVERS,
+                # A TURN credential for this case and this user only, expiring soon.
+                "iceServers": device_check_ice_servers(
+                    case_id=case.pk, user_id=request.user.pk, now=timezone.now()
+                ),
             },
             "texts": js_texts(),
         },

@@ -1,9 +1,13 @@
 """The pytest fixtures of the personas, the seeded data and the builders (loaded by the root
 conftest with `pytest_plugins`)."""
 
+import os
+from collections.abc import Iterator
+
 import pytest
 
 from opiniondesk.accounts.models import User
+from opiniondesk.testing import turn
 from opiniondesk.testing.personas import persona
 from opiniondesk.testing.seed import ensure_seeded
 
@@ -89,3 +93,22 @@ def committed(django_capture_on_commit_callbacks):
             return call()
 
     return run
+
+
+@pytest.fixture(scope="session")
+def turnserver() -> str:
+    """coturn's `turnserver`; skipped without it (failed under CI=true, as a missing Chromium
+    is)."""
+    if not turn.TURNSERVER:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but coturn is not installed: the TURN tests cannot be skipped")
+        pytest.skip("coturn is not installed (apt-get install coturn) — TURN test skipped")
+    return turn.TURNSERVER
+
+
+@pytest.fixture(scope="session")
+def coturn(turnserver, tmp_path_factory) -> Iterator[turn.Coturn]:
+    """A real coturn on 127.0.0.1 with use-auth-secret and a random shared secret, one per test
+    worker."""
+    with turn.running_coturn(tmp_path_factory.mktemp("coturn")) as server:
+        yield server

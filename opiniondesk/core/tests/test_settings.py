@@ -20,6 +20,11 @@ def _load_settings(monkeypatch, **env):
         "DEBUG",
         "DEMO_MODE",
         "TASK_BACKEND",
+        "WEBRTC_ICE_SERVERS",
+        "WEBRTC_STUN_URLS",
+        "WEBRTC_TURN_URLS",
+        "WEBRTC_TURN_SECRET",
+        "WEBRTC_TURN_TTL_SECONDS",
     ):
         monkeypatch.delenv(key, raising=False)
     for key, value in env.items():
@@ -76,6 +81,38 @@ def test_it_scales_out_with_environment_variables(monkeypatch):
 def test_it_refuses_bad_values_with_a_clear_message(monkeypatch, name, value):
     with pytest.raises(ImproperlyConfigured, match=name):
         _load_settings(monkeypatch, SECRET_KEY="k", **{name: value})
+
+
+def test_it_reads_the_ice_servers(monkeypatch):
+    s = _load_settings(
+        monkeypatch,
+        SECRET_KEY="k",
+        WEBRTC_STUN_URLS="stun:stun.hospital.example.jp:3478",
+        WEBRTC_TURN_URLS="turn:turn.hospital.example.jp:3478?transport=udp,"
+        "turns:turn.hospital.example.jp:443?transport=tcp",
+        WEBRTC_TURN_SECRET="s" * 32,
+        WEBRTC_TURN_TTL_SECONDS="1800",
+    )
+    assert s.WEBRTC_STUN_URLS == ["stun:stun.hospital.example.jp:3478"]
+    assert s.WEBRTC_TURN_URLS == [
+        "turn:turn.hospital.example.jp:3478?transport=udp",
+        "turns:turn.hospital.example.jp:443?transport=tcp",
+    ]
+    assert (s.WEBRTC_TURN_SECRET, s.WEBRTC_TURN_TTL_SECONDS) == ("s" * 32, 1800)
+    assert _load_settings(monkeypatch, SECRET_KEY="k").WEBRTC_TURN_URLS == []
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"WEBRTC_TURN_URLS": "turn:turn.example.jp"}, "WEBRTC_TURN_SECRET must be set"),
+        ({"WEBRTC_ICE_SERVERS": '[{"urls": "turn:t.example.jp"}]'}, "no longer read"),
+        ({"WEBRTC_TURN_TTL_SECONDS": "0"}, "WEBRTC_TURN_TTL_SECONDS must be between"),
+    ],
+)
+def test_it_refuses_to_start_with_bad_ice_settings(monkeypatch, env, message):
+    with pytest.raises(ImproperlyConfigured, match=message):
+        _load_settings(monkeypatch, SECRET_KEY="k", **env)
 
 
 @pytest.fixture

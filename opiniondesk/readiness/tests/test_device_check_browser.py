@@ -160,6 +160,20 @@ def test_hana_checks_her_camera_microphone_and_connection(hana_page, asgi_url, a
     assert page.locator("#last-check").get_attribute("data-passed") == "true"
 
 
+def test_the_check_reaches_the_hospitals_relay_with_the_credential_of_the_page(
+    hana_page, asgi_url, accepted, coturn, settings
+):
+    """The page's TURN credential (this case, Hana) allocates a relay on a real coturn."""
+    settings.WEBRTC_TURN_URLS = [coturn.url]
+    settings.WEBRTC_TURN_SECRET = coturn.secret
+    page = hana_page
+    page.goto(f"{asgi_url}{reverse('device-check', args=[accepted.pk])}")
+    page.locator("#start-check").click()
+    page.wait_for_selector("#device-check[data-state=done]", timeout=40_000)
+    check = DeviceCheck.objects.get(case=accepted)
+    assert "relay" in check.detail["connection"]["ice"], check.detail
+
+
 # The first request for the camera is refused, as when Hana clicks "Block" in the browser's prompt.
 REFUSE_CAMERA_ONCE = """
 const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);

@@ -5,7 +5,7 @@ coordinator and Dr Tanaka see the case but this page is not theirs; Eve must not
 """
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from opiniondesk.audit.models import AuditAction, AuditEvent
 from opiniondesk.cases.workflow import Status
+from opiniondesk.core.ice_rules import turn_credential
 from opiniondesk.desk.services import case_withdraw
 from opiniondesk.documents.tests import samples
 from opiniondesk.readiness import services
@@ -103,7 +104,7 @@ def booked_and_prepared(coordinator_sato, patient_hana, accepted):
 
 
 def test_it_shows_the_checks_to_the_patient(patient_hana, accepted, settings):
-    settings.WEBRTC_ICE_SERVERS = [{"urls": "stun:stun.example.jp:3478"}]
+    settings.WEBRTC_STUN_URLS = ["stun:stun.example.jp:3478"]
     response = _as(patient_hana).get(_url(accepted))
     assert response.status_code == 200
     html = response.content.decode()
@@ -114,12 +115,80 @@ def test_it_shows_the_checks_to_the_patient(patient_hana, accepted, settings):
     config = _page_json(response, "device-check-config")
     assert config["wsPath"] == "/ws/device-check/"
     assert config["postUrl"] == _url(accepted)
-    assert config["iceServers"] == [{"urls": "stun:stun.example.jp:3478"}]
+    assert config["iceServers"] == [{"urls": ["stun:stun.example.jp:3478"]}]
     texts = _page_json(response, "device-check-messages")
     assert texts["camera_running"] == "Starting the camera…"
     assert "%(ms)s" in texts["conn_ok"]
+    assert "no-store" in response["Cache-Control"]
     read = AuditEvent.objects.filter(action=AuditAction.READ, case_id=accepted.pk).last()
     assert read.user == patient_hana and read.detail == {"page": "device_check"}
+
+
+TURN_SECRET = "the-hospitals-coturn-static-auth-secret"
+TURN_URLS = ["turn:turn.example.jp:3478?transport=udp", "turns:turn.example.jp:443?transport=tcp"]
+NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def turn(settings):
+    settings.WEBRTC_STUN_URLS = ["stun:stun.example.jp:3478"]
+    settings.WEBRTC_TURN_URLS = TURN_URLS
+    settings.WEBRTC_TURN_SECRET = TURN_SECRET
+    settings.WEBRTC_TURN_TTL_SECONDS = 900
+
+
+def _turn_server(response):
+    (stun, turn) = _page_json(response, "device-check-config")["iceServers"]
+    assert stun == {"urls": ["stun:stun.example.jp:3478"]}  # STUN without credentials
+    assert turn["urls"] == TURN_URLS
+    return turn
+
+
+def test_the_patient_gets_a_turn_credential_for_this_case_that_expires_after_the_ttl(
+    patient_hana, accepted, turn, time_machine
+):
+    time_machine.move_to(NOW, tick=False)
+    server = _turn_server(_as(patient_hana).get(_url(accepted)))
+    expires, purpose = int(NOW.timestamp()) + 900, f"d{accepted.pk}u{patient_hana.pk}"
+    assert server["username"] == f"{expires}:{purpose}"
+    made = turn_credential(secret=TURN_SECRET, expires=expires, purpose_id=purpose)
+    assert server["credential"] == made.credential
+
+    # Ten minutes later the page gives a credential valid fifteen minutes from then.
+    time_machine.move_to(NOW + timedelta(minutes=10), tick=False)
+    later = _turn_server(_as(patient_hana).get(_url(accepted)))
+    assert later["username"] == f"{expires + 600}:{purpose}"
+
+
+def test_no_long_lived_secret_is_in_the_page(patient_hana, accepted, turn):
+    response = _as(patient_hana).get(_url(accepted))
+    page = response.content.decode() + str(response.headers)
+    assert _turn_server(response)["credential"] in page
+    assert TURN_SECRET not in page
+    assert json.dumps(TURN_SECRET)[1:-1] not in page  # nor as the JSON of a script would have it
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_each_person_gets_a_username_of_their_own(
+    patient_hana, proxy_ken, coordinator_sato, dr_tanaka, turn, time_machine
+):
+    time_machine.move_to(NOW, tick=False)
+    case = factories.proxy_case(
+        proxy_ken, patient_hana, coordinator=coordinator_sato, specialist=dr_tanaka
+    )
+    hana = _turn_server(_as(patient_hana).get(_url(case)))
+    ken = _turn_server(_as(proxy_ken).get(_url(case)))
+    assert hana["username"].endswith(f":d{case.pk}u{patient_hana.pk}")
+    assert ken["username"].endswith(f":d{case.pk}u{proxy_ken.pk}")
+    assert hana["username"] != ken["username"]
+    assert hana["credential"] != ken["credential"]
+
+
+def test_no_turn_credential_without_a_turn_server(patient_hana, accepted, settings):
+    settings.WEBRTC_STUN_URLS = []
+    settings.WEBRTC_TURN_URLS = []
+    response = _as(patient_hana).get(_url(accepted))
+    assert _page_json(response, "device-check-config")["iceServers"] == []
 
 
 def test_it_shows_the_latest_check(patient_hana, accepted):
