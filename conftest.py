@@ -2,12 +2,11 @@
 plumbing. The personas and builders are in opiniondesk/testing."""
 
 import os
-import shutil
 import uuid
 
 import pytest
 
-pytest_plugins = ["opiniondesk.testing.fixtures"]
+pytest_plugins = ["opiniondesk.testing.fixtures", "opiniondesk.testing.browser"]
 
 
 def _run_id(config: pytest.Config) -> str:
@@ -125,7 +124,6 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -140,14 +138,13 @@ CHROMIUM_FLAGS = [
 @pytest.fixture
 def browser():
     """Headless Debian Chromium through Playwright; skipped (failed under CI=true) without it."""
-    if not CHROMIUM:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI=true but Chromium is not installed: browser tests cannot be skipped")
-        pytest.skip("Chromium is not installed (apt-get install chromium) — browser test skipped")
     from playwright.sync_api import sync_playwright
 
+    from opiniondesk.testing.browser import chromium_or_skip
+
+    executable = chromium_or_skip()
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
 
@@ -158,7 +155,8 @@ def _async_unsafe_for_browser_tests(request, monkeypatch):
     # test's own ORM calls. Only browser tests get the escape hatch: elsewhere a blocking call
     # in async code (a consumer's connect) must still raise SynchronousOnlyOperation.
     # Keyed on the fixture name too, as a test module may override `browser`.
-    if "browser" in request.fixturenames or request.node.get_closest_marker("browser"):
+    browsers = {"browser", "media_browser"} & set(request.fixturenames)
+    if browsers or request.node.get_closest_marker("browser"):
         monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 

@@ -265,7 +265,7 @@ CONSULT_WARN_BEFORE_END_MINUTES = env_int("CONSULT_WARN_BEFORE_END_MINUTES", 5)
 PAYMENT_METHOD_REQUIRED = env_bool("PAYMENT_METHOD_REQUIRED", False)
 PHYSICIAN_LINK_MAX_FILES = 5
 
-# WebRTC (the device check now, the video consult later): the STUN servers, and the hospital's
+# WebRTC (the device check and the video consult): the STUN servers, and the hospital's
 # own TURN server (coturn with use-auth-secret, README "TURN for the video consults"). Browsers
 # never get WEBRTC_TURN_SECRET, only a credential made from it for one person and purpose that
 # expires after WEBRTC_TURN_TTL_SECONDS (opiniondesk.core.ice). Empty: local (host) routes only.
@@ -277,6 +277,11 @@ WEBRTC_STUN_URLS = list(_ice.stun_urls)
 WEBRTC_TURN_URLS = list(_ice.turn_urls)
 WEBRTC_TURN_SECRET = _ice.turn_secret
 WEBRTC_TURN_TTL_SECONDS = _ice.ttl_seconds
+# Every consult through the hospital's TURN server ("relay"): the patient's and the hospital's
+# network addresses stay hidden from each other. Needs WEBRTC_TURN_URLS.
+WEBRTC_RELAY_ONLY = env_bool("WEBRTC_RELAY_ONLY", False)
+if WEBRTC_RELAY_ONLY and not WEBRTC_TURN_URLS:
+    raise ImproperlyConfigured("WEBRTC_RELAY_ONLY=true needs WEBRTC_TURN_URLS (and the secret).")
 # The largest request body the ASGI server passes on (the physician's page sends several files).
 REQUEST_MAX_BYTES = DOCUMENT_MAX_BYTES * PHYSICIAN_LINK_MAX_FILES + 10 * 1024 * 1024
 # Multipart bodies are parsed by python-multipart (documents.formdata), which hashes each file as

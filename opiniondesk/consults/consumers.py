@@ -142,11 +142,11 @@ class ConsultConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_REFUSED)
             return
         await self._joined(old)
-        specialist = await database_sync_to_async(
-            lambda: Consult.objects.values_list("specialist_id", flat=True).get(pk=self.consult_id)
+        specialist, case = await database_sync_to_async(
+            lambda: Consult.objects.values_list("specialist_id", "case_id").get(pk=self.consult_id)
         )()
         await self.channel_layer.group_send(
-            lobby_group(specialist), {"type": "arrived", "consult": self.consult_id}
+            lobby_group(specialist), {"type": "arrived", "consult": self.consult_id, "case": case}
         )
         await self._refresh_all()
 
@@ -336,7 +336,8 @@ class LobbyConsumer(AsyncWebsocketConsumer):
         await self.close(code=CLOSE_BAD)  # it only listens
 
     async def arrived(self, event: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps({"type": "arrived", "consult": event["consult"]}))
+        message = {"type": "arrived", "consult": event["consult"], "case": event["case"]}
+        await self.send(text_data=json.dumps(message))
 
 
 def _is_specialist(user: Any) -> bool:

@@ -44,9 +44,9 @@ def consult_of(case: Case) -> Consult | None:
 def limits() -> dict[str, int]:
     """The settings of the clock, in seconds."""
     return {
-        "limit_seconds": int(settings.CONSULT_LIMIT_MINUTES * 60),
-        "before_boundary_seconds": int(settings.CONSULT_WARN_BEFORE_BOUNDARY_MINUTES * 60),
-        "before_end_seconds": int(settings.CONSULT_WARN_BEFORE_END_MINUTES * 60),
+        "limit_seconds": round(settings.CONSULT_LIMIT_MINUTES * 60),
+        "before_boundary_seconds": round(settings.CONSULT_WARN_BEFORE_BOUNDARY_MINUTES * 60),
+        "before_end_seconds": round(settings.CONSULT_WARN_BEFORE_END_MINUTES * 60),
     }
 
 

@@ -30,12 +30,21 @@ from opiniondesk.consults.consumers import join_token
 from opiniondesk.consults.errors import ConsultError
 from opiniondesk.consults.models import Consult, Side
 from opiniondesk.consults.wording import room_texts
+from opiniondesk.core.ice import consult_ice_servers
 from opiniondesk.core.time import JST, jst_today
 from opiniondesk.scheduling.models import Booking
 
 
-def _ice_servers(consult: Consult, user: User) -> list[dict[str, Any]]:
-    return list(settings.WEBRTC_ICE_SERVERS)
+def _ice(consult: Consult, user: User) -> dict[str, Any]:
+    """The ICE servers with a TURN credential of this participant's own (asked for again on
+    every reconnection: it expires), and whether the call must go through the relay."""
+    return {
+        "iceServers": consult_ice_servers(
+            consult_id=consult.pk, user_id=user.pk, now=timezone.now()
+        ),
+        "iceTransportPolicy": "relay" if settings.WEBRTC_RELAY_ONLY else "all",
+        "iceRenewMs": settings.WEBRTC_TURN_TTL_SECONDS * 1000 // 2,
+    }
 
 
 def _config(request: HttpRequest, consult: Consult, side: Side) -> dict[str, Any]:
@@ -45,7 +54,7 @@ def _config(request: HttpRequest, consult: Consult, side: Side) -> dict[str, Any
         "wsPath": f"/ws/consults/{consult.pk}/",
         "token": join_token(consult.pk, request.user.pk),
         "tokenUrl": reverse("consult-token", args=[consult.pk]),
-        "iceServers": _ice_servers(consult, request.user),
+        **_ice(consult, request.user),
         "heartbeatMs": 10_000,
         "warnBoundaryMinutes": settings.CONSULT_WARN_BEFORE_BOUNDARY_MINUTES,
         "warnEndMinutes": settings.CONSULT_WARN_BEFORE_END_MINUTES,
@@ -125,14 +134,16 @@ def specialist_room(request: HttpRequest, case_id: int) -> HttpResponse:
 @require_safe
 @never_cache
 def token(request: HttpRequest, consult_id: int) -> JsonResponse:
-    """A fresh join token for a page that reconnects (tokens live ten minutes)."""
+    """A fresh join token and TURN credential for a page that reconnects (both expire)."""
     consult = Consult.objects.select_related("case").filter(pk=consult_id).first()
     if consult is None:
         raise Http404
     case_for_request(request, consult.case_id)  # 404 and audited when not the user's
     if services.side_of(request.user, consult) is None:
         raise Http404
-    return JsonResponse({"token": join_token(consult.pk, request.user.pk)})
+    return JsonResponse(
+        {"token": join_token(consult.pk, request.user.pk)} | _ice(consult, request.user)
+    )
 
 
 @role_required(Role.SPECIALIST)

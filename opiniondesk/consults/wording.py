@@ -35,6 +35,10 @@ def room_texts() -> dict[str, str]:
         "after_hospital": _("Please write the opinion on the case page."),
         "reconnecting": _("The connection was lost. Reconnecting…"),
         "reconnected": _("Connected again."),
+        "rejoin_failed": _(
+            "We could not reconnect. Trying again… If this goes on, please reload the page or "
+            "call us."
+        ),
         "refused_device": _(
             "This consult is already open on another device or tab. Only one device can join "
             "on the patient's side. If the other device is no longer working (for example, its "
@@ -70,7 +74,7 @@ def room_texts() -> dict[str, str]:
         "quality_poor": _("Connection: poor"),
         "camera": _("Camera"),
         "microphone": _("Microphone"),
-        "billable": _("Time (review and consult): %(minutes)s min"),
+        "billable": _("Time (review and consult): %(time)s"),
         "warning_boundary": _(
             "In about %(minutes)s minutes the consult passes 30 minutes: the fee then changes to "
             "the 60-minute fee."

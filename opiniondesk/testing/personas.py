@@ -29,12 +29,15 @@ PERSONAS = (
     Persona("patient_hana", Role.PATIENT, name=("山田", "花")),
     Persona("proxy_ken", Role.PATIENT, name=("山田", "健")),  # Hana's son, applies for her
     Persona("outsider_eve", Role.PATIENT),  # must never see Hana's data
-    Persona("coordinator_sato", Role.COORDINATOR),
-    Persona("dr_tanaka", Role.SPECIALIST, ("cardiology",)),
-    Persona("dr_kato", Role.SPECIALIST, ("cardiology",)),  # a second cardiologist's slots
-    Persona("dr_mori", Role.SPECIALIST, ("neurology",)),  # must not see cardiology's cases
-    Persona("billing_ito", Role.BILLING_CLERK),
-    Persona("admin_kato", Role.ADMIN),  # hospital IT: no clinical data
+    # Staff have the demo's names (demo/people.py); patients see the specialist's.
+    Persona("coordinator_sato", Role.COORDINATOR, name=("佐藤", "美咲")),
+    Persona("dr_tanaka", Role.SPECIALIST, ("cardiology",), name=("田中", "健一")),
+    # A second cardiologist's slots.
+    Persona("dr_kato", Role.SPECIALIST, ("cardiology",), name=("加藤", "大輔")),
+    # Must not see cardiology's cases.
+    Persona("dr_mori", Role.SPECIALIST, ("neurology",), name=("森", "直子")),
+    Persona("billing_ito", Role.BILLING_CLERK, name=("伊藤", "誠")),
+    Persona("admin_kato", Role.ADMIN, name=("加藤", "亮")),  # hospital IT: no clinical data
 )
 USERNAMES = tuple(persona.username for persona in PERSONAS)
 

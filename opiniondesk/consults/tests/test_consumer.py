@@ -84,7 +84,11 @@ def test_the_patient_waits_and_the_specialist_sees_it(in_room, hana, dr_tanaka):
         patient = await patient_in(in_room, hana)
         state = await receive(patient, "state")
         assert (state["state"], state["patient_waiting"]) == ("waiting", True)
-        assert await receive(lobby, "arrived") == {"type": "arrived", "consult": in_room.pk}
+        assert await receive(lobby, "arrived") == {
+            "type": "arrived",
+            "consult": in_room.pk,
+            "case": in_room.case_id,
+        }
         doctor = socket(in_room, dr_tanaka)
         assert (await doctor.connect())[0]
         assert (await receive(doctor, "state"))["patient_waiting"] is True

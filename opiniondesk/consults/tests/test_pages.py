@@ -61,7 +61,53 @@ def test_the_open_room_gives_the_page_a_short_lived_join_token(in_room, patient_
     assert token_is_valid(config["token"], in_room.pk, patient_hana.pk)
     assert not token_is_valid(config["token"], in_room.pk, in_room.specialist_id)
     assert config["present"] == ["山田 花"]
-    assert "credential" not in json.dumps(config["iceServers"]) or config["iceServers"]
+
+
+TURN = {
+    "WEBRTC_STUN_URLS": ["stun:turn.example.jp:3478"],
+    "WEBRTC_TURN_URLS": ["turns:turn.example.jp:443?transport=tcp"],
+    "WEBRTC_TURN_SECRET": "s" * 40,
+    "WEBRTC_TURN_TTL_SECONDS": 600,
+}
+
+
+def test_each_side_gets_a_turn_credential_of_its_own(in_room, patient_hana, dr_tanaka, settings):
+    for name, value in TURN.items():
+        setattr(settings, name, value)
+    patient = config_of(
+        as_user(patient_hana).get(reverse("consult-room", args=[in_room.case_id])).content.decode()
+    )
+    hospital = config_of(
+        as_user(dr_tanaka)
+        .get(reverse("staff-consult-room", args=[in_room.case_id]))
+        .content.decode()
+    )
+    for config, user in ((patient, patient_hana), (hospital, dr_tanaka)):
+        stun, turn = config["iceServers"]
+        assert stun == {"urls": ["stun:turn.example.jp:3478"]}
+        expires, purpose = turn["username"].split(":")
+        assert purpose == f"c{in_room.pk}u{user.pk}"
+        assert int(expires) == int(timezone.now().timestamp()) + 600
+        assert turn["credential"] and "s" * 40 not in json.dumps(config)
+        assert config["iceTransportPolicy"] == "all" and config["iceRenewMs"] == 300_000
+    assert patient["iceServers"][1]["credential"] != hospital["iceServers"][1]["credential"]
+
+
+def test_a_reconnecting_page_gets_a_new_credential_and_the_policy(
+    in_room, patient_hana, settings, at
+):
+    for name, value in TURN.items():
+        setattr(settings, name, value)
+    settings.WEBRTC_RELAY_ONLY = True
+    client = as_user(patient_hana)
+    first = client.get(reverse("consult-token", args=[in_room.pk])).json()
+    at(timezone.now() + timedelta(minutes=4))
+    again = client.get(reverse("consult-token", args=[in_room.pk]))
+    assert "no-store" in again["Cache-Control"]
+    second = again.json()
+    assert second["iceTransportPolicy"] == "relay"
+    assert token_is_valid(second["token"], in_room.pk, patient_hana.pk)
+    assert second["iceServers"][1]["username"] != first["iceServers"][1]["username"]
 
 
 def test_the_room_is_the_patients_side_alone(in_room, outsider_eve, dr_tanaka, coordinator_sato):

@@ -1,19 +1,12 @@
 """The device check in a real browser against the real ASGI application (HTTP and WebSocket).
 
-Chromium's fake camera and microphone stand in for Hana's; pytest-django's live server speaks
-WSGI only, so uvicorn serves config.asgi in a thread of this process, on the test database.
+Chromium's fake camera and microphone stand in for Hana's (opiniondesk.testing.browser: uvicorn
+serves config.asgi in a thread of this process, on the test database).
 """
 
-import importlib
 import json
-import os
-import shutil
-import socket
-import threading
-import time
 
 import pytest
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.urls import reverse
 from django.utils.translation import gettext, override
 
@@ -26,79 +19,15 @@ accepted = scheduling_fixtures.accepted
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-# The root conftest's flags, plus a fake camera and microphone that need no permission prompt,
-# and ICE candidates on loopback (a test machine may have no other network).
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--allow-loopback-in-peer-connection",
-    "--autoplay-policy=no-user-gesture-required",
-]
-
 
 def ja(msgid: str) -> str:
     with override("ja"):
         return gettext(msgid)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
-def asgi_url(transactional_db):
-    """uvicorn serving config.asgi:application (static files as in development), as bin/serve
-    does, in a thread: it shares the test database and the test settings."""
-    import uvicorn
-
-    # config.asgi builds Django's handler, and so its middleware, when first imported; build it
-    # again now that the test settings (plain HTTP) apply.
-    asgi = importlib.reload(importlib.import_module("config.asgi"))
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            ASGIStaticFilesHandler(asgi.application),
-            host="127.0.0.1",
-            port=port,
-            ws="websockets-sansio",
-            lifespan="off",
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
-
-
-@pytest.fixture
-def browser():
-    """Chromium with fake media devices (the root `browser` fixture takes no extra flags)."""
-    if not CHROMIUM:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI=true but Chromium is not installed: browser tests cannot be skipped")
-        pytest.skip("Chromium is not installed (apt-get install chromium) — browser test skipped")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield launched
-        launched.close()
+def browser(media_browser):
+    return media_browser
 
 
 @pytest.fixture

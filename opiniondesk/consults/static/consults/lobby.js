@@ -22,12 +22,14 @@ function beep() {
   }
 }
 
-function arrived(consultId) {
-  const row = document.querySelector(`tr[data-consult="${consultId}"]`);
+// Rows are the day's bookings, keyed by case: the consult itself may be newer than the page.
+function arrived(caseId, consultId) {
+  const row = document.querySelector(`tr[data-case="${caseId}"]`);
   if (!row) {
-    location.reload(); // a consult opened after this page was drawn
+    location.reload(); // a booking made after this page was drawn
     return;
   }
+  row.dataset.consult = String(consultId);
   row.dataset.waiting = "true";
   row.querySelector(".lobby-state").textContent = texts.waiting_patient;
   const reference = row.querySelector("a")?.textContent || "";
@@ -48,7 +50,7 @@ function connect() {
   });
   socket.addEventListener("message", (event) => {
     const message = JSON.parse(event.data);
-    if (message.type === "arrived") arrived(message.consult);
+    if (message.type === "arrived") arrived(message.case, message.consult);
   });
   socket.addEventListener("close", () => {
     setTimeout(connect, delay);

@@ -75,15 +75,33 @@ const connection = {
   heartbeat: null,
   first: true,
 
+  iceAt: Date.now(),
+
+  // A new join token, and a new TURN credential with it (both expire).
+  async renew() {
+    let fresh;
+    try {
+      const response = await fetch(config.tokenUrl, { credentials: "same-origin", redirect: "error" });
+      if (!response.ok) throw new Error(String(response.status));
+      fresh = await response.json();
+    } catch {
+      return null; // offline, or signed out: the caller says so and tries again
+    }
+    config.iceServers = fresh.iceServers;
+    config.iceTransportPolicy = fresh.iceTransportPolicy;
+    this.iceAt = Date.now();
+    return fresh.token;
+  },
+
   async open() {
     let token = config.token;
     if (!this.first) {
-      const response = await fetch(config.tokenUrl, { credentials: "same-origin" });
-      if (!response.ok) {
-        view.status(fill(texts.closed, { message: response.status }));
+      token = await this.renew();
+      if (token === null) {
+        view.status(texts.rejoin_failed);
+        this.retry();
         return;
       }
-      token = (await response.json()).token;
     }
     this.first = false;
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
@@ -106,6 +124,10 @@ const connection = {
     if (this.closedForGood || [CLOSE_REFUSED, CLOSE_TAKEN_OVER, CLOSE_GONE].includes(code)) return;
     view.status(texts.reconnecting);
     room.dataset.connection = "lost";
+    this.retry();
+  },
+
+  retry() {
     setTimeout(() => this.open(), this.delay);
     this.delay = Math.min(this.delay * 2, RECONNECT_MAX_MS);
   },
@@ -122,6 +144,7 @@ const connection = {
 let current = null; // the last state from the server
 let serverOffset = 0; // server clock minus this page's clock, from the last state
 let reconnecting = false;
+let signals = Promise.resolve();
 
 function receive(message) {
   switch (message.type) {
@@ -146,7 +169,8 @@ function receive(message) {
       view.status(fill(texts.closed, { message: message.message }));
       break;
     case "signal":
-      call.signal(message.payload);
+      // One at a time, in order: a candidate must not overtake the offer it belongs to.
+      signals = signals.then(() => call.signal(message.payload)).catch((error) => console.warn(error));
       break;
     case "chat":
       chat.add(message);
@@ -177,7 +201,7 @@ function applyState(state) {
   view.show("refused", false);
   clock.render();
   if (state.state === "waiting") waiting(state);
-  else if (state.state === "called") called(state);
+  else if (state.state === "called") called(state, before);
   else if (state.state === "in_call") inCall(state, before);
   else ended(state);
   if (reconnecting && state.state !== "ended") {
@@ -188,11 +212,13 @@ function applyState(state) {
 
 function waiting(state) {
   view.show("present", false);
+  view.show("start-tools", false);
   if (hospital) {
     view.show("waiting-tools");
     const here = byId("patient-waiting");
     here.textContent = state.patient_waiting ? texts.waiting_patient : texts.no_patient;
     here.dataset.waiting = String(state.patient_waiting);
+    byId("message-text").placeholder = texts.message_placeholder;
     const button = byId("call-in");
     button.textContent = texts.call_in;
     button.disabled = !state.patient_waiting;
@@ -202,20 +228,21 @@ function waiting(state) {
   }
 }
 
-function called(state) {
+function called(state, before) {
   view.show("waiting-tools", false);
   view.show("doctor-message", false);
   const mine = hospital ? state.hospital_confirmed : state.patient_confirmed;
   present.show(!mine);
   view.status(mine ? texts.present_sent : texts.called);
   if (hospital) {
+    view.show("start-tools");
     const theirs = state.present_patient_side;
     byId("present-patient-side").textContent = theirs.length ? `${texts.chat_patient}: ${theirs.join(", ")}` : "";
     const start = byId("start-call");
     start.textContent = texts.start_call;
     start.disabled = !(state.patient_confirmed && state.hospital_confirmed && state.patient_waiting);
-  } else {
-    view.beep(2);
+  } else if (!before || before.state !== "called") {
+    view.beep(2); // called in: once, not on every later update
   }
   chat.show();
 }
@@ -223,6 +250,7 @@ function called(state) {
 async function inCall(state, before) {
   view.show("waiting-tools", false);
   view.show("present", false);
+  view.show("start-tools", false);
   view.show("doctor-message", false);
   view.show("call");
   chat.show();
@@ -245,6 +273,7 @@ function ended(state) {
   view.show("call", false);
   view.show("waiting-tools", false);
   view.show("present", false);
+  view.show("start-tools", false);
   view.show("end-call", false);
   byId("ended-title").textContent = state.end_reason === "limit" ? texts.ended_limit : texts.ended;
   byId("ended-next").textContent = hospital ? texts.after_hospital : texts.after_patient;
@@ -276,7 +305,7 @@ const clock = {
     }
     const mm = String(Math.floor(seconds / 60));
     const ss = String(seconds % 60).padStart(2, "0");
-    element.textContent = fill(texts.billable, { minutes: `${mm}:${ss}` });
+    element.textContent = fill(texts.billable, { time: `${mm}:${ss}` });
     element.dataset.seconds = String(seconds);
     element.hidden = false;
     if (!this.timer) this.timer = setInterval(() => this.render(), 1000);
@@ -288,6 +317,7 @@ const clock = {
 const call = {
   pc: null,
   stream: null,
+  starting: null,
   pending: [],
   audioOnly: false,
   sharing: null,
@@ -295,8 +325,13 @@ const call = {
   poor: 0,
   lastStats: null,
 
-  async ready() {
-    if (this.stream) return;
+  // The camera and microphone, asked for once even when the state and the offer arrive together.
+  ready() {
+    if (!this.starting) this.starting = this.media();
+    return this.starting;
+  },
+
+  async media() {
     try {
       this.stream = await navigator.mediaDevices.getUserMedia({
         audio: true,
@@ -311,7 +346,9 @@ const call = {
     devices.fill();
   },
 
-  peer() {
+  async peer() {
+    // A TURN credential past half its life is renewed before a new connection needs it.
+    if (Date.now() - connection.iceAt > config.iceRenewMs) await connection.renew();
     if (this.pc) this.pc.close();
     const pc = new RTCPeerConnection({
       iceServers: config.iceServers,
@@ -336,7 +373,7 @@ const call = {
   },
 
   async offer() {
-    const pc = this.peer();
+    const pc = await this.peer();
     await pc.setLocalDescription(await pc.createOffer());
     connection.send({ type: "signal", payload: { sdp: pc.localDescription.toJSON() } });
   },
@@ -344,7 +381,7 @@ const call = {
   async signal(payload) {
     if (payload.sdp && payload.sdp.type === "offer" && !hospital) {
       await this.ready();
-      const pc = this.peer();
+      const pc = await this.peer();
       await pc.setRemoteDescription(payload.sdp);
       await pc.setLocalDescription(await pc.createAnswer());
       connection.send({ type: "signal", payload: { sdp: pc.localDescription.toJSON() } });
@@ -419,6 +456,7 @@ const call = {
     this.pc = null;
     for (const track of this.stream?.getTracks() || []) track.stop();
     this.stream = null;
+    this.starting = null;
   },
 };
 
