@@ -96,10 +96,16 @@ def proxy_case(
     coordinator: User,
     specialist: User,
     mode: str = "online",
+    planned_minutes: int = 30,
 ) -> Case:
     """A family member's accepted application, with the patient's own account linked if given."""
     case = accepted_case(
-        applicant, coordinator=coordinator, specialist=specialist, mode=mode, relation="child"
+        applicant,
+        coordinator=coordinator,
+        specialist=specialist,
+        mode=mode,
+        relation="child",
+        planned_minutes=planned_minutes,
     )
     if patient is not None:
         case = link_patient(case, applicant, patient)
