@@ -205,6 +205,14 @@ def test_a_60_minute_date_is_offered_only_where_it_fits(
     assert Case.objects.get(pk=hana_60.pk).status == Status.ACCEPTED
 
 
+def test_no_date_is_offered_before_the_specialist_set_the_length(hana_60, offer, tanaka):
+    Case.objects.filter(pk=hana_60.pk).update(planned_minutes=None)  # as no service leaves it
+
+    message = refused(SchedulingError, lambda: offer(hana_60, [tanaka(14)]))
+
+    assert "length has not been set" in message
+
+
 # ---------------------------------------------------------------- bookings
 
 
