@@ -396,7 +396,7 @@ def make_claims(rng: random.Random, calendar: Calendar) -> None:
     from django.utils import timezone
 
     from opiniondesk.cases.workflow import Status
-    from opiniondesk.scheduling.models import Booking, Offer, OfferedSlot
+    from opiniondesk.scheduling.models import BookedSlot, Booking, HeldSlot, Offer, OfferedSlot
 
     soon = timezone.now() + timedelta(days=2)
     holder = bench_user("bench_holder", "patient", last_name="山田", first_name="花")
@@ -410,7 +410,7 @@ def make_claims(rng: random.Random, calendar: Calendar) -> None:
         offers = Offer.objects.bulk_create(
             Offer(case=c, offered_by=calendar.coordinator, hold_until=soon) for c in held
         )
-        OfferedSlot.objects.bulk_create(
+        offered = OfferedSlot.objects.bulk_create(
             OfferedSlot(
                 offer=offers[i // 2],
                 specialist_id=s,
@@ -420,8 +420,12 @@ def make_claims(rng: random.Random, calendar: Calendar) -> None:
             )
             for i, (s, slot) in enumerate(picks[: 2 * HELD_CASES])
         )
+        HeldSlot.objects.bulk_create(  # each a 30-minute consult: one slot row
+            HeldSlot(offered_slot=o, specialist_id=o.specialist_id, starts_at=o.starts_at)
+            for o in offered
+        )
         booked = new_cases([holder] * BOOKED_CASES, department, Status.BOOKED)
-        Booking.objects.bulk_create(
+        bookings = Booking.objects.bulk_create(
             Booking(
                 case=c,
                 specialist_id=s,
@@ -432,6 +436,10 @@ def make_claims(rng: random.Random, calendar: Calendar) -> None:
                 booked_by=holder,
             )
             for c, (s, slot) in zip(booked, picks[2 * HELD_CASES :], strict=True)
+        )
+        BookedSlot.objects.bulk_create(
+            BookedSlot(booking=b, specialist_id=b.specialist_id, starts_at=b.starts_at)
+            for b in bookings
         )
         calendar.held[department.pk] += 2 * HELD_CASES
         calendar.booked[department.pk] += BOOKED_CASES
@@ -456,6 +464,7 @@ def new_cases(
                 applicant=applicant,
                 patient_account=patients[n] if patients else None,
                 status=status,
+                planned_minutes=30,  # one slot per date and booking
                 submitted_at=now,
                 status_changed_at=now,
                 applicant_relation="child" if patients else "self",
@@ -856,7 +865,7 @@ def make_booking_cases(
 
     from opiniondesk.cases.workflow import Status
     from opiniondesk.core.time import JST
-    from opiniondesk.scheduling.models import Offer, OfferedSlot
+    from opiniondesk.scheduling.models import HeldSlot, Offer, OfferedSlot
 
     applicants = patients(f"bench_{tag}_a", count, "田中")
     own = patients(f"bench_{tag}_p", count, "田中") if pairs else None
@@ -879,6 +888,10 @@ def make_booking_cases(
                 ends_at=v.ends_at,
             )
             for v in slots
+        )
+        HeldSlot.objects.bulk_create(
+            HeldSlot(offered_slot=h, specialist_id=h.specialist_id, starts_at=h.starts_at)
+            for h in held
         )
         people = [applicants[n]] + ([own[n]] if own else [])
         made.append(BenchCase(case.pk, [s.pk for s in held], sessions_for(people)))

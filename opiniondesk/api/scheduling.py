@@ -74,6 +74,7 @@ def _writes(body: type[Any], *, operation_id: str, summary: str, description: st
 def _schedule(case: Case) -> dict[str, Any]:
     booking = live_booking(case.pk)
     return {
+        "planned_minutes": case.planned_minutes,
         "booking": booking,
         "change_deadline": change_deadline(booking.starts_at) if booking else None,
         "patient_may_change": bool(booking)
@@ -123,7 +124,8 @@ def case_schedule(request: Request, case_id: int) -> Response:
     s.OfferCreateSerializer,
     operation_id="cases_offers_create",
     summary="Offer candidate dates (coordinators): held for the case until hold_until",
-    description=f"Offering again replaces the open round. {SESSION}",
+    description="Each date holds the case's planned_minutes of consecutive slots of one "
+    f"specialist; dates may not overlap. Offering again replaces the open round. {SESSION}",
 )
 @api_view(["POST"])
 @parser_classes([StrictJSONParser])
@@ -173,8 +175,8 @@ def case_book(request: Request, case_id: int) -> Response:
 @_writes(
     s.ChangeSerializer,
     operation_id="cases_booking_change",
-    summary="Move the booking: the patient to another offered slot until the day before, "
-    "a coordinator to any free slot with a reason",
+    summary="Move the booking: the patient to another offered date until the day before, "
+    "a coordinator to any start where the whole consult fits in free slots, with a reason",
     description=SESSION,
 )
 @api_view(["POST"])
@@ -222,7 +224,8 @@ def case_booking_cancel(request: Request, case_id: int) -> Response:
     responses={200: s.SlotSerializer(many=True), 400: BAD_INPUT, 403: DENIED},
     operation_id="schedule_slots_list",
     summary="A department's 30-minute slots with their state (coordinators and admins)",
-    description="Up to 93 days at a time. Coordinators see which case holds or booked a slot; "
+    description="Up to 93 days at a time. A 60-minute consult holds or books two slots. "
+    "Coordinators see which case holds or booked a slot; "
     f"administrators only the state. {SESSION}",
     tags=TAGS,
 )

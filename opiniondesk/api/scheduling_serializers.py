@@ -20,10 +20,12 @@ from opiniondesk.scheduling.selectors import SlotState
 
 
 class HeldSlotSerializer(serializers.Serializer):
-    id = serializers.IntegerField(help_text="Book or change to this slot by this id.")
+    id = serializers.IntegerField(help_text="Book or change to this date by this id.")
     specialist = serializers.IntegerField(source="specialist_id")
     starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField(
+        help_text="The end of the whole consult: planned_minutes after starts_at."
+    )
     released = serializers.SerializerMethodField()
 
     def get_released(self, slot: Any) -> bool:
@@ -47,7 +49,7 @@ class BookingSerializer(serializers.Serializer):
     department = serializers.CharField(source="department.code")
     mode = serializers.ChoiceField(choices=[m.value for m in Mode])
     starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField(help_text="The end of the whole consult.")
     booked_at = serializers.DateTimeField()
     live = serializers.BooleanField(source="is_live")
     cancelled_at = serializers.DateTimeField(allow_null=True)
@@ -62,6 +64,12 @@ class ReadinessItemSerializer(serializers.Serializer):
 
 
 class ScheduleSerializer(serializers.Serializer):
+    planned_minutes = serializers.IntegerField(
+        allow_null=True,
+        help_text="The consult's length set by the specialist on accepting (30 or 60; null "
+        "before): each date offered or booked holds that many minutes of consecutive "
+        "30-minute slots of one specialist.",
+    )
     booking = BookingSerializer(allow_null=True, help_text="The live booking, if any.")
     change_deadline = serializers.DateTimeField(
         allow_null=True,
@@ -75,7 +83,10 @@ class ScheduleSerializer(serializers.Serializer):
 
 class SlotRefSerializer(StrictSerializer):
     specialist = StrictIntegerField(min_value=1, max_value=MAX_ID)
-    starts_at = StrictDateTimeField(help_text="ISO 8601 with the offset: 2026-12-01T14:00+09:00.")
+    starts_at = StrictDateTimeField(
+        help_text="The consult's first slot, ISO 8601 with the offset: 2026-12-01T14:00+09:00. "
+        "The whole consult (the case's planned_minutes) must fit in consecutive free slots."
+    )
 
 
 class OfferCreateSerializer(StrictSerializer):

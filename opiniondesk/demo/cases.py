@@ -290,7 +290,8 @@ def _yoshio_referred(yoshio: User, staff: Staff) -> None:
 
 
 def _kazuko_accepted(kazuko: User, staff: Staff) -> None:
-    """Accepted by Dr Tanaka after 35 minutes with the materials; candidate dates come next."""
+    """Accepted by Dr Tanaka for a 60-minute consult, after 35 minutes with the materials;
+    candidate dates come next (each holds two consecutive slots)."""
     case = refer(self_applied(kazuko), staff["sato"])
     case_accept(case_id=case.pk, actor=staff["tanaka"], planned_minutes=60)
     reviewed(case, staff["tanaka"], minutes=35)

@@ -1,7 +1,8 @@
 """Demo cases for scheduling and readiness (issue #5), made through the services. Demo mode only.
 
 Dates are taken from the calendar as it is on the day `make run` loads them: the earliest free
-slots of the department, so the demo always shows upcoming consults.
+slots of the department, so the demo always shows upcoming consults. Hiroshi's consult is planned
+for 60 minutes (two consecutive slots), like Kazuko's accepted case in `demo.cases`.
 """
 
 from collections.abc import Callable
@@ -29,19 +30,39 @@ from opiniondesk.scheduling.selectors import SlotView, suggest_slots
 from opiniondesk.scheduling.services import booking_create, offer_create
 
 
-def _accepted(applicant: User, staff: Staff) -> Case:
+def _accepted(applicant: User, staff: Staff, minutes: int = 30) -> Case:
     asks = PERSONAS[applicant.username].asks
     specialist = staff["mori"] if asks and asks.department == "neurology" else staff["tanaka"]
     case = refer(self_applied(applicant), staff["sato"])
-    case = case_accept(case_id=case.pk, actor=specialist, planned_minutes=30)
+    case = case_accept(case_id=case.pk, actor=specialist, planned_minutes=minutes)
     reviewed(case, specialist, minutes=20)
     return case
 
 
+def _apart(slots: list[SlotView], count: int) -> list[SlotView]:
+    """The first `count` of these dates that do not overlap: one case's dates never do."""
+    chosen: list[SlotView] = []
+    for slot in slots:
+        if not any(
+            slot.specialist_id == other.specialist_id
+            and slot.starts_at < other.ends_at
+            and other.starts_at < slot.ends_at
+            for other in chosen
+        ):
+            chosen.append(slot)
+    return chosen[:count]
+
+
 def _offer(case: Case, staff: Staff, count: int, skip: int = 0) -> list[SlotView]:
-    """Offer the earliest free slots (after `skip` of them), held for three days."""
-    slots = suggest_slots(department=case.department, today=jst_today(), limit=skip + count)
-    chosen = slots[skip:]
+    """Offer the earliest free dates where the case's consult fits (after `skip` of them), held
+    for three days."""
+    slots = suggest_slots(
+        department=case.department,
+        today=jst_today(),
+        minutes=case.planned_minutes,
+        limit=skip + 4 * count,
+    )
+    chosen = _apart(slots[skip:], count)
     first_day = chosen[0].starts_at.astimezone(JST).date()
     hold_until = min(
         datetime.combine(
@@ -80,8 +101,9 @@ def _michiko_offered(michiko: User, staff: Staff) -> None:
 
 
 def _hiroshi_booked(hiroshi: User, staff: Staff) -> None:
-    """Booked; his driver's licence waits for the coordinator, the rest is his to do."""
-    case = _accepted(hiroshi, staff)
+    """Booked for a 60-minute consult; his driver's licence waits for the coordinator, the rest
+    is his to do."""
+    case = _accepted(hiroshi, staff, minutes=60)
     _offer(case, staff, count=2, skip=5)
     _book_first(case, hiroshi)
     _upload_id(case, hiroshi, IdType.DRIVERS_LICENCE)

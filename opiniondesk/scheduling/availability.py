@@ -21,7 +21,7 @@ from opiniondesk.catalog.models import Department
 from opiniondesk.catalog.selectors import year_end_closure
 from opiniondesk.core.time import JST, jst_today
 from opiniondesk.scheduling import slots as slot_rules
-from opiniondesk.scheduling.models import Away, Booking, ExtraSession, OfferedSlot
+from opiniondesk.scheduling.models import Away, BookedSlot, ExtraSession, HeldSlot
 from opiniondesk.scheduling.selectors import _weekly
 from opiniondesk.scheduling.services import SchedulingError
 
@@ -37,17 +37,18 @@ class Change:
 
 
 def _claims_on(specialist_id: int, day: date) -> list[tuple[int, datetime]]:
-    """(department id, start) of the specialist's live bookings and holds on one day."""
+    """(department id, slot start) of every slot of the specialist's live bookings and holds on
+    one day: each slot of a 60-minute consult must stay."""
     lower = datetime.combine(day, time.min, tzinfo=JST)
     window = {
         "specialist_id": specialist_id,
+        "released_at__isnull": True,
         "starts_at__gte": lower,
         "starts_at__lt": lower + timedelta(days=1),
     }
-    held = OfferedSlot.objects.filter(released_at__isnull=True, **window)
-    booked = Booking.objects.filter(cancelled_at__isnull=True, **window)
-    fields = ("department_id", "starts_at")
-    return sorted(set(held.values_list(*fields)) | set(booked.values_list(*fields)))
+    held = HeldSlot.objects.filter(**window).values_list("offered_slot__department_id", "starts_at")
+    booked = BookedSlot.objects.filter(**window).values_list("booking__department_id", "starts_at")
+    return sorted(set(held) | set(booked))
 
 
 def _slot_starts(

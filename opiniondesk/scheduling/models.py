@@ -1,9 +1,12 @@
 """Specialists' availability, candidate dates (候補日) held for a case, and bookings (予約).
 
 A slot has no row of its own: it is a specialist's 30-minute period, generated from the
-department's weekly hours and the specialist's exceptions (`slots.generate_slots`). Holds and
-bookings name it by (specialist, starts_at), and partial unique constraints make the database
-refuse a second live hold or booking of one slot, and a second live booking of one case.
+department's weekly hours and the specialist's exceptions (`slots.generate_slots`). A candidate
+date or a booking covers the whole consult (`starts_at`–`ends_at`, 30 or 60 minutes) and claims
+each of its slots with a row named by (specialist, starts_at): `HeldSlot` and `BookedSlot`. Their
+partial unique constraints make the database itself refuse a second live hold or booking of any
+slot, so two consults of one specialist never overlap, on SQLite and PostgreSQL alike. A partial
+unique constraint also refuses a second live booking of one case.
 """
 
 from django.conf import settings
@@ -108,7 +111,7 @@ class Offer(models.Model):
 
 
 class OfferedSlot(models.Model):
-    """A slot held for one case while its offer is open."""
+    """A candidate date of one case: the whole consult, its slots held while the offer is open."""
 
     offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="slots")
     specialist = models.ForeignKey(
@@ -122,11 +125,6 @@ class OfferedSlot(models.Model):
     class Meta:
         ordering = ["starts_at", "pk"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["specialist", "starts_at"],
-                condition=Q(released_at__isnull=True),
-                name="one_live_hold_per_slot",
-            ),
             models.CheckConstraint(
                 condition=Q(starts_at__lt=F("ends_at")), name="offered_slot_start_before_end"
             ),
@@ -134,6 +132,37 @@ class OfferedSlot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.starts_at:%Y-%m-%d %H:%M} ({self.specialist})"
+
+    @property
+    def minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds()) // 60
+
+
+class HeldSlot(models.Model):
+    """One 30-minute slot of a candidate date, held until `released_at` (a 60-minute date
+    holds two). Released in the same transaction as its candidate date."""
+
+    offered_slot = models.ForeignKey(
+        OfferedSlot, on_delete=models.PROTECT, related_name="held_slots"
+    )
+    specialist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    starts_at = models.DateTimeField()
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["specialist", "starts_at"],
+                condition=Q(released_at__isnull=True),
+                name="one_live_hold_per_slot",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"held {self.starts_at:%Y-%m-%d %H:%M} ({self.specialist_id})"
 
 
 class CancelKind(models.TextChoices):
@@ -143,7 +172,8 @@ class CancelKind(models.TextChoices):
 
 
 class Booking(models.Model):
-    """予約: a case's consult in one slot. Live while `cancelled_at` is empty."""
+    """予約: a case's consult, over as many slots as its length. Live while `cancelled_at` is
+    empty."""
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="bookings")
     specialist = models.ForeignKey(
@@ -184,11 +214,6 @@ class Booking(models.Model):
         ordering = ["starts_at", "pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["specialist", "starts_at"],
-                condition=Q(cancelled_at__isnull=True),
-                name="one_live_booking_per_slot",
-            ),
-            models.UniqueConstraint(
                 fields=["case"],
                 condition=Q(cancelled_at__isnull=True),
                 name="one_live_booking_per_case",
@@ -206,6 +231,35 @@ class Booking(models.Model):
     @property
     def is_live(self) -> bool:
         return self.cancelled_at is None
+
+    @property
+    def minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds()) // 60
+
+
+class BookedSlot(models.Model):
+    """One 30-minute slot of a booking (a 60-minute consult books two), live until
+    `released_at`: set with the booking's `cancelled_at`, whether it was moved or cancelled."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="booked_slots")
+    specialist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    starts_at = models.DateTimeField()
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["specialist", "starts_at"],
+                condition=Q(released_at__isnull=True),
+                name="one_live_booking_per_slot",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"booked {self.starts_at:%Y-%m-%d %H:%M} ({self.specialist_id})"
 
 
 class ReminderKind(models.TextChoices):

@@ -19,18 +19,17 @@ from opiniondesk.core.time import JST, jst_today
 from opiniondesk.scheduling import staff_forms as sf
 from opiniondesk.scheduling.models import Booking, OfferedSlot
 from opiniondesk.scheduling.selectors import (
-    SlotState,
     SlotView,
     bookable_slots,
     booking_history,
     choosable_slots,
-    department_slots,
+    department_consults,
     earliest_offer_day,
     live_booking,
     open_offer,
     suggest_slots,
 )
-from opiniondesk.scheduling.slots import change_deadline, may_patient_change
+from opiniondesk.scheduling.slots import SLOT_MINUTES, change_deadline, may_patient_change
 
 SUGGESTIONS = 12
 
@@ -40,7 +39,10 @@ SUGGESTIONS = 12
 def booking_panel(case: Case, user: User) -> dict[str, object]:
     """What the case page shows about dates: the offered slots, or the booking and its deadline."""
     now = timezone.now()
-    panel: dict[str, object] = {"patient_side": actor_of(user, case) is Actor.APPLICANT}
+    panel: dict[str, object] = {
+        "patient_side": actor_of(user, case) is Actor.APPLICANT,
+        "minutes": case.planned_minutes,
+    }
     if case.status == Status.OFFERED:
         offer = open_offer(case.pk)
         panel |= {"offer": offer, "offered_slots": choosable_slots(offer, now=now)}
@@ -75,27 +77,40 @@ def staff_panel(request: HttpRequest, case: Case, bound: dict[str, forms.Form]) 
 
 
 def slot_choices(
-    case: Case, filters: tuple[User | None, date | None], *, for_offer: bool
+    case: Case,
+    filters: tuple[User | None, date | None],
+    *,
+    for_offer: bool,
+    booking: Booking | None = None,
 ) -> list[SlotView]:
-    """Free slots of the case's department, earliest first. Candidate dates keep the lead time
-    (`earliest_offer_day`); staff moving a booking may use any free slot still ahead."""
+    """Where the case's whole consult fits in free slots of its department, earliest first.
+    Candidate dates keep the lead time (`earliest_offer_day`); staff moving `booking` may use
+    any start still ahead, the booking's own slots counting as free."""
     specialist, start = filters
     today = jst_today()
+    minutes = case.planned_minutes or SLOT_MINUTES
     first = earliest_offer_day(today) if for_offer else today
     if for_offer and (start is None or start <= first):
         return suggest_slots(
-            department=case.department, today=today, limit=SUGGESTIONS, specialist=specialist
+            department=case.department,
+            today=today,
+            minutes=minutes,
+            limit=SUGGESTIONS,
+            specialist=specialist,
         )
     now = timezone.now()
+    booked = (booking.specialist_id, booking.starts_at) if booking is not None else None
     free = (
         view
-        for view in department_slots(
+        for view in department_consults(
             department=case.department,
             start=max(start or first, first),
             end=today + timedelta(days=settings.SCHEDULING_HORIZON_DAYS),
+            minutes=minutes,
             specialist=specialist,
+            case_id=case.pk if booking is not None else None,
         )
-        if view.state is SlotState.FREE and view.starts_at > now
+        if view.starts_at > now and (view.specialist_id, view.starts_at) != booked
     )
     return list(islice(free, SUGGESTIONS))
 
@@ -117,6 +132,7 @@ def offer_panel(request: HttpRequest, case: Case, bound: dict[str, forms.Form]) 
         "offer_form": form,
         "checked": (form["slots"].value() or []) if form.is_bound else [],
         "offer": offer,
+        "minutes": case.planned_minutes,
     }
     if offer is not None and case.status == Status.OFFERED:
         held = [s for s in offer.slots.all() if s.released_at is None]
@@ -161,7 +177,8 @@ def booking_change_panel(
     return {
         "slot_filter": filter_form,
         "held_choices": [(f"{sf.HELD_PREFIX}{s.pk}", s) for s in _held_choices(case, booking)],
-        "change_choices": slot_choices(case, filters, for_offer=False),
+        "change_choices": slot_choices(case, filters, for_offer=False, booking=booking),
+        "minutes": case.planned_minutes,
         "change_form": change,
         "change_target": change["target"].value() if change.is_bound else "",
         "cancel_form": bound.get("cancel") or sf.BookingCancelForm(initial=seen),

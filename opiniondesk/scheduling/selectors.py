@@ -1,6 +1,7 @@
 """Slots as the hospital sees them: generated from the catalog and each specialist's exceptions,
-with the holds and bookings laid over them."""
+with the holds and bookings laid over them; and where a consult of a case's length fits."""
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -15,7 +16,15 @@ from opiniondesk.catalog.models import Department
 from opiniondesk.catalog.selectors import year_end_closure
 from opiniondesk.core.time import JST
 from opiniondesk.scheduling import slots as slot_rules
-from opiniondesk.scheduling.models import Away, Booking, ExtraSession, Offer, OfferedSlot
+from opiniondesk.scheduling.models import (
+    Away,
+    BookedSlot,
+    Booking,
+    ExtraSession,
+    HeldSlot,
+    Offer,
+    OfferedSlot,
+)
 
 
 class SlotState(StrEnum):
@@ -26,6 +35,10 @@ class SlotState(StrEnum):
 
 @dataclass(frozen=True)
 class SlotView:
+    """A 30-minute slot of the calendar, or (from `department_consults`) a whole consult that
+    fits. A held or booked slot names the consult that claims it: `consult_starts_at`–
+    `consult_ends_at`, two slots long for a 60-minute one."""
+
     specialist_id: int
     specialist_name: str
     department_id: int
@@ -33,11 +46,25 @@ class SlotView:
     ends_at: datetime
     state: SlotState = SlotState.FREE
     case_id: int | None = None
+    consult_starts_at: datetime | None = None
+    consult_ends_at: datetime | None = None
 
     @property
     def key(self) -> str:
         """How a form names this slot: specialist and start, e.g. `12@2026-12-01T14:00`."""
         return f"{self.specialist_id}@{self.starts_at.astimezone(JST):%Y-%m-%dT%H:%M}"
+
+    @property
+    def consult_minutes(self) -> int | None:
+        """The length of the consult that claims this slot."""
+        if self.consult_starts_at is None or self.consult_ends_at is None:
+            return None
+        return int((self.consult_ends_at - self.consult_starts_at).total_seconds()) // 60
+
+    @property
+    def continues(self) -> bool:
+        """A later slot of a consult that began in an earlier one."""
+        return self.consult_starts_at is not None and self.consult_starts_at < self.starts_at
 
 
 def parse_slot_key(key: str) -> tuple[int, datetime]:
@@ -91,55 +118,82 @@ def specialist_slots(
     )
 
 
-def is_slot_of(*, department: Department, specialist: User, starts_at: datetime) -> bool:
-    """Whether this specialist has a slot of this department starting at `starts_at`."""
+class Fit(StrEnum):
+    """Whether a consult of a given length may start at a given moment."""
+
+    FITS = "fits"
+    NO_SLOT = "no_slot"  # no slot of the specialist starts then
+    TOO_LONG = "too_long"  # a slot starts then, but the consult time ends or breaks too soon
+
+
+def consult_fit(
+    *, department: Department, specialist: User, starts_at: datetime, minutes: int
+) -> Fit:
+    """Whether a consult of `minutes` of this specialist for this department may start at
+    `starts_at`: all its slots exist, one after the other (`slots.consult_starts`)."""
     day = starts_at.astimezone(JST).date()
-    return any(
-        slot.starts_at == starts_at
-        for slot in specialist_slots(
-            department=department, specialist=specialist, start=day, end=day
-        )
-    )
+    slots = specialist_slots(department=department, specialist=specialist, start=day, end=day)
+    if not any(slot.starts_at == starts_at for slot in slots):
+        return Fit.NO_SLOT
+    fits = slot_rules.consult_starts(slots, minutes=minutes)
+    return Fit.FITS if any(fit.starts_at == starts_at for fit in fits) else Fit.TOO_LONG
 
 
-def slot_claimed(specialist_id: int, starts_at: datetime, *, case_id: int) -> bool:
-    """Held for another case, or booked by any live booking (this case's included).
+def slots_claimed(specialist_id: int, starts: Sequence[datetime], *, case_id: int) -> bool:
+    """Whether any of these slots is held or booked for another case.
 
-    A hold whose time has run out no longer counts, even before its expiry task has run: its
-    case can no longer book the slot (`services._held_slot`)."""
+    This case's own booking does not count: a move gives its slots back before it takes the new
+    ones. A hold whose time has run out no longer counts, even before its expiry task has run:
+    its case can no longer book the slot (`services._held_slot`)."""
     held = (
-        OfferedSlot.objects.filter(
+        HeldSlot.objects.filter(
             specialist_id=specialist_id,
-            starts_at=starts_at,
+            starts_at__in=starts,
             released_at__isnull=True,
-            offer__hold_until__gt=timezone.now(),
+            offered_slot__offer__hold_until__gt=timezone.now(),
         )
-        .exclude(offer__case_id=case_id)
+        .exclude(offered_slot__offer__case_id=case_id)
         .exists()
     )
-    booked = Booking.objects.filter(
-        specialist_id=specialist_id, starts_at=starts_at, cancelled_at__isnull=True
-    ).exists()
+    booked = (
+        BookedSlot.objects.filter(
+            specialist_id=specialist_id, starts_at__in=starts, released_at__isnull=True
+        )
+        .exclude(booking__case_id=case_id)
+        .exists()
+    )
     return held or booked
+
+
+Claim = tuple[SlotState, int, datetime, datetime]  # the case, and its consult's start and end
 
 
 def _claims(
     specialist_ids: Iterable[int], start: date, end: date
-) -> dict[tuple[int, datetime], tuple[SlotState, int]]:
+) -> dict[tuple[int, datetime], Claim]:
     lower = datetime.combine(start, datetime.min.time(), tzinfo=JST)
     upper = datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=JST)
-    ids = list(specialist_ids)
-    claims: dict[tuple[int, datetime], tuple[SlotState, int]] = {}
-    holds = OfferedSlot.objects.filter(
-        specialist_id__in=ids, released_at__isnull=True, starts_at__gte=lower, starts_at__lt=upper
-    ).values_list("specialist_id", "starts_at", "offer__case_id")
-    for specialist_id, starts_at, case_id in holds:
-        claims[(specialist_id, starts_at)] = (SlotState.HELD, case_id)
-    bookings = Booking.objects.filter(
-        specialist_id__in=ids, cancelled_at__isnull=True, starts_at__gte=lower, starts_at__lt=upper
-    ).values_list("specialist_id", "starts_at", "case_id")
-    for specialist_id, starts_at, case_id in bookings:  # a booking outranks its own hold
-        claims[(specialist_id, starts_at)] = (SlotState.BOOKED, case_id)
+    window = {
+        "specialist_id__in": list(specialist_ids),
+        "released_at__isnull": True,
+        "starts_at__gte": lower,
+        "starts_at__lt": upper,
+    }
+    claims: dict[tuple[int, datetime], Claim] = {}
+    holds = HeldSlot.objects.filter(**window).values_list(
+        "specialist_id",
+        "starts_at",
+        "offered_slot__offer__case_id",
+        "offered_slot__starts_at",
+        "offered_slot__ends_at",
+    )
+    for specialist_id, starts_at, *claim in holds:
+        claims[(specialist_id, starts_at)] = (SlotState.HELD, *claim)
+    bookings = BookedSlot.objects.filter(**window).values_list(
+        "specialist_id", "starts_at", "booking__case_id", "booking__starts_at", "booking__ends_at"
+    )
+    for specialist_id, starts_at, *claim in bookings:  # a booking outranks its own hold
+        claims[(specialist_id, starts_at)] = (SlotState.BOOKED, *claim)
     return claims
 
 
@@ -156,14 +210,71 @@ def department_slots(
         for slot in specialist_slots(
             department=department, specialist=person, start=start, end=end, weekly=weekly
         ):
-            state, case_id = claims.get((person.pk, slot.starts_at), (SlotState.FREE, None))
+            state, case_id, consult_starts_at, consult_ends_at = claims.get(
+                (person.pk, slot.starts_at), (SlotState.FREE, None, None, None)
+            )
             views.append(
                 SlotView(
-                    person.pk, name, department.pk, slot.starts_at, slot.ends_at, state, case_id
+                    person.pk,
+                    name,
+                    department.pk,
+                    slot.starts_at,
+                    slot.ends_at,
+                    state,
+                    case_id,
+                    consult_starts_at,
+                    consult_ends_at,
                 )
             )
-    views.sort(key=lambda v: (v.starts_at, v.specialist_name, v.specialist_id))
+    views.sort(key=_by_time)
     return views
+
+
+def _by_time(view: SlotView) -> tuple[datetime, str, int]:
+    return view.starts_at, view.specialist_name, view.specialist_id
+
+
+def department_consults(
+    *,
+    department: Department,
+    start: date,
+    end: date,
+    minutes: int,
+    specialist: User | None = None,
+    case_id: int | None = None,
+) -> list[SlotView]:
+    """Where a consult of `minutes` fits in the free slots of the department's specialists (or
+    of one), each as the whole consult, by time. The slots of `case_id`'s own booking count as
+    free: a coordinator may move it by half an hour."""
+    by_specialist: defaultdict[int, list[SlotView]] = defaultdict(list)
+    for view in department_slots(
+        department=department, start=start, end=end, specialist=specialist
+    ):
+        by_specialist[view.specialist_id].append(view)
+    fits = []
+    for views in by_specialist.values():
+        taken = {
+            view.starts_at
+            for view in views
+            if view.state is not SlotState.FREE
+            and not (
+                case_id is not None and view.state is SlotState.BOOKED and view.case_id == case_id
+            )
+        }
+        slots = [slot_rules.Slot(view.starts_at, view.ends_at) for view in views]
+        first = views[0]
+        fits += [
+            SlotView(
+                first.specialist_id,
+                first.specialist_name,
+                department.pk,
+                fit.starts_at,
+                fit.ends_at,
+            )
+            for fit in slot_rules.consult_starts(slots, minutes=minutes, taken=taken)
+        ]
+    fits.sort(key=_by_time)
+    return fits
 
 
 def earliest_offer_day(today: date) -> date:
@@ -172,19 +283,23 @@ def earliest_offer_day(today: date) -> date:
 
 
 def suggest_slots(
-    *, department: Department, today: date, limit: int = 12, specialist: User | None = None
+    *,
+    department: Department,
+    today: date,
+    minutes: int = slot_rules.SLOT_MINUTES,
+    limit: int = 12,
+    specialist: User | None = None,
 ) -> list[SlotView]:
-    """The earliest free slots from the first day candidate dates may fall on."""
-    start = earliest_offer_day(today)
-    end = today + timedelta(days=settings.SCHEDULING_HORIZON_DAYS)
-    free = [
-        view
-        for view in department_slots(
-            department=department, start=start, end=end, specialist=specialist
-        )
-        if view.state is SlotState.FREE
-    ]
-    return free[:limit]
+    """The earliest consults of `minutes` that fit in free slots, from the first day candidate
+    dates may fall on; each covers the whole consult."""
+    fits = department_consults(
+        department=department,
+        start=earliest_offer_day(today),
+        end=today + timedelta(days=settings.SCHEDULING_HORIZON_DAYS),
+        minutes=minutes,
+        specialist=specialist,
+    )
+    return fits[:limit]
 
 
 def open_offer(case_id: int) -> Offer | None:

@@ -1,9 +1,14 @@
 """Offering candidate dates, booking, changing and cancelling (SPEC §5).
 
+A consult lasts the case's planned length (30 or 60 minutes): each candidate date and booking
+claims all of its consecutive slots of one specialist (`HeldSlot`, `BookedSlot` rows), and gives
+them all back when it is released, moved or cancelled.
+
 Every function locks the case, then the rows of the specialists whose slots it touches (always in
 that order, so two of them never wait on each other), checks, writes, records the audit event and
 schedules its e-mails after commit. The partial unique constraints of `models` stand behind the
-locks: a second live booking of a slot or of a case is refused by the database too.
+locks: a second live hold or booking of any slot, or a second live booking of a case, is refused
+by the database too.
 """
 
 from collections.abc import Sequence
@@ -25,14 +30,17 @@ from opiniondesk.core.time import JST
 from opiniondesk.readiness.services import case_check_ready
 from opiniondesk.scheduling import notifications, tasks
 from opiniondesk.scheduling.models import (
+    BookedSlot,
     Booking,
     CancelKind,
+    HeldSlot,
     Offer,
     OfferedSlot,
     ReleaseReason,
 )
-from opiniondesk.scheduling.selectors import earliest_offer_day, is_slot_of, slot_claimed
-from opiniondesk.scheduling.slots import SLOT_MINUTES, change_deadline, may_patient_change
+from opiniondesk.scheduling.selectors import Fit, consult_fit, earliest_offer_day, slots_claimed
+from opiniondesk.scheduling.slots import change_deadline, may_patient_change, slot_starts
+from opiniondesk.scheduling.wording import slot_text
 
 
 class SchedulingError(Exception):
@@ -65,22 +73,76 @@ def _is_patient_side(actor: User, case: Case) -> bool:
     return actor_of(actor, case) is Actor.APPLICANT
 
 
-def _is_department_slot(case: Case, specialist: User | None, starts_at: datetime) -> bool:
-    """A slot of a specialist of the case's department, as the calendar generates them."""
-    return (
+def _minutes(case: Case) -> int:
+    """The consult's planned length, set when the case was accepted."""
+    if case.planned_minutes is None:
+        raise SchedulingError(
+            _("The consult's length has not been set. Please ask the specialist.")
+        )
+    return case.planned_minutes
+
+
+def _check_department_consult(
+    case: Case, specialist: User | None, starts_at: datetime, *, not_a_slot: str
+) -> None:
+    """The whole consult lies in consecutive slots of a specialist of the case's department, as
+    the calendar generates them; `not_a_slot` says what is wrong when no slot starts then."""
+    minutes = _minutes(case)
+    fit = Fit.NO_SLOT
+    if (
         specialist is not None
         and specialist.role == Role.SPECIALIST
         and specialist.is_active  # as the calendar (`specialists_of`) shows them
         and specialist.departments.filter(pk=case.department_id).exists()
-        and is_slot_of(department=case.department, specialist=specialist, starts_at=starts_at)
-    )
+    ):
+        fit = consult_fit(
+            department=case.department, specialist=specialist, starts_at=starts_at, minutes=minutes
+        )
+    if fit is Fit.NO_SLOT:
+        raise SchedulingError(not_a_slot)
+    if fit is Fit.TOO_LONG:
+        when = slot_text(starts_at, starts_at + timedelta(minutes=minutes))
+        raise SchedulingError(
+            _(
+                "The consult takes %(minutes)s minutes; at %(when)s they do not fit in the "
+                "specialist's consult hours. Please choose another date."
+            )
+            % {"minutes": minutes, "when": when}
+        )
 
 
 def _release_offer(offer: Offer, reason: ReleaseReason) -> None:
     now = timezone.now()
     offer.slots.filter(released_at__isnull=True).update(released_at=now)
+    HeldSlot.objects.filter(offered_slot__offer=offer, released_at__isnull=True).update(
+        released_at=now
+    )
     offer.released_at, offer.release_reason = now, reason
     offer.save(update_fields=["released_at", "release_reason"])
+
+
+def _overlapping(wanted: Sequence[tuple[int, datetime]], minutes: int) -> bool:
+    slots = [(s, moment) for s, starts_at in wanted for moment in slot_starts(starts_at, minutes)]
+    return len(set(slots)) < len(slots)
+
+
+def _hold(offer: Offer, case: Case, wanted: Sequence[tuple[int, datetime]], minutes: int) -> None:
+    """Each candidate date, and a held row for each of its slots."""
+    offered = OfferedSlot.objects.bulk_create(
+        OfferedSlot(
+            offer=offer,
+            specialist_id=specialist_id,
+            department_id=case.department_id,
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(minutes=minutes),
+        )
+        for specialist_id, starts_at in wanted
+    )
+    HeldSlot.objects.bulk_create(
+        HeldSlot(offered_slot=candidate, specialist_id=candidate.specialist_id, starts_at=moment)
+        for candidate in offered
+        for moment in slot_starts(candidate.starts_at, minutes)
+    )
 
 
 @transaction.atomic
@@ -93,9 +155,11 @@ def offer_create(
     message: str = "",
     request: HttpRequest | None = None,
 ) -> Offer:
-    """accepted → offered: hold the chosen slots for the case until `hold_until`.
+    """accepted → offered: hold the chosen dates for the case until `hold_until`.
 
-    Offering again while the case is `offered` replaces the open round: its slots are released.
+    `slots` names each date's first slot; a date holds as many consecutive slots as the case's
+    planned length. Offering again while the case is `offered` replaces the open round: its
+    slots are released.
     """
     _require_coordinator(actor)
     case = case_lock(case_id)
@@ -107,18 +171,28 @@ def offer_create(
         raise SchedulingError(_("This department does not offer online consults."))
     if case.mode == Mode.IN_PERSON and not case.department.offers_in_person:
         raise SchedulingError(_("This department does not offer in-person consults."))
+    minutes = _minutes(case)
     wanted = sorted(set(slots), key=lambda s: (s[1], s[0]))
+    if _overlapping(wanted, minutes):
+        raise SchedulingError(
+            _("Two of the chosen dates overlap. Each date needs the whole %(minutes)s minutes.")
+            % {"minutes": minutes}
+        )
     now = timezone.now()
     first_day = earliest_offer_day(now.astimezone(JST).date())
     specialists = _lock_specialists([specialist_id for specialist_id, __ in wanted])
     for specialist_id, starts_at in wanted:
-        if not _is_department_slot(case, specialists.get(specialist_id), starts_at):
-            raise SchedulingError(_("One of the chosen dates is not a consult slot of the case."))
+        _check_department_consult(
+            case,
+            specialists.get(specialist_id),
+            starts_at,
+            not_a_slot=_("One of the chosen dates is not a consult slot of the case."),
+        )
         if starts_at.astimezone(JST).date() < first_day:
             raise SchedulingError(
                 _("Candidate dates must leave the patient time to book and prepare.")
             )
-        if slot_claimed(specialist_id, starts_at, case_id=case.pk):
+        if slots_claimed(specialist_id, slot_starts(starts_at, minutes), case_id=case.pk):
             raise SlotTaken(_("One of the chosen dates was just taken. Please choose again."))
     latest_deadline = change_deadline(wanted[-1][1])
     if hold_until <= now:
@@ -133,16 +207,7 @@ def offer_create(
     )
     try:
         with transaction.atomic():
-            OfferedSlot.objects.bulk_create(
-                OfferedSlot(
-                    offer=offer,
-                    specialist_id=specialist_id,
-                    department_id=case.department_id,
-                    starts_at=starts_at,
-                    ends_at=starts_at + timedelta(minutes=SLOT_MINUTES),
-                )
-                for specialist_id, starts_at in wanted
-            )
+            _hold(offer, case, wanted, minutes)
     except IntegrityError as exc:
         raise SlotTaken(_("One of the chosen dates was just taken. Please choose again.")) from exc
     if case.status == Status.ACCEPTED:
@@ -161,6 +226,7 @@ def offer_create(
         obj=offer,
         detail={
             "slots": [f"{s}@{t.isoformat()}" for s, t in wanted],
+            "minutes": minutes,
             "hold_until": hold_until.isoformat(),
             "replaces": replaced.pk if replaced else None,
         },
@@ -220,10 +286,23 @@ def _held_slot(case: Case, offered_slot_id: int) -> OfferedSlot:
     return slot
 
 
-def _create_booking(**fields: object) -> Booking:
+def _create_booking(*, case: Case, starts_at: datetime, **fields: object) -> Booking:
+    """The booking of the case's whole consult from `starts_at`, and a row for each slot."""
+    minutes = _minutes(case)
     try:
         with transaction.atomic():
-            return Booking.objects.create(**fields)
+            booking = Booking.objects.create(
+                case=case,
+                mode=case.mode,
+                starts_at=starts_at,
+                ends_at=starts_at + timedelta(minutes=minutes),
+                **fields,
+            )
+            BookedSlot.objects.bulk_create(
+                BookedSlot(booking=booking, specialist_id=booking.specialist_id, starts_at=moment)
+                for moment in slot_starts(starts_at, minutes)
+            )
+            return booking
     except IntegrityError as exc:
         raise SlotTaken(
             _("Someone else booked that date a moment ago. Please choose another.")
@@ -251,11 +330,9 @@ def booking_create(
     _lock_specialists([slot.specialist_id])
     booking = _create_booking(
         case=case,
+        starts_at=slot.starts_at,
         specialist_id=slot.specialist_id,
         department_id=slot.department_id,
-        mode=case.mode,
-        starts_at=slot.starts_at,
-        ends_at=slot.ends_at,
         offered_slot=slot,
         booked_by=actor,
     )
@@ -272,7 +349,11 @@ def booking_create(
         request=request,
         case_id=case.pk,
         obj=booking,
-        detail={"starts_at": booking.starts_at.isoformat(), "specialist": slot.specialist_id},
+        detail={
+            "starts_at": booking.starts_at.isoformat(),
+            "ends_at": booking.ends_at.isoformat(),
+            "specialist": slot.specialist_id,
+        },
     )
     _after_booking(case, booking)
     return booking
@@ -287,6 +368,7 @@ def _cancel(booking: Booking, *, actor: User | None, kind: CancelKind, reason: s
     booking.cancelled_at = timezone.now()
     booking.cancelled_by, booking.cancel_kind, booking.cancel_reason = actor, kind, reason
     booking.save(update_fields=["cancelled_at", "cancelled_by", "cancel_kind", "cancel_reason"])
+    booking.booked_slots.filter(released_at__isnull=True).update(released_at=booking.cancelled_at)
 
 
 def _live_booking_locked(case: Case) -> Booking:
@@ -321,10 +403,11 @@ def booking_change(
     reason: str = "",
     request: HttpRequest | None = None,
 ) -> Booking:
-    """Move the live booking to another slot; the status stays.
+    """Move the live booking to another start; the status stays.
 
-    The patient's side moves only to another slot still held for the case, until the deadline;
-    a coordinator may move to any free slot of the department at any time, with a reason.
+    The patient's side moves only to another date still held for the case, until the deadline;
+    a coordinator may move to any start of the department where the whole consult fits in free
+    slots (its own slots count as free), at any time, with a reason.
     """
     case = case_lock(case_id)
     old = _live_booking_locked(case)
@@ -350,22 +433,24 @@ def booking_change(
         raise SchedulingError(_("That is the date already booked."))
     specialists = _lock_specialists([specialist_id, old.specialist_id])
     if offered is None:
-        if not _is_department_slot(case, specialists.get(specialist_id), starts_at):
-            raise SchedulingError(_("That is not a consult slot of this department."))
+        _check_department_consult(
+            case,
+            specialists.get(specialist_id),
+            starts_at,
+            not_a_slot=_("That is not a consult slot of this department."),
+        )
         if starts_at <= timezone.now():
             raise SchedulingError(_("That date has passed."))
-        if slot_claimed(specialist_id, starts_at, case_id=case.pk):
+        if slots_claimed(specialist_id, slot_starts(starts_at, _minutes(case)), case_id=case.pk):
             raise SlotTaken(_("That date is taken. Please choose another."))
     elif starts_at <= timezone.now():  # an offered date that has passed (staff only get here)
         raise SchedulingError(_("That date has passed."))
-    _cancel(old, actor=actor, kind=CancelKind.CHANGED, reason=reason)
+    _cancel(old, actor=actor, kind=CancelKind.CHANGED, reason=reason)  # its slots first
     new = _create_booking(
         case=case,
+        starts_at=starts_at,
         specialist_id=specialist_id,
         department_id=case.department_id,
-        mode=case.mode,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=SLOT_MINUTES),
         offered_slot=offered,
         booked_by=actor,
         reason=reason,
@@ -380,6 +465,7 @@ def booking_change(
         detail={
             "changed_from": old.starts_at.isoformat(),
             "changed_to": new.starts_at.isoformat(),
+            "ends_at": new.ends_at.isoformat(),
             "specialist": specialist_id,
             "reason": reason,
         },
@@ -393,7 +479,7 @@ def booking_change(
 def booking_cancel(
     *, case_id: int, actor: User, reason: str = "", request: HttpRequest | None = None
 ) -> Case:
-    """booked/ready → cancelled: the slot is released; staff give a reason."""
+    """booked/ready → cancelled: the booking's slots are released; staff give a reason."""
     case = case_lock(case_id)
     booking = _live_booking_locked(case)
     patient_side = _check_patient_deadline(actor, case, booking)

@@ -1,8 +1,10 @@
-"""Consult slots and the patient's change deadline (SPEC §2, §5).
+"""Consult slots, where a consult of a given length fits, and the patient's change deadline
+(SPEC §2, §5).
 
 Slots are 30 minutes long, on the department's weekly consult sessions plus any extra sessions,
 minus the periods a specialist is away, and never on a day the hospital is closed
-(`closed_days.closure`). The patient may change or cancel a booking until 23:59:59 JST of the day
+(`closed_days.closure`). A consult of 60 minutes takes two consecutive slots of one specialist
+(`consult_starts`). The patient may change or cancel a booking until 23:59:59 JST of the day
 before the consult, whatever time zone the server or the caller uses.
 
 Pure: no database, settings or clock. Session and away times are wall-clock times in Japan
@@ -10,7 +12,7 @@ Pure: no database, settings or clock. Session and away times are wall-clock time
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -159,6 +161,41 @@ def generate_slots(
             slot_start = _at(day, minute)
             slots.append(Slot(slot_start, slot_start + _SLOT))
     return slots
+
+
+def slots_needed(minutes: int) -> int:
+    """How many slots a consult of `minutes` takes; ValueError unless a positive multiple of 30."""
+    if minutes <= 0 or minutes % SLOT_MINUTES:
+        raise ValueError(f"a consult lasts a positive multiple of {SLOT_MINUTES} minutes")
+    return minutes // SLOT_MINUTES
+
+
+def slot_starts(starts_at: datetime, minutes: int) -> list[datetime]:
+    """The starts of the slots that a consult of `minutes` from `starts_at` occupies."""
+    return [starts_at + index * _SLOT for index in range(slots_needed(minutes))]
+
+
+def consult_starts(
+    slots: Sequence[Slot], *, minutes: int, taken: Collection[datetime] = frozenset()
+) -> list[Slot]:
+    """Where a consult of `minutes` fits among one specialist's `slots`, as `generate_slots` gives
+    them; each fit is the whole consult, from its first slot's start to its last slot's end.
+
+    Its slots follow one another on one day in Japan, each starting where the one before ends, so
+    it never spans a gap between sessions, an absence, a closed day, or a slot in `taken` (held
+    or booked for another case). Sessions that touch make one stretch: nothing lies between them.
+    """
+    needed = slots_needed(minutes)
+    by_start = {slot.starts_at: slot for slot in slots if slot.starts_at not in taken}
+    fits = []
+    for first in sorted(by_start.values()):
+        chain = [first]
+        while len(chain) < needed and chain[-1].ends_at in by_start:
+            chain.append(by_start[chain[-1].ends_at])
+        day = first.starts_at.astimezone(JST).date()
+        if len(chain) == needed and chain[-1].starts_at.astimezone(JST).date() == day:
+            fits.append(Slot(first.starts_at, chain[-1].ends_at))
+    return fits
 
 
 def _require_aware(moment: datetime, name: str) -> None:

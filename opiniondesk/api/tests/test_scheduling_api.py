@@ -249,3 +249,69 @@ def test_the_transitions_endpoint_leaves_offered_cases_to_the_scheduling_endpoin
     assert response.status_code == 403
     offered.refresh_from_db()
     assert offered.status == Status.OFFERED
+
+
+# A 60-minute consult (SPEC §5): each date and the booking hold both of their slots.
+
+
+@pytest.fixture
+def accepted_60(patient_hana, coordinator_sato, dr_tanaka):
+    return factories.accepted_case(
+        patient_hana, coordinator=coordinator_sato, specialist=dr_tanaka, planned_minutes=60
+    )
+
+
+def test_a_60_minute_case_is_offered_booked_and_moved_an_hour_at_a_time(
+    api_as, coordinator_sato, patient_hana, dr_tanaka, accepted_60
+):
+    sato, hana = api_as(coordinator_sato), api_as(patient_hana)
+    tuesday = datetime(2026, 12, 1, 14, 0, tzinfo=JST)
+    with time_machine.travel(datetime(2026, 11, 25, 10, 0, tzinfo=JST), tick=True):
+        body = {
+            "slots": [{"specialist": dr_tanaka.pk, "starts_at": tuesday.isoformat()}],
+            "hold_until": "2026-11-30T18:00+09:00",
+        }
+        offered = sato.post(url(accepted_60, "/offers"), body).json()
+        assert offered["planned_minutes"] == 60
+        [date_] = offered["offer"]["slots"]
+        assert datetime.fromisoformat(date_["ends_at"]) == tuesday + timedelta(hours=1)
+
+        booked = hana.post(url(accepted_60, "/booking"), {"offered_slot": date_["id"]}).json()
+        assert datetime.fromisoformat(booked["booking"]["ends_at"]) == tuesday + timedelta(hours=1)
+        rows = sato.get(
+            SLOTS_URL, {"department": "cardiology", "start": "2026-12-01", "end": "2026-12-01"}
+        ).json()
+        tanaka = [
+            (datetime.fromisoformat(r["starts_at"]).astimezone(JST).strftime("%H:%M"), r["state"])
+            for r in rows
+            if r["specialist"] == dr_tanaka.pk
+        ]
+        assert tanaka == [
+            ("14:00", "booked"),
+            ("14:30", "booked"),
+            ("15:00", "free"),
+            ("15:30", "free"),
+        ]
+
+        before = written()
+        too_late = {"slot": {"specialist": dr_tanaka.pk, "starts_at": "2026-12-01T15:30+09:00"}}
+        refused = sato.post(url(accepted_60, "/booking/change"), {**too_late, "reason": "電話"})
+        assert refused.status_code == 409
+        assert refused.json()["code"] == "SchedulingError"
+        assert written() == before
+
+        later = {"slot": {"specialist": dr_tanaka.pk, "starts_at": "2026-12-01T14:30+09:00"}}
+        moved = sato.post(url(accepted_60, "/booking/change"), {**later, "reason": "医師の都合"})
+        assert moved.status_code == 201
+        booking = moved.json()["booking"]
+        assert datetime.fromisoformat(booking["starts_at"]) == tuesday + timedelta(minutes=30)
+        assert datetime.fromisoformat(booking["ends_at"]) == tuesday + timedelta(minutes=90)
+
+
+def test_the_schema_names_the_planned_length(client):
+    document = client.get("/api/schema/", {"format": "json"}, secure=True).json()
+    schedule = document["components"]["schemas"]["Schedule"]
+    assert schedule["properties"]["planned_minutes"]["nullable"] is True
+    assert "planned_minutes" in schedule["required"]
+    offers = document["paths"]["/api/v1/cases/{case_id}/offers"]["post"]
+    assert "planned_minutes of consecutive slots" in offers["description"]

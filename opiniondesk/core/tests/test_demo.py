@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
@@ -180,3 +182,9 @@ def test_the_demo_schedule_has_dates_bookings_and_readiness(settings):
         "patient_masao",
     ]
     assert len({(b.specialist_id, b.starts_at) for b in live}) == 3
+    # Hiroshi's consult is planned for 60 minutes and books both of its slots
+    [sixty] = [b for b in live if b.case.planned_minutes == 60]
+    assert sixty.case == hiroshi and sixty.ends_at - sixty.starts_at == timedelta(minutes=60)
+    assert sixty.booked_slots.filter(released_at__isnull=True).count() == 2
+    kazuko = Case.objects.get(applicant__username="patient_kazuko")
+    assert kazuko.planned_minutes == 60

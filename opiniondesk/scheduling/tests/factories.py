@@ -25,8 +25,10 @@ def accepted_case(
     department: str = "cardiology",
     disease: str = "heart_failure",
     relation: str = "self",
+    planned_minutes: int = 30,
 ) -> Case:
-    """An application sent, screened, referred to the department and accepted there."""
+    """An application sent, screened, referred to the department and accepted there, for a
+    consult of `planned_minutes`."""
     return case_in(
         Status.ACCEPTED,
         applicant=applicant,
@@ -36,12 +38,16 @@ def accepted_case(
         department=department,
         disease=disease,
         relation=relation,
+        planned_minutes=planned_minutes,
     )
 
 
 def free_slots(case: Case, today: date | None = None, limit: int = 6) -> list[SlotView]:
+    """The earliest starts where the case's whole consult fits, as the coordinator sees them."""
     today = today or datetime.now(JST).date()
-    return suggest_slots(department=case.department, today=today, limit=limit)
+    return suggest_slots(
+        department=case.department, today=today, minutes=case.planned_minutes, limit=limit
+    )
 
 
 def hold_until_for(slots: list[SlotView]) -> datetime:
@@ -90,10 +96,16 @@ def proxy_case(
     coordinator: User,
     specialist: User,
     mode: str = "online",
+    planned_minutes: int = 30,
 ) -> Case:
     """A family member's accepted application, with the patient's own account linked if given."""
     case = accepted_case(
-        applicant, coordinator=coordinator, specialist=specialist, mode=mode, relation="child"
+        applicant,
+        coordinator=coordinator,
+        specialist=specialist,
+        mode=mode,
+        relation="child",
+        planned_minutes=planned_minutes,
     )
     if patient is not None:
         case = link_patient(case, applicant, patient)
@@ -107,9 +119,16 @@ def booked_case(
     specialist: User,
     slot: SlotView,
     mode: str = "online",
+    planned_minutes: int = 30,
 ) -> Booking:
-    """An accepted case offered one slot, which the applicant books."""
-    case = accepted_case(applicant, coordinator=coordinator, specialist=specialist, mode=mode)
+    """An accepted case offered one date, which the applicant books."""
+    case = accepted_case(
+        applicant,
+        coordinator=coordinator,
+        specialist=specialist,
+        mode=mode,
+        planned_minutes=planned_minutes,
+    )
     [slot_held] = held(offer(case, coordinator, [slot]))
     return booking_create(case_id=case.pk, actor=applicant, offered_slot_id=slot_held.pk)
 
@@ -126,7 +145,7 @@ def snapshot() -> dict[str, object]:
         IdentityReview,
         PatientInvitation,
     )
-    from opiniondesk.scheduling.models import ReminderSent
+    from opiniondesk.scheduling.models import BookedSlot, HeldSlot, ReminderSent
 
     def rows(queryset: object, *fields: str) -> list[tuple[object, ...]]:
         return list(queryset.order_by("pk").values_list("pk", *fields))  # type: ignore[attr-defined]
@@ -135,7 +154,9 @@ def snapshot() -> dict[str, object]:
         "cases": rows(Case.objects, "status", "patient_account_id", "updated_at"),
         "offers": rows(Offer.objects, "released_at", "release_reason", "hold_until"),
         "held": rows(OfferedSlot.objects, "released_at"),
+        "held_slots": rows(HeldSlot.objects, "starts_at", "released_at"),
         "bookings": rows(Booking.objects, "starts_at", "specialist_id", "cancelled_at"),
+        "booked_slots": rows(BookedSlot.objects, "starts_at", "released_at"),
         "reminders": rows(ReminderSent.objects),
         "transitions": rows(CaseTransition.objects),
         "audit": rows(AuditEvent.objects),
@@ -145,3 +166,26 @@ def snapshot() -> dict[str, object]:
         "invitations": rows(PatientInvitation.objects, "accepted_at", "revoked_at"),
         "tasks": rows(DBTaskResult.objects),
     }
+
+
+def slot_rows_match() -> None:
+    """Every candidate date and booking has a row for each of its slots, live exactly while it
+    is: the database's per-slot constraints see what the services promise."""
+    from opiniondesk.scheduling.slots import slot_starts
+
+    for offered in OfferedSlot.objects.prefetch_related("held_slots"):
+        rows = sorted(
+            (r.specialist_id, r.starts_at, r.released_at) for r in offered.held_slots.all()
+        )
+        assert rows == [
+            (offered.specialist_id, moment, offered.released_at)
+            for moment in slot_starts(offered.starts_at, offered.minutes)
+        ], offered
+    for booking in Booking.objects.prefetch_related("booked_slots"):
+        rows = sorted(
+            (r.specialist_id, r.starts_at, r.released_at) for r in booking.booked_slots.all()
+        )
+        assert rows == [
+            (booking.specialist_id, moment, booking.cancelled_at)
+            for moment in slot_starts(booking.starts_at, booking.minutes)
+        ], booking

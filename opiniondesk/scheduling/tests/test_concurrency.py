@@ -1,5 +1,6 @@
 """Twenty people try for one slot at the same moment, on a real PostgreSQL server (SPEC §5: a slot
-is booked by at most one case, a case holds at most one live booking — enforced by the database).
+is booked by at most one case, a case holds at most one live booking — enforced by the database;
+a 60-minute consult claims both of its slots, so overlapping starts race for the same slot).
 
 Each thread has its own connection, as requests served by different workers would. The services
 lock the case and then the specialist, so the attempts on one slot queue up and each later one
@@ -16,14 +17,28 @@ from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.utils import translation
 
-from opiniondesk.cases.models import CaseTransition
+from opiniondesk.cases.models import Case, CaseTransition
 from opiniondesk.cases.workflow import Status
+from opiniondesk.catalog.models import Department
 from opiniondesk.core.tests.threads import run_at_once
 from opiniondesk.core.time import JST
-from opiniondesk.scheduling.models import Booking, CancelKind
-from opiniondesk.scheduling.services import SlotTaken, booking_change, booking_create
+from opiniondesk.scheduling.models import (
+    BookedSlot,
+    Booking,
+    CancelKind,
+    HeldSlot,
+    Offer,
+    OfferedSlot,
+)
+from opiniondesk.scheduling.selectors import suggest_slots
+from opiniondesk.scheduling.services import (
+    SlotTaken,
+    booking_change,
+    booking_create,
+    offer_create,
+)
 from opiniondesk.scheduling.tests import factories
-from opiniondesk.scheduling.tests.factories import held
+from opiniondesk.scheduling.tests.factories import held, slot_rows_match
 
 # Concurrent writers need PostgreSQL's row locks (root conftest: skipped, or failed under CI).
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
@@ -179,17 +194,49 @@ def test_twenty_coordinators_move_twenty_bookings_into_one_free_slot_one_wins(
     _assert_chain_whole()
 
 
-def _insert(case, specialist, starts_at, booked_by):
+def _insert(case, specialist, starts_at, booked_by, minutes=30):
+    """A live booking and a row for each of its slots, skipping every check of the services."""
     with transaction.atomic():
-        return Booking.objects.create(
+        booking = Booking.objects.create(
             case=case,
             specialist=specialist,
             department=case.department,
             mode=case.mode,
             starts_at=starts_at,
-            ends_at=starts_at + timedelta(minutes=30),
+            ends_at=starts_at + timedelta(minutes=minutes),
             booked_by=booked_by,
         )
+        BookedSlot.objects.bulk_create(
+            BookedSlot(
+                booking=booking,
+                specialist=specialist,
+                starts_at=starts_at + timedelta(minutes=offset),
+            )
+            for offset in range(0, minutes, 30)
+        )
+        return booking
+
+
+def _insert_hold(case, specialist, starts_at, offered_by, minutes=30):
+    """A candidate date and its held slot rows, skipping every check of the services."""
+    with transaction.atomic():
+        offer = Offer.objects.create(case=case, offered_by=offered_by, hold_until=NOW)
+        offered = OfferedSlot.objects.create(
+            offer=offer,
+            specialist=specialist,
+            department=case.department,
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(minutes=minutes),
+        )
+        HeldSlot.objects.bulk_create(
+            HeldSlot(
+                offered_slot=offered,
+                specialist=specialist,
+                starts_at=starts_at + timedelta(minutes=offset),
+            )
+            for offset in range(0, minutes, 30)
+        )
+        return offered
 
 
 def _only_integrity_errors(outcomes):
@@ -219,8 +266,9 @@ def test_the_database_alone_allows_one_live_booking_per_slot(
     _only_integrity_errors(outcomes)
     assert len(_live(tanaka.pk, starts_at)) == 1
     assert Booking.objects.count() == 1
-    # a cancelled booking does not count: the slot can be booked again once it is cancelled
+    # a cancelled booking does not count: the slot can be booked again once it is released
     Booking.objects.update(cancelled_at=NOW, cancel_kind=CancelKind.CANCELLED)
+    BookedSlot.objects.update(released_at=NOW)
     _insert(cases[0], tanaka, starts_at, coordinator_sato)
     with pytest.raises(IntegrityError):
         _insert(cases[1], tanaka, starts_at, coordinator_sato)
@@ -236,6 +284,7 @@ def test_the_database_alone_allows_one_live_booking_per_case(
     _insert(case, dr_tanaka, slots[0].starts_at, coordinator_sato)
     with pytest.raises(IntegrityError):
         _insert(case, dr_kato, slots[-1].starts_at, coordinator_sato)
+    BookedSlot.objects.all().delete()
     Booking.objects.all().delete()
 
     # … or twenty at once, each in another slot.
@@ -253,3 +302,142 @@ def test_the_database_alone_allows_one_live_booking_per_case(
 
     _only_integrity_errors(outcomes)
     assert Booking.objects.filter(case=case, cancelled_at__isnull=True).count() == 1
+
+
+@pytest.mark.parametrize("insert", [_insert, _insert_hold], ids=["bookings", "holds"])
+def test_the_database_alone_refuses_overlapping_consults(
+    patient_hana, coordinator_sato, dr_tanaka, insert
+):
+    # Given: twenty accepted cases, and code that skips every check of the services.
+    cases = [
+        factories.accepted_case(patient_hana, coordinator=coordinator_sato, specialist=dr_tanaka)
+        for _ in range(20)
+    ]
+    two = datetime(2026, 12, 1, 14, 0, tzinfo=JST)
+    half_past = two + timedelta(minutes=30)
+    starts = [(two, 60), (half_past, 30), (half_past, 60)]
+
+    # When: each writes a consult of Dr Tanaka's that takes the 14:30 slot — 60 minutes from
+    # 14:00, 30 or 60 from 14:30 — at the same moment.
+    outcomes = _run_at_once(
+        *[
+            (
+                lambda c=c, when=starts[i % 3]: insert(
+                    c, dr_tanaka, when[0], coordinator_sato, minutes=when[1]
+                )
+            )
+            for i, c in enumerate(cases)
+        ]
+    )
+
+    # Then: one consult's rows; every other write was refused whole by a partial unique index.
+    _only_integrity_errors(outcomes)
+    model = BookedSlot if insert is _insert else HeldSlot
+    live = list(model.objects.filter(released_at__isnull=True).order_by("starts_at"))
+    assert len({row.starts_at for row in live}) == len(live) in (1, 2)
+    assert (
+        len({(row.booking_id if insert is _insert else row.offered_slot_id) for row in live}) == 1
+    )
+    slot_rows_match()
+
+
+def _book_elsewhere(count, minutes, avoid, *, patient, coordinator, specialist):
+    """`count` cases of `minutes`, each booked through the services at the earliest start where
+    it fits, never on the slots `avoid` names."""
+    cardiology = Department.objects.get(code="cardiology")
+    bookings = []
+    for _ in range(count):
+        slot = next(
+            view
+            for view in suggest_slots(
+                department=cardiology, today=NOW.date(), minutes=minutes, limit=60
+            )
+            if not avoid(view)
+        )
+        bookings.append(
+            factories.booked_case(
+                patient,
+                coordinator=coordinator,
+                specialist=specialist,
+                slot=slot,
+                planned_minutes=minutes,
+            )
+        )
+    return bookings
+
+
+def test_twenty_attempts_at_overlapping_starts_one_wins(
+    outsider_eve, coordinator_sato, dr_tanaka, patient_hana, proxy_ken
+):
+    # Given: Dr Tanaka's Tuesday afternoon is free. Seventeen cases are booked on other days or
+    # with Dr Kato, 60-minute and 30-minute ones; three 30-minute cases wait for dates.
+    tuesday = datetime(2026, 12, 1, tzinfo=JST).date()
+    two, half_past = (datetime(2026, 12, 1, 14, m, tzinfo=JST) for m in (0, 30))
+
+    def on_tanakas_tuesday(view):
+        return view.specialist_id == dr_tanaka.pk and view.starts_at.date() == tuesday
+
+    people = {"patient": patient_hana, "coordinator": coordinator_sato, "specialist": dr_tanaka}
+    long_ones = _book_elsewhere(10, 60, on_tanakas_tuesday, **people)
+    short_ones = _book_elsewhere(7, 30, on_tanakas_tuesday, **people)
+    waiting = [
+        factories.accepted_case(proxy_ken, coordinator=coordinator_sato, specialist=dr_tanaka)
+        for _ in range(3)
+    ]
+    before = {b.pk: (b.specialist_id, b.starts_at, b.ends_at) for b in long_ones + short_ones}
+
+    # When: at once, coordinators move seven 60-minute bookings to 14:00–15:00 and three to
+    # 14:30–15:30, and the seven 30-minute ones to 14:30–15:00, while three 30-minute cases are
+    # offered 14:30 — every one of them needs the 14:30 slot.
+    def move(booking, starts_at):
+        return lambda: booking_change(
+            case_id=booking.case_id,
+            actor=coordinator_sato,
+            slot=(dr_tanaka.pk, starts_at),
+            reason="医師の都合",
+        )
+
+    def offer(case):
+        return lambda: offer_create(
+            case_id=case.pk,
+            actor=coordinator_sato,
+            slots=[(dr_tanaka.pk, half_past)],
+            hold_until=datetime(2026, 11, 30, 18, 0, tzinfo=JST),
+        )
+
+    calls = [
+        *[move(b, two) for b in long_ones[:7]],
+        *[move(b, half_past) for b in long_ones[7:]],
+        *[move(b, half_past) for b in short_ones],
+        *[offer(c) for c in waiting],
+    ]
+    assert len(calls) == 20
+    outcomes = _run_at_once(*calls)
+
+    # Then: one attempt won; the 14:30 slot is claimed by one case only, and nothing of
+    # Tanaka's Tuesday is held or booked twice; everybody else was told it is taken.
+    won = _one_winner(outcomes)
+    claims = [
+        *BookedSlot.objects.filter(specialist=dr_tanaka, released_at__isnull=True).values_list(
+            "starts_at", "booking__case_id"
+        ),
+        *HeldSlot.objects.filter(specialist=dr_tanaka, released_at__isnull=True).values_list(
+            "starts_at", "offered_slot__offer__case_id"
+        ),
+    ]
+    on_tuesday = [(at, case) for at, case in claims if at.astimezone(JST).date() == tuesday]
+    assert len({at for at, _ in on_tuesday}) == len(on_tuesday)  # no slot claimed twice
+    assert {case for at, case in on_tuesday if at == half_past} == {
+        outcomes[won][1].case_id if won < 17 else waiting[won - 17].pk
+    }
+    movers = long_ones + short_ones
+    for index, booking in enumerate(movers):
+        booking.refresh_from_db()
+        assert booking.is_live is (index != won)
+        if index != won:
+            assert (booking.specialist_id, booking.starts_at, booking.ends_at) == before[booking.pk]
+    expected_status = [Status.OFFERED if 17 + i == won else Status.ACCEPTED for i in range(3)]
+    assert [Case.objects.get(pk=c.pk).status for c in waiting] == expected_status
+    assert Booking.objects.filter(cancelled_at__isnull=True).count() == 17
+    slot_rows_match()
+    _assert_chain_whole()

@@ -5,8 +5,9 @@ The patient's side gets every mail; the coordinators hear when the patient's sid
 cancels online; nobody's mail names the illness.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+import icalendar
 import pytest
 from django.urls import reverse
 
@@ -194,3 +195,38 @@ def test_a_cancellation_by_the_patients_side_tells_the_coordinators(
     assert sorted(mails) == [SATO, HANA, KEN]
     assert "as you asked" in body(mails[KEN])
     assert case.reference in mails[SATO]["Subject"]
+
+
+def test_a_60_minute_consult_is_an_hour_in_every_mail_and_calendar_file(
+    proxy_ken, patient_hana, coordinator_sato, dr_tanaka, dr_kato, committed, deliver
+):
+    proxy_ken.language = "en"
+    proxy_ken.save(update_fields=["language"])
+    case = factories.proxy_case(
+        proxy_ken, patient_hana, coordinator=coordinator_sato, specialist=dr_tanaka,
+        planned_minutes=60,
+    )  # fmt: skip
+    offer = committed(
+        lambda: offer_create(
+            case_id=case.pk,
+            actor=coordinator_sato,
+            slots=[(dr_tanaka.pk, TUESDAY_14), (dr_kato.pk, THURSDAY_14)],
+            hold_until=HOLD,
+        )
+    )
+
+    offered = deliver()
+    assert "Tuesday 1 December 2026, 14:00–15:00 (Japan time)" in body(offered[KEN])
+    assert "2026年12月3日(木) 14:00~15:00" in body(offered[HANA])
+
+    committed(
+        lambda: booking_create(case_id=case.pk, actor=proxy_ken, offered_slot_id=held(offer)[0].pk)
+    )
+    booked = deliver()
+    ken = body(booked[KEN])
+    assert "Tuesday 1 December 2026, 14:00–15:00 (Japan time)" in ken
+    assert "planned for 60 minutes" in ken
+    assert "60分" in body(booked[HANA])
+    [attachment] = list(booked[HANA].iter_attachments())
+    [event] = icalendar.Calendar.from_ical(attachment.get_content()).walk("VEVENT")
+    assert event.decoded("DTEND") - event.decoded("DTSTART") == timedelta(minutes=60)

@@ -10,12 +10,13 @@ from opiniondesk.catalog.models import Department
 from opiniondesk.core.time import JST
 from opiniondesk.scheduling.models import Away, ExtraSession
 from opiniondesk.scheduling.selectors import (
+    Fit,
     SlotState,
     SlotView,
     bookable_slots,
+    consult_fit,
     department_slots,
     earliest_offer_day,
-    is_slot_of,
     live_booking,
     open_offer,
     parse_slot_key,
@@ -139,13 +140,21 @@ def test_exceptions_of_a_specialist_shape_the_calendar(cardiology, dr_tanaka):
         at(THU, 14),
         at(THU, 14, 30),
     ]
-    assert is_slot_of(department=cardiology, specialist=tanaka, starts_at=at(THU, 14, 30))
-    assert not is_slot_of(department=cardiology, specialist=tanaka, starts_at=at(THU, 15))
-    assert not is_slot_of(department=cardiology, specialist=tanaka, starts_at=at(TUE, 14))
+
+    def fit(starts_at: datetime, minutes: int, department: Department = cardiology) -> Fit:
+        return consult_fit(
+            department=department, specialist=tanaka, starts_at=starts_at, minutes=minutes
+        )
+
+    assert fit(at(THU, 14, 30), 30) is Fit.FITS
+    assert fit(at(THU, 14), 60) is Fit.FITS
+    assert fit(at(THU, 14, 30), 60) is Fit.TOO_LONG  # 15:00 is away
+    assert fit(at(THU, 15), 30) is Fit.NO_SLOT
+    assert fit(at(TUE, 14), 30) is Fit.NO_SLOT
+    assert fit(at(date(2026, 12, 2), 9, 30), 60) is Fit.FITS  # the extra session
+    assert fit(at(date(2026, 12, 2), 10), 60) is Fit.TOO_LONG  # it ends at 10:30
     neurology = Department.objects.get(code="neurology")
-    assert not is_slot_of(
-        department=neurology, specialist=tanaka, starts_at=at(date(2026, 12, 2), 9, 30)
-    )
+    assert fit(at(date(2026, 12, 2), 9, 30), 30, neurology) is Fit.NO_SLOT
 
 
 def test_suggestions_are_the_earliest_free_slots_from_the_first_day_allowed(

@@ -1,11 +1,12 @@
-"""Consult slots (SPEC §2, §5): 30 minutes, on the consult sessions, never on a closed day.
+"""Consult slots (SPEC §2, §5): 30 minutes, on the consult sessions, never on a closed day; a
+consult of 60 minutes takes two consecutive slots of one specialist.
 
 The closed days in the tables are written out from the official calendar (内閣府「国民の祝日に
 ついて」), not recomputed; the properties check the generator against `closed_days.is_open`.
 """
 
 import ast
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from pathlib import Path
 
@@ -22,7 +23,10 @@ from opiniondesk.scheduling.slots import (
     ExtraSession,
     Slot,
     WeeklyHours,
+    consult_starts,
     generate_slots,
+    slot_starts,
+    slots_needed,
 )
 
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
@@ -225,6 +229,124 @@ def test_invalid_hours_are_refused(make: object) -> None:
         make()  # type: ignore[operator]
 
 
+# ---------------------------------------------------------------- where a consult fits
+
+TUESDAY = date(2026, 6, 2)
+
+
+def fit_texts(fits: list[Slot]) -> list[str]:
+    return [f"{fit.starts_at:%H:%M}-{fit.ends_at:%H:%M}" for fit in fits]
+
+
+def tuesday(*hour_minutes: tuple[int, int]) -> set[datetime]:
+    return {at(TUESDAY, hour, minute) for hour, minute in hour_minutes}
+
+
+@pytest.mark.parametrize(
+    ("minutes", "taken", "expected"),
+    [
+        (30, set(), ["14:00-14:30", "14:30-15:00", "15:00-15:30", "15:30-16:00"]),
+        (60, set(), ["14:00-15:00", "14:30-15:30", "15:00-16:00"]),
+        (90, set(), ["14:00-15:30", "14:30-16:00"]),
+        (120, set(), ["14:00-16:00"]),
+        (150, set(), []),  # longer than the session
+        # another case's hold or booking cuts the session in two
+        (30, tuesday((14, 30)), ["14:00-14:30", "15:00-15:30", "15:30-16:00"]),
+        (60, tuesday((14, 30)), ["15:00-16:00"]),
+        (60, tuesday((14, 0)), ["14:30-15:30", "15:00-16:00"]),
+        (60, tuesday((15, 30)), ["14:00-15:00", "14:30-15:30"]),
+        (60, tuesday((14, 30), (15, 30)), []),  # 30 free minutes twice is not 60
+        (60, tuesday((15, 0)), ["14:00-15:00"]),  # the 30-minute gap fits only a short consult
+        (30, tuesday((14, 30), (15, 30)), ["14:00-14:30", "15:00-15:30"]),
+        # a start named in another time zone is the same moment
+        (60, {at(TUESDAY, 14, 30).astimezone(UTC)}, ["15:00-16:00"]),
+        # taken starts that are no slot change nothing
+        (60, tuesday((13, 30), (16, 0)) | {at(date(2026, 6, 4), 14, 30)}, ["14:00-15:00",
+                                                                     "14:30-15:30",
+                                                                     "15:00-16:00"]),
+    ],
+)  # fmt: skip
+def test_a_consult_fits_where_its_slots_are_free_and_consecutive(
+    minutes: int, taken: set[datetime], expected: list[str]
+) -> None:
+    slots = generate_slots(weekly=CARDIOLOGY, start=TUESDAY, end=TUESDAY)
+
+    fits = consult_starts(slots, minutes=minutes, taken=taken)
+
+    assert fit_texts(fits) == expected
+    assert all(fit.starts_at.tzinfo is JST for fit in fits)
+
+
+@pytest.mark.parametrize(
+    ("sessions", "away", "expected"),
+    [
+        # a gap between two sessions: the 60-minute consult fits on either side, not across
+        ([(time(9), time(10)), (time(10, 30), time(12))], None,
+         ["09:00-10:00", "10:30-11:30", "11:00-12:00"]),
+        # sessions that touch are one stretch
+        ([(time(9), time(10)), (time(10), time(11))], None,
+         ["09:00-10:00", "09:30-10:30", "10:00-11:00"]),
+        # overlapping sessions too
+        ([(time(9), time(10, 30)), (time(10), time(11))], None,
+         ["09:00-10:00", "09:30-10:30", "10:00-11:00"]),
+        # an absence in the middle leaves two short stretches
+        ([(time(9), time(11))], Away(TUESDAY, time(9, 45), time(10, 15)), []),
+        ([(time(9), time(12))], Away(TUESDAY, time(10), time(10, 30)),
+         ["09:00-10:00", "10:30-11:30", "11:00-12:00"]),
+        # an absence all day
+        ([(time(9), time(12))], Away(TUESDAY), []),
+        # a session off the grid gives only whole slots
+        ([(time(14, 10), time(15, 30))], None, ["14:30-15:30"]),
+    ],
+)  # fmt: skip
+def test_a_60_minute_consult_never_spans_a_gap_or_an_absence(
+    sessions: list[tuple[time, time]], away: Away | None, expected: list[str]
+) -> None:
+    weekly = [WeeklyHours(TUE, starts_at, ends_at) for starts_at, ends_at in sessions]
+    slots = generate_slots(weekly=weekly, start=TUESDAY, end=TUESDAY, away=[away] if away else [])
+
+    assert fit_texts(consult_starts(slots, minutes=60)) == expected
+
+
+def test_a_consult_never_spans_a_closed_day_or_midnight() -> None:
+    # Tuesday 3 November 2026 is 文化の日: Monday's last slot and Wednesday's first do not meet
+    every_day = [WeeklyHours(weekday, time(9), time(10)) for weekday in range(7)]
+    slots = generate_slots(weekly=every_day, start=date(2026, 11, 2), end=date(2026, 11, 4))
+    assert starts(consult_starts(slots, minutes=60)) == ["11-02 09:00", "11-04 09:00"]
+    # slots made by hand across midnight follow each other, but a consult stays on one day
+    late = Slot(at(TUESDAY, 23, 30), at(TUESDAY + timedelta(days=1), 0))
+    early = Slot(at(TUESDAY + timedelta(days=1), 0), at(TUESDAY + timedelta(days=1), 0, 30))
+    assert consult_starts([late, early], minutes=60) == []
+    assert consult_starts([late, early], minutes=30) == [late, early]
+
+
+def test_a_consult_needs_one_specialist_s_slots_given_in_any_order() -> None:
+    slots = generate_slots(weekly=CARDIOLOGY, start=TUESDAY, end=TUESDAY)
+
+    shuffled = [slots[2], slots[0], slots[3], slots[1], slots[0]]  # and one twice
+
+    assert consult_starts(shuffled, minutes=60) == consult_starts(slots, minutes=60)
+    assert consult_starts([], minutes=60) == []
+
+
+@pytest.mark.parametrize(("minutes", "needed"), [(30, 1), (60, 2), (90, 3), (120, 4)])
+def test_a_consult_takes_one_slot_per_30_minutes(minutes: int, needed: int) -> None:
+    assert slots_needed(minutes) == needed
+    assert slot_starts(at(TUESDAY, 14), minutes) == [
+        at(TUESDAY, 14) + timedelta(minutes=30 * index) for index in range(needed)
+    ]
+
+
+@pytest.mark.parametrize("minutes", [0, -30, 20, 45, 61])
+def test_a_consult_length_is_a_whole_number_of_slots(minutes: int) -> None:
+    with pytest.raises(ValueError):
+        slots_needed(minutes)
+    with pytest.raises(ValueError):
+        slot_starts(at(TUESDAY, 14), minutes)
+    with pytest.raises(ValueError):
+        consult_starts([], minutes=minutes)
+
+
 def test_the_module_is_pure() -> None:
     """No Django, settings or clock: only the standard library and the closed-days rules."""
     tree = ast.parse(Path(slots_module.__file__).read_text(encoding="utf-8"))
@@ -388,3 +510,34 @@ def test_nothing_over_the_year_end_or_on_holidays(
         assert not (day.month == 1 and day.day <= 3)
         assert day.weekday() < 5
         assert is_open(day)
+
+
+@settings(max_examples=150, deadline=None)
+@given(schedules(), st.sampled_from([30, 60, 90]), st.data())
+def test_a_consult_fits_exactly_where_every_slot_of_it_is_allowed_and_free(
+    schedule: tuple[list[WeeklyHours], date, date, list[Away], list[ExtraSession]],
+    minutes: int,
+    data: st.DataObject,
+) -> None:
+    weekly, start, end, away, extra = schedule
+    slots = generate_slots(weekly=weekly, start=start, end=end, away=away, extra=extra)
+    taken = data.draw(st.sets(st.sampled_from([s.starts_at for s in slots]))) if slots else set()
+
+    fits = consult_starts(slots, minutes=minutes, taken=taken)
+
+    # Brute force: every grid start whose 30-minute pieces all obey the rules and are free.
+    allowed = {s.starts_at for s in expected_slots(weekly, start, end, away, extra)} - taken
+    piece = timedelta(minutes=SLOT_MINUTES)
+    expected = [
+        Slot(begins, begins + timedelta(minutes=minutes))
+        for begins in sorted(allowed)
+        if all(begins + k * piece in allowed for k in range(minutes // SLOT_MINUTES))
+        and (begins + timedelta(minutes=minutes) - piece).date() == begins.date()
+    ]
+    assert fits == expected
+    for fit in fits:
+        assert fit.ends_at - fit.starts_at == timedelta(minutes=minutes)
+        assert not taken & set(slot_starts(fit.starts_at, minutes))
+    assert all(a.starts_at < b.starts_at for a, b in pairwise(fits))
+    if minutes == SLOT_MINUTES:
+        assert fits == [s for s in slots if s.starts_at not in taken]
