@@ -296,7 +296,7 @@ FILE_UPLOAD_TEMP_DIR = None if STORAGE_BUCKET else str(MEDIA_ROOT / ".upload-tmp
 FILE_UPLOAD_PERMISSIONS = 0o600
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "var" / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # E-mail: printed to the console in development, SMTP when EMAIL_HOST is set.

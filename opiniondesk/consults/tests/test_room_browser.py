@@ -8,6 +8,7 @@ for the test. Chromium's fake camera and microphone stand in for theirs.
 """
 
 import json
+import time
 from datetime import timedelta
 
 import pytest
@@ -62,11 +63,24 @@ def state_is(page, state):
     page.wait_for_selector(f"#room[data-state={state}]")
 
 
+def frames(page) -> int:
+    return page.evaluate(FRAMES)
+
+
+def until(check, what, timeout=WAIT_MS / 1000):
+    """Poll `check` until it is true. (Playwright's wait_for_function takes a Promise for true,
+    so an asynchronous getStats check must be polled from here.)"""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
 def decoding(page):
-    """The page decodes the other side's video (and keeps doing so)."""
-    page.wait_for_function(f"({FRAMES})().then(n => n > 0)", timeout=WAIT_MS, polling=200)
-    first = page.evaluate(FRAMES)
-    page.wait_for_function(f"({FRAMES})().then(n => n > {first})", timeout=WAIT_MS, polling=200)
+    """The page decodes the other side's video, and keeps doing so."""
+    until(lambda: frames(page) > 0, "a first decoded frame")
+    first = frames(page)
+    until(lambda: frames(page) > first, "more decoded frames")
 
 
 def hana_in_room(browser, url, case, *, phone=False):
@@ -223,3 +237,28 @@ def test_the_call_ends_by_itself_at_the_limit(
     ready.refresh_from_db()
     assert ready.status == Status.COMPLETED
     assert hana.locator("#ended-title").inner_text() != tanaka.locator("#ended-next").inner_text()
+
+
+def test_a_call_through_the_hospitals_turn_server_alone(
+    media_browser, asgi_url, ready, booked_soon, coturn, settings
+):
+    """Relay only (WEBRTC_RELAY_ONLY): both sides reach each other through coturn, with the
+    credentials the server issued to each of them for this consult."""
+    settings.WEBRTC_STUN_URLS = []
+    settings.WEBRTC_TURN_URLS = [coturn.url]
+    settings.WEBRTC_TURN_SECRET = coturn.secret
+    settings.WEBRTC_RELAY_ONLY = True
+    url = asgi_url
+    tanaka = tanaka_signed_in(media_browser, url)
+    hana = hana_in_room(media_browser, url, ready)
+    state_is(hana, "waiting")
+    tanaka.goto(f"{url}{reverse('staff-consult-room', args=[ready.pk])}")
+    call_started(hana, tanaka)
+    decoding(hana)
+    decoding(tanaka)
+    consult = Consult.objects.get(booking=booked_soon)
+    assert consult.state == ConsultState.IN_CALL
+    for page in (hana, tanaka):
+        stats = page.evaluate("window.consultStats()")
+        assert (stats["localCandidate"], stats["remoteCandidate"]) == ("relay", "relay")
+        assert stats["localPort"] in coturn.relay_ports  # an address of our coturn's

@@ -100,7 +100,7 @@ def test_it_accepts_an_id(passport, booked, coordinator_sato):
     html = signed_in(sato).get(case_url(booked)).content.decode()
     assert f'data-document="{passport.pk}" data-state="verified"' in html
     assert 'data-item="identity" data-done="true"' in html
-    assert "coordinator_sato" in html
+    assert "佐藤 美咲" in html
 
 
 def test_it_refuses_an_id_with_the_reason(passport, booked, coordinator_sato):

@@ -80,12 +80,12 @@ def test_it_suggests_only_starts_where_the_whole_hour_fits(
     response = signed_in(coordinator_sato).get(case_url(hana_60))
 
     assert spans(response.context["suggestions"])[:6] == [
-        ("dr_tanaka", "12-01 14:00", "15:00"),
-        ("dr_tanaka", "12-01 14:30", "15:30"),
-        ("dr_kato", "12-01 15:00", "16:00"),
-        ("dr_tanaka", "12-01 15:00", "16:00"),
-        ("dr_kato", "12-03 14:00", "15:00"),
-        ("dr_tanaka", "12-03 14:00", "15:00"),
+        ("田中 健一", "12-01 14:00", "15:00"),
+        ("田中 健一", "12-01 14:30", "15:30"),
+        ("加藤 大輔", "12-01 15:00", "16:00"),
+        ("田中 健一", "12-01 15:00", "16:00"),
+        ("加藤 大輔", "12-03 14:00", "15:00"),
+        ("田中 健一", "12-03 14:00", "15:00"),
     ]
     html = response.content.decode()
     assert "Tuesday 1 December 2026, 14:00–15:00 (Japan time)" in html
@@ -145,10 +145,10 @@ def test_it_lists_moves_where_the_hour_fits_counting_the_booking_s_own_slots(
 
     choices = spans(response.context["change_choices"])
     assert choices[:2] == [
-        ("dr_tanaka", "12-01 14:30", "15:30"),  # half an hour later, over its own 14:30
-        ("dr_tanaka", "12-01 15:00", "16:00"),
+        ("田中 健一", "12-01 14:30", "15:30"),  # half an hour later, over its own 14:30
+        ("田中 健一", "12-01 15:00", "16:00"),
     ]
-    assert ("dr_tanaka", "12-01 14:00", "15:00") not in choices  # where it is now
+    assert ("田中 健一", "12-01 14:00", "15:00") not in choices  # where it is now
     html = response.content.decode()
     assert "Tuesday 1 December 2026, 14:00–15:00 (Japan time)" in html  # the booking
     assert 'class="sched-length">60 minutes' in html

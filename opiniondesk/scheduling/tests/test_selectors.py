@@ -81,7 +81,7 @@ def test_the_department_calendar_shows_who_holds_and_who_booked(
     assert [(v.starts_at.strftime("%H:%M"), v.specialist_name) for v in views] == [
         (f"{h}:{m}", name)
         for h, m in (("14", "00"), ("14", "30"), ("15", "00"), ("15", "30"))
-        for name in ("dr_kato", "dr_tanaka")
+        for name in ("加藤 大輔", "田中 健一")
     ]
     state = {(v.specialist_id, v.starts_at): (v.state, v.case_id) for v in views}
     first = held(offer)[0]

@@ -58,7 +58,7 @@ def test_it_shows_the_live_booking(booked, coordinator_sato, dr_kato):
     booking = live_booking(booked.pk)
     assert f'data-booking="{booking.pk}"' in html
     assert "Tuesday 1 December 2026, 14:00–14:30 (Japan time)" in html
-    assert "dr_tanaka" in html and "Online (video call)" in html
+    assert "田中 健一" in html and "Online (video call)" in html
     assert 'data-deadline-passed="false">2026-11-30 23:59' in html
     assert reverse("staff-booking-change", args=[booked.pk]) in html
     assert reverse("staff-booking-cancel", args=[booked.pk]) in html
@@ -242,7 +242,7 @@ def test_it_lists_the_booking_history(booked, coordinator_sato, dr_kato):
     assert f'data-booking="{first.pk}" data-state="changed"' in html
     assert f'data-booking="{second.pk}" data-state="cancelled"' in html
     assert "Moved for the doctor" in html and "Admitted to hospital" in html
-    assert "Ended by coordinator_sato" in html
+    assert "Ended by 佐藤 美咲" in html
     assert Booking.objects.filter(case=booked).count() == 2
 
 

@@ -218,7 +218,7 @@ def test_it_shows_the_open_offer_and_can_offer_other_dates_instead(accepted, coo
     assert f'data-offer="{offer.pk}"' in html
     assert "Held for the patient until 2026-11-30 18:00 (JST)." in html
     assert "Tuesday 1 December 2026, 14:00–14:30 (Japan time)" in html
-    assert "Offered by" in html and "coordinator_sato" in html
+    assert "Offered by" in html and "佐藤 美咲" in html
     assert reverse("staff-offer-withdraw", args=[accepted.pk]) in html
     # Offering again replaces the round: the first offer's dates are released.
     later = suggest_slots(department=accepted.department, today=NOW.date(), limit=4)[3]

@@ -75,9 +75,9 @@ def test_it_marks_free_held_and_booked_slots_and_links_the_case(busy, coordinato
 
     tuesday = day_of(response, TUE)
     assert states(tuesday)[:3] == [
-        ("dr_kato", SlotState.HELD),
-        ("dr_tanaka", SlotState.BOOKED),
-        ("dr_kato", SlotState.FREE),
+        ("加藤 大輔", SlotState.HELD),
+        ("田中 健一", SlotState.BOOKED),
+        ("加藤 大輔", SlotState.FREE),
     ]
     html = response.content.decode()
     case_link = (
@@ -108,7 +108,7 @@ def test_it_shows_one_specialist(busy, coordinator_sato, dr_kato):
         URL, {"department": "cardiology", "date": "2026-12-01", "specialist": dr_kato.pk}
     )
 
-    assert {name for name, __ in states(day_of(response, TUE))} == {"dr_kato"}
+    assert {name for name, __ in states(day_of(response, TUE))} == {"加藤 大輔"}
 
 
 def test_it_ignores_a_specialist_of_another_department(coordinator_sato, dr_mori):
@@ -117,7 +117,7 @@ def test_it_ignores_a_specialist_of_another_department(coordinator_sato, dr_mori
     )
 
     assert response.context["choice"]["specialist"] is None
-    assert {n for n, __ in states(day_of(response, TUE))} == {"dr_kato", "dr_tanaka"}
+    assert {n for n, __ in states(day_of(response, TUE))} == {"加藤 大輔", "田中 健一"}
 
 
 def test_it_shows_a_month_with_counts_and_links_to_each_week(busy, coordinator_sato):

@@ -464,10 +464,22 @@ const call = {
 window.consultStats = async () => {
   const result = { framesDecoded: 0, connectionState: call.pc?.connectionState || "none" };
   if (!call.pc) return result;
-  (await call.pc.getStats()).forEach((stat) => {
+  const report = await call.pc.getStats();
+  let pair = null;
+  report.forEach((stat) => {
     if (stat.type === "inbound-rtp" && stat.kind === "video") result.framesDecoded += stat.framesDecoded || 0;
-    if (stat.type === "local-candidate" && stat.candidateType) result.localCandidate = stat.candidateType;
+    if (stat.type === "transport" && stat.selectedCandidatePairId) pair = report.get(stat.selectedCandidatePairId);
   });
+  if (!pair) {
+    report.forEach((stat) => {
+      if (stat.type === "candidate-pair" && stat.nominated && stat.state === "succeeded") pair = stat;
+    });
+  }
+  // The route the call took: "host", "srflx" or "relay" (through the hospital's TURN server).
+  const local = pair ? report.get(pair.localCandidateId) : undefined;
+  result.localCandidate = local?.candidateType;
+  result.localPort = local?.port;
+  result.remoteCandidate = pair ? report.get(pair.remoteCandidateId)?.candidateType : undefined;
   return result;
 };
 
