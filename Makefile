@@ -18,7 +18,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-WORKERS ?= 2
+# One ASGI worker unless Redis joins them: the in-process channel layer cannot reach the other
+# worker, so a patient and a doctor on two workers would never meet in the video room.
+WORKERS ?= $(if $(REDIS_URL),2,1)
 # The demo runs with an embedded default: SQLite, local files, in-process channel layer.
 DEMO_ENV := DEMO_MODE=true
 TEST_ENV := SECRET_KEY=test-only-secret-key DEMO_MODE=false DEBUG=false

@@ -331,10 +331,10 @@ USE_TZ = True
 HOSPITAL = {
     "name": env_str("HOSPITAL_NAME", "OpinionDesk 大学病院"),
     "name_en": env_str("HOSPITAL_NAME_EN", "OpinionDesk University Hospital"),
-    "postal_code": env_str("HOSPITAL_POSTAL_CODE", "113-8655"),
-    "address": env_str("HOSPITAL_ADDRESS", "東京都文京区本郷7-3-1"),
+    "postal_code": env_str("HOSPITAL_POSTAL_CODE", "000-0000"),
+    "address": env_str("HOSPITAL_ADDRESS", "東京都架空区見本町1-2-3"),
     "desk": env_str("HOSPITAL_DESK", "地域医療連携センター セカンドオピニオン外来担当"),
-    "phone": env_str("HOSPITAL_PHONE", "03-5800-8630"),
+    "phone": env_str("HOSPITAL_PHONE", "03-0000-1234"),
     "phone_hours": env_str("HOSPITAL_PHONE_HOURS", "10:00–17:00"),
     "phone_guidance": env_str("HOSPITAL_PHONE_GUIDANCE", "4"),
     "invoice_number": env_str("HOSPITAL_INVOICE_NUMBER", "T0000000000000"),

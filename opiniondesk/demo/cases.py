@@ -45,8 +45,8 @@ HANA = {
     "patient_given_name_kana": "ハナ",
     "patient_birth_date": date(1950, 4, 1),
     "patient_sex": "female",
-    "patient_postal_code": "113-0033",
-    "patient_address": "東京都文京区本郷1-1-1",
+    "patient_postal_code": "000-0001",
+    "patient_address": "東京都架空区見本町2-3-4",
     "patient_phone": "03-1234-5678",
     "patient_email": "patient_hana@demo.opiniondesk.invalid",
 }
@@ -199,7 +199,7 @@ def self_applied(applicant: User) -> Case:
         "patient_birth_date": asks.born,
         "patient_sex": asks.sex,
         "patient_postal_code": "100-0001",
-        "patient_address": "東京都千代田区丸の内1-1-1",
+        "patient_address": "東京都架空区試験町5-6-7",
         "patient_phone": asks.phone,
         "patient_email": applicant.email,
     }

@@ -31,6 +31,7 @@ from opiniondesk.cases.workflow import (
     WITHDRAWABLE_STATES,
     Status,
 )
+from opiniondesk.catalog.vocabulary import Mode
 from opiniondesk.consults.panels import patient_consult_panel
 from opiniondesk.core.time import JST
 from opiniondesk.desk import services
@@ -59,6 +60,10 @@ def next_thing(case: Case, user: User) -> NextThing | None:
                 "time": f"{offer.hold_until.astimezone(JST):%H:%M}",
             }
             return NextThing(text, f"{page}#dates")
+    if case.mode == Mode.ONLINE and case.status in (Status.READY, Status.IN_CONSULT):
+        door = patient_consult_panel(case, timezone.now())
+        if door.get("room_open"):
+            return NextThing(_("Now: enter the waiting room"), door["room_url"])
     if case.status not in PREPARATION_STATES:
         return None
     todo = next_step(case, user)

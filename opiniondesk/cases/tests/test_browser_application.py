@@ -186,8 +186,8 @@ def fill_patient(page, born: date) -> None:
     page.get_by_label(ja("Month"), exact=True).select_option(str(born.month))
     page.get_by_label(ja("Day"), exact=True).select_option(str(born.day))
     answer(page, "sex", "female")
-    fill(page, "postal code", "113-8655")
-    fill(page, "address", "東京都文京区本郷7-3-1")
+    fill(page, "postal code", "000-0000")
+    fill(page, "address", "東京都架空区見本町1-2-3")
     fill(page, "phone reachable on weekdays", "03-1234-5678")
     fill(page, "e-mail", "hana@example.jp")
     answer(page, "Has the patient passed away?", "No")
@@ -385,7 +385,7 @@ def test_a_refused_application_is_explained_and_can_be_corrected_on_a_phone(
     for reason, code in zip(reasons, codes, strict=True):
         assert ja(str(REASONS[code].why)) in reason.inner_text()
         assert ja(str(REASONS[code].instead)) in reason.inner_text()  # what to do instead
-    assert "03-5800-8630" in refusal.inner_text()
+    assert "03-0000-1234" in refusal.inner_text()
     assert page.get_by_role("button", name=ja("Send the application")).count() == 0
     screens.take("review-refused")
     case = Case.objects.get(applicant=ken)

@@ -247,7 +247,7 @@ def test_the_specialist_reads_the_materials_without_the_contact_details(referred
     assert "手術は必要でしょうか。" in page  # the consultation sheet
     for document in referred_case.documents.all():
         assert reverse("document-file", args=[document.pk]) in page
-    assert "東京都文京区本郷7-3-1" not in page and "hana@example.jp" not in page
+    assert "東京都架空区見本町1-2-3" not in page and "hana@example.jp" not in page
     assert reverse("staff-case-withdraw", args=[referred_case.pk]) not in page
 
 

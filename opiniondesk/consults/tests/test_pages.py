@@ -139,6 +139,16 @@ def test_the_case_page_opens_the_door_five_minutes_before(ready, booking, at, pa
     assert 'id="enter-room"' in page and reverse("consult-room", args=[ready.pk]) in page
 
 
+def test_the_dashboard_leads_to_the_open_waiting_room(ready, booking, at, patient_hana):
+    room = reverse("consult-room", args=[ready.pk])
+    at(booking.starts_at - timedelta(minutes=6))
+    page = as_user(patient_hana).get(reverse("dashboard")).content.decode()
+    assert "enter the waiting room" not in page and room not in page
+    at(booking.starts_at - timedelta(minutes=5))
+    page = as_user(patient_hana).get(reverse("dashboard")).content.decode()
+    assert f'<a href="{room}">Now: enter the waiting room</a>' in page
+
+
 def test_after_the_consult_the_patient_reads_what_happens_next(in_room, patient_hana, dr_tanaka):
     consult = ended_consult(in_room, patient_hana, dr_tanaka)
     page = (
@@ -191,6 +201,12 @@ def test_the_list_of_todays_consults_shows_who_is_waiting(in_room, dr_tanaka, pa
     assert in_room.case.reference in page
     assert f'data-consult="{in_room.pk}"' in page and 'data-waiting="true"' in page
     assert reverse("staff-consult-room", args=[in_room.case_id]) in page
+
+
+def test_specialists_find_todays_consults_in_the_menu(seeded, dr_tanaka, coordinator_sato):
+    link = f'href="{reverse("staff-consults")}"'
+    assert link in as_user(dr_tanaka).get(reverse("staff-queue")).content.decode()
+    assert link not in as_user(coordinator_sato).get(reverse("staff-queue")).content.decode()
 
 
 # The review time on the staff case page.

@@ -403,6 +403,16 @@ def test_the_server_ends_the_call_at_the_limit_and_not_before(in_call, at):
     assert Case.objects.get(pk=in_call.case_id).transitions.last().actor is None  # the system
 
 
+def test_a_task_run_early_leaves_the_call_and_comes_back_at_the_limit(in_call, at):
+    at(in_call.limit_at - timedelta(seconds=30))  # the worker's clock is ahead of ours
+    DBTaskResult.objects.all().delete()
+    tasks.end_at_limit.call(in_call.pk)
+    consult = Consult.objects.get(pk=in_call.pk)
+    assert consult.state == "in_call" and consult.ended_at is None
+    [task] = DBTaskResult.objects.filter(task_path__endswith="end_at_limit")
+    assert task.run_after == in_call.limit_at and task.args_kwargs["args"] == [in_call.pk]
+
+
 def test_each_warning_is_recorded_once(in_call):
     assert services.warning_given(consult_id=in_call.pk, kind=Warning.BOUNDARY) is True
     assert services.warning_given(consult_id=in_call.pk, kind=Warning.BOUNDARY) is False

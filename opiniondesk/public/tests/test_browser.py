@@ -102,7 +102,7 @@ def test_it_explains_why_an_application_is_refused(page, tmp_path):
         "セカンドオピニオンは、転院のための受診ではありません",
         "海外からのオンラインでのご相談はお受けできません",
     ]
-    assert "03-5800-8630" in result.inner_text()
+    assert "03-0000-1234" in result.inner_text()
     page.screenshot(path=tmp_path / "selfcheck.png", full_page=True)
 
 

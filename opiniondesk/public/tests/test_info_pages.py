@@ -23,7 +23,7 @@ def test_it_renders_the_home_page_in_japanese_by_default(client, demo_catalog):
     assert "検査や治療は行いません" in html
     assert "主治医にご相談ください" in html
     assert "最長60分" in html
-    assert "03-5800-8630" in html
+    assert "03-0000-1234" in html
     assert "English" in html  # the language switch
 
 
@@ -112,7 +112,7 @@ def test_it_says_fees_are_given_by_phone_when_no_table_is_in_force(client, demo_
     FeeSchedule.objects.all().delete()
     html = text(client.get("/fees/"))
     assert "料金はお電話でご案内します" in html
-    assert "03-5800-8630" in html
+    assert "03-0000-1234" in html
 
 
 def test_it_shows_the_table_in_force_today_not_a_future_one(client, demo_catalog):
@@ -125,10 +125,10 @@ def test_it_shows_the_table_in_force_today_not_a_future_one(client, demo_catalog
 
 def test_it_shows_the_contact_desk_in_japanese(client, demo_catalog):
     html = text(client.get("/contact/"))
-    assert "〒113-8655" in html
-    assert "東京都文京区本郷7-3-1" in html
+    assert "〒000-0000" in html
+    assert "東京都架空区見本町1-2-3" in html
     assert "地域医療連携センター セカンドオピニオン外来担当" in html
-    assert "03-5800-8630" in html
+    assert "03-0000-1234" in html
     assert "10:00–17:00" in html
     assert "土曜日・日曜日・祝日と年末年始(12月29日~1月3日)はお休みです" in html
     assert "「4」を選んでください" in html
@@ -159,7 +159,7 @@ def test_it_has_the_language_switch_and_phone_on_every_page(client, demo_catalog
     html = text(client.get(url))
     assert 'action="/i18n/setlang/"' in html
     assert 'name="language" value="en"' in html
-    assert 'href="tel:03-5800-8630"' in html
+    assert 'href="tel:03-0000-1234"' in html
     assert "受付時間:平日 10:00–17:00(土・日・祝日・年末年始を除く)" in html
 
 

@@ -106,7 +106,7 @@ def test_it_explains_several_refusal_reasons_kindly(client, demo_catalog):
     for name in ["循環器内科", "消化器内科", "老年病科", "乳腺・内分泌外科"]:
         assert f"<li>{name}</li>" in no_specialist
     assert "<li>脳神経内科</li>" not in no_specialist
-    assert "03-5800-8630" in no_specialist
+    assert "03-0000-1234" in no_specialist
 
 
 def test_it_explains_the_other_reasons(client, demo_catalog):
