@@ -65,6 +65,11 @@ class ReviewSession(models.Model):
             return self.corrected_seconds
         return self.measured_seconds or 0
 
+    @property
+    def duration(self) -> str:
+        """The time that counts, as minutes:seconds (the fee drops the seconds of the total)."""
+        return f"{self.seconds // 60}:{self.seconds % 60:02d}"
+
 
 class ConsultState(models.TextChoices):
     WAITING = "waiting", _("waiting room")

@@ -240,6 +240,8 @@ def test_the_specialist_times_the_review_on_the_case_page(seeded, dr_tanaka, at)
     )
     session.refresh_from_db()
     assert (session.seconds, session.correction_reason) == (600, "電話対応で中断した")
+    page = tanaka.get(page_url).content.decode()
+    assert f'<tr data-session="{session.pk}">' in page and "<td>10:00 <small>" in page
 
 
 def test_a_session_of_another_case_is_no_session(seeded, dr_tanaka):

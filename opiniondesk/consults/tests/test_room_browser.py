@@ -161,6 +161,25 @@ def test_the_patient_waits_is_called_in_and_both_see_each_other(
         ready
     )
 
+    # The controls: her microphone off and on; sound only, which his page is told of; the
+    # cameras she can switch to; his screen instead of his camera.
+    mic = hana.locator("#toggle-mic")
+    mic.click()
+    assert mic.get_attribute("aria-pressed") == "true"
+    mic.click()
+    assert mic.get_attribute("aria-pressed") == "false"
+    hana.locator("#toggle-audio-only").click()
+    tanaka.wait_for_selector("#room[data-remote-audio-only=true]")
+    hana.locator("#toggle-audio-only").click()
+    tanaka.wait_for_selector("#room[data-remote-audio-only=false]")
+    assert hana.locator("#camera-select option").count() >= 1
+    assert hana.locator("#toggle-share").count() == 0  # the specialist's alone
+    tanaka.locator("#toggle-share").click()
+    tanaka.wait_for_selector("#toggle-share[aria-pressed=true]")
+    decoding(hana)  # now his screen
+    tanaka.locator("#toggle-share").click()
+    tanaka.wait_for_selector("#toggle-share[aria-pressed=false]")
+
     # The chat beside the video, for when the sound fails; the notes are saved as he types.
     hana.locator("#chat-text").fill("音声が聞こえません")
     hana.locator("#chat-form button[type=submit]").click()
