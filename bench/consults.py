@@ -166,12 +166,8 @@ def run(args: argparse.Namespace, env: dict[str, str], tmp: Path) -> int:
     parts = ["signalling", "call", "idle"] if args.part == "all" else [args.part]
     print("building the consults (test builders, through the services) ...")
     started = time.perf_counter()
-    sizes = {
-        "signalling": (PAIRS, 1),
-        "call": (CALL_RUNS * 2 + 1, 1),  # spares for disturbed runs
-        "idle": (args.connections, max(1, args.connections // 20)),
-    }
-    rooms = {part: build_rooms(sizes[part][0], part, sizes[part][1]) for part in parts}
+    sizes = {"signalling": PAIRS, "call": CALL_RUNS * ATTEMPTS + 1, "idle": args.connections}
+    rooms = {part: build_rooms(sizes[part], part) for part in parts}
     drop_queued_tasks()
     print(f"   {sum(map(len, rooms.values()))} consults in {time.perf_counter() - started:.0f} s")
     checks: list[tuple[str, bool]] = []
@@ -212,24 +208,22 @@ class Room:
 _counter = iter(range(1, 10**6))
 
 
-def build_rooms(count: int, tag: str, specialists: int) -> list[Room]:
-    """`count` online cases `ready` for their consult, each applied for by its own patient
-    account, booked with one of `specialists` cardiologists (Dr Tanaka first) and moved to start
-    a few minutes from now (the waiting room opens 5 minutes before)."""
+def build_rooms(count: int, tag: str) -> list[Room]:
+    """`count` online cases `ready` for their consult with Dr Tanaka, each applied for by its own
+    patient account, moved to start a few minutes from now (the waiting room opens 5 minutes
+    before). The booked slot moves with its booking, so the next case is offered the same free
+    slot again."""
     from django.contrib.auth.hashers import make_password
     from django.utils import timezone
 
     from opiniondesk.accounts.models import Role, User
     from opiniondesk.consults.services import consult_open
-    from opiniondesk.scheduling.models import Booking
+    from opiniondesk.scheduling.models import Booking, OfferedSlot
     from opiniondesk.testing.builders import ready_case
-    from opiniondesk.testing.personas import make_user, persona
+    from opiniondesk.testing.personas import persona
 
-    doctors = [persona("dr_tanaka")]
-    for n in range(1, specialists):
-        doctors.append(
-            make_user(f"bench_{tag}_dr_{n:03d}", Role.SPECIALIST, "cardiology", last_name="医師")
-        )
+    doctor = persona("dr_tanaka")
+    doctor_session = new_session(doctor)
     password = make_password(None)  # they never type one: their sessions are made below
     patients = User.objects.bulk_create(
         User(
@@ -244,25 +238,23 @@ def build_rooms(count: int, tag: str, specialists: int) -> list[Room]:
     )
     soon = timezone.now() + timedelta(minutes=3)
     rooms = []
-    sessions = {d.pk: new_session(d) for d in doctors}
     for n, patient in enumerate(patients):
-        doctor = doctors[n % len(doctors)]
         case = ready_case(applicant=patient, specialist=doctor)
         booking = Booking.objects.get(case=case, cancelled_at__isnull=True)
         # A distinct start per booking (one live booking per specialist and start).
         starts = soon + timedelta(milliseconds=next(_counter))
-        Booking.objects.filter(pk=booking.pk).update(
-            starts_at=starts, ends_at=starts + (booking.ends_at - booking.starts_at)
-        )
+        moved = {"starts_at": starts, "ends_at": starts + (booking.ends_at - booking.starts_at)}
+        Booking.objects.filter(pk=booking.pk).update(**moved)
+        OfferedSlot.objects.filter(pk=booking.offered_slot_id).update(**moved)
         consult = consult_open(case=case)
         rooms.append(
             Room(
-                consult.pk,
-                case.pk,
-                patient.pk,
-                new_session(patient),
-                doctor.pk,
-                sessions[doctor.pk],
+                consult_id=consult.pk,
+                case_id=case.pk,
+                patient_id=patient.pk,
+                patient_session=new_session(patient),
+                specialist_id=doctor.pk,
+                specialist_session=doctor_session,
             )
         )
         if (n + 1) % 250 == 0:
@@ -347,6 +339,7 @@ class SignalFigures:
     ping_patient_ms: list[float] = field(default_factory=list)
     other_cpu: float = 0.0
     other_worker_pairs: int = 0  # specialist connections that landed on another worker
+    specialist_connections: int = 0
 
 
 def candidate(n: int, port: int) -> dict[str, Any]:
@@ -402,6 +395,7 @@ async def signalling_run(base_url: str, rooms: list[Room]) -> SignalFigures:
     for room in rooms:
         patient, doctor, missed = await pair_up(base_url, room)
         figures.other_worker_pairs += missed
+        figures.specialist_connections += missed + 1
         try:
             for n in range(WARMUP_PER_PAIR + PER_PAIR):
                 seq += 1
@@ -459,8 +453,9 @@ def bench_signalling(
         )
     print(
         f"other CPU {kept.other_cpu:.0%}; {PAIRS} consults, {WARMUP_PER_PAIR} warm-up rounds each; "
-        f"specialist connections that landed on the other worker and were retried: "
-        f"{sum(r.other_worker_pairs for r in runs)}"
+        "specialist connections that landed on another worker than their patient's (no "
+        f"signal crosses: retried): {sum(r.other_worker_pairs for r in runs)} of "
+        f"{sum(r.specialist_connections for r in runs)}"
     )
     disturbed(kept.other_cpu, "the signalling run")
     ok = pct(kept.signal_ms, 50) < SIGNAL_TARGET_MS
@@ -831,7 +826,8 @@ def bench_call(
         try:
             for n in range(CALL_RUNS + 1):  # the first is a warm-up
                 tries: list[tuple[CallTimes, CallTimes, float]] = []
-                while len(tries) < ATTEMPTS and (not tries or tries[-1][2] > DISTURBED):
+                attempts = ATTEMPTS if n else 1  # the warm-up is not repeated
+                while len(tries) < attempts and (not tries or tries[-1][2] > DISTURBED):
                     room = next(spare, None)
                     if room is None:
                         break  # no consult left for another try: keep the least disturbed
@@ -979,7 +975,8 @@ def disturbed(other: float, what: str) -> None:
 
 
 def descendants_ticks(root: int) -> int:
-    """CPU ticks of every living descendant of `root` (the browser and its helpers)."""
+    """CPU ticks of every living descendant of `root` (the browser and its helpers), with those
+    of their children that ended and were reaped."""
     parents, ticks = {}, {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -987,7 +984,8 @@ def descendants_ticks(root: int) -> int:
         except OSError:
             continue
         pid = int(stat.parent.name)
-        parents[pid], ticks[pid] = int(fields[1]), int(fields[11]) + int(fields[12])
+        # Its own time and that of its children that ended (renderers of closed contexts).
+        parents[pid], ticks[pid] = int(fields[1]), sum(int(x) for x in fields[11:15])
 
     def under(pid: int) -> bool:
         while pid > 1:
