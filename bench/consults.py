@@ -24,7 +24,7 @@ Sessions are made with Django's session engine, as a login would make them (the 
      side (`window.consultStats()`). Reference in the same run: a plain RTCPeerConnection
      loopback pair in one page with the same fake media. Target: < 2 s.
 
-    .venv/bin/python bench/consults.py                       # all three, about 6 minutes
+    .venv/bin/python bench/consults.py                       # all three, 6-10 minutes
     .venv/bin/python bench/consults.py --part signalling
     .venv/bin/python bench/consults.py --part idle --connections 1500
     .venv/bin/python bench/consults.py --part call --database-url postgres://postgres@127.0.0.1:5432/x
