@@ -9,7 +9,7 @@ page and ends the call at the limit (and a task does, should no page be open).
 
 import asyncio
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -29,6 +29,9 @@ MAX_MESSAGE_CHARS = 64 * 1024  # an SDP offer with many candidates fits easily
 MAX_MESSAGES_PER_MINUTE = 600
 CLOSE_REFUSED, CLOSE_TAKEN_OVER, CLOSE_BAD, CLOSE_GONE = 4009, 4010, 4400, 4404
 ACTIONS = {"hello", "ping", "signal", "call_in", "present", "start", "end", "message", "notes"}
+# The patient's page pings every 10 s; its heartbeat is written at most this often, which keeps
+# it well inside selectors.STALE_AFTER (45 s) without a database write per ping.
+SEEN_EVERY = timedelta(seconds=20)
 
 
 def join_token(consult_id: int, user_id: int) -> str:
@@ -163,16 +166,18 @@ class ConsultConsumer(AsyncWebsocketConsumer):
         await self._refresh_all()
 
     async def _joined(self, replaced: str) -> None:
-        self.joined = True
+        self.joined, self.seen_at = True, timezone.now()  # joining wrote the heartbeat
         await self.channel_layer.group_add(tasks.group_name(self.consult_id), self.channel_name)
         if replaced:  # the connection this one replaces is told, and closes
             await self.channel_layer.send(replaced, {"type": "taken.over"})
 
     async def _pong(self, message: dict[str, Any]) -> None:
-        if self.side is Side.PATIENT:
+        now = timezone.now()
+        if self.side is Side.PATIENT and now - self.seen_at >= SEEN_EVERY:
             await database_sync_to_async(services.heard_from)(
                 consult_id=self.consult_id, channel=self.channel_name
             )
+            self.seen_at = now
         seq = message.get("seq")
         await self._send({"type": "pong", "seq": seq, "server_now": timezone.now().isoformat()})
 

@@ -269,3 +269,26 @@ def test_the_server_ends_the_call_at_the_limit(in_room, hana, dr_tanaka, setting
         assert consult.call_seconds <= 2
 
     run(scenario)
+
+
+def test_the_patients_heartbeat_is_written_every_20_seconds_not_every_ping(in_room, hana, at):
+    signed_in(hana)
+    start = in_room.booking.starts_at - timedelta(minutes=2)
+
+    def seen():
+        return Consult.objects.get(pk=in_room.pk).patient_seen_at
+
+    async def scenario():
+        at(start)
+        patient = await patient_in(in_room, hana)
+        await receive(patient, "state")
+        joined = await database_sync_to_async(seen)()
+        assert joined == start
+        for seconds, written in ((10, start), (19, start), (21, start + timedelta(seconds=21))):
+            at(start + timedelta(seconds=seconds))
+            await patient.send_to(text_data=json.dumps({"type": "ping", "seq": seconds}))
+            assert (await receive(patient, "pong"))["seq"] == seconds
+            assert await database_sync_to_async(seen)() == written
+        await patient.disconnect()
+
+    run(scenario)

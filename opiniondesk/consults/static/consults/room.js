@@ -73,6 +73,7 @@ const connection = {
   takeover: false,
   delay: 1000,
   heartbeat: null,
+  seq: 0,
   first: true,
 
   iceAt: Date.now(),
@@ -113,7 +114,10 @@ const connection = {
       this.delay = 1000;
       if (!hospital) this.send({ type: "hello", device: deviceId(), takeover: this.takeover });
       this.takeover = false;
-      this.heartbeat = setInterval(() => this.send({ type: "ping", seq: 0 }), config.heartbeatMs);
+      this.heartbeat = setInterval(() => {
+        this.seq += 1;
+        this.send({ type: "ping", seq: this.seq });
+      }, config.heartbeatMs);
     });
     socket.addEventListener("message", (event) => receive(JSON.parse(event.data)));
     socket.addEventListener("close", (event) => this.closed(event.code));
