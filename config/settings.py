@@ -261,8 +261,18 @@ CONSULT_ROOM_OPENS_MINUTES = env_int("CONSULT_ROOM_OPENS_MINUTES", 5)
 CONSULT_LIMIT_MINUTES = env_int("CONSULT_LIMIT_MINUTES", 60)
 CONSULT_WARN_BEFORE_BOUNDARY_MINUTES = env_int("CONSULT_WARN_BEFORE_BOUNDARY_MINUTES", 3)
 CONSULT_WARN_BEFORE_END_MINUTES = env_int("CONSULT_WARN_BEFORE_END_MINUTES", 5)
-# The card step arrives with the billing issue; until then it is shown as not required.
-PAYMENT_METHOD_REQUIRED = env_bool("PAYMENT_METHOD_REQUIRED", False)
+# Fees (SPEC §8). With STRIPE_SECRET_KEY set, the patient registers a card before an online
+# consult and the fee is charged to it afterwards; without it, fees are paid at the hospital.
+# STRIPE_API_BASE points the SDK elsewhere (tests: localstripe on loopback).
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
+STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "")
+STRIPE_JS_URL = env_str("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+if STRIPE_SECRET_KEY and not (STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET):
+    raise ImproperlyConfigured(
+        "STRIPE_SECRET_KEY needs STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET as well"
+    )
 PHYSICIAN_LINK_MAX_FILES = 5
 
 # WebRTC (the device check and the video consult): the STUN servers, and the hospital's

@@ -71,7 +71,14 @@ def table_in_force(tables: Iterable[FeeTable], on: date) -> FeeTable:
 
 
 def quote(*, review_minutes: int, call_seconds: int, table: FeeTable) -> Quote:
-    minutes = billable_minutes(review_minutes, call_seconds)
+    return quote_minutes(billable_minutes(review_minutes, call_seconds), table)
+
+
+def quote_minutes(minutes: int, table: FeeTable) -> Quote:
+    """The fee for this many billable minutes (a consult's record gives them in seconds: see
+    `consults.clock.billable_minutes`)."""
+    if minutes < 0:
+        raise ValueError("billable minutes cannot be negative")
     tiers: Sequence[FeeTier] = table.tiers
     if minutes == 0:
         # Nothing billable: charging anything needs a staff decision.

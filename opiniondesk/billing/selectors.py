@@ -1,5 +1,6 @@
 from opiniondesk.billing.fees import FeeTable, FeeTier
-from opiniondesk.billing.models import FeeSchedule
+from opiniondesk.billing.models import CardOnFile, FeeSchedule
+from opiniondesk.cases.models import Case
 
 
 def fee_tables() -> list[FeeTable]:
@@ -13,3 +14,8 @@ def fee_tables() -> list[FeeTable]:
         if tiers:
             tables.append(FeeTable(schedule.effective_from, tiers))
     return tables
+
+
+def live_card(case: Case) -> CardOnFile | None:
+    """The card registered for the case now (the last one saved)."""
+    return CardOnFile.objects.filter(case=case, removed_at__isnull=True).first()

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from opiniondesk.accounts.models import Role, User
 from opiniondesk.audit.models import AuditAction
 from opiniondesk.audit.services import audit_record
+from opiniondesk.billing.services import charge_open
 from opiniondesk.cases.lifecycle import actor_of, case_lock, case_transition
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.workflow import BOOKED_STATES, PREPARATION_STATES, Actor, Status
@@ -435,6 +436,15 @@ def _end(consult: Consult, case: Case, actor: User | None, reason: EndReason) ->
         Side.HOSPITAL if actor else Side.SYSTEM,
         actor,
         reason=reason.value,
+    )
+    # The fee, in the same transaction: a completed consult always has exactly one charge.
+    charge_open(
+        case=case,
+        consult_id=consult.pk,
+        review_seconds=consult.review_seconds,
+        call_seconds=consult.call_seconds,
+        ended_at=ended,
+        actor=actor,
     )
 
 

@@ -6,3 +6,12 @@ class DeskConfig(AppConfig):
 
     name = "opiniondesk.desk"
     label = "desk"
+
+    def ready(self) -> None:
+        from opiniondesk.billing import signals
+        from opiniondesk.desk import settlement
+
+        signals.fee_settled.connect(settlement.on_fee_settled, dispatch_uid="desk-fee-settled")
+        signals.charge_failed.connect(
+            settlement.on_charge_failed, dispatch_uid="desk-charge-failed"
+        )

@@ -87,7 +87,7 @@ class Facts:
     patient_account_linked: bool
     identity: IdentityState
     consent_signed: bool
-    payment_method_required: bool  # a setting until the billing issue
+    payment_method_required: bool  # a card provider is configured (else: pay at the hospital)
     payment_method_saved: bool
     device_check_passed: bool
 

@@ -1,10 +1,11 @@
 """What a case still needs before its consult, read from the database for the pure rules."""
 
-from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from opiniondesk.billing.providers import takes_cards
+from opiniondesk.billing.selectors import live_card
 from opiniondesk.cases.models import Case
 from opiniondesk.catalog.vocabulary import Mode
 from opiniondesk.core.time import jst_today
@@ -62,8 +63,8 @@ def readiness_facts(case: Case) -> rules.Facts:
         patient_account_linked=case.patient_account_id_effective is not None,
         identity=identity_state(case),
         consent_signed=consent_signature(case) is not None,
-        payment_method_required=settings.PAYMENT_METHOD_REQUIRED,
-        payment_method_saved=False,  # the card step comes with the billing issue
+        payment_method_required=takes_cards(),
+        payment_method_saved=live_card(case) is not None,
         device_check_passed=device_check_passed(case),
     )
 

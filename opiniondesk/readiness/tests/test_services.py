@@ -563,7 +563,7 @@ def test_a_rejected_id_or_a_failed_check_does_not_make_a_case_ready(
 def test_while_a_card_is_required_no_online_case_is_ready(
     proxy_ken, coordinator_sato, dr_tanaka, steps, settings
 ):
-    settings.PAYMENT_METHOD_REQUIRED = True  # the card step arrives with the billing issue
+    settings.STRIPE_SECRET_KEY = "sk_test_configured"  # a card provider: the card is a step
     case = factories.proxy_case(proxy_ken, None, coordinator=coordinator_sato, specialist=dr_tanaka)
     offer = factories.offer(case, coordinator_sato, factories.free_slots(case, limit=1))
     for step in steps(case, offer).values():
