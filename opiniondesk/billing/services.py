@@ -167,7 +167,7 @@ def charge_open(
         )
         return None
     fee = quote_minutes(billable_minutes(review_seconds, call_seconds), _table(schedule))
-    card = live_card(case) if case.mode == Mode.ONLINE else None
+    card = live_card(case) if case.mode == Mode.ONLINE and providers.takes_cards() else None
     if fee.billable_minutes == 0:
         state = ChargeState.NEEDS_DECISION
     elif card is not None:
@@ -533,7 +533,7 @@ def bill_zero_minutes(
     if charge.state != ChargeState.NEEDS_DECISION:
         raise BillingError(_("This charge needs no decision."), "state")
     fee = quote_minutes(1, _table(charge.schedule))
-    card = live_card(case) if case.mode == Mode.ONLINE else None
+    card = live_card(case) if case.mode == Mode.ONLINE and providers.takes_cards() else None
     charge.tier, charge.amount, charge.tax = fee.tier, fee.amount_jpy, fee.tax_jpy
     charge.tax_rate_percent, charge.decision_reason = fee.tax_rate_percent, reason
     charge.card = card

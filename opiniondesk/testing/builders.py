@@ -317,3 +317,68 @@ def prepare(case: Case, *, specialist: User | None = None) -> Case:
     case.refresh_from_db()
     assert case.status == Status.READY, case.status
     return case
+
+
+def completed_case(
+    *,
+    mode: str = "in_person",
+    call_minutes: int = 25,
+    review_minutes: int = 0,
+    card: bool = False,
+    applicant: User | None = None,
+    department: str = "cardiology",
+) -> Case:
+    """A case whose consult lasted `call_minutes` after `review_minutes` of review, ended through
+    the consult services (so its charge is opened by them). With `card`, a card on file
+    (Stripe test references) is registered before the consult, as the checklist would have.
+    The clock is not moved: the consult's start is written back in time."""
+    from opiniondesk.billing.models import CardOnFile, Provider
+    from opiniondesk.cases.lifecycle import case_lock, case_transition
+    from opiniondesk.consults import services as consults
+    from opiniondesk.consults.models import ConsultState, EndReason, ReviewSession
+
+    case = case_in(
+        Status.ACCEPTED,
+        applicant=applicant or persona("patient_hana"),
+        mode=mode,
+        department=department,
+    )
+    specialist = persona("dr_tanaka")
+    now = timezone.now()
+    if card:
+        CardOnFile.objects.create(
+            case=case,
+            provider=Provider.STRIPE,
+            customer_ref="cus_test_builder",
+            method_ref="pm_card_visa",
+            brand="visa",
+            last4="4242",
+            exp_month=12,
+            exp_year=now.year + 3,
+            saved_by=case.applicant,
+            saved_at=now,
+        )
+    case = prepare(case, specialist=specialist)
+    started = now - timedelta(minutes=call_minutes, seconds=20)
+    if review_minutes:
+        ReviewSession.objects.create(
+            case=case,
+            specialist=specialist,
+            started_at=started - timedelta(minutes=review_minutes + 5),
+            ended_at=started - timedelta(minutes=5),
+        )
+    from django.db import transaction
+
+    with transaction.atomic():
+        locked = case_lock(case.pk)
+        consult = consults.consult_open(case=locked)
+        consult.review_seconds = review_minutes * 60
+        consult.started_at, consult.state = started, ConsultState.IN_CALL
+        consult.limit_at = started + timedelta(minutes=60 - review_minutes)
+        consult.patient_confirmed_at = consult.hospital_confirmed_at = started
+        consult.save()
+        case_transition(case=locked, to=Status.IN_CONSULT, actor=specialist)
+    consults.call_end(consult_id=consult.pk, user=specialist, reason=EndReason.SPECIALIST)
+    case.refresh_from_db()
+    assert case.status == Status.COMPLETED, case.status
+    return case
