@@ -88,3 +88,11 @@ def quote_minutes(minutes: int, table: FeeTable) -> Quote:
             return Quote(minutes, number, tier.amount, tier.tax, tier.tax_rate_percent, False)
     top = tiers[-1]
     return Quote(minutes, len(tiers), top.amount, top.tax, top.tax_rate_percent, over_limit=True)
+
+
+def tax_within(amount: int, rate_percent: int) -> int:
+    """The consumption tax contained in a tax-included amount (a corrected receipt after a
+    partial refund), rounded down once for the rate, as the qualified invoice rules allow."""
+    if amount < 0 or not 0 <= rate_percent <= 100:
+        raise ValueError("an amount of 0 yen or more and a tax rate of 0–100 %")
+    return amount * rate_percent // (100 + rate_percent)

@@ -28,7 +28,7 @@ from opiniondesk.audit.models import AuditAction
 from opiniondesk.audit.services import audit_record
 from opiniondesk.billing import providers, signals
 from opiniondesk.billing.errors import BillingError
-from opiniondesk.billing.fees import FeeTable, FeeTier, quote_minutes
+from opiniondesk.billing.fees import FeeTable, FeeTier, quote_minutes, tax_within
 from opiniondesk.billing.models import (
     SETTLED_STATES,
     AttemptState,
@@ -253,7 +253,7 @@ def _open_attempt(charge: Charge) -> ChargeAttempt | None:
 def _attempt_begin(charge_id: int, actor: User | None) -> ChargeAttempt | None:
     """The try to send: the one left open by a try that was cut off (same key), or a new one.
     None when the charge is not for the card now."""
-    _, charge = _charge_lock(charge_id)
+    _case, charge = _charge_lock(charge_id)
     if charge.state not in (ChargeState.PENDING, ChargeState.PROCESSING):
         return None
     attempt = _open_attempt(charge)
@@ -462,7 +462,7 @@ def to_desk(
     """The fee will be paid at the hospital instead of by card."""
     _require_billing(actor)
     reason = _reason(reason)
-    _, charge = _charge_lock(charge_id)
+    _case, charge = _charge_lock(charge_id)
     if charge.state not in (
         ChargeState.PENDING,
         ChargeState.FAILED,
@@ -585,7 +585,7 @@ def refundable(charge: Charge) -> int:
 def _refund_begin(charge_id: int, actor: User, amount: int, reason: str) -> Refund:
     _require_billing(actor)
     reason = _reason(reason)
-    _, charge = _charge_lock(charge_id)
+    _case, charge = _charge_lock(charge_id)
     if charge.state not in (ChargeState.PAID, ChargeState.COLLECTED):
         raise BillingError(_("Only a paid fee can be refunded."), "state")
     if not isinstance(amount, int) or amount <= 0:
@@ -658,7 +658,7 @@ def _refund_finish(
     refund_id: int, actor: User, request: HttpRequest | None, reference: str, message: str
 ) -> Refund:
     charge_id = Refund.objects.values_list("charge_id", flat=True).get(pk=refund_id)
-    _, charge = _charge_lock(charge_id)
+    _case, charge = _charge_lock(charge_id)
     pending = Refund.objects.select_for_update().get(pk=refund_id)
     if pending.state != RefundState.SENT:
         return pending
@@ -699,11 +699,6 @@ def _method_words(charge: Charge) -> str:
         CollectMethod.TERMINAL: "クレジットカード（院内端末）",
         CollectMethod.TRANSFER: "銀行振込",
     }.get(charge.collect_method, "")
-
-
-def tax_within(amount: int, rate_percent: int) -> int:
-    """The consumption tax contained in a tax-included amount, rounded down once per rate."""
-    return amount * rate_percent // (100 + rate_percent)
 
 
 def _receipt_issue(charge: Charge, kind: ReceiptKind, corrects: Receipt | None) -> Receipt:

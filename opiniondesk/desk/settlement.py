@@ -3,7 +3,6 @@ through the lifecycle; a failed card charge tells the patient side how to fix th
 
 from typing import Any
 
-from django.db import transaction
 from django.urls import reverse
 
 from opiniondesk.billing.models import Charge, ChargeState
@@ -28,19 +27,18 @@ def on_fee_settled(
 
 
 def on_charge_failed(sender: Any, *, charge: Charge, **_: Any) -> None:
+    """Sent after the commit: the patient side learns how to fix the card, or to confirm it."""
     charge = Charge.objects.select_related("case__applicant", "case__patient_account").get(
         pk=charge.pk
     )
     if charge.state not in (ChargeState.FAILED, ChargeState.REQUIRES_ACTION):
         return
-    transaction.on_commit(
-        lambda: to_patient_side(
-            charge.case,
-            "billing/email/charge_failed",
-            {
-                "charge": charge,
-                "confirm": charge.state == ChargeState.REQUIRES_ACTION,
-                "url": reverse("case-detail", args=[charge.case_id]),
-            },
-        )
+    to_patient_side(
+        charge.case,
+        "billing/email/charge_failed",
+        {
+            "charge": charge,
+            "confirm": charge.state == ChargeState.REQUIRES_ACTION,
+            "url": reverse("case-detail", args=[charge.case_id]),
+        },
     )

@@ -332,10 +332,40 @@ def completed_case(
     the consult services (so its charge is opened by them). With `card`, a card on file
     (Stripe test references) is registered before the consult, as the checklist would have.
     The clock is not moved: the consult's start is written back in time."""
+    from opiniondesk.consults import services as consults
+    from opiniondesk.consults.models import EndReason
+
+    case, consult_id = in_call_case(
+        mode=mode,
+        call_minutes=call_minutes,
+        review_minutes=review_minutes,
+        card=card,
+        applicant=applicant,
+        department=department,
+    )
+    consults.call_end(consult_id=consult_id, user=persona("dr_tanaka"), reason=EndReason.SPECIALIST)
+    case.refresh_from_db()
+    assert case.status == Status.COMPLETED, case.status
+    return case
+
+
+def in_call_case(
+    *,
+    mode: str = "in_person",
+    call_minutes: int = 25,
+    review_minutes: int = 0,
+    card: bool = False,
+    applicant: User | None = None,
+    department: str = "cardiology",
+) -> tuple[Case, int]:
+    """A ready case whose consult started `call_minutes` ago (see `completed_case`): the case
+    and its consult's id."""
+    from django.db import transaction
+
     from opiniondesk.billing.models import CardOnFile, Provider
     from opiniondesk.cases.lifecycle import case_lock, case_transition
     from opiniondesk.consults import services as consults
-    from opiniondesk.consults.models import ConsultState, EndReason, ReviewSession
+    from opiniondesk.consults.models import ConsultState, ReviewSession
 
     case = case_in(
         Status.ACCEPTED,
@@ -367,8 +397,6 @@ def completed_case(
             started_at=started - timedelta(minutes=review_minutes + 5),
             ended_at=started - timedelta(minutes=5),
         )
-    from django.db import transaction
-
     with transaction.atomic():
         locked = case_lock(case.pk)
         consult = consults.consult_open(case=locked)
@@ -378,7 +406,4 @@ def completed_case(
         consult.patient_confirmed_at = consult.hospital_confirmed_at = started
         consult.save()
         case_transition(case=locked, to=Status.IN_CONSULT, actor=specialist)
-    consults.call_end(consult_id=consult.pk, user=specialist, reason=EndReason.SPECIALIST)
-    case.refresh_from_db()
-    assert case.status == Status.COMPLETED, case.status
-    return case
+    return case, consult.pk

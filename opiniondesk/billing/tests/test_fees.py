@@ -12,7 +12,9 @@ from opiniondesk.billing.fees import (
     Quote,
     billable_minutes,
     quote,
+    quote_minutes,
     table_in_force,
+    tax_within,
 )
 
 # SPEC §8: up to 30 minutes 44,000 JPY (40,000 + 4,000 tax); up to 60 minutes 88,000 JPY.
@@ -272,3 +274,53 @@ def test_good_tiers_are_accepted(bounds: tuple[int, ...]) -> None:
 def test_a_tier_with_a_negative_price_or_impossible_rate_is_refused(price: int, rate: int) -> None:
     with pytest.raises(ValueError, match="price"):
         FeeTier(30, price, rate)
+
+
+@pytest.mark.parametrize(
+    ("minutes", "tier", "amount", "over_limit"),
+    [
+        (0, 0, 0, False),
+        (1, 1, 44_000, False),
+        (30, 1, 44_000, False),
+        (31, 2, 88_000, False),
+        (60, 2, 88_000, False),
+        (61, 2, 88_000, True),
+        (600, 2, 88_000, True),
+    ],
+)
+def test_a_charge_quotes_the_minutes_of_the_consult_record(minutes, tier, amount, over_limit):
+    result = quote_minutes(minutes, DEFAULT_TABLE)
+    assert (result.billable_minutes, result.tier, result.amount_jpy, result.over_limit) == (
+        minutes,
+        tier,
+        amount,
+        over_limit,
+    )
+
+
+def test_negative_minutes_are_refused():
+    with pytest.raises(ValueError):
+        quote_minutes(-1, DEFAULT_TABLE)
+
+
+@pytest.mark.parametrize(
+    ("amount", "rate", "tax"),
+    [
+        (44_000, 10, 4_000),
+        (88_000, 10, 8_000),
+        (22_000, 10, 2_000),  # half refunded
+        (10_000, 10, 909),  # 909.09… rounded down
+        (1, 10, 0),
+        (0, 10, 0),
+        (13_332, 8, 987),  # 987.55… rounded down
+        (5_000, 0, 0),
+    ],
+)
+def test_the_tax_within_a_tax_included_amount_is_rounded_down_once(amount, rate, tax):
+    assert tax_within(amount, rate) == tax
+
+
+@pytest.mark.parametrize(("amount", "rate"), [(-1, 10), (100, -1), (100, 101)])
+def test_tax_within_refuses_what_cannot_be(amount, rate):
+    with pytest.raises(ValueError):
+        tax_within(amount, rate)
