@@ -294,8 +294,9 @@ def charge_send(charge_id: int, *, attempt_begin: Callable[..., Any] | None = No
     if attempt is None:
         return str(Charge.objects.values_list("state", flat=True).get(pk=charge_id))
     provider = providers.card_provider()
-    if provider is None:
-        raise BillingError(_("No card provider is configured."), "no_provider")
+    if provider is None:  # the card provider was taken out of the settings: staff decide
+        failed = PaymentResult(PaymentStatus.FAILED, "", str(_("No card provider is configured.")))
+        return payment_update(attempt_id=attempt.pk, result=failed)
     card = attempt.charge.card
     try:
         result = provider.charge(

@@ -453,3 +453,17 @@ def test_a_card_refund_goes_through_the_provider_with_one_key(seeded, company, b
     assert done.state == RefundState.DONE and len(company.refunds) == 1
     assert Charge.objects.get(pk=charge.pk).refunded == 4_000
     assert Receipt.objects.filter(charge=charge, kind=ReceiptKind.CORRECTED).get().amount == 40_000
+
+
+def test_a_charge_left_when_the_card_provider_is_removed_goes_to_billing(
+    seeded, company, monkeypatch
+):
+    case = completed_case(mode="online", card=True)
+    charge = charge_of(case)
+    monkeypatch.setattr(providers, "card_provider", lambda: None)
+    with translation.override("en"):
+        assert services.charge_send(charge.pk) == ChargeState.FAILED
+    charge.refresh_from_db()
+    assert charge.failure_message == "No card provider is configured."
+    assert charge.attempts.get().state == AttemptState.FAILED
+    assert not company.sent_keys
