@@ -178,6 +178,7 @@ def localstripe(localstripe_server: LocalStripe, settings: Any) -> LocalStripe:
     settings.STRIPE_PUBLISHABLE_KEY = PUBLISHABLE_KEY
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
     settings.STRIPE_API_BASE = localstripe_server.url
+    settings.STRIPE_JS_URL = f"{localstripe_server.url}/js.stripe.com/v3/"  # localstripe's own
     return localstripe_server
 
 
