@@ -85,3 +85,37 @@ def test_without_a_provider_the_fee_is_paid_at_the_hospital(case, patient_hana, 
 def test_with_a_provider_the_fees_page_names_the_card(localstripe):
     fees = Client(HTTP_ACCEPT_LANGUAGE="en").get(reverse("public:fees")).content.decode()
     assert "credit card you register beforehand" in fees
+
+
+def test_the_payer_confirms_a_charge_the_card_company_holds(settings, patient_hana):
+    """3-D Secure: the page gets the client secret from Stripe, Stripe.js confirms in the
+    browser, the POST asks Stripe and records the payment (recorded Stripe answers)."""
+    from opiniondesk.billing import services
+    from opiniondesk.billing.models import Charge, ChargeState
+    from opiniondesk.billing.tests import recorded
+    from opiniondesk.testing import stripe as harness
+    from opiniondesk.testing.builders import completed_case
+
+    words = "Your card was declined. This transaction requires authentication."
+    held = recorded.card_error(
+        "authentication_required", "authentication_required", words, "requires_payment_method"
+    )
+    with recorded.recorded_stripe([(402, held)]) as stripe_server:
+        settings.STRIPE_SECRET_KEY = harness.SECRET_KEY
+        settings.STRIPE_PUBLISHABLE_KEY = harness.PUBLISHABLE_KEY
+        settings.STRIPE_WEBHOOK_SECRET = harness.WEBHOOK_SECRET
+        settings.STRIPE_API_BASE = stripe_server.url
+        case = completed_case(mode="online", card=True, applicant=patient_hana)
+        charge = Charge.objects.get(case=case)
+        assert services.charge_send(charge.pk) == ChargeState.REQUIRES_ACTION
+        stripe_server.answers = [(200, held["error"]["payment_intent"])]
+        hana = signed_in(patient_hana)
+        page = hana.get(reverse("charge-confirm", args=[case.pk]))
+        assert page.status_code == 200 and "no-store" in page["Cache-Control"]
+        assert page.context["config"]["clientSecret"] == "pi_3RecordedAbc123_secret_recorded"
+        assert "unsafe-inline" not in page["Content-Security-Policy"]
+        stripe_server.answers = [(200, recorded.payment_intent("succeeded"))]
+        response = hana.post(reverse("charge-confirm", args=[case.pk]))
+    assert response.status_code == 302
+    charge.refresh_from_db()
+    assert charge.state == ChargeState.PAID
