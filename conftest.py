@@ -6,7 +6,11 @@ import uuid
 
 import pytest
 
-pytest_plugins = ["opiniondesk.testing.fixtures", "opiniondesk.testing.browser"]
+pytest_plugins = [
+    "opiniondesk.testing.fixtures",
+    "opiniondesk.testing.browser",
+    "opiniondesk.testing.stripe",
+]
 
 
 def _run_id(config: pytest.Config) -> str:

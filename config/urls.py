@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/", include("opiniondesk.api.urls")),
+    path("billing/", include("opiniondesk.billing.urls")),
     path("staff/", include("opiniondesk.desk.staff_urls")),
     path("staff/", include("opiniondesk.cases.staff_urls")),
     path("staff/", include("opiniondesk.scheduling.staff_urls")),

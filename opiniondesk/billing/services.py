@@ -393,7 +393,7 @@ def webhook_receive(*, provider_name: str, payload: bytes, signature: str) -> bo
         raise WebhookRejected("no such provider is configured")
     update: WebhookUpdate = provider.parse_webhook(payload=payload, signature=signature)
     with transaction.atomic():
-        _, created = WebhookEvent.objects.get_or_create(
+        _event, created = WebhookEvent.objects.get_or_create(
             provider=provider_name,
             event_id=update.event_id,
             defaults={"kind": update.kind, "received_at": _now()},

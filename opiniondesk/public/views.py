@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from opiniondesk.billing.fees import NoFeeTable, table_in_force
+from opiniondesk.billing.providers import takes_cards
 from opiniondesk.billing.selectors import fee_tables
 from opiniondesk.cases.age import is_adult
 from opiniondesk.cases.eligibility import Application, Reason, Verdict
@@ -49,7 +50,11 @@ def fees(request: HttpRequest) -> HttpResponse:
         for tier in table.tiers:
             tiers.append({"over": lower, "up_to": tier.up_to_minutes, "tier": tier})
             lower = tier.up_to_minutes
-    return render(request, "public/fees.html", {"table": table, "tiers": tiers})
+    return render(
+        request,
+        "public/fees.html",
+        {"table": table, "tiers": tiers, "takes_cards": takes_cards()},
+    )
 
 
 @require_GET

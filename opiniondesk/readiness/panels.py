@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from opiniondesk.accounts.models import User
+from opiniondesk.billing.models import CardOnFile
+from opiniondesk.billing.selectors import live_card
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.workflow import PREPARATION_STATES
 from opiniondesk.catalog.vocabulary import Mode
@@ -126,16 +128,37 @@ def _payment_row(case: Case, required: bool, done: bool) -> ChecklistRow:
     if case.mode != Mode.ONLINE:
         return ChecklistRow(item, TITLES[item], "not_needed", _("You pay at the hospital."))
     if not required:
-        return ChecklistRow(item, TITLES[item], "not_yet", _("Not required yet."))
-    if done:
-        return ChecklistRow(item, TITLES[item], "done", _("Registered."))
+        # No card provider: the fee is paid at the hospital (desk, terminal or bank transfer).
+        return ChecklistRow(
+            item,
+            TITLES[item],
+            "not_needed",
+            _("No card is needed: the fee is paid at the hospital after the consult."),
+        )
+    url = reverse("card-setup", args=[case.pk])
+    card = live_card(case) if done else None
+    if card is not None:
+        return ChecklistRow(item, TITLES[item], "done", card_words(card), url, _("Change the card"))
     return ChecklistRow(
         item,
         TITLES[item],
         "todo",
-        _("We will tell you how to register a card."),
-        action=_("Register a credit card"),
+        _("The fee is charged to this card after the consult."),
+        url,
+        _("Register a card"),
+        _("Register a credit card"),
     )
+
+
+def card_words(card: CardOnFile) -> str:
+    """What may be shown of a saved card, as "VISA ****4242, expires 12/2030"."""
+    words = " ".join(part for part in (card.brand.upper(), f"****{card.last4}") if part)
+    if card.exp_month and card.exp_year:
+        words += ", " + _("expires %(month)s/%(year)s") % {
+            "month": f"{card.exp_month:02d}",
+            "year": card.exp_year,
+        }
+    return words
 
 
 def _device_row(case: Case, required: bool, done: bool) -> ChecklistRow:

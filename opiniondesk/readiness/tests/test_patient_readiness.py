@@ -340,15 +340,16 @@ def test_the_case_page_lists_what_is_left_and_the_case_becomes_ready(
     html = hana.get(detail).content.decode()
     states = {
         item: item_state(html, item)
-        for item in ("patient_account", "identity", "consent", "payment_method", "device_check")
+        for item in ("patient_account", "identity", "consent", "device_check")
     }
     assert states == {
         "patient_account": "done",
         "identity": "todo",
         "consent": "todo",
-        "payment_method": "not_yet",
         "device_check": "todo",
     }
+    # No card provider is configured: the fee is paid at the hospital, no card step is listed.
+    assert 'data-item="payment_method"' not in html
     for name in ("case-identity", "case-consent", "device-check"):
         assert reverse(name, args=[accepted.pk]) in html
 
