@@ -253,7 +253,7 @@ def _open_attempt(charge: Charge) -> ChargeAttempt | None:
 def _attempt_begin(charge_id: int, actor: User | None) -> ChargeAttempt | None:
     """The try to send: the one left open by a try that was cut off (same key), or a new one.
     None when the charge is not for the card now."""
-    _, charge = _charge_lock(charge_id)
+    _case, charge = _charge_lock(charge_id)
     if charge.state not in (ChargeState.PENDING, ChargeState.PROCESSING):
         return None
     attempt = _open_attempt(charge)
@@ -392,7 +392,7 @@ def webhook_receive(*, provider_name: str, payload: bytes, signature: str) -> bo
         raise WebhookRejected("no such provider is configured")
     update: WebhookUpdate = provider.parse_webhook(payload=payload, signature=signature)
     with transaction.atomic():
-        _, created = WebhookEvent.objects.get_or_create(
+        _event, created = WebhookEvent.objects.get_or_create(
             provider=provider_name,
             event_id=update.event_id,
             defaults={"kind": update.kind, "received_at": _now()},
@@ -462,7 +462,7 @@ def to_desk(
     """The fee will be paid at the hospital instead of by card."""
     _require_billing(actor)
     reason = _reason(reason)
-    _, charge = _charge_lock(charge_id)
+    _case, charge = _charge_lock(charge_id)
     if charge.state not in (
         ChargeState.PENDING,
         ChargeState.FAILED,
@@ -585,7 +585,7 @@ def refundable(charge: Charge) -> int:
 def _refund_begin(charge_id: int, actor: User, amount: int, reason: str) -> Refund:
     _require_billing(actor)
     reason = _reason(reason)
-    _, charge = _charge_lock(charge_id)
+    _case, charge = _charge_lock(charge_id)
     if charge.state not in (ChargeState.PAID, ChargeState.COLLECTED):
         raise BillingError(_("Only a paid fee can be refunded."), "state")
     if not isinstance(amount, int) or amount <= 0:
@@ -658,7 +658,7 @@ def _refund_finish(
     refund_id: int, actor: User, request: HttpRequest | None, reference: str, message: str
 ) -> Refund:
     charge_id = Refund.objects.values_list("charge_id", flat=True).get(pk=refund_id)
-    _, charge = _charge_lock(charge_id)
+    _case, charge = _charge_lock(charge_id)
     pending = Refund.objects.select_for_update().get(pk=refund_id)
     if pending.state != RefundState.SENT:
         return pending
