@@ -335,3 +335,39 @@ def test_the_file_in_shift_jis_for_a_period(ito, at_desk):
         assert f"charges-{today:%Y-%m-01}_{today:%Y-%m-%d}.csv" in response["Content-Disposition"]
     totals = ito.get(reverse("billing-totals")).content.decode()
     assert 'data-sjis-missing="1"' in totals
+
+
+def test_retry_charges_the_card_on_file_again(ito):
+    """A failed card charge (as the provider's refusal leaves it) is tried again with the card
+    on file; the try itself runs in a task after the commit."""
+    charge = completed_case(mode="online", card=True).charge
+    Charge.objects.filter(pk=charge.pk).update(
+        state=ChargeState.FAILED, failure_message="Your card was declined."
+    )
+    html = ito.get(reverse("billing-home")).content.decode()
+    assert "Your card was declined." in html
+    response = _post(ito, "billing-charge-retry", charge)
+    assert response.status_code == 302
+    charge.refresh_from_db()
+    assert charge.state == ChargeState.PENDING and charge.card is not None
+
+
+def test_a_refund_cut_off_is_sent_again(ito, billing_ito, at_desk):
+    """The refund row is written before the money moves; one left waiting is finished once."""
+    services.collect(charge_id=at_desk.pk, actor=billing_ito, method="cash")
+    pending = Refund.objects.create(
+        charge=at_desk,
+        amount=300,
+        reason="返金",
+        state="sent",
+        idempotency_key="opiniondesk-refund-test",
+        made_by=billing_ito,
+        made_at=timezone.now(),
+    )
+    html = ito.get(reverse("billing-charge", args=[at_desk.pk])).content.decode()
+    url = reverse("billing-refund-resend", args=[at_desk.pk, pending.pk])
+    assert url in html
+    assert ito.post(url).status_code == 302
+    assert Charge.objects.get(pk=at_desk.pk).refunded == 300
+    ito.post(url)  # again: already done, refused, nothing more refunded
+    assert Charge.objects.get(pk=at_desk.pk).refunded == 300
