@@ -29,6 +29,8 @@ def staff_home(request: HttpRequest) -> HttpResponse:
             "counts": case_counts_by_status(user=request.user),
             # The work queue is the coordinators' and the specialists'.
             "has_queue": request.user.role in (Role.COORDINATOR, Role.SPECIALIST),
+            # The billing desk is the billing clerk's.
+            "has_billing": request.user.role == Role.BILLING_CLERK,
         },
     )
 

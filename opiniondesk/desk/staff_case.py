@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from opiniondesk.accounts.models import Role
 from opiniondesk.accounts.permissions import role_required
 from opiniondesk.audit.services import audit_read
+from opiniondesk.billing.models import Charge
 from opiniondesk.cases import panels as case_panels
 from opiniondesk.cases import screening, staff_forms
 from opiniondesk.cases.access import case_for_request
@@ -61,12 +62,14 @@ def staff_case_page(
     if request.user.role == Role.COORDINATOR:
         context |= readiness_panels.identity_panel(case, bound)
         context |= case_panels.coordinator_panel(case, bound)
+        context["charge"] = Charge.objects.filter(case=case).first()
         context["jump"] = [
             ("eligibility", _("Eligibility")),
             ("actions", _("Actions")),
             *([("scheduling", _("Dates and booking"))] if context["scheduling_shown"] else []),
             *([("identity", _("Identity check"))] if context["identity_shown"] else []),
             *([("consult", _("The consult"))] if context["consult_shown"] else []),
+            *([("charge", _("Fee"))] if context["charge"] else []),
             ("calls", _("Phone calls")),
             ("documents", _("Documents")),
             ("application", _("Application")),

@@ -1,12 +1,13 @@
 """The staff pages under /staff/: home, the work queue, the case page and its actions."""
 
-from django.urls import path
+from django.urls import include, path
 
 from opiniondesk.desk import queue, staff_case
 
 urlpatterns = [
     path("", queue.staff_home, name="staff-home"),
     path("queue/", queue.queue, name="staff-queue"),
+    path("billing/", include("opiniondesk.desk.billing_urls")),
     path("cases/<id:case_id>/", staff_case.case_page, name="staff-case"),
     # Screening and the department's decision.
     path("cases/<id:case_id>/screen/", staff_case.case_screen, name="staff-case-screen"),
