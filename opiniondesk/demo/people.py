@@ -122,6 +122,19 @@ DEMO_PERSONAS = [
         "パーキンソン病(ヤール3度)", "レボドパを内服。薬の効く時間が短くなってきた。",
         "脳深部刺激療法(DBS)の対象になりますか。",
     )),
+    # Fees (demo/billing.py): consults held in person, the fee paid at the desk or still due.
+    _patient("patient_tomoko", ("清水", "智子"), Asks(  # charged: paid at the desk, receipt
+        "シミズ トモコ", date(1959, 6, 18), "female", "090-1010-2020",
+        "cardiology", "valvular_disease", "in_person",
+        "僧帽弁閉鎖不全症", "利尿薬を内服し、経過観察中。",
+        "手術の時期はいつ頃がよいでしょうか。",
+    )),
+    _patient("patient_shigeru", ("池田", "茂"), Asks(  # completed: the fee is due at the desk
+        "イケダ シゲル", date(1946, 1, 9), "male", "03-3030-4040",
+        "neurology", "parkinsons_disease", "in_person",
+        "パーキンソン病(ヤール2度)", "ドパミンアゴニストを内服。",
+        "今の薬を続けてよいでしょうか。",
+    )),
 ]  # fmt: skip
 PERSONAS = {persona.username: persona for persona in DEMO_PERSONAS}
 

@@ -30,7 +30,7 @@ from opiniondesk.scheduling.selectors import SlotView, suggest_slots
 from opiniondesk.scheduling.services import booking_create, offer_create
 
 
-def _accepted(applicant: User, staff: Staff, minutes: int = 30) -> Case:
+def accepted(applicant: User, staff: Staff, minutes: int = 30) -> Case:
     asks = PERSONAS[applicant.username].asks
     specialist = staff["mori"] if asks and asks.department == "neurology" else staff["tanaka"]
     case = refer(self_applied(applicant), staff["sato"])
@@ -53,7 +53,7 @@ def _apart(slots: list[SlotView], count: int) -> list[SlotView]:
     return chosen[:count]
 
 
-def _offer(case: Case, staff: Staff, count: int, skip: int = 0) -> list[SlotView]:
+def offer(case: Case, staff: Staff, count: int, skip: int = 0) -> list[SlotView]:
     """Offer the earliest free dates where the case's consult fits (after `skip` of them), held
     for three days."""
     slots = suggest_slots(
@@ -80,12 +80,12 @@ def _offer(case: Case, staff: Staff, count: int, skip: int = 0) -> list[SlotView
     return chosen
 
 
-def _book_first(case: Case, applicant: User) -> None:
+def book_first(case: Case, applicant: User) -> None:
     slot = case.offers.get(released_at__isnull=True).slots.order_by("starts_at").first()
     booking_create(case_id=case.pk, actor=applicant, offered_slot_id=slot.pk)
 
 
-def _upload_id(case: Case, applicant: User, id_type: IdType) -> int:
+def upload_id(case: Case, applicant: User, id_type: IdType) -> int:
     document = id_document_add(
         case_id=case.pk,
         actor=applicant,
@@ -97,25 +97,25 @@ def _upload_id(case: Case, applicant: User, id_type: IdType) -> int:
 
 def _michiko_offered(michiko: User, staff: Staff) -> None:
     """Three dates are held for her: she chooses one on her page."""
-    _offer(_accepted(michiko, staff), staff, count=3, skip=2)
+    offer(accepted(michiko, staff), staff, count=3, skip=2)
 
 
 def _hiroshi_booked(hiroshi: User, staff: Staff) -> None:
     """Booked for a 60-minute consult; his driver's licence waits for the coordinator, the rest
     is his to do."""
-    case = _accepted(hiroshi, staff, minutes=60)
-    _offer(case, staff, count=2, skip=5)
-    _book_first(case, hiroshi)
-    _upload_id(case, hiroshi, IdType.DRIVERS_LICENCE)
+    case = accepted(hiroshi, staff, minutes=60)
+    offer(case, staff, count=2, skip=5)
+    book_first(case, hiroshi)
+    upload_id(case, hiroshi, IdType.DRIVERS_LICENCE)
 
 
 def _akiko_ready(akiko: User, staff: Staff) -> None:
     """Everything done before her online consult: ID checked, consent signed, device checked."""
-    case = _accepted(akiko, staff)
-    _offer(case, staff, count=2, skip=0)
-    _book_first(case, akiko)
+    case = accepted(akiko, staff)
+    offer(case, staff, count=2, skip=0)
+    book_first(case, akiko)
     identity_review(
-        document_id=_upload_id(case, akiko, IdType.DRIVERS_LICENCE),
+        document_id=upload_id(case, akiko, IdType.DRIVERS_LICENCE),
         actor=staff["sato"],
         verified=True,
     )
@@ -142,11 +142,11 @@ def _akiko_ready(akiko: User, staff: Staff) -> None:
 
 def _masao_ready_in_person(masao: User, staff: Staff) -> None:
     """In person at neurology: only the identity check is needed before he comes."""
-    case = _accepted(masao, staff)
-    _offer(case, staff, count=1, skip=0)
-    _book_first(case, masao)
-    first = _upload_id(case, masao, IdType.HEALTH_INSURANCE_CARD)
-    second = _upload_id(case, masao, IdType.PENSION_BOOK)
+    case = accepted(masao, staff)
+    offer(case, staff, count=1, skip=0)
+    book_first(case, masao)
+    first = upload_id(case, masao, IdType.HEALTH_INSURANCE_CARD)
+    second = upload_id(case, masao, IdType.PENSION_BOOK)
     for document_id in (first, second):
         identity_review(document_id=document_id, actor=staff["sato"], verified=True)
 

@@ -29,7 +29,7 @@ from opiniondesk.public.forms import SelfCheckForm
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "public/home.html")
+    return render(request, "public/home.html", {"takes_cards": takes_cards()})
 
 
 @require_GET

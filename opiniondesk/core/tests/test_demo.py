@@ -92,14 +92,16 @@ def test_it_gives_each_persona_work_waiting(settings):
         ("patient_masao", "ready"),
         ("patient_michiko", "offered"),
         ("patient_sachiko", "declined"),
+        ("patient_shigeru", "completed"),
         ("patient_takeshi", "rejected"),
+        ("patient_tomoko", "charged"),
         ("patient_yoshio", "referred"),
         ("proxy_ken", "awaiting_documents"),
         ("proxy_ken", "referred"),
     ]
     assert Document.objects.filter(case__applicant__username="proxy_ken").count() == 4 + 5
     call_command("load_demo")
-    assert Case.objects.count() == 14
+    assert Case.objects.count() == 16
 
 
 def _seen_by(username):
@@ -118,14 +120,16 @@ def test_the_specialists_see_their_departments_cases_waiting(settings):
         ("patient_hiroshi", "booked", "cardiology"),
         ("patient_kazuko", "accepted", "cardiology"),
         ("patient_michiko", "offered", "cardiology"),
+        ("patient_tomoko", "charged", "cardiology"),
         ("patient_yoshio", "referred", "cardiology"),
     ]
     assert _seen_by("dr_mori") == [
         ("patient_masao", "ready", "neurology"),
         ("patient_sachiko", "declined", "neurology"),
+        ("patient_shigeru", "completed", "neurology"),
         ("proxy_ken", "referred", "neurology"),
     ]
-    assert len(_seen_by("coordinator_sato")) == 13  # everything but Hana's draft
+    assert len(_seen_by("coordinator_sato")) == 15  # everything but Hana's draft
 
 
 @pytest.mark.django_db
@@ -180,11 +184,34 @@ def test_the_demo_schedule_has_dates_bookings_and_readiness(settings):
         "patient_akiko",
         "patient_hiroshi",
         "patient_masao",
+        "patient_shigeru",
+        "patient_tomoko",
     ]
-    assert len({(b.specialist_id, b.starts_at) for b in live}) == 3
+    assert len({(b.specialist_id, b.starts_at) for b in live}) == 5
     # Hiroshi's consult is planned for 60 minutes and books both of its slots
     [sixty] = [b for b in live if b.case.planned_minutes == 60]
     assert sixty.case == hiroshi and sixty.ends_at - sixty.starts_at == timedelta(minutes=60)
     assert sixty.booked_slots.filter(released_at__isnull=True).count() == 2
     kazuko = Case.objects.get(applicant__username="patient_kazuko")
     assert kazuko.planned_minutes == 60
+
+
+@pytest.mark.django_db
+def test_the_demo_billing_desk_has_a_fee_paid_and_a_fee_due(settings):
+    from opiniondesk.billing.models import Charge, Receipt
+
+    settings.DEMO_MODE = True
+    call_command("load_demo")
+    paid = Charge.objects.get(case__applicant__username="patient_tomoko")
+    assert (paid.state, paid.amount, paid.billable_minutes, paid.collect_method) == (
+        "collected",
+        44_000,
+        20,
+        "terminal",
+    )
+    [receipt] = Receipt.objects.filter(charge=paid)
+    assert receipt.payer_name == "清水 智子" and receipt.registration_number.startswith("T")
+    due = Charge.objects.get(case__applicant__username="patient_shigeru")
+    assert (due.state, due.amount) == ("at_desk", 44_000)
+    call_command("load_demo")
+    assert Charge.objects.count() == 2 and Receipt.objects.count() == 1

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from opiniondesk.demo.billing import load_demo_billing
 from opiniondesk.demo.cases import load_demo_cases
 from opiniondesk.demo.catalog import load_catalog
 from opiniondesk.demo.fees import load_fees
@@ -24,6 +25,7 @@ class Command(BaseCommand):
         logins = load_users()
         load_demo_cases()
         load_demo_schedule()
+        load_demo_billing()
         self.stdout.write(self.style.SUCCESS("Demo data loaded. Demo accounts (demo only):"))
         for login in logins:
             p = login.persona
