@@ -409,4 +409,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # WeasyPrint logs every step of every receipt PDF at INFO.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }

@@ -2,12 +2,14 @@
 
 from django.urls import path
 
-from opiniondesk.desk import queue, staff_case
+from opiniondesk.desk import queue, receipts, staff_case
 
 urlpatterns = [
     path("", queue.staff_home, name="staff-home"),
     path("queue/", queue.queue, name="staff-queue"),
     path("cases/<id:case_id>/", staff_case.case_page, name="staff-case"),
+    # The billing staff's copy of a receipt.
+    path("receipts/<id:receipt_id>/", receipts.staff_receipt, name="staff-receipt"),
     # Screening and the department's decision.
     path("cases/<id:case_id>/screen/", staff_case.case_screen, name="staff-case-screen"),
     path(
