@@ -46,9 +46,7 @@ def check_digit(base: str) -> int:
     """The check digit of a 12-digit base number (基礎番号)."""
     if len(base) != DIGITS - 1 or not _ascii_digits(base):
         raise ValueError("a base number is 12 digits")
-    total = sum(
-        int(digit) * (1 if n % 2 else 2) for n, digit in enumerate(reversed(base), start=1)
-    )
+    total = sum(int(digit) * (1 if n % 2 else 2) for n, digit in enumerate(reversed(base), start=1))
     return 9 - total % 9
 
 

@@ -12,11 +12,15 @@ from opiniondesk.cases.models import Case
 
 
 def _paid_at_desk(charge: Charge) -> str:
-    how = {
-        CollectMethod.CASH: _("cash"),
-        CollectMethod.TERMINAL: _("card at the hospital"),
-        CollectMethod.TRANSFER: _("bank transfer"),
-    }.get(CollectMethod(charge.collect_method)) if charge.collect_method else None
+    how = (
+        {
+            CollectMethod.CASH: _("cash"),
+            CollectMethod.TERMINAL: _("card at the hospital"),
+            CollectMethod.TRANSFER: _("bank transfer"),
+        }.get(CollectMethod(charge.collect_method))
+        if charge.collect_method
+        else None
+    )
     return _("Paid (%(method)s)") % {"method": how} if how else _("Paid at the hospital")
 
 

@@ -45,4 +45,6 @@ def pdf_fonts(pdf: bytes) -> list[dict[str, str]]:
         spans.append((start, start + len(part)))
         start += len(part) + 1
     names = [header[a:b].strip() for a, b in spans]
-    return [{name: row[a:b].strip() for name, (a, b) in zip(names, spans)} for row in rows]
+    return [
+        {name: row[a:b].strip() for name, (a, b) in zip(names, spans, strict=True)} for row in rows
+    ]

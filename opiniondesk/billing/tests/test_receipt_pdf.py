@@ -101,7 +101,10 @@ def test_a_card_payment_names_the_card(billing_ito, settings):
 def test_a_corrected_receipt_after_a_refund_replaces_the_old_one(collected, billing_ito):
     original = collected.receipts.get()
     services.refund(
-        charge_id=collected.pk, actor=billing_ito, amount=10_000, reason="一部返金（説明時間の短縮）"
+        charge_id=collected.pk,
+        actor=billing_ito,
+        amount=10_000,
+        reason="一部返金（説明時間の短縮）",
     )
     corrected = Receipt.objects.get(charge=collected, kind=ReceiptKind.CORRECTED)
     assert corrected.corrects == original
