@@ -30,7 +30,7 @@ TEST_WORKERS ?= auto
 TEST_SIDE_BY_SIDE ?= $(shell [ "$$(nproc 2>/dev/null || echo 1)" -ge 2 ] && echo 1 || echo 0)
 PYTEST := $(BIN)/pytest -n $(TEST_WORKERS)
 
-.PHONY: help setup run serve worker test test-sqlite test-postgres lint format bench bench-upload bench-scheduling bench-consults messages clean
+.PHONY: help setup run serve worker test test-sqlite test-postgres lint format bench bench-upload bench-scheduling bench-consults bench-receipts messages clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -97,6 +97,9 @@ bench-scheduling: setup ## Scheduling benchmark: a year of slots, booking under 
 bench-consults: setup ## Consult benchmark: signalling round trip, 1,000 idle rooms, call-in to video
 	@[ -x /usr/bin/chromium ] || { echo "bench-consults needs Chromium: apt-get install chromium"; exit 2; }
 	$(BIN)/python bench/consults.py $(BENCH_ARGS)
+
+bench-receipts: setup ## Receipt benchmark: PDF per receipt (target < 0.5 s) vs a one-line PDF; a month's CSV of 10,000 charges
+	$(BIN)/python bench/receipts.py $(BENCH_ARGS)
 
 clean: ## Remove the virtual environment and local data
 	rm -rf $(VENV) var

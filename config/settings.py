@@ -347,7 +347,8 @@ HOSPITAL = {
     "phone": env_str("HOSPITAL_PHONE", "03-0000-1234"),
     "phone_hours": env_str("HOSPITAL_PHONE_HOURS", "10:00–17:00"),
     "phone_guidance": env_str("HOSPITAL_PHONE_GUIDANCE", "4"),
-    "invoice_number": env_str("HOSPITAL_INVOICE_NUMBER", "T0000000000000"),
+    # An invented number with a valid check digit (T + a corporate number, checked at start-up).
+    "invoice_number": env_str("HOSPITAL_INVOICE_NUMBER", "T9000000000000"),
 }
 
 # Year-end closure (年末年始), inclusive, as MM-DD; it may wrap over the new year.
@@ -408,4 +409,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # WeasyPrint logs every step of every receipt PDF at INFO.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }

@@ -29,6 +29,7 @@ from opiniondesk.audit.services import audit_record
 from opiniondesk.billing import providers, signals
 from opiniondesk.billing.errors import BillingError
 from opiniondesk.billing.fees import FeeTable, FeeTier, quote_minutes, tax_within
+from opiniondesk.billing.invoice_number import normalise
 from opiniondesk.billing.models import (
     SETTLED_STATES,
     AttemptState,
@@ -728,7 +729,7 @@ def _receipt_issue(charge: Charge, kind: ReceiptKind, corrects: Receipt | None) 
         issuer_name=hospital["name"],
         issuer_address=f"〒{hospital['postal_code']} {hospital['address']}",
         issuer_phone=hospital["phone"],
-        registration_number=hospital["invoice_number"],
+        registration_number=normalise(hospital["invoice_number"]),
     )
     audit_record(
         action=AuditAction.CREATE,

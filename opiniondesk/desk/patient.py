@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from opiniondesk.accounts.models import Role, User
 from opiniondesk.audit.services import audit_read
+from opiniondesk.billing.panels import patient_fee_panel
 from opiniondesk.cases.access import case_for_request
 from opiniondesk.cases.applications import missing_answers
 from opiniondesk.cases.eligibility import Reason
@@ -126,6 +127,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         {
             **booking_panel(case, request.user),
             **patient_consult_panel(case, timezone.now()),
+            **patient_fee_panel(case),
             "readiness": checklist_rows(case, request.user) if preparing else [],
             "case": case,
             "verdict": verdict,

@@ -2,13 +2,15 @@
 
 from django.urls import include, path
 
-from opiniondesk.desk import queue, staff_case
+from opiniondesk.desk import queue, receipts, staff_case
 
 urlpatterns = [
     path("", queue.staff_home, name="staff-home"),
     path("queue/", queue.queue, name="staff-queue"),
     path("billing/", include("opiniondesk.desk.billing_urls")),
     path("cases/<id:case_id>/", staff_case.case_page, name="staff-case"),
+    # The billing staff's copy of a receipt.
+    path("receipts/<id:receipt_id>/", receipts.staff_receipt, name="staff-receipt"),
     # Screening and the department's decision.
     path("cases/<id:case_id>/screen/", staff_case.case_screen, name="staff-case-screen"),
     path(

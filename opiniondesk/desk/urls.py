@@ -1,11 +1,16 @@
-"""The patient's dashboard and case page, and withdrawing an application."""
+"""The patient's dashboard and case page, withdrawing an application, and the receipts."""
 
 from django.urls import path
 
-from opiniondesk.desk import patient
+from opiniondesk.desk import patient, receipts
 
 urlpatterns = [
     path("dashboard/", patient.dashboard, name="dashboard"),
     path("cases/<id:case_id>/", patient.case_detail, name="case-detail"),
     path("cases/<id:case_id>/withdraw/", patient.case_withdraw, name="case-withdraw"),
+    path(
+        "cases/<id:case_id>/receipts/<id:receipt_id>/",
+        receipts.case_receipt,
+        name="case-receipt",
+    ),
 ]
