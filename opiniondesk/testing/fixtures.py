@@ -112,3 +112,18 @@ def coturn(turnserver, tmp_path_factory) -> Iterator[turn.Coturn]:
     worker."""
     with turn.running_coturn(tmp_path_factory.mktemp("coturn")) as server:
         yield server
+
+
+@pytest.fixture
+def card_company(monkeypatch, settings):  # type: ignore[no-untyped-def]
+    """A card provider is configured, and it is the card company of `testing.card_company`
+    (payments kept by idempotency key, as Stripe does). The Stripe implementation itself is
+    tested against localstripe."""
+    from opiniondesk.billing import providers
+    from opiniondesk.testing.card_company import CardCompany
+
+    settings.STRIPE_SECRET_KEY = "sk_test_configured"
+    settings.STRIPE_PUBLISHABLE_KEY, settings.STRIPE_WEBHOOK_SECRET = "pk_test", "whsec_test"
+    company = CardCompany()
+    monkeypatch.setattr(providers, "card_provider", lambda: company)
+    return company

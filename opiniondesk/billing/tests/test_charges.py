@@ -21,19 +21,13 @@ from opiniondesk.billing.models import (
     RefundState,
 )
 from opiniondesk.billing.providers.base import PaymentStatus
-from opiniondesk.billing.tests.card_company import CardCompany
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.workflow import Status
 from opiniondesk.testing.builders import completed_case
 
 
 @pytest.fixture
-def company(monkeypatch, settings):
-    """A card provider is configured: the card company of these tests."""
-    settings.STRIPE_SECRET_KEY = "sk_test_configured"
-    settings.STRIPE_PUBLISHABLE_KEY, settings.STRIPE_WEBHOOK_SECRET = "pk_test", "whsec_test"
-    card_company = CardCompany()
-    monkeypatch.setattr(providers, "card_provider", lambda: card_company)
+def company(card_company):
     return card_company
 
 

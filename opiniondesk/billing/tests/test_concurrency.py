@@ -6,13 +6,13 @@ import pytest
 
 from opiniondesk.billing import providers, services
 from opiniondesk.billing.models import Charge, ChargeAttempt, ChargeState, Receipt
-from opiniondesk.billing.tests.card_company import CardCompany
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.workflow import Status
 from opiniondesk.consults import services as consults
 from opiniondesk.consults.models import EndReason
 from opiniondesk.core.tests.threads import run_at_once
 from opiniondesk.testing.builders import in_call_case
+from opiniondesk.testing.card_company import CardCompany
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 

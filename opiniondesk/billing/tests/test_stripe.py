@@ -9,6 +9,7 @@ import time
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from opiniondesk.billing import services
 from opiniondesk.billing.models import (
@@ -76,10 +77,11 @@ def test_card_setup_then_saved(localstripe, patient_hana):
 def test_an_unconfirmed_setup_is_refused_and_saves_nothing(localstripe, patient_hana):
     case = case_in(Status.ACCEPTED, applicant=patient_hana, mode="online")
     setup = services.card_setup_start(case=case, user=patient_hana)
-    with pytest.raises(services.BillingError) as refused:
+    with translation.override("en"), pytest.raises(services.BillingError) as refused:
         services.card_save(case_id=case.pk, setup_ref=setup.setup_ref, user=patient_hana)
     assert refused.value.code == "card_refused"
-    assert "not registered" in str(refused.value.message)
+    with translation.override("en"):
+        assert "not registered" in str(refused.value.message)
     assert not CardOnFile.objects.filter(case=case).exists()
 
 

@@ -241,3 +241,26 @@ def test_every_state_has_words_for_the_patient(patient_hana, state, words):
     page = _page(case, patient_hana)
     assert words in page
     assert ("fee-amount" in page) is (state != ChargeState.WAIVED)
+
+
+def test_a_declined_card_links_to_a_new_card_and_3d_secure_to_its_confirmation(
+    card_company, patient_hana
+):
+    from opiniondesk.billing.providers.base import PaymentStatus
+
+    card_company.answer, card_company.message = PaymentStatus.FAILED, "Your card was declined."
+    declined = completed_case(mode="online", card=True)
+    services.charge_send(declined.charge.pk)
+    page = _page(declined, patient_hana)
+    assert "Your card was declined." in page
+    assert f'href="{reverse("card-setup", args=[declined.pk])}"' in page
+    assert reverse("charge-confirm", args=[declined.pk]) not in page
+    # The card page itself answers, for the patient, while the charge has failed.
+    assert as_user(patient_hana).get(reverse("card-setup", args=[declined.pk])).status_code == 200
+
+    card_company.answer = PaymentStatus.REQUIRES_ACTION
+    confirming = completed_case(mode="online", card=True)
+    services.charge_send(confirming.charge.pk)
+    page = _page(confirming, patient_hana)
+    assert "Your card company asks you to confirm the payment." in page
+    assert f'href="{reverse("charge-confirm", args=[confirming.pk])}"' in page
