@@ -393,22 +393,22 @@ def webhook_receive(*, provider_name: str, payload: bytes, signature: str) -> bo
 
         raise WebhookRejected("no such provider is configured")
     update: WebhookUpdate = provider.parse_webhook(payload=payload, signature=signature)
+    # The event is recorded in the transaction that applies it: if applying fails, the provider's
+    # next delivery of the same event is applied instead of being taken for a repeat.
     with transaction.atomic():
         _event, created = WebhookEvent.objects.get_or_create(
             provider=provider_name,
             event_id=update.event_id,
             defaults={"kind": update.kind, "received_at": _now()},
         )
-    if not created or update.payment is None or not update.payment.reference:
-        return created
-    attempt = ChargeAttempt.objects.filter(
-        charge__provider=provider_name, reference=update.payment.reference
-    ).first()
-    if attempt is None:
-        key = update.metadata.get("idempotency_key", "")
-        attempt = ChargeAttempt.objects.filter(idempotency_key=key).first() if key else None
-    if attempt is not None:
-        payment_update(attempt_id=attempt.pk, result=update.payment)
+        if not created or update.payment is None or not update.payment.reference:
+            return created
+        attempt = ChargeAttempt.objects.filter(reference=update.payment.reference).first()
+        if attempt is None:
+            key = update.metadata.get("idempotency_key", "")
+            attempt = ChargeAttempt.objects.filter(idempotency_key=key).first() if key else None
+        if attempt is not None:
+            payment_update(attempt_id=attempt.pk, result=update.payment)
     return True
 
 

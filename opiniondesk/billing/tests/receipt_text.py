@@ -1,6 +1,7 @@
 """What a receipt PDF says and which fonts it carries, read back with poppler's pdftotext and
 pdffonts (poppler-utils), as a person or an accounting tool would read it."""
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -10,9 +11,13 @@ import pytest
 
 
 def _poppler(tool: str) -> str:
+    """The tool, or the test is skipped with the reason (failed under CI=true, as a missing
+    Chromium is)."""
     path = shutil.which(tool)
     if path is None:
-        pytest.fail(f"{tool} is missing: apt-get install poppler-utils")
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but {tool} is missing: apt-get install poppler-utils")
+        pytest.skip(f"{tool} is missing (apt-get install poppler-utils): receipt text not read")
     return path
 
 

@@ -375,3 +375,23 @@ def test_webhook_without_a_provider_is_not_found(client, settings):
     payload = _event({"id": "pi_x"})
     assert _post(client, payload, _signed(payload)).status_code == 404
     assert client.get(reverse("billing-webhook", args=["stripe"])).status_code in (404, 405)
+
+
+def test_an_event_that_failed_to_apply_is_applied_when_stripe_sends_it_again(
+    localstripe, client, monkeypatch
+):
+    case = completed_case(mode="online", card=True)
+    charge = _charge_at_localstripe(case)
+    monkeypatch.setattr(services, "payment_update", lambda **kwargs: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        services.charge_send(charge.pk)
+    [intent] = localstripe.payment_intents()
+    payload = _event(intent, event_id="evt_again")
+    with pytest.raises(ZeroDivisionError):  # the view answers 500: Stripe sends it again
+        _post(client, payload, _signed(payload))
+    assert not WebhookEvent.objects.exists()
+    monkeypatch.undo()
+
+    assert _post(client, payload, _signed(payload)).status_code == 200
+    assert Charge.objects.get(pk=charge.pk).state == ChargeState.PAID
+    assert WebhookEvent.objects.count() == 1

@@ -217,3 +217,12 @@ def test_it_refuses_a_dicom_header_too_large_to_read_safely(monkeypatch):
     monkeypatch.setattr(content, "_DICOM_MAX_READ_BYTES", 1000)
 
     assert refusal(DICOM).code == RejectCode.UNSUPPORTED_TYPE
+
+
+def test_rendering_receipts_in_the_same_process_does_not_weaken_the_image_check():
+    """WeasyPrint sets Pillow's LOAD_TRUNCATED_IMAGES on import; the receipts module undoes it."""
+    from PIL import ImageFile
+
+    import opiniondesk.billing.receipt_pdf  # noqa: F401
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
