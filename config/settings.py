@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "opiniondesk.catalog",
     "opiniondesk.cases",
     "opiniondesk.documents",
+    "opiniondesk.referrals",
     "opiniondesk.billing",
     "opiniondesk.scheduling",
     "opiniondesk.readiness",

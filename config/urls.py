@@ -21,6 +21,7 @@ urlpatterns = [
     path("staff/", include("opiniondesk.cases.staff_urls")),
     path("staff/", include("opiniondesk.scheduling.staff_urls")),
     path("staff/", include("opiniondesk.consults.staff_urls")),
+    path("staff/", include("opiniondesk.referrals.staff_urls")),
     path("", include("opiniondesk.desk.urls")),
     path("", include("opiniondesk.cases.urls")),
     path("", include("opiniondesk.documents.urls")),

@@ -29,6 +29,7 @@ from opiniondesk.catalog.vocabulary import DocumentCode, Mode
 from opiniondesk.core.converters import MAX_ID
 from opiniondesk.core.time import jst_today
 from opiniondesk.documents.models import Document, DocumentKind
+from opiniondesk.referrals.models import ReferralImport
 
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
@@ -40,7 +41,9 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
         # The applicant, and the patient's own account once linked (a draft stays the applicant's).
         return cases.filter(Q(applicant=user) | (Q(patient_account=user) & ~Q(status=Status.DRAFT)))
     if user.role == Role.COORDINATOR:
-        return cases.exclude(status=Status.DRAFT)
+        # A draft is the applicant's, unless a coordinator opened it (from a referral letter).
+        opened = ReferralImport.objects.filter(case=OuterRef("pk"), started_case=True)
+        return cases.exclude(Q(status=Status.DRAFT) & ~Exists(opened))
     if user.role == Role.SPECIALIST:
         # "Once referred": a case withdrawn during screening is in a specialist state too, but was
         # never the department's to see.

@@ -16,7 +16,7 @@ from opiniondesk.cases.eligibility import Reason
 from opiniondesk.cases.lifecycle import case_lock, case_transition
 from opiniondesk.cases.models import Case, DocumentRequest, PrivacyPolicy, Proxy
 from opiniondesk.cases.selectors import case_verdict
-from opiniondesk.cases.workflow import InvalidTransition, Status
+from opiniondesk.cases.workflow import OPEN_STATES, InvalidTransition, Status
 from opiniondesk.catalog.vocabulary import DocumentCode
 from opiniondesk.documents.models import KIND_TO_CODE, DocumentKind
 
@@ -44,12 +44,90 @@ class Refused(Exception):
 
 
 @transaction.atomic
-def case_create_draft(*, applicant: User, request: HttpRequest | None = None) -> Case:
+def case_create_draft(
+    *,
+    applicant: User,
+    request: HttpRequest | None = None,
+    actor: User | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> Case:
+    """A new draft of `applicant`; `actor` is who opened it when not the applicant (a
+    coordinator opening a paper-style case from a referral letter)."""
     case = Case.objects.create(applicant=applicant, status=Status.DRAFT)
     audit_record(
-        action=AuditAction.CREATE, user=applicant, request=request, case_id=case.pk, obj=case
+        action=AuditAction.CREATE,
+        user=actor or applicant,
+        request=request,
+        case_id=case.pk,
+        obj=case,
+        detail=dict(detail or {}),
     )
     return case
+
+
+BLANK_FILLABLE = frozenset(
+    {
+        "applicant_relation",
+        "patient_family_name",
+        "patient_given_name",
+        "patient_family_name_kana",
+        "patient_given_name_kana",
+        "patient_birth_date",
+        "patient_sex",
+        "patient_postal_code",
+        "patient_address",
+        "patient_phone",
+        "current_diagnosis",
+        "treatment_so_far",
+        "questions",
+        "physician_name",
+        "physician_institution",
+        "physician_department",
+        "physician_phone",
+    }
+)
+
+
+@transaction.atomic
+def case_fill_blank_fields(
+    *,
+    case_id: int,
+    values: Mapping[str, Any],
+    actor: User,
+    request: HttpRequest | None = None,
+    source: str = "",
+) -> list[str]:
+    """Set the fields of `values` that are still blank on an open case; never overwrite an
+    answer. Returns the fields set. A draft's revision is bumped, so an open wizard window
+    is told its copy is old."""
+    if not set(values) <= BLANK_FILLABLE:
+        raise ValueError(f"not fillable: {sorted(set(values) - BLANK_FILLABLE)}")
+    case = case_lock(case_id)
+    if case.status not in OPEN_STATES:
+        raise NotEditable
+    filled = [
+        name
+        for name, value in values.items()
+        if value not in ("", None) and getattr(case, name) in ("", None)
+    ]
+    if not filled:
+        return []
+    for name in filled:
+        setattr(case, name, values[name])
+    fields = [*filled, "updated_at"]
+    if case.status == Status.DRAFT:
+        case.revision += 1
+        fields.append("revision")
+    case.save(update_fields=fields)
+    audit_record(
+        action=AuditAction.UPDATE,
+        user=actor,
+        request=request,
+        case_id=case.pk,
+        obj=case,
+        detail={"step": source, "fields": sorted(filled)},
+    )
+    return filled
 
 
 def _locked_draft(case_id: int, revision: int) -> Case:

@@ -22,6 +22,7 @@ from opiniondesk.cases import screening, staff_forms
 from opiniondesk.cases.access import case_for_request
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.selectors import documents_visible_to
+from opiniondesk.cases.workflow import OPEN_STATES
 from opiniondesk.consults import panels as consult_panels
 from opiniondesk.consults import services as consults
 from opiniondesk.consults.errors import ConsultError
@@ -63,6 +64,8 @@ def staff_case_page(
         context |= readiness_panels.identity_panel(case, bound)
         context |= case_panels.coordinator_panel(case, bound)
         context["charge"] = Charge.objects.filter(case=case).first()
+        # An eReferral file fills the blanks of an open case (referrals.views).
+        context["referral_importable"] = case.status in OPEN_STATES
         context["jump"] = [
             ("eligibility", _("Eligibility")),
             ("actions", _("Actions")),

@@ -84,6 +84,9 @@ class FileKind(StrEnum):
     HEIC = "heic"
     DICOM = "dicom"
     ZIP = "zip"
+    # Never found by `inspect_upload`: stored only by `services.document_add_fhir`, after the
+    # caller has read the FHIR document (an eReferral bundle) it holds.
+    FHIR_JSON = "fhir_json"
 
 
 class RejectCode(StrEnum):
@@ -172,6 +175,7 @@ _CONTENT_TYPES = {
     FileKind.HEIC: "image/heic",
     FileKind.DICOM: "application/dicom",
     FileKind.ZIP: "application/zip",
+    FileKind.FHIR_JSON: "application/fhir+json",
 }
 _INLINE = frozenset({FileKind.PDF, FileKind.JPEG, FileKind.PNG})
 

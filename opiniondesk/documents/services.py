@@ -1,8 +1,11 @@
 """Adding documents to a case: checked by content, stored privately, audited, never replaced."""
 
+import hashlib
+import json
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import HttpRequest
@@ -20,6 +23,7 @@ from opiniondesk.documents.content import (
     ContentRejected,
     FileKind,
     Inspection,
+    RejectCode,
     ZipLimits,
     inspect_upload,
 )
@@ -47,7 +51,14 @@ class UploadRefused(Exception):
         super().__init__(f"{code}: {detail}")
 
 
-__all__ = ["ContentRejected", "LinkUnusable", "UploadRefused", "document_add", "upload_link_get"]
+__all__ = [
+    "ContentRejected",
+    "LinkUnusable",
+    "UploadRefused",
+    "document_add",
+    "document_add_fhir",
+    "upload_link_get",
+]
 
 
 def _inspect(uploaded: UploadedFile) -> Inspection:
@@ -112,12 +123,55 @@ def document_add(
     )
 
 
+def document_add_fhir(
+    *,
+    case: Case,
+    kind: str,
+    content: bytes,
+    name: str,
+    actor: User | None,
+    source: UploadSource,
+    request: HttpRequest | None = None,
+    note: str = "",
+) -> Document:
+    """Keep a FHIR JSON document (an eReferral bundle) the caller has read and validated, as
+    it arrived: stored, hashed and audited like any upload. Anything but a JSON object is
+    refused here too, so no other content is stored under this kind."""
+    if kind not in DocumentKind.values or kind in (DocumentKind.TEST_DATA, DocumentKind.PATIENT_ID):
+        raise UploadRefused("BAD_KIND")
+    if len(content) > settings.DOCUMENT_MAX_BYTES:
+        raise ContentRejected(RejectCode.TOO_LARGE, "larger than DOCUMENT_MAX_BYTES")
+    try:
+        parsed = json.loads(content.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise ContentRejected(RejectCode.CORRUPT, "not JSON") from None
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("resourceType"), str):
+        raise ContentRejected(RejectCode.UNSUPPORTED_TYPE, "not a FHIR resource")
+    inspection = Inspection(
+        kind=FileKind.FHIR_JSON, size=len(content), sha256=hashlib.sha256(content).hexdigest()
+    )
+    return _store(
+        case=case,
+        kind=kind,
+        uploaded=ContentFile(content, name=name or "referral.json"),
+        inspection=inspection,
+        actor=actor,
+        source=source,
+        request=request,
+        test_data_kind="",
+        id_type="",
+        proxy=None,
+        note=note,
+        supersedes=None,
+    )
+
+
 @transaction.atomic
 def _store(
     *,
     case: Case,
     kind: str,
-    uploaded: UploadedFile,
+    uploaded: UploadedFile | ContentFile[bytes],
     inspection: Inspection,
     actor: User | None,
     source: UploadSource,

@@ -1,0 +1,61 @@
+"""Referral letters read from JP eReferral (診療情報提供書) FHIR files."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class PendingReferral(models.Model):
+    """A file a coordinator uploaded and is looking at, before confirming. Only they may
+    confirm it, within `services.PENDING_FOR`; confirmed or expired, it is deleted."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    # The case to fill in; null when the file starts a new case.
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    content = models.BinaryField()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReferralImport(models.Model):
+    """One eReferral file read into a case; the file itself is the case's referral letter."""
+
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.PROTECT, related_name="referral_imports"
+    )
+    document = models.OneToOneField(
+        "documents.Document", on_delete=models.PROTECT, related_name="referral_import"
+    )
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+    # The coordinator opened the case from this file (a paper-style application).
+    started_case = models.BooleanField(default=False)
+    bundle_identifier = models.CharField(max_length=200, db_index=True)
+    document_identifier = models.CharField(max_length=200)
+    fields = models.JSONField(default=list, blank=True)  # the case fields it filled
+
+    class Meta:
+        ordering = ["imported_at", "pk"]
+        constraints = [
+            # A case is started from one file only.
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=models.Q(started_case=True),
+                name="referral_one_start_per_case",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.document_identifier}"
