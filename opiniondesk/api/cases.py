@@ -13,6 +13,7 @@ from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -20,7 +21,6 @@ from drf_spectacular.utils import (
     extend_schema,
 )
 from rest_framework import status as http
-from drf_spectacular.types import OpenApiTypes
 from rest_framework.decorators import api_view, parser_classes, renderer_classes
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.pagination import PageNumberPagination

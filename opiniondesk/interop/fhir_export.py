@@ -543,7 +543,11 @@ def _consent(
             ]
         },
         "category": [
-            {"coding": [{"system": "http://loinc.org", "code": category[0], "display": category[1]}]}
+            {
+                "coding": [
+                    {"system": "http://loinc.org", "code": category[0], "display": category[1]}
+                ]
+            }
         ],
         "patient": ids.patient(),
         "dateTime": _instant(at),

@@ -69,7 +69,8 @@ def record_context(case: Case) -> dict[str, Any]:
         "application": _application(case),
         "proxies": [
             {
-                "name": f"{p.family_name} {p.given_name}（{p.family_name_kana} {p.given_name_kana}）",
+                "name": f"{p.family_name} {p.given_name}"
+                f"（{p.family_name_kana} {p.given_name_kana}）",
                 "relation": _relation(p.relation),
                 "phone": p.phone,
             }
@@ -78,7 +79,9 @@ def record_context(case: Case) -> dict[str, Any]:
         "transitions": [
             {
                 "at": when(t.at),
-                "from": STATUS_JA.get(Status(t.from_status), t.from_status) if t.from_status else "",
+                "from": STATUS_JA.get(Status(t.from_status), t.from_status)
+                if t.from_status
+                else "",
                 "to": STATUS_JA.get(Status(t.to_status), t.to_status),
                 "role": t.actor_role,
                 "reason": t.reason,

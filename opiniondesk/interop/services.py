@@ -102,7 +102,9 @@ def disclosure_fulfil(
         )
     disclosure.fulfilled_at, disclosure.fulfilled_by = timezone.now(), actor
     disclosure.delivered_via, disclosure.fulfilment_note = delivered_via, note
-    disclosure.save(update_fields=["fulfilled_at", "fulfilled_by", "delivered_via", "fulfilment_note"])
+    disclosure.save(
+        update_fields=["fulfilled_at", "fulfilled_by", "delivered_via", "fulfilment_note"]
+    )
     _audit(AuditAction.UPDATE, disclosure, actor, request, fulfilled=delivered_via)
     return disclosure
 

@@ -21,7 +21,15 @@ D = date
         # Over the year-end closure: calendar days, the closure is not skipped.
         (D(2026, 12, 25), D(2027, 1, 9), None, D(2027, 1, 8), Standing.OVERDUE, 15, -1),
         # Fulfilled: on the due day is in time, the day after is late.
-        (D(2026, 12, 1), D(2027, 3, 1), D(2026, 12, 15), D(2026, 12, 15), Standing.FULFILLED, 14, 0),
+        (
+            D(2026, 12, 1),
+            D(2027, 3, 1),
+            D(2026, 12, 15),
+            D(2026, 12, 15),
+            Standing.FULFILLED,
+            14,
+            0,
+        ),
         (
             D(2026, 12, 1),
             D(2027, 3, 1),
@@ -58,4 +66,6 @@ def test_it_follows_the_configured_limit_and_warning():
 @pytest.mark.parametrize(("due_days", "soon_days"), [(0, 3), (-1, 3), (14, -1)])
 def test_it_refuses_a_limit_that_means_nothing(due_days, soon_days):
     with pytest.raises(ValueError):
-        deadline(requested_on=D(2026, 1, 1), today=D(2026, 1, 1), due_days=due_days, soon_days=soon_days)
+        deadline(
+            requested_on=D(2026, 1, 1), today=D(2026, 1, 1), due_days=due_days, soon_days=soon_days
+        )

@@ -43,7 +43,10 @@ def test_every_reference_resolves_within_the_bundle(charged):
     bundle = case_bundle(charged)
     urls = [entry["fullUrl"] for entry in bundle["entry"]]
     assert len(urls) == len(set(urls))
-    assert all(url == f"urn:uuid:{e['resource']['id']}" for url, e in zip(urls, bundle["entry"]))
+    assert all(
+        url == f"urn:uuid:{e['resource']['id']}"
+        for url, e in zip(urls, bundle["entry"], strict=True)
+    )
     refs = references(bundle["entry"])
     assert refs and set(refs) <= set(urls)
 
