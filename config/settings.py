@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "opiniondesk.scheduling",
     "opiniondesk.readiness",
     "opiniondesk.consults",
+    "opiniondesk.interop",
     "opiniondesk.desk",
     "opiniondesk.demo",
     "opiniondesk.api",
@@ -255,6 +256,9 @@ SCHEDULING_MIN_LEAD_DAYS = env_int("SCHEDULING_MIN_LEAD_DAYS", 2)
 SCHEDULING_HORIZON_DAYS = env_int("SCHEDULING_HORIZON_DAYS", 120)
 OFFER_HOLD_DAYS = env_int("OFFER_HOLD_DAYS", 3)
 PATIENT_INVITATION_DAYS = env_int("PATIENT_INVITATION_DAYS", 14)
+# A disclosure request (開示請求) is due this many calendar days (JST) after the day it was made;
+# the law says "without delay" (遅滞なく) and names no number (interop/deadline.py).
+DISCLOSURE_DUE_DAYS = env_int("DISCLOSURE_DUE_DAYS", 14)
 # The consult (SPEC §7): the waiting room opens this long before the booked time; the consult
 # lasts at most CONSULT_LIMIT_MINUTES including the review of the materials; both sides are
 # warned this long before the 30-minute fee boundary and before the end.

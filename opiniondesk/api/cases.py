@@ -13,6 +13,7 @@ from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -20,9 +21,10 @@ from drf_spectacular.utils import (
     extend_schema,
 )
 from rest_framework import status as http
-from rest_framework.decorators import api_view, parser_classes
+from rest_framework.decorators import api_view, parser_classes, renderer_classes
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -50,6 +52,7 @@ from opiniondesk.catalog.vocabulary import Mode
 from opiniondesk.consults.selectors import review_seconds
 from opiniondesk.core.time import jst_today
 from opiniondesk.desk import services as desk
+from opiniondesk.interop.fhir_export import case_bundle
 
 TAGS = ["cases"]
 SESSION = (
@@ -412,3 +415,41 @@ def case_phone_logs(request: Request, case_id: int) -> Response:
     _audit_read(request, case, "phone_logs")
     logs = case.phone_logs.select_related("called_by")
     return Response(s.PhoneLogSerializer(logs, many=True).data)
+
+
+class FHIRJSONRenderer(JSONRenderer):
+    """FHIR's JSON media type (R4: `application/fhir+json`), UTF-8 and unescaped."""
+
+    media_type = "application/fhir+json"
+    format = "fhir"
+    ensure_ascii = False
+
+
+@extend_schema(
+    responses={
+        200: OpenApiResponse(
+            OpenApiTypes.OBJECT,
+            description="A FHIR R4 (4.0.1) Bundle of type `collection`: Patient, RelatedPerson, "
+            "the referring Practitioner, PractitionerRole and Organization, ServiceRequest, "
+            "Appointment, Encounter, a DocumentReference per document (a link to the file, "
+            "never its bytes), Consent, ChargeItem and Invoice. References within the Bundle "
+            "are `urn:uuid:` full URLs.",
+        ),
+        403: DENIED,
+        404: NOT_FOUND,
+    },
+    operation_id="cases_fhir_retrieve",
+    summary="The case as a FHIR R4 Bundle (coordinators only)",
+    description="Served as `application/fhir+json` (or `application/json` when asked for). "
+    "Every export is audited as a download of the case's data. "
+    f"Coordinators only; other roles that see the case get 403. {SESSION}",
+    tags=TAGS,
+)
+@api_view(["GET"])
+@renderer_classes([FHIRJSONRenderer, JSONRenderer])
+def case_fhir(request: Request, case_id: int) -> Response:
+    case = _case(request, case_id)
+    if request.user.role != Role.COORDINATOR:
+        _refuse(request, case, "fhir export")
+    audit_read(request, case, download=True, api="fhir")
+    return Response(case_bundle(case))

@@ -23,6 +23,7 @@ urlpatterns = [
     path("v1/cases/<int:case_id>/documents", cases.case_documents, name="api-case-documents"),
     path("v1/cases/<int:case_id>/transitions", cases.case_transitions, name="api-case-transitions"),
     path("v1/cases/<int:case_id>/phone-logs", cases.case_phone_logs, name="api-case-phone-logs"),
+    path("v1/cases/<int:case_id>/fhir", cases.case_fhir, name="api-case-fhir"),
     path("v1/cases/<int:case_id>/schedule", scheduling.case_schedule, name="api-case-schedule"),
     path("v1/cases/<int:case_id>/offers", scheduling.case_offer, name="api-case-offers"),
     path("v1/cases/<int:case_id>/booking", scheduling.case_book, name="api-case-booking"),

@@ -22,7 +22,7 @@ from opiniondesk.billing.panels import patient_fee_panel
 from opiniondesk.cases.access import case_for_request
 from opiniondesk.cases.applications import missing_answers
 from opiniondesk.cases.eligibility import Reason
-from opiniondesk.cases.lifecycle import InvalidTransition
+from opiniondesk.cases.lifecycle import InvalidTransition, actor_of
 from opiniondesk.cases.models import Case, DocumentRequest
 from opiniondesk.cases.selectors import case_verdict, cases_visible_to, open_document_request
 from opiniondesk.cases.workflow import (
@@ -30,6 +30,7 @@ from opiniondesk.cases.workflow import (
     BOOKED_STATES,
     PREPARATION_STATES,
     WITHDRAWABLE_STATES,
+    Actor,
     Status,
 )
 from opiniondesk.catalog.vocabulary import Mode
@@ -37,6 +38,8 @@ from opiniondesk.consults.panels import patient_consult_panel
 from opiniondesk.core.time import JST
 from opiniondesk.desk import services
 from opiniondesk.documents.models import Document
+from opiniondesk.interop.models import Delivery, Wanted
+from opiniondesk.interop.selectors import disclosures_of_case
 from opiniondesk.public.wording import REASONS
 from opiniondesk.readiness.panels import checklist_rows, next_step
 from opiniondesk.scheduling.panels import booking_panel
@@ -121,6 +124,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     elif verdict is not None and case.status in BEFORE_REFERRAL_STATES:
         reasons = list(verdict.reasons)
     preparing = case.status in PREPARATION_STATES
+    disclosures = disclosures_of_case(case)
     return render(
         request,
         "cases/detail.html",
@@ -139,6 +143,13 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             "reason_explanations": [REASONS[reason] for reason in reasons],
             "show_missing": case.status in BEFORE_REFERRAL_STATES,
             "open_request": open_document_request(case),
+            # Disclosure requests (開示請求): the patient's side asks for the record here.
+            "disclosures": disclosures,
+            "can_ask_disclosure": case.status != Status.DRAFT
+            and actor_of(request.user, case) is Actor.APPLICANT
+            and not any(row.request.is_open for row in disclosures),
+            "disclosure_wanted": Wanted.choices,
+            "disclosure_deliveries": Delivery.choices,
         },
     )
 

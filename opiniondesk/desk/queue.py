@@ -15,6 +15,7 @@ from opiniondesk.cases.selectors import case_counts_by_status, case_queue
 from opiniondesk.cases.wording import STAFF_STATUS_LABELS
 from opiniondesk.cases.workflow import OPEN_STATES, Status
 from opiniondesk.catalog.models import Department
+from opiniondesk.interop.selectors import open_disclosure_count
 
 QUEUE_PAGE_SIZE = 50
 
@@ -31,6 +32,9 @@ def staff_home(request: HttpRequest) -> HttpResponse:
             "has_queue": request.user.role in (Role.COORDINATOR, Role.SPECIALIST),
             # The billing desk is the billing clerk's.
             "has_billing": request.user.role == Role.BILLING_CLERK,
+            # Disclosure requests (開示請求) are the coordinators'.
+            "has_disclosures": request.user.role == Role.COORDINATOR,
+            "open_disclosures": open_disclosure_count(),
         },
     )
 

@@ -2,12 +2,30 @@
 
 from django.urls import include, path
 
-from opiniondesk.desk import queue, receipts, staff_case
+from opiniondesk.desk import disclosures, queue, receipts, staff_case
 
 urlpatterns = [
     path("", queue.staff_home, name="staff-home"),
     path("queue/", queue.queue, name="staff-queue"),
     path("billing/", include("opiniondesk.desk.billing_urls")),
+    # Disclosure requests (開示請求).
+    path("disclosures/", disclosures.disclosure_list, name="staff-disclosures"),
+    path("disclosures/<id:request_id>/", disclosures.disclosure_page, name="staff-disclosure"),
+    path(
+        "disclosures/<id:request_id>/record.pdf",
+        disclosures.disclosure_pdf,
+        name="staff-disclosure-pdf",
+    ),
+    path(
+        "disclosures/<id:request_id>/fhir.json",
+        disclosures.disclosure_fhir,
+        name="staff-disclosure-fhir",
+    ),
+    path(
+        "disclosures/<id:request_id>/fulfil/",
+        disclosures.disclosure_fulfil,
+        name="staff-disclosure-fulfil",
+    ),
     path("cases/<id:case_id>/", staff_case.case_page, name="staff-case"),
     # The billing staff's copy of a receipt.
     path("receipts/<id:receipt_id>/", receipts.staff_receipt, name="staff-receipt"),
