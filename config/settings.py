@@ -369,8 +369,15 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # A hospital system's token first (a bad token is a 401), then the signed-in session.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "opiniondesk.api.auth.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "opiniondesk.api.auth.TokenScope",
+    ],
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "opiniondesk.api.errors.exception_handler",
 }
@@ -391,6 +398,12 @@ SPECTACULAR_SETTINGS = {
         "ReasonEnum": "opiniondesk.cases.eligibility.Reason",
         # A case's status appears as status, from_status and to_status: one enum for all three.
         "StatusEnum": "opiniondesk.api.case_serializers.STATUS_VALUES",
+        # The consult and the fee (api/record_serializers.py): several fields named "state".
+        "ConsultStateEnum": "opiniondesk.api.record_serializers.CONSULT_STATES",
+        "ChargeStateEnum": "opiniondesk.api.record_serializers.CHARGE_STATES",
+        "AttemptStateEnum": "opiniondesk.api.record_serializers.ATTEMPT_STATES",
+        "RefundStateEnum": "opiniondesk.api.record_serializers.REFUND_STATES",
+        "CollectMethodEnum": "opiniondesk.api.record_serializers.COLLECT_METHODS",
     },
 }
 

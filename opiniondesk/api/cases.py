@@ -29,7 +29,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from opiniondesk.accounts.models import Role, User
+from opiniondesk.accounts.vocabulary import Scope
 from opiniondesk.api import case_serializers as s
+from opiniondesk.api.auth import scoped
 from opiniondesk.api.errors import Conflict
 from opiniondesk.api.parsers import StrictJSONParser
 from opiniondesk.api.public import ValidationErrorSerializer
@@ -57,14 +59,16 @@ from opiniondesk.interop.fhir_export import case_bundle
 TAGS = ["cases"]
 SESSION = (
     "Signed-in session (cookie `sessionid`); staff also need their second factor (TOTP), "
-    "otherwise 403."
+    "otherwise 403. Or a staff API token (`Authorization: Bearer`) with the scope named in "
+    "`x-token-scope`: a bad token is 401, a missing scope 403."
 )
 CSRF_HEADER = OpenApiParameter(
     "X-CSRFToken",
     str,
     OpenApiParameter.HEADER,
-    required=True,
-    description="The value of the `csrftoken` cookie: session-authenticated writes need it.",
+    required=False,
+    description="The value of the `csrftoken` cookie: session-authenticated writes need it "
+    "(a request with an API token sends none).",
 )
 DENIED = OpenApiResponse(s.ErrorSerializer, description="Not signed in, or not allowed.")
 NOT_FOUND = OpenApiResponse(s.ErrorSerializer, description="No such case, or not yours to see.")
@@ -145,13 +149,19 @@ def _names_for(viewer: User) -> Callable[[User | None], str | None]:
 @extend_schema(
     parameters=[s.CaseListQuerySerializer],
     operation_id="cases_list",
-    responses={200: s.CasePageSerializer, 400: BAD_INPUT, 403: DENIED},
+    responses={
+        200: s.CasePageSerializer,
+        400: BAD_INPUT,
+        403: DENIED,
+        404: OpenApiResponse(s.ErrorSerializer, description="No such page."),
+    },
     summary="The cases this user may see",
     description=f"Newest first, {CasePagination.page_size} a page. Patients see their own "
     "applications, coordinators every sent one, specialists those referred to their "
     f"departments, billing clerks those past the consult; administrators none. {SESSION}",
     tags=TAGS,
 )
+@scoped(Scope.CASES_READ)
 @api_view(["GET"])
 def case_list(request: Request) -> Response:
     params = {key: value for key, value in request.query_params.items() if key != "format"}
@@ -182,6 +192,7 @@ def case_list(request: Request) -> Response:
     description=SESSION,
     tags=TAGS,
 )
+@scoped(Scope.CASES_READ)
 @api_view(["GET"])
 def case_detail(request: Request, case_id: int) -> Response:
     case = _case(request, case_id)
@@ -205,6 +216,7 @@ def case_detail(request: Request, case_id: int) -> Response:
     description=SESSION,
     tags=TAGS,
 )
+@scoped(Scope.CASES_READ)
 @api_view(["GET"])
 def case_documents(request: Request, case_id: int) -> Response:
     case = _case(request, case_id)
@@ -255,6 +267,7 @@ TRANSITION_BODY = PolymorphicProxySerializer(
     f"withdraw. A role that never does this is refused with 403. {SESSION}",
     tags=TAGS,
 )
+@scoped(Scope.CASES_READ, Scope.CASES_WRITE)
 @api_view(["GET", "POST"])
 @parser_classes([StrictJSONParser])
 def case_transitions(request: Request, case_id: int) -> Response:
@@ -392,6 +405,7 @@ PERFORM: dict[Status, Callable[[Request, int, dict[str, Any]], None]] = {
     description=SESSION,
     tags=TAGS,
 )
+@scoped(Scope.CASES_READ, Scope.CASES_WRITE)
 @api_view(["GET", "POST"])
 @parser_classes([StrictJSONParser])
 def case_phone_logs(request: Request, case_id: int) -> Response:

@@ -7,7 +7,6 @@ from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     extend_schema,
-    inline_serializer,
 )
 from rest_framework import serializers
 from rest_framework.decorators import (
@@ -41,10 +40,18 @@ def public_endpoint(func: Any) -> Any:
     return parser_classes([StrictJSONParser, AnyJSONParser])(func)
 
 
-ValidationErrorSerializer = inline_serializer(
-    "ValidationError",
-    fields={"field_name": serializers.ListField(child=serializers.CharField())},
-)
+# The fields at fault, each with its messages ({"amount": ["..."]}), nested for a nested object
+# ({"patient": {"birth_date": ["..."]}}); a body that is not JSON gets {"detail": "..."}.
+ValidationErrorSerializer: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": {
+        "anyOf": [
+            {"type": "array", "items": {"type": "string"}},
+            {"type": "object"},
+            {"type": "string"},
+        ]
+    },
+}
 
 
 @extend_schema(

@@ -15,7 +15,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from opiniondesk.accounts.models import Role
+from opiniondesk.accounts.vocabulary import Scope
 from opiniondesk.api import scheduling_serializers as s
+from opiniondesk.api.auth import scoped
 from opiniondesk.api.case_serializers import ConflictSerializer
 from opiniondesk.api.cases import (
     BAD_INPUT,
@@ -113,6 +115,7 @@ def _perform(request: Request, case: Case, action: Any) -> Response:
     description=SESSION,
     tags=TAGS,
 )
+@scoped(Scope.SCHEDULE_READ)
 @api_view(["GET"])
 def case_schedule(request: Request, case_id: int) -> Response:
     case = _case(request, case_id)
@@ -127,6 +130,7 @@ def case_schedule(request: Request, case_id: int) -> Response:
     description="Each date holds the case's planned_minutes of consecutive slots of one "
     f"specialist; dates may not overlap. Offering again replaces the open round. {SESSION}",
 )
+@scoped(Scope.SCHEDULE_READ, Scope.SCHEDULE_WRITE)
 @api_view(["POST"])
 @parser_classes([StrictJSONParser])
 def case_offer(request: Request, case_id: int) -> Response:
@@ -155,6 +159,7 @@ def case_offer(request: Request, case_id: int) -> Response:
     summary="Book one of the offered slots (the patient's side, or a coordinator for them)",
     description=SESSION,
 )
+@scoped(Scope.SCHEDULE_READ, Scope.SCHEDULE_WRITE)
 @api_view(["POST"])
 @parser_classes([StrictJSONParser])
 def case_book(request: Request, case_id: int) -> Response:
@@ -179,6 +184,7 @@ def case_book(request: Request, case_id: int) -> Response:
     "a coordinator to any start where the whole consult fits in free slots, with a reason",
     description=SESSION,
 )
+@scoped(Scope.SCHEDULE_READ, Scope.SCHEDULE_WRITE)
 @api_view(["POST"])
 @parser_classes([StrictJSONParser])
 def case_booking_change(request: Request, case_id: int) -> Response:
@@ -205,6 +211,7 @@ def case_booking_change(request: Request, case_id: int) -> Response:
     summary="Cancel the booking: the patient until the day before, a coordinator with a reason",
     description=SESSION,
 )
+@scoped(Scope.SCHEDULE_READ, Scope.SCHEDULE_WRITE)
 @api_view(["POST"])
 @parser_classes([StrictJSONParser])
 def case_booking_cancel(request: Request, case_id: int) -> Response:
@@ -229,6 +236,7 @@ def case_booking_cancel(request: Request, case_id: int) -> Response:
     f"administrators only the state. {SESSION}",
     tags=TAGS,
 )
+@scoped(Scope.SCHEDULE_READ)
 @api_view(["GET"])
 def schedule_slots(request: Request) -> Response:
     if request.user.role not in (Role.COORDINATOR, Role.ADMIN):

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 
 from opiniondesk.api.fields import (
@@ -140,3 +141,16 @@ class ClosedDaySerializer(serializers.Serializer):
 class ClosedDaysSerializer(serializers.Serializer):
     year = serializers.IntegerField()
     closed_days = ClosedDaySerializer(many=True)
+
+
+class StrictSerializerScheme(OpenApiSerializerExtension):  # type: ignore[no-untyped-call]
+    """A strict body says so in the OpenAPI document: `additionalProperties: false`."""
+
+    target_class = StrictSerializer
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema: Any, direction: Any) -> Any:
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        if direction == "request":
+            schema["additionalProperties"] = False
+        return schema

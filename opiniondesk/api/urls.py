@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from opiniondesk.api import cases, public, scheduling
+from opiniondesk.api import cases, public, records, scheduling
 
 
 class OfflineRedocView(SpectacularRedocView):
@@ -36,6 +36,23 @@ urlpatterns = [
         "v1/cases/<int:case_id>/booking/cancel",
         scheduling.case_booking_cancel,
         name="api-case-booking-cancel",
+    ),
+    path("v1/cases/<int:case_id>/consult", records.case_consult, name="api-case-consult"),
+    path("v1/cases/<int:case_id>/charge", records.case_charge, name="api-case-charge"),
+    path(
+        "v1/cases/<int:case_id>/charge/collect",
+        records.case_charge_collect,
+        name="api-case-charge-collect",
+    ),
+    path(
+        "v1/cases/<int:case_id>/charge/waive",
+        records.case_charge_waive,
+        name="api-case-charge-waive",
+    ),
+    path(
+        "v1/cases/<int:case_id>/charge/refund",
+        records.case_charge_refund,
+        name="api-case-charge-refund",
     ),
     path("v1/schedule/slots", scheduling.schedule_slots, name="api-schedule-slots"),
 ]

@@ -34,6 +34,10 @@ def audit_record(
         user = request.user
     if user is not None and not getattr(user, "is_authenticated", False):
         user = None
+    # A request signed with an API token (api.auth) names the token in every event it causes.
+    token_id = getattr(request, "api_token_id", None)
+    if token_id is not None:
+        detail = {**(detail or {}), "api_token": token_id}
     AuditChainHead.objects.get_or_create(id=1, defaults={"hash": GENESIS})
     head = AuditChainHead.objects.select_for_update().get(id=1)
     event = AuditEvent(

@@ -951,7 +951,10 @@ def test_it_documents_the_case_endpoints(client):
     for path, method in CASE_OPERATIONS:
         operation = document["paths"][path][method]
         assert operation["tags"] == ["cases"]
-        assert operation["security"] == [{"cookieAuth": []}]
+        # A hospital system's API token, or the signed-in session (api/auth.py).
+        assert operation["security"] == [{"apiToken": []}, {"cookieAuth": []}]
+        read_or_write = "read" if method == "get" else "write"
+        assert operation["x-token-scope"] == f"cases:{read_or_write}"
         assert (
             "application/json"
             in operation["responses"]["200" if method == "get" else "201"]["content"]
