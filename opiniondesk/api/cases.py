@@ -459,6 +459,7 @@ class FHIRJSONRenderer(JSONRenderer):
     f"Coordinators only; other roles that see the case get 403. {SESSION}",
     tags=TAGS,
 )
+@scoped(Scope.CASES_READ)
 @api_view(["GET"])
 @renderer_classes([FHIRJSONRenderer, JSONRenderer])
 def case_fhir(request: Request, case_id: int) -> Response:

@@ -68,6 +68,7 @@ def test_it_is_in_the_openapi_document(client):
     document = client.get("/api/schema/", {"format": "json"}, secure=True).json()
     operation = document["paths"]["/api/v1/cases/{case_id}/fhir"]["get"]
     assert operation["tags"] == ["cases"]
-    assert operation["security"] == [{"cookieAuth": []}]
+    assert operation["security"] == [{"apiToken": []}, {"cookieAuth": []}]
+    assert operation["x-token-scope"] == "cases:read"
     assert set(operation["responses"]) == {"200", "403", "404"}
     assert "application/fhir+json" in operation["responses"]["200"]["content"]
