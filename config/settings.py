@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "opiniondesk.scheduling",
     "opiniondesk.readiness",
     "opiniondesk.consults",
+    "opiniondesk.opinions",
     "opiniondesk.desk",
     "opiniondesk.demo",
     "opiniondesk.api",
@@ -254,6 +255,10 @@ SCHEDULING_MIN_LEAD_DAYS = env_int("SCHEDULING_MIN_LEAD_DAYS", 2)
 SCHEDULING_HORIZON_DAYS = env_int("SCHEDULING_HORIZON_DAYS", 120)
 OFFER_HOLD_DAYS = env_int("OFFER_HOLD_DAYS", 3)
 PATIENT_INVITATION_DAYS = env_int("PATIENT_INVITATION_DAYS", 14)
+# The written opinion (SPEC §9): the attending physician's one-time link works this many days;
+# the patient may download a copy once it is delivered only when the hospital allows it.
+OPINION_LINK_DAYS = env_int("OPINION_LINK_DAYS", 14)
+OPINION_PATIENT_COPY = env_bool("OPINION_PATIENT_COPY", False)
 # The consult (SPEC §7): the waiting room opens this long before the booked time; the consult
 # lasts at most CONSULT_LIMIT_MINUTES including the review of the materials; both sides are
 # warned this long before the 30-minute fee boundary and before the end.

@@ -37,6 +37,7 @@ from opiniondesk.consults.panels import patient_consult_panel
 from opiniondesk.core.time import JST
 from opiniondesk.desk import services
 from opiniondesk.documents.models import Document
+from opiniondesk.opinions.panels import patient_opinion_panel
 from opiniondesk.public.wording import REASONS
 from opiniondesk.readiness.panels import checklist_rows, next_step
 from opiniondesk.scheduling.panels import booking_panel
@@ -128,6 +129,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             **booking_panel(case, request.user),
             **patient_consult_panel(case, timezone.now()),
             **patient_fee_panel(case),
+            **patient_opinion_panel(case),
             "readiness": checklist_rows(case, request.user) if preparing else [],
             "case": case,
             "verdict": verdict,
