@@ -19,7 +19,8 @@ POSTGRESQL = [
     """CREATE FUNCTION opinions_signed_version_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         IF OLD.state = 'signed' THEN
-            RAISE EXCEPTION 'a signed opinion version never changes (%)', OLD.id;
+            RAISE EXCEPTION 'a signed opinion version never changes (%)', OLD.id
+                USING ERRCODE = 'integrity_constraint_violation';
         END IF;
         IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
         RETURN NEW;

@@ -166,9 +166,8 @@ def test_a_signed_version_never_changes(case, dr_tanaka):
     # Not even SQL that skips the model gets through: the database refuses it.
     with pytest.raises(IntegrityError), transaction.atomic():
         OpinionVersion.objects.filter(pk=version.pk).update(remarks="changed")
-    with pytest.raises(IntegrityError), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM opinions_opinionversion WHERE id = %s", [version.pk])
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM opinions_opinionversion WHERE id = %s", [version.pk])
     assert OpinionVersion.objects.get(pk=version.pk).remarks == ""
 
 
@@ -284,9 +283,7 @@ def test_the_link_opens_once_after_a_confirmation_and_every_attempt_is_audited(
     assert Disclosure.objects.get(delivery=delivery).version == version
 
 
-def test_an_expired_or_unknown_link_is_refused(
-    case, dr_tanaka, send_link, client
-):
+def test_an_expired_or_unknown_link_is_refused(case, dr_tanaka, send_link, client):
     signed_opinion(case, dr_tanaka)
     token = send_link(case)
     assert client.get(reverse("opinion-link", args=["x" * 43])).status_code == 404
