@@ -362,6 +362,8 @@ class PhysicianForm(StepForm):
             for name in self.NORMALISED:
                 if isinstance(data.get(name), str):
                     data[name] = nfkc(data[name])
+            if isinstance(data.get("physician_postal_code"), str):  # 〒 is no part of the code
+                data["physician_postal_code"] = data["physician_postal_code"].lstrip("〒 ")
             args = (data, *args[1:])
         super().__init__(*args, **kwargs)
         for name, question in DECLARATION_QUESTIONS.items():
@@ -378,7 +380,7 @@ class PhysicianForm(StepForm):
         self.fields["physician_email"].widget.attrs["autocomplete"] = "off"
 
     def clean_physician_postal_code(self) -> str:
-        value = self.cleaned_data["physician_postal_code"].strip().removeprefix("〒").strip()
+        value = self.cleaned_data["physician_postal_code"]
         if value and not POSTAL.match(value):
             raise forms.ValidationError(_("Please enter the postal code as 123-4567."))
         if value and "-" not in value:

@@ -315,7 +315,7 @@ def delivery_details_save(
         except ValidationError:
             raise OpinionError(_("Please enter a valid e-mail address."), "email") from None
     values = {
-        "physician_postal_code": normalised(postal_code),
+        "physician_postal_code": normalised(postal_code).lstrip("〒 "),
         "physician_address": unicodedata.normalize("NFKC", address or "").strip(),
         "physician_fax": normalised(fax),
         "physician_email": email,
