@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "opiniondesk.readiness",
     "opiniondesk.consults",
     "opiniondesk.interop",
+    "opiniondesk.opinions",
     "opiniondesk.desk",
     "opiniondesk.demo",
     "opiniondesk.api",
@@ -259,6 +260,10 @@ PATIENT_INVITATION_DAYS = env_int("PATIENT_INVITATION_DAYS", 14)
 # A disclosure request (開示請求) is due this many calendar days (JST) after the day it was made;
 # the law says "without delay" (遅滞なく) and names no number (interop/deadline.py).
 DISCLOSURE_DUE_DAYS = env_int("DISCLOSURE_DUE_DAYS", 14)
+# The written opinion (SPEC §9): the attending physician's one-time link works this many days;
+# the patient may download a copy once it is delivered only when the hospital allows it.
+OPINION_LINK_DAYS = env_int("OPINION_LINK_DAYS", 14)
+OPINION_PATIENT_COPY = env_bool("OPINION_PATIENT_COPY", False)
 # The consult (SPEC §7): the waiting room opens this long before the booked time; the consult
 # lasts at most CONSULT_LIMIT_MINUTES including the review of the materials; both sides are
 # warned this long before the 30-minute fee boundary and before the end.

@@ -22,6 +22,7 @@ urlpatterns = [
     path("staff/", include("opiniondesk.scheduling.staff_urls")),
     path("staff/", include("opiniondesk.consults.staff_urls")),
     path("staff/", include("opiniondesk.referrals.staff_urls")),
+    path("staff/", include("opiniondesk.opinions.staff_urls")),
     path("", include("opiniondesk.desk.urls")),
     path("", include("opiniondesk.cases.urls")),
     path("", include("opiniondesk.documents.urls")),
@@ -29,6 +30,7 @@ urlpatterns = [
     path("", include("opiniondesk.readiness.urls")),
     path("", include("opiniondesk.readiness.device_urls")),
     path("", include("opiniondesk.consults.urls")),
+    path("", include("opiniondesk.opinions.urls")),
     path("", include("opiniondesk.public.urls")),
 ]
 if settings.BENCH_BARE_VIEW:  # the benchmark's baseline (bench/README.md); off unless asked

@@ -1,24 +1,20 @@
 """The receipt (領収書) as a PDF: a qualified simplified invoice (適格簡易請求書, SPEC §11.17)
 drawn from the `Receipt` row alone, so a copy printed years later reads as the first did.
 
-Rendered by WeasyPrint from `billing/receipt.html` and `billing/receipt.css`, every glyph from
-Debian's Noto Sans CJK JP (fonts-noto-cjk), embedded as a subset. Nothing is written to disk:
-the PDF is built in memory and returned as bytes.
+Rendered by WeasyPrint (`core.pdf`) from `billing/receipt.html` and `billing/receipt.css`,
+every glyph from Debian's Noto Sans CJK JP (fonts-noto-cjk), embedded as a subset. Nothing is
+written to disk: the PDF is built in memory and returned as bytes.
 """
 
 from typing import Any
 
 from django.template.loader import render_to_string
-from PIL import ImageFile
-from weasyprint import CSS, HTML
-from weasyprint.urls import URLFetcher
 
 from opiniondesk.billing.models import Receipt, ReceiptKind
 from opiniondesk.billing.wording import japanese_date, receipt_number_text, yen
+from opiniondesk.core.pdf import html_to_pdf
 
-# Importing WeasyPrint tells Pillow, for the whole process, to accept truncated images. Receipts
-# hold no raster images, and the documents' content check must keep refusing a truncated JPEG.
-ImageFile.LOAD_TRUNCATED_IMAGES = False
+__all__ = ["html_to_pdf", "receipt_context", "receipt_pdf"]
 
 
 def receipt_context(receipt: Receipt, *, reissue: bool) -> dict[str, Any]:
@@ -47,14 +43,3 @@ def receipt_pdf(receipt: Receipt, *, reissue: bool = False) -> bytes:
         render_to_string("billing/receipt.html", context),
         render_to_string("billing/receipt.css"),
     )
-
-
-def html_to_pdf(html: str, css: str) -> bytes:
-    """The one WeasyPrint call. It fetches nothing (no protocol is allowed): the receipt is
-    its text and the system's fonts."""
-    fetcher = URLFetcher(allowed_protocols=())
-    pdf = HTML(string=html, url_fetcher=fetcher).write_pdf(
-        stylesheets=[CSS(string=css, url_fetcher=fetcher)]
-    )
-    assert pdf is not None  # write_pdf returns the bytes when given no target
-    return pdf

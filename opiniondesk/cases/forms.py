@@ -1,6 +1,7 @@
 """The application wizard's forms, one per step. They check answers; rules decide eligibility."""
 
 import re
+import unicodedata
 from datetime import date
 from typing import Any
 
@@ -19,6 +20,13 @@ from opiniondesk.public.wording import MODE_NAMES, REASONS
 KANA = re.compile(r"^[\u3040-\u309F\u30A0-\u30FF\u30FC\s　]+$")
 PHONE = re.compile(r"^0\d{1,4}-?\d{1,4}-?\d{3,4}$")
 POSTAL = re.compile(r"^\d{3}-?\d{4}$")
+
+
+def nfkc(value: str) -> str:
+    """Full-width digits, letters, hyphens and spaces as plain ones; a long-vowel mark or minus
+    typed for a hyphen made one."""
+    value = unicodedata.normalize("NFKC", value)
+    return value.replace("ー", "-").replace("−", "-").strip()
 
 
 def _kana(value: str) -> str:
@@ -332,10 +340,31 @@ class PhysicianForm(StepForm):
             "physician_institution",
             "physician_department",
             "physician_phone",
+            "physician_postal_code",
+            "physician_address",
+            "physician_fax",
+            "physician_email",
             *DECLARATION_QUESTIONS,
         ]
+        help_texts = {
+            "physician_email": _(
+                "Our written opinion can be sent to this address as a one-time link."
+            ),
+            "physician_address": _("Where the written opinion is posted, if not by e-mail."),
+        }
+
+    # Typed the Japanese way (０３－１２３４, 〒１１３－８６５５): stored plain (NFKC, SPEC §13).
+    NORMALISED = ("physician_phone", "physician_postal_code", "physician_fax", "physician_email")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if args and args[0] is not None:  # the submitted answers, normalised before checking
+            data = args[0].copy()
+            for name in self.NORMALISED:
+                if isinstance(data.get(name), str):
+                    data[name] = nfkc(data[name])
+            if isinstance(data.get("physician_postal_code"), str):  # 〒 is no part of the code
+                data["physician_postal_code"] = data["physician_postal_code"].lstrip("〒 ")
+            args = (data, *args[1:])
         super().__init__(*args, **kwargs)
         for name, question in DECLARATION_QUESTIONS.items():
             self.fields[name] = yes_no(question, required=not self.partial)
@@ -343,6 +372,20 @@ class PhysicianForm(StepForm):
             if value is not None:
                 self.initial[name] = YES if value else "no"
         phone_field(self.fields["physician_phone"])
+        phone_field(self.fields["physician_fax"])
+        self.fields["physician_fax"].widget.attrs["autocomplete"] = "off"
+        self.fields["physician_postal_code"].widget.attrs.update(
+            {"inputmode": "numeric", "autocomplete": "off"}
+        )
+        self.fields["physician_email"].widget.attrs["autocomplete"] = "off"
+
+    def clean_physician_postal_code(self) -> str:
+        value = self.cleaned_data["physician_postal_code"]
+        if value and not POSTAL.match(value):
+            raise forms.ValidationError(_("Please enter the postal code as 123-4567."))
+        if value and "-" not in value:
+            value = f"{value[:3]}-{value[3:]}"
+        return value
 
 
 class PrivacyForm(forms.Form):

@@ -145,6 +145,11 @@ class Case(models.Model):
         _("attending physician's department"), max_length=100, blank=True
     )
     physician_phone = models.CharField(_("institution phone"), max_length=20, blank=True)
+    # Where the written opinion goes (SPEC §9): by post, fax or a one-time link by e-mail.
+    physician_postal_code = models.CharField(_("institution postal code"), max_length=8, blank=True)
+    physician_address = models.CharField(_("institution address"), max_length=200, blank=True)
+    physician_fax = models.CharField(_("institution fax"), max_length=20, blank=True)
+    physician_email = models.EmailField(_("attending physician's e-mail"), blank=True)
 
     # Declarations (SPEC §3); None until answered.
     attending_physician_agrees = models.BooleanField(null=True)

@@ -40,6 +40,7 @@ from opiniondesk.desk import services
 from opiniondesk.documents.models import Document
 from opiniondesk.interop.models import Delivery, Wanted
 from opiniondesk.interop.selectors import disclosures_of_case
+from opiniondesk.opinions.panels import patient_opinion_panel
 from opiniondesk.public.wording import REASONS
 from opiniondesk.readiness.panels import checklist_rows, next_step
 from opiniondesk.scheduling.panels import booking_panel
@@ -132,6 +133,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             **booking_panel(case, request.user),
             **patient_consult_panel(case, timezone.now()),
             **patient_fee_panel(case),
+            **patient_opinion_panel(case),
             "readiness": checklist_rows(case, request.user) if preparing else [],
             "case": case,
             "verdict": verdict,

@@ -1,5 +1,6 @@
 """What billing's signals do above it: a settled fee moves the case `completed → charged`
-through the lifecycle; a failed card charge tells the patient side how to fix the card."""
+through the lifecycle, and on to `closed` when the opinion has already been delivered; a failed
+card charge tells the patient side how to fix the card."""
 
 from typing import Any
 
@@ -9,6 +10,7 @@ from opiniondesk.billing.models import Charge, ChargeState
 from opiniondesk.cases.lifecycle import case_transition
 from opiniondesk.cases.notifications import to_patient_side
 from opiniondesk.cases.workflow import Status
+from opiniondesk.opinions.selectors import delivered
 
 
 def on_fee_settled(
@@ -24,6 +26,10 @@ def on_fee_settled(
         reason=charge.decision_reason if charge.state == ChargeState.WAIVED else "",
         detail={"charge": charge.pk, "state": charge.state, "amount": charge.amount},
     )
+    if delivered(case):  # the opinion reached the physician before the fee was settled
+        case_transition(
+            case=case, to=Status.CLOSED, actor=None, request=request, detail={"charge": charge.pk}
+        )
 
 
 def on_charge_failed(sender: Any, *, charge: Charge, **_: Any) -> None:

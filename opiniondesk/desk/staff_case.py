@@ -31,6 +31,7 @@ from opiniondesk.consults.models import ReviewSession
 from opiniondesk.core.converters import MAX_ID
 from opiniondesk.desk import services
 from opiniondesk.desk.acting import Data, act, locked_status, status_unchanged
+from opiniondesk.opinions import panels as opinion_panels
 from opiniondesk.readiness import panels as readiness_panels
 from opiniondesk.readiness.selectors import id_documents
 from opiniondesk.readiness.services import identity_review
@@ -60,6 +61,7 @@ def staff_case_page(
     context |= scheduling_panels.staff_panel(request, case, bound)
     context |= consult_panels.review_panel(case, request.user, bound)
     context |= consult_panels.staff_consult_panel(case, request.user, timezone.now())
+    context |= opinion_panels.staff_opinion_panel(case, request.user)
     if request.user.role == Role.COORDINATOR:
         context |= readiness_panels.identity_panel(case, bound)
         context |= case_panels.coordinator_panel(case, bound)
@@ -73,6 +75,7 @@ def staff_case_page(
             *([("identity", _("Identity check"))] if context["identity_shown"] else []),
             *([("consult", _("The consult"))] if context["consult_shown"] else []),
             *([("charge", _("Fee"))] if context["charge"] else []),
+            *([("opinion", _("Opinion"))] if context["opinion_shown"] else []),
             ("calls", _("Phone calls")),
             ("documents", _("Documents")),
             ("application", _("Application")),
@@ -83,6 +86,7 @@ def staff_case_page(
         ("decision", _("Decision")),
         *([("review", _("Review time"))] if context["review_shown"] else []),
         *([("consult", _("The consult"))] if context["consult_shown"] else []),
+        *([("opinion", _("Opinion"))] if context["opinion_shown"] else []),
         ("documents", _("Documents")),
         ("application", _("Application")),
     ]

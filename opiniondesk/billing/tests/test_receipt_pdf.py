@@ -9,9 +9,9 @@ import pytest
 from opiniondesk.billing import services
 from opiniondesk.billing.models import ChargeState, Receipt, ReceiptKind
 from opiniondesk.billing.receipt_pdf import receipt_pdf
-from opiniondesk.billing.tests.receipt_text import pdf_fonts, pdf_text
 from opiniondesk.billing.wording import japanese_date
 from opiniondesk.testing.builders import completed_case
+from opiniondesk.testing.pdf import pdf_fonts, pdf_text
 
 pytestmark = pytest.mark.django_db
 

@@ -203,3 +203,35 @@ def test_an_out_of_range_case_id_is_a_404_not_an_error(client, proxy_ken):
     client.force_login(proxy_ken)
     assert client.get(f"/cases/{2**64}/").status_code == 404
     assert client.get(f"/cases/{2**63 - 1}/").status_code == 404  # in range, but no such case
+
+
+def test_the_physician_s_delivery_details_are_stored_as_typed_the_japanese_way(
+    wizard_for, proxy_ken
+):
+    """Full-width digits, hyphens and the long-vowel mark are stored plain (NFKC, SPEC §13)."""
+    wizard = wizard_for(proxy_ken)
+    response = wizard.physician(
+        physician_postal_code="〒１１３－８６５５",
+        physician_address="東京都架空区本郷７－３－１",
+        physician_fax="０３ー１２３４ー５６７８",
+        physician_email="ｓｕｚｕｋｉ＠ｈｏｎｇｏ.example.jp",
+    )
+    assert response.status_code == 302
+    wizard.case.refresh_from_db()
+    assert (
+        wizard.case.physician_postal_code,
+        wizard.case.physician_fax,
+        wizard.case.physician_email,
+    ) == ("113-8655", "03-1234-5678", "suzuki@hongo.example.jp")
+    assert wizard.case.physician_address == "東京都架空区本郷７－３－１"  # an address as written
+
+
+def test_a_bad_physician_postal_code_or_e_mail_is_explained_and_nothing_saved(
+    wizard_for, proxy_ken
+):
+    wizard = wizard_for(proxy_ken)
+    response = wizard.physician(physician_postal_code="12-34", physician_email="not-an-address")
+    assert response.status_code == 200
+    assert 'aria-invalid="true"' in response.content.decode()
+    wizard.case.refresh_from_db()
+    assert wizard.case.physician_postal_code == "" and wizard.case.physician_email == ""

@@ -10,8 +10,8 @@ from opiniondesk.audit.models import AuditAction, AuditEvent
 from opiniondesk.billing import services
 from opiniondesk.billing.models import Charge, ChargeState, Receipt, ReceiptKind
 from opiniondesk.billing.panels import patient_fee_panel
-from opiniondesk.billing.tests.receipt_text import pdf_text
 from opiniondesk.testing.builders import completed_case, ready_case
+from opiniondesk.testing.pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
 

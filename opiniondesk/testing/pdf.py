@@ -1,5 +1,5 @@
-"""What a receipt PDF says and which fonts it carries, read back with poppler's pdftotext and
-pdffonts (poppler-utils), as a person or an accounting tool would read it."""
+"""What a PDF (a receipt, an opinion) says and which fonts it carries, read back with poppler's
+pdftotext and pdffonts (poppler-utils), as a person or an accounting tool would read it."""
 
 import os
 import shutil
@@ -17,14 +17,14 @@ def _poppler(tool: str) -> str:
     if path is None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true but {tool} is missing: apt-get install poppler-utils")
-        pytest.skip(f"{tool} is missing (apt-get install poppler-utils): receipt text not read")
+        pytest.skip(f"{tool} is missing (apt-get install poppler-utils): PDF text not read")
     return path
 
 
 def pdf_text(pdf: bytes) -> str:
     """The text of the PDF laid out as printed (pdftotext -layout)."""
     with tempfile.TemporaryDirectory() as directory:
-        path = Path(directory) / "receipt.pdf"
+        path = Path(directory) / "document.pdf"
         path.write_bytes(pdf)
         return subprocess.run(
             [_poppler("pdftotext"), "-layout", "-enc", "UTF-8", str(path), "-"],
@@ -37,7 +37,7 @@ def pdf_text(pdf: bytes) -> str:
 def pdf_fonts(pdf: bytes) -> list[dict[str, str]]:
     """The fonts of the PDF as pdffonts lists them: name, type and whether embedded."""
     with tempfile.TemporaryDirectory() as directory:
-        path = Path(directory) / "receipt.pdf"
+        path = Path(directory) / "document.pdf"
         path.write_bytes(pdf)
         out = subprocess.run(
             [_poppler("pdffonts"), str(path)], check=True, capture_output=True, text=True
