@@ -15,6 +15,7 @@ Names follow JP Core: one HumanName in kanji (iso21090-EN-representation IDE) an
 import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
+from html import escape
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +30,7 @@ from opiniondesk.catalog.vocabulary import Mode
 from opiniondesk.consults.models import Consult, ConsultState
 from opiniondesk.core.time import JST
 from opiniondesk.documents.models import Document
+from opiniondesk.opinions.models import OpinionVersion, VersionState
 from opiniondesk.readiness.models import ConsentSignature
 from opiniondesk.scheduling.models import Booking
 
@@ -40,6 +42,7 @@ EN_REPRESENTATION = "http://hl7.org/fhir/StructureDefinition/iso21090-EN-represe
 ROLE_CODES = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
 ACT_CODES = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 SHA256_EXTENSION = f"{SYSTEM}:StructureDefinition:attachment-sha256"
+OPINION_HASH_EXTENSION = f"{SYSTEM}:StructureDefinition:opinion-content-sha256"
 
 # Our relations in HL7 v3 RoleCode (family member roles); the rest are FAMMEMB, "family member".
 RELATION_CODES = {
@@ -71,6 +74,12 @@ def case_bundle(case: Case) -> Resource:
     bookings = list(Booking.objects.filter(case=case).select_related("specialist", "department"))
     consults = list(Consult.objects.filter(case=case).select_related("specialist"))
     specialists = {b.specialist for b in bookings} | {c.specialist for c in consults}
+    specialists |= {
+        v.signed_by
+        for v in OpinionVersion.objects.filter(
+            opinion__case=case, state=VersionState.SIGNED
+        ).select_related("signed_by")
+    }
     entries += [_specialist(user, ids) for user in sorted(specialists, key=lambda u: u.pk)]
     documents = list(Document.objects.filter(case=case).select_related("supersedes"))
     entries.append(_service_request(case, ids, documents))
@@ -79,7 +88,7 @@ def case_bundle(case: Case) -> Resource:
     entries += [_document_reference(case, document, ids) for document in documents]
     entries += _consents(case, ids)
     entries += _charge(case, ids, consults)
-    entries += opinion_entries(case)
+    entries += opinion_entries(case, consults)
     return {
         "resourceType": "Bundle",
         "id": str(ids.of("Bundle", case.pk)),
@@ -90,18 +99,84 @@ def case_bundle(case: Case) -> Resource:
     }
 
 
-def opinion_entries(case: Case) -> list[Resource]:
-    """The written opinion (回答書) as FHIR resources; none until the opinions app exists.
+def opinion_entries(case: Case, consults: list[Consult] | None = None) -> list[Resource]:
+    """The written opinion (回答書): one Composition per signed version, oldest first (status
+    final, LOINC 11488-4 "Consult note", attested by the signing specialist at the signing
+    time, a section per part, `relatesTo` "replaces" for a correction, the content hash)."""
+    ids = _Ids(case)
+    consults = consults if consults is not None else list(Consult.objects.filter(case=case))
+    ended = [c for c in consults if c.ended_at]
+    encounter = ids.ref("Encounter", ended[-1].pk) if ended else None
+    versions = OpinionVersion.objects.filter(
+        opinion__case=case, state=VersionState.SIGNED
+    ).order_by("number")
+    compositions = []
+    for version in versions:
+        sections = [
+            _section("現在の診断・治療について", version.on_current),
+            _section("今後の治療方針・見通しについて", version.on_future),
+        ]
+        sections += [
+            _section(f"ご質問{n}：{item.get('question', '')}", item.get("answer", ""))
+            for n, item in enumerate(version.answers, start=1)
+        ]
+        sections.append(_section("その他", version.remarks))
+        signer = ids.ref("Practitioner", version.signed_by_id)
+        signed = _instant(version.signed_at)
+        compositions.append(
+            _without_empty(
+                {
+                    "resourceType": "Composition",
+                    "id": str(ids.of("Composition", version.pk)),
+                    "extension": [
+                        {"url": OPINION_HASH_EXTENSION, "valueString": version.content_hash}
+                    ],
+                    "identifier": {
+                        "system": f"{SYSTEM}:opinion",
+                        "value": f"{case.reference}-{version.number}",
+                    },
+                    "status": "final",
+                    "type": {
+                        "coding": [
+                            {
+                                "system": "http://loinc.org",
+                                "code": "11488-4",
+                                "display": "Consult note",
+                            }
+                        ],
+                        "text": "セカンドオピニオン回答書",
+                    },
+                    "subject": ids.patient(),
+                    "encounter": encounter,
+                    "date": signed,
+                    "author": [signer],
+                    "title": "回答書",
+                    "attester": [{"mode": "legal", "time": signed, "party": signer}],
+                    "custodian": ids.ref("Organization", "hospital"),
+                    "relatesTo": [
+                        {
+                            "code": "replaces",
+                            "targetReference": ids.ref("Composition", version.corrects_id),
+                        }
+                    ]
+                    if version.corrects_id
+                    else None,
+                    "section": [section for section in sections if section],
+                }
+            )
+        )
+    return compositions
 
-    To be filled when it lands: for each signed version of the case's opinion, oldest first,
-    one Composition (status "final"; type LOINC 11488-4 "Consult note"; subject the Patient,
-    encounter the Encounter, author the specialist's Practitioner, attester "legal" with the
-    signing time and the specialist, date the signing time; title 回答書; one section per part:
-    the current diagnosis and treatment, future treatment and outlook, an answer to each question,
-    remarks; relatesTo "replaces" the version it corrects; the content hash as an extension),
-    each with `"id"` from `_Ids(case).of("Composition", opinion.pk)` so references resolve.
-    """
-    return []
+
+def _section(title: str, text: str) -> Resource | None:
+    if not text.strip():
+        return None
+    return {"title": title, "text": {"status": "generated", "div": _xhtml(text)}}
+
+
+def _xhtml(text: str) -> str:
+    lines = "<br/>".join(escape(line) for line in text.splitlines())
+    return f'<div xmlns="http://www.w3.org/1999/xhtml">{lines}</div>'
 
 
 class _Ids:

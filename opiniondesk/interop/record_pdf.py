@@ -14,12 +14,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from opiniondesk.billing.models import Charge
-from opiniondesk.billing.receipt_pdf import html_to_pdf
 from opiniondesk.billing.wording import receipt_number_text, yen
 from opiniondesk.cases.kinship import Relation
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.workflow import Status
 from opiniondesk.consults.models import Consult
+from opiniondesk.core.pdf import html_to_pdf
 from opiniondesk.core.time import JST
 from opiniondesk.documents.models import Document
 from opiniondesk.public.wording import RELATION_NAMES

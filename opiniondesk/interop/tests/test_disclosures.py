@@ -12,10 +12,10 @@ from django.utils import timezone
 from fhir.resources.bundle import Bundle
 
 from opiniondesk.audit.models import AuditAction, AuditEvent
-from opiniondesk.billing.tests.receipt_text import pdf_text
 from opiniondesk.documents.models import Document
 from opiniondesk.interop.models import DisclosureRequest
 from opiniondesk.interop.tests.conftest import signed_in
+from opiniondesk.testing.pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
 

@@ -128,3 +128,55 @@ def test_it_carries_nothing_of_another_case(charged, billing_ito):
         assert f"/documents/{document.pk}/" not in exported
     ids = {e["resource"]["id"] for e in case_bundle(other)["entry"]}
     assert not ids & {e["resource"]["id"] for e in case_bundle(charged)["entry"]}
+
+
+def test_the_signed_opinion_and_its_correction_are_compositions(charged, dr_tanaka):
+    from opiniondesk.opinions import services as opinions
+
+    def sign(version):
+        return opinions.sign(
+            version_id=version.pk, actor=dr_tanaka, previewed_hash=version.computed_hash(charged.pk)
+        )
+
+    count = len(opinions.questions_of(charged))
+    first = sign(
+        opinions.draft_save(
+            case_id=charged.pk,
+            actor=dr_tanaka,
+            on_current="現在の治療は妥当です。",
+            on_future="今後も薬物治療を続けてください。",
+            answers=["はい。"] * count,
+            remarks="",
+        )
+    )
+    correction = opinions.correction_start(version_id=first.pk, actor=dr_tanaka, reason="誤記")
+    second = sign(
+        opinions.draft_save(
+            case_id=charged.pk,
+            actor=dr_tanaka,
+            on_current="現在の治療は妥当です（訂正）。",
+            on_future="今後も薬物治療を続けてください。",
+            answers=["はい。"] * count,
+            remarks="",
+        )
+    )
+    assert correction.pk == second.pk
+
+    bundle = case_bundle(charged)
+    Bundle.parse_obj(bundle)  # the R4 models accept it
+    compositions = resources(bundle, "Composition")
+    assert [c["identifier"]["value"] for c in compositions] == [
+        f"{charged.reference}-1",
+        f"{charged.reference}-2",
+    ]
+    old, new = compositions
+    assert new["relatesTo"][0]["code"] == "replaces"
+    assert new["relatesTo"][0]["targetReference"]["reference"] == f"urn:uuid:{old['id']}"
+    assert new["extension"][0]["valueString"] == second.content_hash
+    assert new["attester"][0]["mode"] == "legal"
+    assert "（訂正）" in new["section"][0]["text"]["div"]
+    assert new["type"]["coding"][0]["code"] == "11488-4"
+    full_urls = {entry["fullUrl"] for entry in bundle["entry"]}
+    for composition in compositions:
+        for reference in references(composition):
+            assert reference in full_urls, reference
