@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "opiniondesk.scheduling",
     "opiniondesk.readiness",
     "opiniondesk.consults",
+    "opiniondesk.records",
     "opiniondesk.desk",
     "opiniondesk.demo",
     "opiniondesk.api",
@@ -254,6 +255,8 @@ SCHEDULING_MIN_LEAD_DAYS = env_int("SCHEDULING_MIN_LEAD_DAYS", 2)
 SCHEDULING_HORIZON_DAYS = env_int("SCHEDULING_HORIZON_DAYS", 120)
 OFFER_HOLD_DAYS = env_int("OFFER_HOLD_DAYS", 3)
 PATIENT_INVITATION_DAYS = env_int("PATIENT_INVITATION_DAYS", 14)
+# Records kept (SPEC §11.16): years from a case's end before `manage.py retention` may purge it.
+RECORDS_RETENTION_YEARS = env_int("RECORDS_RETENTION_YEARS", 5)
 # The consult (SPEC §7): the waiting room opens this long before the booked time; the consult
 # lasts at most CONSULT_LIMIT_MINUTES including the review of the materials; both sides are
 # warned this long before the 30-minute fee boundary and before the end.
