@@ -113,17 +113,17 @@ def postgresql_remove(guarded: Guarded) -> list[str]:
     ]
 
 
+def install_statements(vendor: str, tables: list[Guarded]) -> list[str]:
+    if vendor == "postgresql":
+        return [sql for guarded in tables for sql in postgresql_install(guarded)]
+    if vendor == "sqlite":
+        return [sql for guarded in tables for sql in sqlite_install(guarded)]
+    raise NotImplementedError(f"no records guard for {vendor}")
+
+
 def install(schema_editor: Any, tables: list[Guarded]) -> None:
-    vendor = schema_editor.connection.vendor
-    for guarded in tables:
-        if vendor == "postgresql":
-            statements = postgresql_install(guarded)
-        elif vendor == "sqlite":
-            statements = sqlite_install(guarded)
-        else:
-            raise NotImplementedError(f"no records guard for {vendor}")
-        for statement in statements:
-            schema_editor.execute(statement)
+    for statement in install_statements(schema_editor.connection.vendor, tables):
+        schema_editor.execute(statement)
 
 
 def remove(schema_editor: Any, tables: list[Guarded]) -> None:

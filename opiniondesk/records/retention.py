@@ -56,15 +56,17 @@ def guarded_tables() -> list[Guarded]:
 
 def ensure_guard(using: str = "default", **kwargs: object) -> None:
     """Put back any guard missing from a kept table (post_migrate): SQLite drops a table's
-    triggers when a migration rebuilds it. Nothing to do before the records tables exist."""
+    triggers when a migration rebuilds it. Nothing to do until the guard's migration is in."""
     from django.db import connections
+    from django.db.migrations.recorder import MigrationRecorder
 
-    from opiniondesk.records.guard import RELEASES, install, installed
+    from opiniondesk.records.guard import install_statements, installed
 
     connection = connections[using]
-    if RELEASES not in connection.introspection.table_names():
+    if ("records", "0002_guard") not in MigrationRecorder(connection).applied_migrations():
         return
     missing = [table for table in guarded_tables() if table.table not in installed(connection)]
     if missing:
-        with connection.schema_editor() as schema_editor:
-            install(schema_editor, missing)
+        with connection.cursor() as cursor:
+            for statement in install_statements(connection.vendor, missing):
+                cursor.execute(statement)

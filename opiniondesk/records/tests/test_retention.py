@@ -22,7 +22,7 @@ from opiniondesk.documents.models import Document
 from opiniondesk.records import guard
 from opiniondesk.records.errors import RecordsError
 from opiniondesk.records.models import LegalHold, RetentionRelease
-from opiniondesk.records.retention import guarded_tables
+from opiniondesk.records.retention import ensure_guard, guarded_tables
 from opiniondesk.records.services import case_purge, hold_lift, hold_place
 from opiniondesk.testing.builders import case_in, completed_case
 
@@ -287,3 +287,15 @@ def test_on_postgresql_the_guard_refuses_and_the_purge_goes_through(
         billing_ito, time_machine, django_capture_on_commit_callbacks
     )
     test_raw_sql_cannot_delete_a_kept_row(closed_case(billing_ito))
+
+
+def test_a_guard_lost_to_a_table_rebuild_is_put_back_after_migrating():
+    """SQLite drops a table's triggers when a migration rebuilds it; post_migrate puts them back."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute('DROP TRIGGER records_keep ON "documents_document"')
+        else:
+            cursor.execute("DROP TRIGGER records_keep_documents_document")
+    assert "documents_document" not in guard.installed(connection)
+    ensure_guard()
+    assert {t.table for t in guarded_tables()} <= guard.installed(connection)
