@@ -18,14 +18,24 @@ from opiniondesk.records.selectors import revisions_of
 from opiniondesk.records.services import application_correct as correct
 
 
+# The patient's contact details: the specialist's page does not show them, nor their changes.
+CONTACT = frozenset({"patient_postal_code", "patient_address", "patient_phone"})
+
+
 def panel(case: Case, user: User, bound: dict[str, forms.Form]) -> dict[str, Any]:
     """The corrections made so far (both staff pages), and the coordinator's form."""
-    can_correct = user.role == Role.COORDINATOR and case.status != Status.DRAFT
+    coordinator = user.role == Role.COORDINATOR
+    can_correct = coordinator and case.status != Status.DRAFT
     revisions = [
         (
             revision,
             [
-                (Case._meta.get_field(name).verbose_name, change["old"], change["new"])
+                (
+                    Case._meta.get_field(name).verbose_name,
+                    coordinator or name not in CONTACT,
+                    change["old"],
+                    change["new"],
+                )
                 for name, change in revision.changes.items()
             ],
         )

@@ -98,6 +98,8 @@ def test_the_coordinator_corrects_on_the_case_page_and_both_see_the_history(
     client.force_login(dr_tanaka)
     page = client.get(reverse("staff-case", args=[case.pk])).content.decode()
     assert 'data-revision="1"' in page and "本人から電話で訂正の申し出" in page
+    assert "東京都千代田区1-1-1" not in page  # the patient's contact details stay hidden
+    assert "03-9999-0000" in page  # the physician's phone is on the specialist's page anyway
     assert reverse("staff-case-correct", args=[case.pk]) not in page
     assert (
         client.post(reverse("staff-case-correct", args=[case.pk]), _form(case)).status_code == 403
