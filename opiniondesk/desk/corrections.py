@@ -17,7 +17,6 @@ from opiniondesk.records.forms import ApplicationCorrectForm
 from opiniondesk.records.selectors import revisions_of
 from opiniondesk.records.services import application_correct as correct
 
-
 # The patient's contact details: the specialist's page does not show them, nor their changes.
 CONTACT = frozenset({"patient_postal_code", "patient_address", "patient_phone"})
 
