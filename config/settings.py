@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "opiniondesk.consults",
     "opiniondesk.interop",
     "opiniondesk.opinions",
+    "opiniondesk.records",
     "opiniondesk.desk",
     "opiniondesk.demo",
     "opiniondesk.api",
@@ -264,6 +265,8 @@ DISCLOSURE_DUE_DAYS = env_int("DISCLOSURE_DUE_DAYS", 14)
 # the patient may download a copy once it is delivered only when the hospital allows it.
 OPINION_LINK_DAYS = env_int("OPINION_LINK_DAYS", 14)
 OPINION_PATIENT_COPY = env_bool("OPINION_PATIENT_COPY", False)
+# Records kept (SPEC §11.16): years from a case's end before `manage.py retention` may purge it.
+RECORDS_RETENTION_YEARS = env_int("RECORDS_RETENTION_YEARS", 5)
 # The consult (SPEC §7): the waiting room opens this long before the booked time; the consult
 # lasts at most CONSULT_LIMIT_MINUTES including the review of the materials; both sides are
 # warned this long before the 30-minute fee boundary and before the end.

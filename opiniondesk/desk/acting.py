@@ -17,11 +17,12 @@ from opiniondesk.cases.screening import NotAllowed
 from opiniondesk.cases.wording import STAFF_CONFLICT, STAFF_NOT_CHANGED
 from opiniondesk.consults.errors import ConsultError
 from opiniondesk.readiness.errors import ReadinessError
+from opiniondesk.records.errors import RecordsError
 from opiniondesk.scheduling.services import SchedulingError
 
 Data = dict[str, Any]
 # What the services refuse with words for the user: shown on the form that was sent.
-REFUSALS = (SchedulingError, ReadinessError, ConsultError)
+REFUSALS = (SchedulingError, ReadinessError, ConsultError, RecordsError)
 
 
 class Moved(Exception):

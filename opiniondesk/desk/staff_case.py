@@ -29,7 +29,7 @@ from opiniondesk.consults.errors import ConsultError
 from opiniondesk.consults.forms import ReviewCorrectForm
 from opiniondesk.consults.models import ReviewSession
 from opiniondesk.core.converters import MAX_ID
-from opiniondesk.desk import services
+from opiniondesk.desk import corrections, services
 from opiniondesk.desk.acting import Data, act, locked_status, status_unchanged
 from opiniondesk.opinions import panels as opinion_panels
 from opiniondesk.readiness import panels as readiness_panels
@@ -62,6 +62,7 @@ def staff_case_page(
     context |= consult_panels.review_panel(case, request.user, bound)
     context |= consult_panels.staff_consult_panel(case, request.user, timezone.now())
     context |= opinion_panels.staff_opinion_panel(case, request.user)
+    context |= corrections.panel(case, request.user, bound)
     if request.user.role == Role.COORDINATOR:
         context |= readiness_panels.identity_panel(case, bound)
         context |= case_panels.coordinator_panel(case, bound)
@@ -79,6 +80,7 @@ def staff_case_page(
             ("calls", _("Phone calls")),
             ("documents", _("Documents")),
             ("application", _("Application")),
+            ("corrections", _("Corrections")),
         ]
         return render(request, "cases/staff/case_coordinator.html", context)
     context |= case_panels.specialist_panel(case, request.user, bound)
@@ -89,6 +91,7 @@ def staff_case_page(
         *([("opinion", _("Opinion"))] if context["opinion_shown"] else []),
         ("documents", _("Documents")),
         ("application", _("Application")),
+        ("corrections", _("Corrections")),
     ]
     return render(request, "cases/staff/case_specialist.html", context)
 

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from opiniondesk.desk import disclosures, queue, receipts, staff_case
+from opiniondesk.desk import corrections, disclosures, queue, receipts, staff_case
 
 urlpatterns = [
     path("", queue.staff_home, name="staff-home"),
@@ -37,6 +37,12 @@ urlpatterns = [
         name="staff-case-request-documents",
     ),
     path("cases/<id:case_id>/calls/", staff_case.case_phone_log, name="staff-case-phone-log"),
+    # Corrections of the application, each a new version (records).
+    path(
+        "cases/<id:case_id>/correct/",
+        corrections.application_correct,
+        name="staff-case-correct",
+    ),
     path("cases/<id:case_id>/reject/", staff_case.case_reject, name="staff-case-reject"),
     path("cases/<id:case_id>/refer/", staff_case.case_refer, name="staff-case-refer"),
     path("cases/<id:case_id>/withdraw/", staff_case.case_withdraw, name="staff-case-withdraw"),

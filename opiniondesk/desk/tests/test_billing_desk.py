@@ -15,7 +15,7 @@ from opiniondesk.billing.reports import Period
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.workflow import Status
 from opiniondesk.core.time import jst_today
-from opiniondesk.testing.builders import completed_case
+from opiniondesk.testing.builders import completed_case, completed_case_without_charge
 
 pytestmark = pytest.mark.django_db
 
@@ -268,8 +268,7 @@ def test_a_refund_of_an_unpaid_fee_is_refused(ito, at_desk):
 
 
 def test_a_missing_charge_is_opened_from_the_queue(ito, billing_ito):
-    case = completed_case()
-    Charge.objects.filter(case=case).delete()
+    case = completed_case_without_charge()
     html = ito.get(reverse("billing-home")).content.decode()
     assert f'data-missing-case="{case.pk}"' in html
     response = ito.post(reverse("billing-open-missing", args=[case.pk]))
