@@ -39,6 +39,13 @@ KEPT: tuple[Kept, ...] = (
     Kept("billing.Charge"),
     Kept("billing.Refund", link="charge", via="billing.Charge"),
     Kept("billing.Receipt", link="charge", via="billing.Charge"),
+    # The opinion, its deliveries and what was disclosed to whom.
+    Kept("opinions.Opinion"),
+    Kept("opinions.OpinionVersion", link="opinion", via="opinions.Opinion"),
+    Kept("opinions.OpinionDelivery"),
+    Kept("opinions.Disclosure"),
+    Kept("interop.DisclosureRequest"),
+    Kept("referrals.ReferralImport"),
 )
 
 

@@ -299,3 +299,40 @@ def test_a_guard_lost_to_a_table_rebuild_is_put_back_after_migrating():
     assert "documents_document" not in guard.installed(connection)
     ensure_guard()
     assert {t.table for t in guarded_tables()} <= guard.installed(connection)
+
+
+def test_a_case_closed_by_its_opinion_is_kept_whole_then_purged_whole(
+    billing_ito, dr_tanaka, time_machine, django_capture_on_commit_callbacks
+):
+    """The real way to `closed`: fee collected, opinion signed and posted. Its opinion rows are
+    kept like the rest (even a signed version's DELETE waits for the release), and go with it."""
+    from opiniondesk.opinions import services as opinions
+    from opiniondesk.opinions.models import Disclosure, Opinion, OpinionDelivery, OpinionVersion
+
+    start = timezone.now()
+    case = completed_case()
+    billing.collect(charge_id=case.charge.pk, actor=billing_ito, method="cash")
+    draft = opinions.draft_save(
+        case_id=case.pk,
+        actor=dr_tanaka,
+        on_current="現在の治療は妥当です。",
+        on_future="内服を続けてください。",
+        answers=["はい。"] * len(opinions.questions_of(case)),
+        remarks="",
+    )
+    signed = opinions.sign(
+        version_id=draft.pk, actor=dr_tanaka, previewed_hash=draft.computed_hash(case.pk)
+    )
+    opinions.post_record(case_id=case.pk, actor=dr_tanaka, posted_on=start.date())
+    case.refresh_from_db()
+    assert case.status == Status.CLOSED
+    _refused("DELETE FROM opinions_opinionversion WHERE id = %s", [signed.pk])
+    _refused("DELETE FROM opinions_disclosure WHERE case_id = %s", [case.pk])
+
+    time_machine.move_to(start + FIVE_YEARS_AND_A_DAY, tick=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        out = _retention("--purge", "--yes")
+    assert f"{case.reference}: purged" in out
+    for model in (Opinion, OpinionDelivery, Disclosure):
+        assert not model.objects.filter(case_id=case.pk).exists()
+    assert not OpinionVersion.objects.filter(pk=signed.pk).exists()
