@@ -209,7 +209,15 @@ def test_it_gives_the_type_to_serve_and_whether_to_show_it_inline(kind, mime, in
 
 
 def test_it_knows_every_kind():
-    assert {kind.value for kind in FileKind} == {"pdf", "jpeg", "png", "heic", "dicom", "zip"}
+    assert {kind.value for kind in FileKind} == {
+        "pdf",
+        "jpeg",
+        "png",
+        "heic",
+        "dicom",
+        "zip",
+        "fhir_json",
+    }
 
 
 def test_it_refuses_a_dicom_header_too_large_to_read_safely(monkeypatch):

@@ -38,7 +38,7 @@ POSTGRESQL_DROP = [
 def _run(statements: dict[str, list[str]]):  # type: ignore[no-untyped-def]
     def run(apps, schema_editor):  # type: ignore[no-untyped-def]
         for sql in statements.get(schema_editor.connection.vendor, []):
-            schema_editor.execute(sql)
+            schema_editor.execute(sql, params=None)  # no placeholders: % is plpgsql's own
 
     return run
 
