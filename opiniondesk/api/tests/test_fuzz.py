@@ -31,7 +31,8 @@ settings.register_profile(
 )
 fuzz = settings(settings.get_profile("opiniondesk-api-fuzz"))
 
-pytestmark = pytest.mark.usefixtures("demo_catalog")
+# The contract is the same on every database: fuzzed once, in the SQLite half (Makefile).
+pytestmark = [pytest.mark.usefixtures("demo_catalog"), pytest.mark.contract]
 
 # Any text, unpaired surrogates included: json.dumps escapes them ("\ud800"), as a client may.
 any_text = st.text(st.characters(exclude_categories=()), max_size=20)
