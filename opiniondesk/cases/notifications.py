@@ -33,6 +33,8 @@ def case_submitted(case_id: int) -> None:
         if coordinators:
             staff_context = {**context, "url": reverse("staff-case", args=[case.pk])}
             queue_email(_message("coordinator_case_submitted", staff_context, coordinators))
+    if not case.applicant.email:  # a paper application, not yet handed to anyone's account
+        return
     with translation.override(case.applicant.language or settings.LANGUAGE_CODE):
         queue_email(_message("applicant_case_submitted", context, [case.applicant.email]))
 

@@ -225,10 +225,18 @@ def case_accept_privacy_policy(
 
 
 @transaction.atomic
-def case_submit(*, case_id: int, actor: User, request: HttpRequest | None = None) -> Case:
+def case_submit(
+    *,
+    case_id: int,
+    actor: User,
+    request: HttpRequest | None = None,
+    reason: str = "",
+    detail: Mapping[str, Any] | None = None,
+) -> Case:
     """draft → submitted, and on to awaiting_documents when something is still missing.
 
     Refused (the case stays a draft) when a step is unanswered or a refusal reason applies.
+    `reason` and `detail` go on the transition row (a paper application says so there).
     """
     case = case_lock(case_id)
     if case.status != Status.DRAFT:
@@ -247,7 +255,9 @@ def case_submit(*, case_id: int, actor: User, request: HttpRequest | None = None
             detail={"refused": [r.value for r in verdict.reasons]},
         )
         raise Refused(verdict.reasons)
-    case_transition(case=case, to=Status.SUBMITTED, actor=actor, request=request)
+    case_transition(
+        case=case, to=Status.SUBMITTED, actor=actor, request=request, reason=reason, detail=detail
+    )
     if verdict.missing_documents:
         missing = [code.value for code in verdict.missing_documents]
         case_transition(

@@ -83,7 +83,11 @@ A, C, S, B, SYS = (
 )
 
 TRANSITIONS: dict[tuple[Status, Status], frozenset[Actor]] = {
-    (Status.DRAFT, Status.SUBMITTED): frozenset({A}),
+    # The applicant sends their application online. The coordinator sends a paper application
+    # (紙の申込書, received at the desk or by post) that they typed into a case they opened from
+    # the patient's referral letter: only such a case (`referrals.paper`), never an online
+    # applicant's draft, whose drafts the coordinator does not even see (`cases_visible_to`).
+    (Status.DRAFT, Status.SUBMITTED): frozenset({A, C}),
     (Status.SUBMITTED, Status.SCREENING): frozenset({C}),
     (Status.SUBMITTED, Status.AWAITING_DOCUMENTS): frozenset({SYS, C}),
     (Status.SCREENING, Status.AWAITING_DOCUMENTS): frozenset({C}),

@@ -36,6 +36,7 @@ from opiniondesk.readiness import panels as readiness_panels
 from opiniondesk.readiness.selectors import id_documents
 from opiniondesk.readiness.services import identity_review
 from opiniondesk.readiness.staff_forms import VERIFY, IdentityReviewForm
+from opiniondesk.referrals.selectors import is_paper_case
 from opiniondesk.scheduling import panels as scheduling_panels
 from opiniondesk.scheduling import services as scheduling
 from opiniondesk.scheduling import staff_forms as sf
@@ -69,6 +70,8 @@ def staff_case_page(
         context["charge"] = Charge.objects.filter(case=case).first()
         # An eReferral file fills the blanks of an open case (referrals.views).
         context["referral_importable"] = case.status in OPEN_STATES
+        # A case opened from a referral letter, still the hospital's: its paper application.
+        context["paper_case"] = is_paper_case(case)
         context["jump"] = [
             ("eligibility", _("Eligibility")),
             ("actions", _("Actions")),

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from opiniondesk.desk import corrections, disclosures, queue, receipts, staff_case
+from opiniondesk.desk import corrections, disclosures, paper, queue, receipts, staff_case
 
 urlpatterns = [
     path("", queue.staff_home, name="staff-home"),
@@ -43,6 +43,12 @@ urlpatterns = [
         corrections.application_correct,
         name="staff-case-correct",
     ),
+    # A paper application typed in by the coordinator, sent, handed to the patient's account.
+    path("cases/<id:case_id>/paper/", paper.paper_page, name="staff-paper"),
+    path("cases/<id:case_id>/paper/received/", paper.paper_received, name="staff-paper-received"),
+    path("cases/<id:case_id>/paper/submit/", paper.paper_submit, name="staff-paper-submit"),
+    path("cases/<id:case_id>/paper/handover/", paper.paper_handover, name="staff-paper-handover"),
+    path("cases/<id:case_id>/paper/<slug:step>/", paper.paper_step, name="staff-paper-step"),
     path("cases/<id:case_id>/reject/", staff_case.case_reject, name="staff-case-reject"),
     path("cases/<id:case_id>/refer/", staff_case.case_refer, name="staff-case-refer"),
     path("cases/<id:case_id>/withdraw/", staff_case.case_withdraw, name="staff-case-withdraw"),

@@ -94,7 +94,8 @@ class DeviceCheck(models.Model):
 
 
 class PatientInvitation(models.Model):
-    """A family member who applied asks the patient to link their own account to the case."""
+    """A family member who applied asks the patient to link their own account to the case; or
+    the coordinator hands a paper application to the person who applied on paper."""
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="invitations")
     email = models.EmailField(_("patient's e-mail"))
@@ -113,6 +114,10 @@ class PatientInvitation(models.Model):
         related_name="+",
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Sent by a coordinator to hand a paper application over (services.handover_invite):
+    # accepting makes the accepting account the case's applicant, in place of the account
+    # opened with the case from the referral letter.
+    hands_over = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]

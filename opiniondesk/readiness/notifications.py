@@ -38,3 +38,20 @@ def patient_invited(invitation_id: int, token: str) -> None:
             [invitation.email],
         )
     queue_email(message)
+
+
+def case_handed_over(invitation_id: int, token: str) -> None:
+    """The coordinator hands a paper application over: written in the hospital's language."""
+    invitation = PatientInvitation.objects.select_related("case").get(pk=invitation_id)
+    with translation.override(settings.LANGUAGE_CODE):
+        message = email_message(
+            "readiness/email/case_handed_over",
+            {
+                "case": invitation.case,
+                "invitation": invitation,
+                "days": settings.PATIENT_INVITATION_DAYS,
+                "url": reverse("patient-invitation", args=[token]),
+            },
+            [invitation.email],
+        )
+    queue_email(message)

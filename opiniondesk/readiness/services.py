@@ -39,6 +39,7 @@ from opiniondesk.readiness.selectors import (
     invitation_for_token,
     readiness_facts,
 )
+from opiniondesk.referrals.selectors import paper_import
 
 
 def _require_patient_side(actor: User, case: Case) -> None:
@@ -233,18 +234,7 @@ def invitation_create(
     if case.patient_account_id_effective is not None:
         raise ReadinessError(_("The patient's own account is already linked."))
     _require_preparing(case)
-    now = timezone.now()
-    PatientInvitation.objects.filter(
-        case=case, accepted_at__isnull=True, revoked_at__isnull=True
-    ).update(revoked_at=now)
-    token = new_token()
-    invitation = PatientInvitation.objects.create(
-        case=case,
-        email=email,
-        token_hash=token_hash(token),
-        created_by=actor,
-        expires_at=now + timedelta(days=settings.PATIENT_INVITATION_DAYS),
-    )
+    invitation, token = _new_invitation(case=case, actor=actor, email=email, hands_over=False)
     audit_record(
         action=AuditAction.CREATE,
         user=actor,
@@ -257,9 +247,100 @@ def invitation_create(
     return token
 
 
+def _new_invitation(
+    *, case: Case, actor: User, email: str, hands_over: bool
+) -> tuple[PatientInvitation, str]:
+    """Revoke the case's open invitations of the same kind and write a new one."""
+    now = timezone.now()
+    PatientInvitation.objects.filter(
+        case=case, accepted_at__isnull=True, revoked_at__isnull=True, hands_over=hands_over
+    ).update(revoked_at=now)
+    token = new_token()
+    invitation = PatientInvitation.objects.create(
+        case=case,
+        email=email,
+        token_hash=token_hash(token),
+        created_by=actor,
+        expires_at=now + timedelta(days=settings.PATIENT_INVITATION_DAYS),
+        hands_over=hands_over,
+    )
+    return invitation, token
+
+
+@transaction.atomic
+def handover_invite(
+    *, case_id: int, actor: User, email: str, request: HttpRequest | None = None
+) -> str:
+    """The coordinator hands a sent paper application to the person who applied on paper (the
+    patient, or the family member the form names): an invitation to their e-mail; accepting
+    it with their own account makes that account the case's applicant. Earlier open handover
+    invitations of the case are revoked. The token is returned once."""
+    if actor.role != Role.COORDINATOR:
+        raise ReadinessError(_("Only a coordinator hands a paper application over."))
+    case = case_lock(case_id)
+    if paper_import(case) is None:
+        raise ReadinessError(
+            _("This case is not a paper application held by the hospital: it has its own account.")
+        )
+    if case.status == Status.DRAFT:
+        raise ReadinessError(_("Please send the paper application before handing it over."))
+    invitation, token = _new_invitation(case=case, actor=actor, email=email, hands_over=True)
+    audit_record(
+        action=AuditAction.CREATE,
+        user=actor,
+        request=request,
+        case_id=case.pk,
+        obj=invitation,
+        detail={"email": email, "hands_over": True},
+    )
+    transaction.on_commit(lambda: notifications.case_handed_over(invitation.pk, token))
+    return token
+
+
+def _hand_over(
+    *, case: Case, invitation: PatientInvitation, actor: User, request: HttpRequest | None
+) -> Case:
+    """The accepting account becomes the case's applicant. The account opened with the case
+    from the referral letter (no password, no e-mail, nobody ever signed in with it) held this
+    one case only: it is deactivated, and the referral import keeps which account it was."""
+    opened = paper_import(case)
+    if opened is None:
+        raise InvitationProblem(_("This invitation has already been used."))
+    if actor.pk == case.patient_account_id:
+        raise InvitationProblem(_("The patient's own account is already linked."))
+    placeholder = case.applicant
+    now = timezone.now()
+    invitation.accepted_at, invitation.accepted_by = now, actor
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    case.applicant = actor
+    case.save(update_fields=["applicant", "updated_at"])
+    audit_record(
+        action=AuditAction.UPDATE,
+        user=actor,
+        request=request,
+        case_id=case.pk,
+        obj=case,
+        detail={"handed_over": True, "applicant_from": placeholder.pk, "applicant_to": actor.pk},
+    )
+    if not placeholder.has_usable_password() and not placeholder.email:
+        placeholder.is_active = False
+        placeholder.save(update_fields=["is_active"])
+        audit_record(
+            action=AuditAction.UPDATE,
+            user=actor,
+            request=request,
+            case_id=case.pk,
+            obj=placeholder,
+            detail={"deactivated": "paper application handed over", "replaced_by": actor.pk},
+        )
+    case_check_ready(case=case, request=request)
+    return case
+
+
 @transaction.atomic
 def invitation_accept(*, token: str, actor: User, request: HttpRequest | None = None) -> Case:
-    """The patient, signed in to their own account, links it to the case."""
+    """The patient, signed in to their own account, links it to the case; or, for a paper
+    application handed over, the person who applied on paper takes it into their account."""
     invitation = invitation_for_token(token)
     case = case_lock(invitation.case_id)
     invitation = PatientInvitation.objects.select_for_update().get(pk=invitation.pk)
@@ -267,6 +348,8 @@ def invitation_accept(*, token: str, actor: User, request: HttpRequest | None = 
         raise InvitationProblem(_("This invitation has already been used."))
     if actor.role != Role.PATIENT:
         raise InvitationProblem(_("Please sign in with the patient's own account."))
+    if invitation.hands_over:
+        return _hand_over(case=case, invitation=invitation, actor=actor, request=request)
     if actor.pk == case.applicant_id:
         raise InvitationProblem(
             _("This is the account of the family member who applied. The patient needs their own.")

@@ -271,6 +271,7 @@ def patient_invitation(request: HttpRequest, token: str) -> HttpResponse:
                 "login_url": f"{reverse('account_login')}?{back}",
                 "signup_url": f"{reverse('account_signup')}?{back}",
                 "expires_at": invitation.expires_at,
+                "hands_over": invitation.hands_over,
             },
         )
     case = invitation.case
@@ -281,9 +282,12 @@ def patient_invitation(request: HttpRequest, token: str) -> HttpResponse:
             messages.error(request, exc.message)
             return redirect(request.path)
         else:
-            messages.success(
-                request, _("Thank you. Your account is now linked to the application.")
-            )
+            if invitation.hands_over:
+                messages.success(request, _("Thank you. The application is now in your account."))
+            else:
+                messages.success(
+                    request, _("Thank you. Your account is now linked to the application.")
+                )
             return redirect("case-detail", case.pk)
     audit_read(request, case, obj=invitation, page="patient invitation")
     return render(
@@ -292,7 +296,8 @@ def patient_invitation(request: HttpRequest, token: str) -> HttpResponse:
         {
             "reference": case.reference,
             "applicant_name": _applicant_name(case),
-            "is_applicant": request.user.pk == case.applicant_id,
+            "is_applicant": request.user.pk == case.applicant_id and not invitation.hands_over,
+            "hands_over": invitation.hands_over,
             "token": token,
         },
     )

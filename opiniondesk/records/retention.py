@@ -46,6 +46,7 @@ KEPT: tuple[Kept, ...] = (
     Kept("opinions.Disclosure"),
     Kept("interop.DisclosureRequest"),
     Kept("referrals.ReferralImport"),
+    Kept("referrals.PaperApplication"),
 )
 
 

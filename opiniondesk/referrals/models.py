@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class PendingReferral(models.Model):
@@ -42,6 +43,11 @@ class ReferralImport(models.Model):
     imported_at = models.DateTimeField(auto_now_add=True)
     # The coordinator opened the case from this file (a paper-style application).
     started_case = models.BooleanField(default=False)
+    # The account opened for the patient with that case (no password, no e-mail): the case's
+    # applicant until it is handed over to a person's own account (readiness: the handover).
+    opened_account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     bundle_identifier = models.CharField(max_length=200, db_index=True)
     document_identifier = models.CharField(max_length=200)
     fields = models.JSONField(default=list, blank=True)  # the case fields it filled
@@ -59,3 +65,33 @@ class ReferralImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.document_identifier}"
+
+
+class PaperApplication(models.Model):
+    """The paper application form (申込書) of a case opened from a referral letter: received at
+    the desk or by post with the consent to the privacy policy signed on it, typed in by the
+    coordinator, who then sends it (`referrals.paper`)."""
+
+    case = models.OneToOneField(
+        "cases.Case", on_delete=models.PROTECT, related_name="paper_application"
+    )
+    received_on = models.DateField(_("received on"))
+    # The privacy policy the signed form agreed to (the one in force when it was recorded).
+    privacy_policy = models.ForeignKey(
+        "cases.PrivacyPolicy", on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+    # The signed form, scanned (optional: the paper is kept at the desk either way).
+    scanned_form = models.ForeignKey(
+        "documents.Document", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"paper application of case {self.case_id}"

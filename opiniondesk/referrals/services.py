@@ -144,6 +144,7 @@ def _keep(
     request: HttpRequest | None,
     filled: list[str],
     started: bool,
+    opened_account: User | None = None,
 ) -> ReferralImport:
     raw = bytes(pending.content)
     document = document_add_fhir(
@@ -161,6 +162,7 @@ def _keep(
         document=document,
         imported_by=actor,
         started_case=started,
+        opened_account=opened_account,
         bundle_identifier=referral.bundle_identifier[:200],
         document_identifier=referral.document_identifier[:200],
         fields=sorted(filled),
@@ -231,6 +233,7 @@ def case_start_from_referral(
         request=request,
         filled=filled,
         started=True,
+        opened_account=account,
     )
     case.refresh_from_db()
     return case

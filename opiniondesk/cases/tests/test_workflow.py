@@ -18,6 +18,9 @@ A, C, SP, B, SYS = (
 # Written out by hand from SPEC §4, not computed from the module under test.
 EXPECTED = {
     (S.DRAFT, S.SUBMITTED, A),
+    # Issue #13: the coordinator sends a paper application typed into a case opened from a
+    # referral letter (referrals.paper decides which drafts those are).
+    (S.DRAFT, S.SUBMITTED, C),
     (S.SUBMITTED, S.SCREENING, C),
     (S.SUBMITTED, S.AWAITING_DOCUMENTS, SYS),
     (S.SUBMITTED, S.AWAITING_DOCUMENTS, C),
@@ -92,3 +95,5 @@ def test_next_states_follow_the_lifecycle_order():
         S.WITHDRAWN,
     ]
     assert next_states(S.DRAFT, A) == [S.SUBMITTED, S.WITHDRAWN]
+    assert next_states(S.DRAFT, C) == [S.SUBMITTED, S.WITHDRAWN]
+    assert next_states(S.DRAFT, SP) == []
