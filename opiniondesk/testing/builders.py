@@ -431,10 +431,11 @@ def opinion_signed(
     on_current: str = "現在の診断と治療方針は妥当と考えます。",
     on_future: str = "内服治療を継続し、3か月後に再評価してください。",
     remarks: str = "",
+    answers: list[str] | None = None,
 ) -> Any:
     """The case's opinion written and signed through opinions.services as the specialist would
-    (a draft, its preview's hash, the signature): one answer to each of the patient's
-    questions. Returns the signed OpinionVersion."""
+    (a draft, its preview's hash, the signature): `answers`, one to each of the patient's
+    questions (made up when not given). Returns the signed OpinionVersion."""
     from opiniondesk.opinions import services as opinions
 
     specialist = specialist or persona("dr_tanaka")
@@ -444,7 +445,7 @@ def opinion_signed(
         actor=specialist,
         on_current=on_current,
         on_future=on_future,
-        answers=[f"ご質問{n + 1}へのお答えです。" for n in range(count)],
+        answers=answers or [f"ご質問{n + 1}へのお答えです。" for n in range(count)],
         remarks=remarks,
     )
     return opinions.sign(
