@@ -412,6 +412,11 @@ SPECTACULAR_SETTINGS = {
         "AttemptStateEnum": "opiniondesk.api.record_serializers.ATTEMPT_STATES",
         "RefundStateEnum": "opiniondesk.api.record_serializers.REFUND_STATES",
         "CollectMethodEnum": "opiniondesk.api.record_serializers.COLLECT_METHODS",
+        # The opinion and the disclosures (api/opinion_serializers.py).
+        "OpinionVersionStateEnum": "opiniondesk.api.opinion_serializers.VERSION_STATES",
+        "DeliveryMethodEnum": "opiniondesk.api.opinion_serializers.DELIVERY_METHODS",
+        "DisclosureDeliveryEnum": "opiniondesk.api.opinion_serializers.DISCLOSURE_DELIVERIES",
+        "DisclosureStandingEnum": "opiniondesk.api.opinion_serializers.DISCLOSURE_STANDINGS",
     },
 }
 

@@ -30,7 +30,9 @@ ATTEMPT_STATES = list(AttemptState.values)
 REFUND_STATES = list(RefundState.values)
 COLLECT_METHODS = list(CollectMethod.values)
 MAX_REFUND_YEN = 100_000_000
-SOMETHING_WRITTEN = RegexValidator(r"\S", _("Give a reason."))
+# Something written, and no NUL character (which DRF's CharField refuses): the document says so,
+# so a body valid by the document is not refused.
+SOMETHING_WRITTEN = RegexValidator(r"^[^\x00]*[^\s\x00][^\x00]*$", _("Give a reason."))
 MAX_REASON = 1000
 
 

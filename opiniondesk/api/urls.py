@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from opiniondesk.api import cases, public, records, scheduling
+from opiniondesk.api import cases, opinions, public, records, scheduling
 
 
 class OfflineRedocView(SpectacularRedocView):
@@ -53,6 +53,17 @@ urlpatterns = [
         "v1/cases/<int:case_id>/charge/refund",
         records.case_charge_refund,
         name="api-case-charge-refund",
+    ),
+    path("v1/cases/<int:case_id>/opinion", opinions.case_opinion, name="api-case-opinion"),
+    path(
+        "v1/cases/<int:case_id>/opinion/pdf",
+        opinions.case_opinion_pdf,
+        name="api-case-opinion-pdf",
+    ),
+    path(
+        "v1/cases/<int:case_id>/disclosures",
+        opinions.case_disclosures,
+        name="api-case-disclosures",
     ),
     path("v1/schedule/slots", scheduling.schedule_slots, name="api-schedule-slots"),
 ]

@@ -2,7 +2,9 @@
 
 In Japanese (the record as the hospital keeps it): the application, its history, the documents
 with their SHA-256, the consents, the bookings, the consult record (times, who was present, the
-connection events and the chat), the fee and its receipts. Rendered by WeasyPrint with Noto Sans
+connection events and the chat), the fee and its receipts, and the opinion: every signed version
+with its signature, hash and content (a draft is not yet the hospital's answer, so not here),
+its deliveries and each provision to a third party. Rendered by WeasyPrint with Noto Sans
 CJK JP through billing's `html_to_pdf` (no core PDF helper exists yet), nothing fetched.
 """
 
@@ -22,6 +24,15 @@ from opiniondesk.consults.models import Consult
 from opiniondesk.core.pdf import html_to_pdf
 from opiniondesk.core.time import JST
 from opiniondesk.documents.models import Document
+from opiniondesk.opinions import selectors as opinions
+from opiniondesk.opinions.models import (
+    DeliveryMethod,
+    Disclosure,
+    DisclosureBasis,
+    OpinionDelivery,
+    OpinionVersion,
+    VersionState,
+)
 from opiniondesk.public.wording import RELATION_NAMES
 from opiniondesk.readiness.models import ConsentSignature
 from opiniondesk.scheduling.models import Booking
@@ -107,6 +118,14 @@ def record_context(case: Case) -> dict[str, Any]:
         "bookings": [_booking(b) for b in Booking.objects.filter(case=case)],
         "consults": [_consult(c) for c in Consult.objects.filter(case=case).order_by("pk")],
         "charge": _charge(case),
+        "opinion_versions": [
+            _opinion_version(v) for v in opinions.versions(case).filter(state=VersionState.SIGNED)
+        ],
+        "opinion_deliveries": [_delivery(d) for d in opinions.deliveries(case)],
+        "third_party": [
+            _third_party(x)
+            for x in Disclosure.objects.filter(case=case).select_related("disclosed_by")
+        ],
     }
 
 
@@ -212,4 +231,58 @@ def _charge(case: Case) -> dict[str, Any] | None:
             }
             for r in charge.receipts.all()
         ],
+    }
+
+
+METHOD_JA = {DeliveryMethod.LINK: "ワンタイムリンク（電子メール）", DeliveryMethod.POST: "郵送"}
+
+
+def _person(user: Any) -> str:
+    return f"{user.last_name} {user.first_name}".strip() or user.get_username()
+
+
+def _recipient(row: OpinionDelivery | Disclosure) -> str:
+    where = " ".join(p for p in (row.recipient_institution, row.recipient_department) if p)
+    return f"{where} {row.recipient_name} 先生"
+
+
+def _opinion_version(version: OpinionVersion) -> dict[str, Any]:
+    return {
+        "number": version.number,
+        "signed_by": _person(version.signed_by),
+        "signed_at": when(version.signed_at),
+        "hash": version.content_hash,
+        "corrects": version.corrects.number if version.corrects else None,
+        "correction_reason": version.correction_reason,
+        "on_current": version.on_current,
+        "on_future": version.on_future,
+        "answers": version.content()["answers"],
+        "remarks": version.remarks,
+    }
+
+
+def _delivery(delivery: OpinionDelivery) -> dict[str, Any]:
+    return {
+        "version": delivery.version.number,
+        "method": METHOD_JA[DeliveryMethod(delivery.method)],
+        "recipient": _recipient(delivery),
+        "created": when(delivery.created_at),
+        "posted_on": delivery.posted_on.isoformat() if delivery.posted_on else "",
+        "opened": when(delivery.opened_at) if delivery.opened_at else "",
+        "revoked": when(delivery.revoked_at) if delivery.revoked_at else "",
+        "delivered": when(delivery.delivered_at) if delivery.delivered_at else "未送達",
+    }
+
+
+def _third_party(disclosure: Disclosure) -> dict[str, Any]:
+    return {
+        "recipient": _recipient(disclosure),
+        "what": disclosure.what,
+        "at": when(disclosure.disclosed_at),
+        "method": METHOD_JA[DeliveryMethod(disclosure.method)],
+        "by": _person(disclosure.disclosed_by),
+        "basis": "申込時の本人同意（個人情報の取扱い）"
+        if disclosure.basis == DisclosureBasis.APPLICATION_CONSENT
+        else disclosure.basis,
+        "basis_detail": disclosure.basis_detail,
     }

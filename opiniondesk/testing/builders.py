@@ -422,3 +422,32 @@ def in_call_case(
         consult.save()
         case_transition(case=locked, to=Status.IN_CONSULT, actor=specialist)
     return case, consult.pk
+
+
+def opinion_signed(
+    case: Case,
+    *,
+    specialist: User | None = None,
+    on_current: str = "現在の診断と治療方針は妥当と考えます。",
+    on_future: str = "内服治療を継続し、3か月後に再評価してください。",
+    remarks: str = "",
+    answers: list[str] | None = None,
+) -> Any:
+    """The case's opinion written and signed through opinions.services as the specialist would
+    (a draft, its preview's hash, the signature): `answers`, one to each of the patient's
+    questions (made up when not given). Returns the signed OpinionVersion."""
+    from opiniondesk.opinions import services as opinions
+
+    specialist = specialist or persona("dr_tanaka")
+    count = len(opinions.questions_of(case))
+    draft = opinions.draft_save(
+        case_id=case.pk,
+        actor=specialist,
+        on_current=on_current,
+        on_future=on_future,
+        answers=answers or [f"ご質問{n + 1}へのお答えです。" for n in range(count)],
+        remarks=remarks,
+    )
+    return opinions.sign(
+        version_id=draft.pk, actor=specialist, previewed_hash=draft.computed_hash(case.pk)
+    )

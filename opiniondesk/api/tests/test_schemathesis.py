@@ -1,14 +1,17 @@
 """Schemathesis against the authenticated API, in-process through the WSGI app of config/wsgi.py:
-each staff role's API token, every operation of the consult and the fee (and the older case and
-scheduling operations), 0 server errors and every answer as the OpenAPI document says.
+each staff role's API token, every operation of the consult, the fee, the opinion and the
+disclosures (and the older case and scheduling operations), 0 server errors and every answer as
+the OpenAPI document says.
 
 Generated bodies are valid by the schema (positive mode); the case id is the id of a real
-completed case, so the views do their work rather than answer 404. Derandomized and a few
+completed case (for the opinion and the disclosures, a case with a signed, posted opinion and a
+disclosure request), so the views do their work rather than answer 404. Derandomized and a few
 examples per operation: the suite stays quick."""
 
 import pytest
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import openapi
@@ -16,10 +19,16 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from opiniondesk.accounts import services as tokens
 from opiniondesk.accounts.vocabulary import Scope
-from opiniondesk.testing.builders import completed_case
+from opiniondesk.billing import services as billing
+from opiniondesk.billing.models import Charge
+from opiniondesk.interop import services as interop
+from opiniondesk.opinions import services as opinions
+from opiniondesk.testing.builders import completed_case, opinion_signed
 
 BASE_URL = "https://localhost"  # production settings redirect plain HTTP
 EXAMPLES = 12
+# GETs whose only parameter is the case (fixed below): a few examples say all; the PDF is slow.
+OPINION_EXAMPLES = 3
 ROLES = ["coordinator_sato", "dr_tanaka", "billing_ito", "admin_kato"]
 NEW_PATHS = {
     "/api/v1/cases/{case_id}/consult",
@@ -27,6 +36,11 @@ NEW_PATHS = {
     "/api/v1/cases/{case_id}/charge/collect",
     "/api/v1/cases/{case_id}/charge/waive",
     "/api/v1/cases/{case_id}/charge/refund",
+}
+OPINION_PATHS = {
+    "/api/v1/cases/{case_id}/opinion",
+    "/api/v1/cases/{case_id}/opinion/pdf",
+    "/api/v1/cases/{case_id}/disclosures",
 }
 
 
@@ -54,9 +68,9 @@ def operations(schema, paths=None):
             yield operation
 
 
-def fuzz(operation, secret, case_id, excluded=()):
+def fuzz(operation, secret, case_id, excluded=(), examples=EXAMPLES):
     @settings(
-        max_examples=EXAMPLES,
+        max_examples=examples,
         derandomize=True,
         deadline=None,
         database=None,
@@ -93,6 +107,30 @@ def test_the_new_endpoints_keep_to_their_schema(request, schema, admin_kato, rol
         fuzz(operation, secret, case.pk)
 
 
+@pytest.mark.parametrize("role", ROLES)
+def test_the_opinion_endpoints_keep_to_their_schema(
+    request, schema, admin_kato, billing_ito, coordinator_sato, role
+):
+    case = completed_case(call_minutes=25)
+    billing.collect(charge_id=Charge.objects.get(case=case).pk, actor=billing_ito, method="cash")
+    opinion_signed(case)
+    opinions.post_record(case_id=case.pk, actor=coordinator_sato, posted_on=timezone.localdate())
+    interop.disclosure_request_create(
+        case_id=case.pk, actor=case.applicant, wanted="whole_record", details="", delivery="post"
+    )
+    _token, secret = tokens.api_token_create(
+        name="fuzz",
+        user=request.getfixturevalue(role),
+        scopes=list(Scope.values),
+        expires_at=None,
+        actor=admin_kato,
+    )
+    checked = list(operations(schema, OPINION_PATHS))
+    assert {op.path for op in checked} == OPINION_PATHS
+    for operation in checked:
+        fuzz(operation, secret, case.pk, examples=OPINION_EXAMPLES)
+
+
 def test_the_older_endpoints_keep_to_their_schema_with_a_token(
     schema, admin_kato, coordinator_sato
 ):
@@ -105,7 +143,7 @@ def test_the_older_endpoints_keep_to_their_schema_with_a_token(
         actor=admin_kato,
     )
     for operation in operations(schema):
-        if operation.path not in NEW_PATHS:
+        if operation.path not in NEW_PATHS | OPINION_PATHS:
             # Their cross-field rules (offered_slot or slot, ...) are not in the document, so a
             # schema-valid body may be refused with 400; every answer must still match it.
             fuzz(operation, secret, case.pk, excluded=[positive_data_acceptance])

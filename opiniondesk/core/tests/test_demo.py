@@ -94,7 +94,7 @@ def test_it_gives_each_persona_work_waiting(settings):
         ("patient_sachiko", "declined"),
         ("patient_shigeru", "completed"),
         ("patient_takeshi", "rejected"),
-        ("patient_tomoko", "charged"),
+        ("patient_tomoko", "closed"),
         ("patient_yoshio", "referred"),
         ("proxy_ken", "awaiting_documents"),
         ("proxy_ken", "referred"),
@@ -120,7 +120,7 @@ def test_the_specialists_see_their_departments_cases_waiting(settings):
         ("patient_hiroshi", "booked", "cardiology"),
         ("patient_kazuko", "accepted", "cardiology"),
         ("patient_michiko", "offered", "cardiology"),
-        ("patient_tomoko", "charged", "cardiology"),
+        ("patient_tomoko", "closed", "cardiology"),
         ("patient_yoshio", "referred", "cardiology"),
     ]
     assert _seen_by("dr_mori") == [
@@ -215,3 +215,29 @@ def test_the_demo_billing_desk_has_a_fee_paid_and_a_fee_due(settings):
     assert (due.state, due.amount) == ("at_desk", 44_000)
     call_command("load_demo")
     assert Charge.objects.count() == 2 and Receipt.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_demo_has_an_opinion_posted_and_one_being_written(settings):
+    from opiniondesk.opinions.models import Disclosure, OpinionDelivery, OpinionVersion
+
+    settings.DEMO_MODE = True
+    call_command("load_demo")
+    tomoko = Case.objects.get(applicant__username="patient_tomoko")
+    [signed] = OpinionVersion.objects.filter(opinion__case=tomoko)
+    assert (signed.state, signed.signed_by.username) == ("signed", "dr_tanaka")
+    assert signed.content_hash == signed.computed_hash(tomoko.pk)
+    [posted] = OpinionDelivery.objects.filter(case=tomoko)
+    assert posted.method == "post" and posted.delivered_at is not None
+    assert Disclosure.objects.get(delivery=posted).version == signed
+    assert tomoko.status == "closed"
+    shigeru = Case.objects.get(applicant__username="patient_shigeru")
+    [draft] = OpinionVersion.objects.filter(opinion__case=shigeru)
+    assert (draft.state, draft.written_by.username) == ("draft", "dr_mori")
+    assert not OpinionDelivery.objects.filter(case=shigeru).exists()
+    # The physicians' delivery details are invented: no real address or mailbox.
+    for case in (tomoko, shigeru):
+        assert case.physician_email.endswith(".invalid")
+        assert "架空" in case.physician_address
+    call_command("load_demo")
+    assert OpinionVersion.objects.count() == 2 and OpinionDelivery.objects.count() == 1
