@@ -80,7 +80,7 @@ def answers_for(
         "wants_opinion_on_future": True,
         "questions": "今の治療を続けてよいでしょうか。手術を考えるべき時期はいつでしょうか。",
         "physician_name": "鈴木 一郎",
-        "physician_institution": "本郷内科クリニック",
+        "physician_institution": "見本町内科クリニック",
         "physician_department": "内科",
         "physician_phone": "03-9876-5432",
         "attending_physician_agrees": True,

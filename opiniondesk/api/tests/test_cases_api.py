@@ -350,7 +350,7 @@ def test_it_shows_the_whole_application(api_as, coordinator_sato, hana_case):
     assert case["patient"]["birth_date"] == "1950-04-01"
     assert case["consultation_sheet"]["questions"] == "手術は必要でしょうか。"
     assert case["declarations"]["attending_physician_agrees"] is True
-    assert case["attending_physician"]["institution"] == "本郷クリニック"
+    assert case["attending_physician"]["institution"] == "見本町クリニック"
     assert case["proxies"] == []
     assert case["privacy_policy"] == "demo-1"
     assert case["incomplete_steps"] == []

@@ -52,7 +52,7 @@ def opined(seeded, billing_ito, coordinator_sato, dr_tanaka):
         case_id=case.pk,
         actor=coordinator_sato,
         postal_code="113-0000",
-        address="東京都文京区本郷9-99-99",
+        address="東京都架空区見本町9-99-99",
         fax="",
         email="suzuki@clinic.invalid",
     )

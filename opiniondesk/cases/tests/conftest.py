@@ -111,7 +111,7 @@ class Wizard:
             "physician",
             {
                 "physician_name": "鈴木一郎",
-                "physician_institution": "本郷クリニック",
+                "physician_institution": "見本町クリニック",
                 "physician_department": "内科",
                 "physician_phone": "03-9876-5432",
                 **answers,

@@ -212,7 +212,7 @@ def test_the_physician_s_delivery_details_are_stored_as_typed_the_japanese_way(
     wizard = wizard_for(proxy_ken)
     response = wizard.physician(
         physician_postal_code="〒１１３－８６５５",
-        physician_address="東京都架空区本郷７－３－１",
+        physician_address="東京都架空区見本町７－３－１",
         physician_fax="０３ー１２３４ー５６７８",
         physician_email="ｓｕｚｕｋｉ＠ｈｏｎｇｏ.example.jp",
     )
@@ -223,7 +223,7 @@ def test_the_physician_s_delivery_details_are_stored_as_typed_the_japanese_way(
         wizard.case.physician_fax,
         wizard.case.physician_email,
     ) == ("113-8655", "03-1234-5678", "suzuki@hongo.example.jp")
-    assert wizard.case.physician_address == "東京都架空区本郷７－３－１"  # an address as written
+    assert wizard.case.physician_address == "東京都架空区見本町７－３－１"  # an address as written
 
 
 def test_a_bad_physician_postal_code_or_e_mail_is_explained_and_nothing_saved(

@@ -237,7 +237,7 @@ ACCEPTABLE = {
 
 def fill_physician(page, declarations: dict[str, str]) -> None:
     fill(page, "attending physician's name", "鈴木 一郎")
-    fill(page, "institution", "本郷ハートクリニック")
+    fill(page, "institution", "見本町ハートクリニック")
     fill(page, "attending physician's department", "循環器内科")
     fill(page, "institution phone", "03-9876-5432")
     for question, choice in declarations.items():

@@ -164,7 +164,7 @@ def apply_online(page, files) -> Case:
     fill_consult(page)
     fill_sheet(page)
     fill(page, "attending physician's name", "鈴木 一郎")
-    fill(page, "institution", "本郷ハートクリニック")
+    fill(page, "institution", "見本町ハートクリニック")
     fill(page, "attending physician's department", "循環器内科")
     fill(page, "institution phone", "03-9876-5432")
     fill(page, "attending physician's e-mail", PHYSICIAN_EMAIL)

@@ -209,7 +209,7 @@ def test_the_pdf_is_a_japanese_reply_to_the_physician(case, dr_tanaka):
     for words in (
         "診療情報提供書へのご返事",
         "セカンドオピニオン回答書",
-        "本郷クリニック内科鈴木一郎先生御侍史",
+        "見本町クリニック内科鈴木一郎先生御侍史",
         case.patient_name.replace(" ", ""),
         "現在の診断・治療について",
         "今後の治療方針・見通しについて",
@@ -332,7 +332,7 @@ def test_posting_is_recorded_as_a_delivery_and_a_disclosure(case, dr_tanaka, coo
     assert "東京都架空区本郷1-1-1" in delivery.recipient_address
     disclosure = Disclosure.objects.get(delivery=delivery)
     assert disclosure.recipient_name == "鈴木一郎"
-    assert disclosure.recipient_institution == "本郷クリニック"
+    assert disclosure.recipient_institution == "見本町クリニック"
     assert disclosure.version == version and disclosure.method == "post"
     assert disclosure.disclosed_by == coordinator_sato
     assert disclosure.basis == "application_consent"
