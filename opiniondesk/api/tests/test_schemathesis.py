@@ -44,6 +44,10 @@ OPINION_PATHS = {
 }
 
 
+# The contract is the same on every database: checked once, in the SQLite half (Makefile).
+pytestmark = pytest.mark.contract
+
+
 @pytest.fixture
 def schema(db):
     """The document, read from the app; requests keep the test's database connection (as
