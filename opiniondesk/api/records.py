@@ -13,7 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status as http
 from rest_framework.decorators import api_view, parser_classes
 from rest_framework.exceptions import NotFound, ValidationError
@@ -49,7 +50,7 @@ CLINICAL_READERS = (Role.COORDINATOR, Role.SPECIALIST)
 CHARGE_READERS = (Role.COORDINATOR, Role.BILLING_CLERK)
 # Billing's refusals about a field of the body (400); the others are about the charge now (409),
 # a refund larger than what is left to refund among them.
-FIELD_CODES = {"method", "reason"}
+FIELD_CODES = {"method", "reason", "idempotency_key"}
 UNAUTHENTICATED = OpenApiResponse(
     ErrorSerializer, description="An API token that is unknown, revoked or expired."
 )
@@ -132,11 +133,30 @@ def case_charge(request: Request, case_id: int) -> Response:
     return response
 
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    pattern=r"^[A-Za-z0-9._:-]{1,64}$",
+    description="Optional, chosen by the calling system for this refund: sending the same "
+    "request again with the same key (after a timeout) answers with the refund already made "
+    "instead of refunding twice; the same key with another amount or reason is a 409.",
+)
+
+
 def _action(
-    body: type[Any], example: dict[str, Any], *, operation_id: str, summary: str, ok: int
+    body: type[Any],
+    example: dict[str, Any],
+    *,
+    operation_id: str,
+    summary: str,
+    ok: int,
+    parameters: list[OpenApiParameter] | None = None,
 ) -> Any:
     return extend_schema(
         request=body,
+        parameters=parameters,
         responses={
             ok: s.ChargeSerializer,
             400: BAD_INPUT,
@@ -223,6 +243,7 @@ def case_charge_waive(request: Request, case_id: int) -> Response:
     "card, recorded for money given back at the desk; a corrected receipt replaces the last. "
     "A refund the card company refuses is listed as failed with its words",
     ok=201,
+    parameters=[IDEMPOTENCY_KEY],
 )
 @scoped(Scope.CHARGES_READ, Scope.CHARGES_WRITE)
 @api_view(["POST"])
@@ -238,6 +259,7 @@ def case_charge_refund(request: Request, case_id: int) -> Response:
             amount=data["amount"],
             reason=data["reason"],
             request=request,
+            client_key=request.headers.get("Idempotency-Key", ""),
         ),
     )
     response.status_code = http.HTTP_201_CREATED

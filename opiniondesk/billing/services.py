@@ -12,6 +12,7 @@ the charge), then the receipt counter.
 """
 
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -583,11 +584,29 @@ def refundable(charge: Charge) -> int:
     return charge.amount - charge.refunded - sent
 
 
+CLIENT_KEY = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
 @transaction.atomic
-def _refund_begin(charge_id: int, actor: User, amount: int, reason: str) -> Refund:
+def _refund_begin(
+    charge_id: int, actor: User, amount: int, reason: str, client_key: str = ""
+) -> Refund:
     _require_billing(actor)
     reason = _reason(reason)
+    if client_key and not CLIENT_KEY.fullmatch(client_key):
+        raise BillingError(
+            _("An idempotency key is 1 to 64 letters, digits or . _ : -"), "idempotency_key"
+        )
     _case, charge = _charge_lock(charge_id)
+    key = f"opiniondesk-refund-{charge.pk}-client-{client_key}" if client_key else ""
+    if key:
+        earlier = Refund.objects.filter(idempotency_key=key).first()
+        if earlier is not None:  # the same request again (a retry after a timeout)
+            if (earlier.amount, earlier.reason) != (amount, reason):
+                raise BillingError(
+                    _("This idempotency key was used for another refund."), "idempotency_conflict"
+                )
+            return earlier
     if charge.state not in (ChargeState.PAID, ChargeState.COLLECTED):
         raise BillingError(_("Only a paid fee can be refunded."), "state")
     if not isinstance(amount, int) or amount <= 0:
@@ -602,7 +621,7 @@ def _refund_begin(charge_id: int, actor: User, amount: int, reason: str) -> Refu
         amount=amount,
         reason=reason,
         state=RefundState.SENT,
-        idempotency_key=_key(f"refund-{charge.pk}"),
+        idempotency_key=key or _key(f"refund-{charge.pk}"),
         made_by=actor,
         made_at=_now(),
     )
@@ -615,9 +634,15 @@ def refund(
     amount: int,
     reason: str,
     request: HttpRequest | None = None,
+    client_key: str = "",
 ) -> Refund:
-    """Give back all or part of a paid fee; a corrected receipt replaces the last one."""
-    return _refund_send(_refund_begin(charge_id, actor, amount, reason), actor, request)
+    """Give back all or part of a paid fee; a corrected receipt replaces the last one. A
+    `client_key` (a system's Idempotency-Key) makes a repeated request answer with the refund it
+    already made (or send that one again while the card company has not answered)."""
+    pending = _refund_begin(charge_id, actor, amount, reason, client_key)
+    if pending.state != RefundState.SENT:
+        return pending
+    return _refund_send(pending, actor, request)
 
 
 def refund_resend(*, refund_id: int, actor: User, request: HttpRequest | None = None) -> Refund:

@@ -2,6 +2,7 @@
 a JSON 401, a missing scope a JSON 403, each role sees what its pages show, and the billing
 staff's actions go through billing.services, refusals changing nothing."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -323,3 +324,33 @@ def test_a_malformed_body_is_a_400(token_for, billing_ito, case):
     api, _token = token_for(billing_ito)
     response = api.post(url(case, "charge/collect"), b"{not json")
     assert response.status_code == 400
+
+
+def test_a_refund_sent_again_with_its_idempotency_key_refunds_once(token_for, billing_ito, case):
+    api, _token = token_for(billing_ito)
+    api.post(url(case, "charge/collect"), {"method": "cash"})
+    body = json.dumps({"amount": 4000, "reason": "Wrong tier."})
+
+    def refund(key, data=body):
+        return api.client.post(
+            url(case, "charge/refund"),
+            data,
+            content_type="application/json",
+            secure=True,
+            headers={"Idempotency-Key": key},
+        )
+
+    first = refund("emr-refund-0001")
+    again = refund("emr-refund-0001")  # the system timed out and sent it again
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json()["refunded"] == 4000 == Charge.objects.get(case=case).refunded
+    assert Charge.objects.get(case=case).refunds.count() == 1
+    assert Receipt.objects.filter(charge__case=case).count() == 2  # original + one corrected
+
+    before = state(case)
+    other = refund("emr-refund-0001", json.dumps({"amount": 5000, "reason": "Wrong tier."}))
+    assert other.status_code == 409 and other.json()["code"] == "idempotency_conflict"
+    bad = refund("not a key!")
+    assert bad.status_code == 400 and "idempotency_key" in bad.json()
+    assert state(case) == before
+    assert refund("emr-refund-0002").json()["refunded"] == 8000  # a new key is a new refund

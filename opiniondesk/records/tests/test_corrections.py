@@ -67,7 +67,7 @@ def test_a_correction_is_a_new_version_with_old_and_new_values(coordinator_sato)
         (Status.SCREENING, "coordinator_sato", {}, "x"),  # nothing changed
     ],
 )
-def test_refused_corrections_change_nothing(status, actor, values, reason, request):
+def test_refused_corrections_change_nothing(seeded, status, actor, values, reason, request):
     case = case_in(status)
     before = Case.objects.filter(pk=case.pk).values().get()
     with pytest.raises(RecordsError):
