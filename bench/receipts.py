@@ -249,6 +249,8 @@ def bench_csv(count: int) -> list[tuple[str, bool]]:
             .order_by("created_at", "pk")
         )
 
+    # The month also holds the demo's own charges (load_demo): a line for each charge in it.
+    in_month = rows().count()
     checks = []
     for encoding in ("utf-8-sig", "shift_jis"):
         runs = [timed(lambda e=encoding: charges_csv(rows(), encoding=e)) for _ in range(3)]
@@ -259,7 +261,9 @@ def bench_csv(count: int) -> list[tuple[str, bool]]:
             f"({best / count * 1e6:.0f} µs a charge), {len(data) / 2**20:.1f} MiB, "
             f"{len(lines):,} lines"
         )
-        checks.append((f"CSV {encoding}: a line per charge and a header", len(lines) == count + 1))
+        checks.append(
+            (f"CSV {encoding}: a line per charge and a header", len(lines) == in_month + 1)
+        )
     return checks
 
 
