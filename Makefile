@@ -48,7 +48,7 @@ $(BIN)/.synced: pyproject.toml uv.lock
 setup: $(BIN)/.synced ## Create the virtual environment from the lock file
 
 run: setup ## Set up, migrate, load the demo data and serve on http://127.0.0.1:8000
-	@mkdir -p var
+	@umask 077 && mkdir -p var && chmod 700 var
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --no-input
 	$(DEMO_ENV) $(BIN)/python manage.py collectstatic --no-input -v0
 	$(DEMO_ENV) $(BIN)/python manage.py load_demo

@@ -317,6 +317,16 @@ FILE_UPLOAD_HANDLERS = ["opiniondesk.documents.formdata.StreamingMultipartHandle
 # (the system's) with object storage.
 FILE_UPLOAD_TEMP_DIR = None if STORAGE_BUCKET else str(MEDIA_ROOT / ".upload-tmp")
 FILE_UPLOAD_PERMISSIONS = 0o600
+# Documents are personal data: the media directories are the owner's only (with the files, 0600).
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+# Spooled uploads an interrupted request left behind are removed after this many hours, at start
+# and by a periodic task (documents.uploads.remove_stale_upload_files).
+UPLOAD_TEMP_MAX_AGE_HOURS = env_int("UPLOAD_TEMP_MAX_AGE_HOURS", 24)
+
+# Backups (README "Backups"): `manage.py backup` writes one generation here (0700) and keeps the
+# newest BACKUP_KEEP complete generations.
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(BASE_DIR / "var" / "backups")))
+BACKUP_KEEP = env_int("BACKUP_KEEP", 7)
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "var" / "static")))

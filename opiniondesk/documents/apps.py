@@ -16,3 +16,9 @@ class DocumentsConfig(AppConfig):
         if settings.FILE_UPLOAD_TEMP_DIR:
             with contextlib.suppress(OSError):
                 os.makedirs(settings.FILE_UPLOAD_TEMP_DIR, mode=0o700, exist_ok=True)
+            # What interrupted uploads left behind, at every start (and every few hours by the
+            # task documents.tasks.sweep_upload_spool).
+            from opiniondesk.documents.uploads import remove_stale_upload_files
+
+            with contextlib.suppress(OSError):
+                remove_stale_upload_files()

@@ -22,6 +22,7 @@ import collections
 import hashlib
 import io
 import os
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.conf import settings
@@ -177,3 +178,30 @@ class TemporaryHashing:
                 os.POSIX_FADV_DONTNEED,
             )
         self.written_back = self.written
+
+
+def remove_stale_upload_files(max_age_hours: int | None = None) -> int:
+    """Remove spooled upload and request-body files older than UPLOAD_TEMP_MAX_AGE_HOURS (an
+    interrupted upload leaves its temporary file behind); returns how many were removed.
+
+    Only regular files directly in FILE_UPLOAD_TEMP_DIR, never a directory or a link's target.
+    With the system's temporary directory (object storage) there is nothing of ours to sweep.
+    """
+    spool = settings.FILE_UPLOAD_TEMP_DIR
+    if not spool:
+        return 0
+    hours = settings.UPLOAD_TEMP_MAX_AGE_HOURS if max_age_hours is None else max_age_hours
+    cutoff = time.time() - hours * 3600
+    removed = 0
+    try:
+        entries = list(os.scandir(spool))
+    except FileNotFoundError:
+        return 0
+    for entry in entries:
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
+                os.unlink(entry.path)
+                removed += 1
+        except FileNotFoundError:
+            continue  # its request finished and removed it meanwhile
+    return removed

@@ -1,0 +1,37 @@
+"""The periodic sweep of the upload spool: it runs every few hours and enqueues its next run.
+
+`manage.py sweep_uploads --schedule` (bin/serve runs it at start) sweeps at once and makes sure
+one future run is queued; each run queues the next, so exactly one is pending at any time unless
+a worker died mid-run (the next start queues it again).
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.tasks import task
+from django.utils import timezone
+
+SWEEP_EVERY = timedelta(hours=6)
+TASK_PATH = "opiniondesk.documents.tasks.sweep_upload_spool"
+
+
+def schedule_sweep(*, delay: timedelta = SWEEP_EVERY) -> bool:
+    """Queue the next sweep unless one is already waiting; True if one was queued."""
+    from django_tasks_db.models import DBTaskResult
+
+    if settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend":
+        waiting = DBTaskResult.objects.filter(task_path=TASK_PATH, status="READY").exists()
+        if waiting:
+            return False
+        sweep_upload_spool.using(run_after=timezone.now() + delay).enqueue()
+        return True
+    return False
+
+
+@task()
+def sweep_upload_spool() -> int:
+    from opiniondesk.documents.uploads import remove_stale_upload_files
+
+    removed = remove_stale_upload_files()
+    schedule_sweep()
+    return removed
