@@ -215,6 +215,12 @@ elif TASK_BACKEND == "immediate":
     }
 else:
     raise ImproperlyConfigured("TASK_BACKEND must be 'database' or 'immediate'.")
+# The reconciler (manage.py reconcile_tasks, and a task that runs it every few minutes): a task
+# RUNNING this long lost its worker and is taken again; finished task rows are deleted after
+# TASK_RESULT_DAYS (their arguments hold whole e-mails).
+TASK_RUNNING_TIMEOUT_MINUTES = env_int("TASK_RUNNING_TIMEOUT_MINUTES", 10)
+TASK_RESULT_DAYS = env_int("TASK_RESULT_DAYS", 7)
+TASK_RECONCILE_MINUTES = env_int("TASK_RECONCILE_MINUTES", 5)
 
 # Files: local directory by default; S3-compatible object storage when STORAGE_BUCKET is set.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))

@@ -239,7 +239,7 @@ def charge_open_missing(*, case_id: int, actor: User, request: HttpRequest | Non
 def _send_after_commit(charge_id: int, delay_seconds: int = 0) -> None:
     from opiniondesk.billing import tasks
 
-    transaction.on_commit(lambda: tasks.enqueue_send(charge_id, delay_seconds))
+    tasks.enqueue_send(charge_id, delay_seconds)
 
 
 # The card charge: a try is recorded, sent, and its answer recorded, in three steps.

@@ -94,8 +94,8 @@ def case_request_documents(
         obj=document_request,
         detail={"items": codes},
     )
-    transaction.on_commit(lambda: notifications.documents_requested(document_request.pk))
-    transaction.on_commit(lambda: tasks.schedule_document_reminders(document_request))
+    notifications.documents_requested(document_request.pk)
+    tasks.schedule_document_reminders(document_request)
     return document_request
 
 
@@ -153,7 +153,7 @@ def case_reject(
     )
     case.rejection_reasons, case.rejection_note = codes, note
     case.save(update_fields=["rejection_reasons", "rejection_note", "updated_at"])
-    transaction.on_commit(lambda: notifications.case_decided(case.pk))
+    notifications.case_decided(case.pk)
     return case
 
 
@@ -180,7 +180,7 @@ def case_refer(
     if case.department_id != department.pk:
         case.department = department
         case.save(update_fields=["department", "updated_at"])
-    transaction.on_commit(lambda: notifications.case_referred(case.pk))
+    notifications.case_referred(case.pk)
     return case
 
 
@@ -208,7 +208,7 @@ def case_accept(
     )
     case.planned_minutes = planned_minutes
     case.save(update_fields=["planned_minutes", "updated_at"])
-    transaction.on_commit(lambda: notifications.case_accepted(case.pk))
+    notifications.case_accepted(case.pk)
     return case
 
 
@@ -229,5 +229,5 @@ def case_decline(
     case_transition(case=case, to=Status.DECLINED, actor=actor, request=request, reason=reason)
     case.decline_reason = reason
     case.save(update_fields=["decline_reason", "updated_at"])
-    transaction.on_commit(lambda: notifications.case_decided(case.pk))
+    notifications.case_decided(case.pk)
     return case

@@ -268,7 +268,7 @@ def case_submit(
             reason="documents missing",
             detail={"missing_documents": missing},
         )
-    transaction.on_commit(lambda: notifications.case_submitted(case.pk))
+    notifications.case_submitted(case.pk)
     return case
 
 
@@ -310,5 +310,5 @@ def case_documents_arrived(*, case_id: int, request: HttpRequest | None = None) 
         request=request,
         reason="requested documents received",
     )
-    transaction.on_commit(lambda: notifications.documents_complete(case.pk))
+    notifications.documents_complete(case.pk)
     return case

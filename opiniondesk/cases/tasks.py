@@ -8,6 +8,7 @@ from django.utils import timezone
 from opiniondesk.cases import notifications
 from opiniondesk.cases.models import DocumentRequest
 from opiniondesk.cases.workflow import Status
+from opiniondesk.core.tasks import enqueue_with_transaction
 from opiniondesk.core.time import JST
 
 REMINDER_TIME = time(9, 0)  # JST, on the day before the due date and on the due date
@@ -20,7 +21,7 @@ def schedule_document_reminders(document_request: DocumentRequest) -> None:
         day = document_request.due_date - timedelta(days=days_before)
         at = datetime.combine(day, REMINDER_TIME, tzinfo=JST)
         if at > timezone.now():
-            remind_documents.using(run_after=at).enqueue(document_request.pk)
+            enqueue_with_transaction(remind_documents, document_request.pk, run_after=at)
 
 
 @task()

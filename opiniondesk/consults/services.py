@@ -397,7 +397,7 @@ def call_start(*, consult_id: int, user: User) -> Consult:
     if not consult.patient_connected(_now(), selectors.STALE_AFTER):
         raise ConsultError(_("The patient is not connected."), "not_waiting")
     _start(consult, case, user, None)
-    transaction.on_commit(lambda: tasks.schedule_limit(consult))
+    tasks.schedule_limit(consult)
     return consult
 
 

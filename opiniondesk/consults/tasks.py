@@ -7,6 +7,7 @@ from django.tasks import task
 
 from opiniondesk.consults.errors import ConsultError
 from opiniondesk.consults.models import Consult, EndReason
+from opiniondesk.core.tasks import enqueue_with_transaction
 
 
 def group_name(consult_id: int) -> str:
@@ -16,7 +17,7 @@ def group_name(consult_id: int) -> str:
 
 def schedule_limit(consult: Consult) -> None:
     if consult.limit_at is not None:
-        end_at_limit.using(run_after=consult.limit_at).enqueue(consult.pk)
+        enqueue_with_transaction(end_at_limit, consult.pk, run_after=consult.limit_at)
 
 
 def tell_both_sides(consult_id: int) -> None:

@@ -8,10 +8,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, mailers
-from django.db import transaction
 from django.tasks import task
 from django.template.loader import render_to_string
 from django.utils import timezone
+
+from opiniondesk.core.tasks import enqueue_with_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -62,9 +63,12 @@ def email_message(template: str, context: dict[str, Any], to: list[str]) -> Emai
 
 
 def queue_email(message: EmailMessage) -> None:
-    """Send after the surrounding transaction commits, so no mail speaks of a rolled-back change."""
-    data = message_to_data(message)
-    transaction.on_commit(lambda: send_email.enqueue(data, 1))
+    """Queue as part of the surrounding transaction: the mail goes out only if the change commits
+    (no mail speaks of a rolled-back change), and a commit cannot leave it behind
+    (`core.tasks.enqueue_with_transaction`). Delivery is at least once: a worker killed in the
+    middle of the SMTP exchange leaves the task RUNNING, the reconciler takes it again and the
+    mail is sent again — the recipient may get it twice, never not at all."""
+    enqueue_with_transaction(send_email, message_to_data(message), 1)
 
 
 @task(queue_name="email")
@@ -90,4 +94,6 @@ def send_email(data: dict[str, Any], attempt: int) -> None:
             logger.error("e-mail to %s failed %d times: %s", data["to"], attempt, exc)
             raise
         logger.warning("e-mail to %s failed (attempt %d): %s", data["to"], attempt, exc)
-        send_email.using(run_after=timezone.now() + _backoff(attempt)).enqueue(data, attempt + 1)
+        enqueue_with_transaction(
+            send_email, data, attempt + 1, run_after=timezone.now() + _backoff(attempt)
+        )

@@ -122,7 +122,7 @@ def identity_review(
     )
     case_check_ready(case=case, request=request)
     if not verified:
-        transaction.on_commit(lambda: notifications.identity_rejected(review.pk))
+        notifications.identity_rejected(review.pk)
     return review
 
 
@@ -243,7 +243,7 @@ def invitation_create(
         obj=invitation,
         detail={"email": email},
     )
-    transaction.on_commit(lambda: notifications.patient_invited(invitation.pk, token))
+    notifications.patient_invited(invitation.pk, token)
     return token
 
 
@@ -293,7 +293,7 @@ def handover_invite(
         obj=invitation,
         detail={"email": email, "hands_over": True},
     )
-    transaction.on_commit(lambda: notifications.case_handed_over(invitation.pk, token))
+    notifications.case_handed_over(invitation.pk, token)
     return token
 
 

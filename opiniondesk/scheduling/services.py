@@ -231,8 +231,8 @@ def offer_create(
             "replaces": replaced.pk if replaced else None,
         },
     )
-    transaction.on_commit(lambda: tasks.schedule_offer_expiry(offer))
-    transaction.on_commit(lambda: notifications.offer_made(offer.pk))
+    tasks.schedule_offer_expiry(offer)
+    notifications.offer_made(offer.pk)
     return offer
 
 
@@ -269,7 +269,7 @@ def offer_expire(*, offer_id: int) -> Offer | None:
     )
     if case.status == Status.OFFERED:
         case_transition(case=case, to=Status.ACCEPTED, actor=None, reason="offer expired")
-        transaction.on_commit(lambda: notifications.offer_expired(offer.pk))
+        notifications.offer_expired(offer.pk)
     return offer
 
 
@@ -361,7 +361,7 @@ def booking_create(
 
 def _after_booking(case: Case, booking: Booking) -> None:
     case_check_ready(case=case)
-    transaction.on_commit(lambda: tasks.schedule_reminders(booking))
+    tasks.schedule_reminders(booking)
 
 
 def _cancel(booking: Booking, *, actor: User | None, kind: CancelKind, reason: str) -> None:
@@ -470,8 +470,8 @@ def booking_change(
             "reason": reason,
         },
     )
-    transaction.on_commit(lambda: notifications.booking_changed(new.pk, by_staff=not patient_side))
-    transaction.on_commit(lambda: tasks.schedule_reminders(new, confirm=False))
+    notifications.booking_changed(new.pk, by_staff=not patient_side)
+    tasks.schedule_reminders(new, confirm=False)
     return new
 
 
@@ -497,9 +497,7 @@ def booking_cancel(
     offer = Offer.objects.filter(case=case, released_at__isnull=True).first()
     if offer is not None:
         _release_offer(offer, ReleaseReason.CASE_CLOSED)
-    transaction.on_commit(
-        lambda: notifications.booking_cancelled(booking.pk, by_staff=not patient_side)
-    )
+    notifications.booking_cancelled(booking.pk, by_staff=not patient_side)
     return case
 
 

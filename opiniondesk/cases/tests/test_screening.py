@@ -359,6 +359,8 @@ def test_referring_to_another_department_moves_the_case_there(
     case = case_start_screening(case_id=wizard.case.pk, actor=coordinator_sato)
     neurology = Department.objects.get(code="neurology")
 
+    run_tasks()  # the mails the steps before sent (queued with their changes)
+    smtp_inbox.messages.clear()
     with django_capture_on_commit_callbacks(execute=True):
         case_refer(case_id=case.pk, actor=coordinator_sato, department=neurology)
     run_tasks()
@@ -379,6 +381,8 @@ def test_the_cardiologist_accepts_for_an_hour_and_both_sides_are_told(
     run_tasks,
     django_capture_on_commit_callbacks,
 ):
+    run_tasks()  # the mails the steps before sent (queued with their changes)
+    smtp_inbox.messages.clear()
     with django_capture_on_commit_callbacks(execute=True):
         case_accept(case_id=referred.pk, actor=dr_tanaka, planned_minutes=60)
     run_tasks()
@@ -423,6 +427,8 @@ def test_the_department_declines_with_a_reason_the_mail_does_not_carry(
 ):
     reason = "この病態に対応できる専門医が現在不在のため。"
 
+    run_tasks()  # the mails the steps before sent (queued with their changes)
+    smtp_inbox.messages.clear()
     with django_capture_on_commit_callbacks(execute=True):
         case_decline(case_id=referred.pk, actor=dr_tanaka, reason=reason)
     run_tasks()
@@ -603,6 +609,8 @@ def test_documents_asked_for_again_must_be_sent_again_to_release_the_case(
     assert Case.objects.get(pk=screening.pk).status == Status.AWAITING_DOCUMENTS
     document_request.refresh_from_db()
     assert document_request.fulfilled_at is None
+    run_tasks()  # the mails the steps before sent (queued with their changes)
+    smtp_inbox.messages.clear()
     with django_capture_on_commit_callbacks(execute=True):
         response = wizard.upload("test_data", test_data_kind="blood")
     assert response.status_code == 302

@@ -302,6 +302,8 @@ def test_the_patient_takes_the_sent_case_into_their_own_account(
     case = _sent(form)
     placeholder = case.applicant
     assert not placeholder.has_usable_password() and not placeholder.email
+    run_tasks()  # the coordinators' mail about the new application, queued with it
+    smtp_inbox.messages.clear()
     with django_capture_on_commit_callbacks(execute=True):
         response = form.client.post(
             reverse("staff-paper-handover", args=[case.pk]), {"email": "makino@example.jp"}

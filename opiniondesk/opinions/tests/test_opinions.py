@@ -232,6 +232,7 @@ def send_link(smtp_inbox, run_tasks, committed, coordinator_sato):
     """Send the physician's link as the coordinator; the token read from the mail received."""
 
     def send(case):
+        run_tasks()  # the mails of the case's earlier steps, queued with their changes
         before = len(smtp_inbox.messages)
         committed(lambda: services.link_send(case_id=case.pk, actor=coordinator_sato))
         run_tasks()

@@ -98,6 +98,8 @@ def test_a_rejection_says_why_and_tells_the_patients_side(
 ):
     factories.link_patient(proxy_case, proxy_ken, patient_hana)
     document = upload_id(proxy_case, proxy_ken, "health_insurance_card")
+    run_tasks()  # the mails the steps before sent (queued with their changes)
+    smtp_inbox.messages.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
         review = identity_review(

@@ -117,6 +117,7 @@ def test_a_patient_applying_alone_gets_one_mail(accepted, coordinator_sato, comm
 def test_nobody_without_an_address_is_written_to(
     case, patient_hana, coordinator_sato, dr_tanaka, committed, deliver
 ):
+    deliver()  # the mails of the case's own making, queued before Hana's address went
     patient_hana.email = ""
     patient_hana.save(update_fields=["email"])
     committed(
