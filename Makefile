@@ -69,10 +69,11 @@ test-sqlite: setup
 # On PostgreSQL everything that reaches the database runs, except what tests no database
 # behaviour and costs most: the API contract fuzzers (marker `contract`) and the browser tests
 # (`browser`: the pages and scripts in Chromium; the services and views under them run here),
-# which run in the SQLite half. The PostgreSQL-only browser test (two servers) stays.
+# which run in the SQLite half. The PostgreSQL-only browser test (two servers) stays. Tests of
+# an SQLite installation's own file (marker `sqlite`: backups) have PostgreSQL twins.
 test-postgres: setup
 	@echo "== tests on PostgreSQL ($$DATABASE_URL) =="
-	$(TEST_ENV) $(PYTEST) -m "not contract and (not browser or postgresql)" $(PYTEST_ARGS)
+	$(TEST_ENV) $(PYTEST) -m "not contract and not sqlite and (not browser or postgresql)" $(PYTEST_ARGS)
 
 lint: setup ## ruff, ruff format --check, mypy (strict on the pure rule modules), the layers (import-linter)
 	$(BIN)/ruff check .

@@ -58,6 +58,22 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
+    _skip_sqlite_only(item)
+    _postgresql_only(item)
+
+
+def _skip_sqlite_only(item):
+    """A `sqlite` test (an SQLite installation's own file) has a PostgreSQL twin; the PostgreSQL
+    half deselects it (Makefile), a run by hand on PostgreSQL skips it."""
+    if item.get_closest_marker("sqlite") is None:
+        return
+    from django.db import connections
+
+    if connections["default"].vendor != "sqlite":
+        pytest.skip("this test backs up an SQLite installation; its PostgreSQL twin runs here")
+
+
+def _postgresql_only(item):
     """A `postgresql` test is skipped on another database, and fails there under CI=true (as a
     missing Chromium or Redis does): CI deselects it on SQLite with -m "not postgresql"."""
     if item.get_closest_marker("postgresql") is None:

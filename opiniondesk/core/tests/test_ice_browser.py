@@ -66,9 +66,15 @@ async ([patientServers, specialistServers]) => {
   await opened;
   channel.send("こんにちは、聞こえますか");
   const message = await received;
-  const stats = [...(await patient.getStats()).values()];
-  const pair = stats.find((s) => s.type === "candidate-pair" && s.state === "succeeded"
-                                 && s.nominated);
+  // The nominated pair can show in the stats a moment after the first message (a busy
+  // machine): ask again for up to five seconds.
+  let stats = [], pair;
+  for (let tries = 0; tries < 50 && !pair; tries += 1) {
+    if (tries) await new Promise((resolve) => setTimeout(resolve, 100));
+    stats = [...(await patient.getStats()).values()];
+    pair = stats.find((s) => s.type === "candidate-pair" && s.state === "succeeded"
+                             && s.nominated);
+  }
   const candidate = (id) => {
     const found = stats.find((s) => s.id === id);
     return { type: found.candidateType, port: found.port };
