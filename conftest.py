@@ -71,11 +71,10 @@ def django_db_setup(django_db_setup, django_db_blocker, _audit_keys):
             # The audit tables' guards let the flush of transactional tests through (only here).
             with connection.cursor() as cursor:
                 cursor.execute(
-                    "SELECT set_config('opiniondesk.audit_flush', 'on', false),"
-                    " current_database()"
+                    "SELECT set_config('opiniondesk.audit_flush', 'on', false), current_database()"
                 )
                 name = cursor.fetchone()[1]
-                cursor.execute(f'ALTER DATABASE "{name}" SET opiniondesk.audit_flush = \'on\'')
+                cursor.execute(f"ALTER DATABASE \"{name}\" SET opiniondesk.audit_flush = 'on'")
         seed()
     yield
     if connection.vendor == "postgresql":

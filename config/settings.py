@@ -220,7 +220,9 @@ else:
 # keyed with, and the Ed25519 key that signs the sealer's checkpoints. Each a file, mode 0600, best
 # on another host's mount, a KMS or a hardware token (docs/architecture.md). `make run` creates
 # demo keys under var/keys; with DEBUG and DEMO_MODE off the site refuses to start without them.
-AUDIT_MAC_KEY_FILE = Path(env_str("AUDIT_MAC_KEY_FILE", str(BASE_DIR / "var" / "keys" / "audit-mac.key")))
+AUDIT_MAC_KEY_FILE = Path(
+    env_str("AUDIT_MAC_KEY_FILE", str(BASE_DIR / "var" / "keys" / "audit-mac.key"))
+)
 AUDIT_SIGNING_KEY_FILE = Path(
     env_str("AUDIT_SIGNING_KEY_FILE", str(BASE_DIR / "var" / "keys" / "audit-signing.key"))
 )

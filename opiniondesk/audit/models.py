@@ -103,7 +103,7 @@ KEYED_COLUMNS = (
 )
 
 
-def keyed_fields(  # noqa: PLR0913
+def keyed_fields(
     at: Any,
     user_id: Any,
     username: str,

@@ -71,7 +71,7 @@ def external_numbers() -> list[int]:
     return sorted(int(p.stem) for p in directory.glob("*.json") if p.stem.isdigit())
 
 
-def sign_checkpoint(  # noqa: PLR0913
+def sign_checkpoint(
     *,
     number: int,
     kind: str,
@@ -169,7 +169,9 @@ def export_missing() -> int:
     return written
 
 
-def seal(*, batch: int | None = None, lag: int | None = None, limit: int | None = None) -> SealResult:
+def seal(
+    *, batch: int | None = None, lag: int | None = None, limit: int | None = None
+) -> SealResult:
     """Seal every committed event older than the lag, batch by batch."""
     batch = batch or settings.AUDIT_SEAL_BATCH
     lag = settings.AUDIT_SEAL_LAG if lag is None else lag

@@ -200,7 +200,7 @@ def _seals(after_position: int) -> Iterator[tuple[object, ...]]:
     )
 
 
-def verify(*, full: bool = False) -> Report:  # noqa: C901, PLR0912, PLR0915
+def verify(*, full: bool = False) -> Report:
     report = Report()
     key = mac_key()
     ext = _external(report)

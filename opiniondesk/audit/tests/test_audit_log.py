@@ -1,4 +1,5 @@
 import json
+import threading
 from io import StringIO
 
 import pytest
@@ -11,6 +12,7 @@ from opiniondesk.audit.models import AuditAction, AuditCheckpoint, AuditEvent, A
 from opiniondesk.audit.sealer import checkpoint_dir, seal
 from opiniondesk.audit.services import audit_record
 from opiniondesk.audit.verify import verify
+from opiniondesk.core.tests.threads import run_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -318,3 +320,75 @@ def test_the_admin_shows_the_log_read_only(client, coordinator_sato, admin_kato)
     assert client.post(f"/admin/audit/auditevent/{event.pk}/delete/").status_code == 403
     assert client.get("/admin/audit/auditevent/add/").status_code == 403
     assert AuditEvent.objects.count() == 3
+
+
+@pytest.fixture
+def _triggers_back():
+    """A transactional test's tampering drops the guards for real: put them back afterwards."""
+    yield
+    with connection.cursor() as cursor:
+        for table in ("audit_auditevent", "audit_auditseal", "audit_auditcheckpoint"):
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_tampering_is_found_on_postgresql(coordinator_sato, _triggers_back):
+    events = _write_three(coordinator_sato)
+    seal(lag=0)  # committed: the checkpoint file is written after the commit, as in production
+    assert "3 events verified" in _verify("--full")
+    audit_record(action=AuditAction.LOGIN, user=coordinator_sato)
+    seal(lag=0)
+    _tamper(
+        ("UPDATE audit_auditevent SET username = %s WHERE sequence = %s", ["x", events[0].sequence])
+    )
+    assert f"broken at event {events[0].sequence}: its content was changed" in _broken()
+    _tamper(("DELETE FROM audit_auditevent WHERE sequence = %s", [events[1].sequence]))
+    assert f"event {events[1].sequence}: it was deleted" in _broken()
+    # A TRUNCATE passes row triggers; with the guards dropped it empties everything.
+    _tamper(("TRUNCATE audit_auditevent, audit_auditseal, audit_auditcheckpoint", []))
+    assert "broken at the log: the log was emptied" in _broken()
+    assert "rolled back to checkpoint 0" not in _broken()
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_restore_on_postgresql_is_reported_until_acknowledged(coordinator_sato, _triggers_back):
+    events = _write_three(coordinator_sato)
+    seal(lag=0)
+    backup = AuditCheckpoint.objects.get().number
+    audit_record(action=AuditAction.LOGIN, user=coordinator_sato)
+    seal(lag=0)
+    _tamper(
+        ("DELETE FROM audit_auditevent WHERE sequence > %s", [events[2].sequence]),
+        ("DELETE FROM audit_auditseal WHERE position > 3", []),
+        ("DELETE FROM audit_auditcheckpoint WHERE number > %s", [backup]),
+    )
+    assert f"rolled back to checkpoint {backup}" in _broken()
+    assert "Audit log intact: 3 events verified" in _verify("--accept-restore")
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_two_audit_writers_do_not_wait_on_each_other():
+    # Given: one request has written its audit event and is still in its transaction.
+    first_wrote, second_done = threading.Event(), threading.Event()
+
+    def first():
+        with transaction.atomic():
+            audit_record(action=AuditAction.READ, detail={"writer": "first"})
+            first_wrote.set()
+            # Then: the second writer finishes while this transaction is still open (with
+            # the old chain head's row lock it waited here until this one committed).
+            assert second_done.wait(10), "the second writer waited on the first"
+
+    def second():
+        assert first_wrote.wait(10)
+        with transaction.atomic():
+            audit_record(action=AuditAction.READ, detail={"writer": "second"})
+        second_done.set()
+
+    outcomes = run_at_once(first, second, timeout=30)
+    assert [kind for kind, _ in outcomes] == ["ok", "ok"], outcomes
+    assert seal(lag=0).events == 2
+    assert "2 events verified" in _verify("--full")

@@ -37,10 +37,16 @@ class Command(BaseCommand):
             more = len(report.faults) - 1
             raise CommandError(
                 f"Audit log broken at {first}."
-                + (f" {more} more fault(s): " + "; ".join(map(str, report.faults[1:])) if more else "")
+                + (
+                    f" {more} more fault(s): " + "; ".join(map(str, report.faults[1:]))
+                    if more
+                    else ""
+                )
             )
         scope = (
-            f" from checkpoint {report.started_at_checkpoint}" if report.started_at_checkpoint else ""
+            f" from checkpoint {report.started_at_checkpoint}"
+            if report.started_at_checkpoint
+            else ""
         )
         self.stdout.write(
             self.style.SUCCESS(
