@@ -17,14 +17,17 @@ from typing import Any
 GENESIS = "0" * 64
 
 
+# One encoder, made once: json.dumps with these options would build a new one per call.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+_MAC_PREFIX = b"opiniondesk-audit-event-v2\n"
+
+
 def canonical(fields: Mapping[str, Any]) -> bytes:
-    return json.dumps(
-        fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
-    ).encode()
+    return _ENCODER.encode(fields).encode()
 
 
 def event_mac(key: bytes, fields: Mapping[str, Any]) -> str:
-    return hmac.new(key, b"opiniondesk-audit-event-v2\n" + canonical(fields), "sha256").hexdigest()
+    return hmac.digest(key, _MAC_PREFIX + canonical(fields), "sha256").hex()
 
 
 def link(prev_chain_hash: str, mac: str) -> str:

@@ -7,6 +7,7 @@ Each file must be readable by its owner only (0600): a key anyone on the host ca
 import os
 import secrets
 import stat
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -36,7 +37,18 @@ def _mac_key(path: Path) -> bytes:
     return key
 
 
+def _demo_keys() -> None:
+    """Development and the demo (DEBUG or DEMO_MODE): missing keys are created, and said where.
+    Production (AUDIT_KEYS_REQUIRED) never creates one: it refuses to run without them."""
+    if settings.AUDIT_KEYS_REQUIRED:
+        return
+    mac, signing = Path(settings.AUDIT_MAC_KEY_FILE), Path(settings.AUDIT_SIGNING_KEY_FILE)
+    for path in create_keys(mac, signing):
+        print(f"Created the demo audit key {path} (0600).", file=sys.stderr)
+
+
 def mac_key() -> bytes:
+    _demo_keys()
     return _mac_key(Path(settings.AUDIT_MAC_KEY_FILE))
 
 
@@ -49,6 +61,7 @@ def _signing_key(path: Path) -> Ed25519PrivateKey:
 
 
 def signing_key() -> Ed25519PrivateKey:
+    _demo_keys()
     return _signing_key(Path(settings.AUDIT_SIGNING_KEY_FILE))
 
 
