@@ -130,6 +130,7 @@ def fill(events: int) -> None:
                 object_id=str(n % 1000),
                 source_address="192.0.2.1",
                 detail={"page": "case", "n": n},
+                nonce=f"{n:016x}",
             )
             event.mac = event_mac(key, event.keyed_fields())
             rows.append(event)

@@ -15,14 +15,9 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from opiniondesk.audit.keys import check_keys  # noqa: E402
 from opiniondesk.consults import routing as consults_routing  # noqa: E402
 from opiniondesk.core.asgi import BodySizeLimit, StreamingASGIHandler  # noqa: E402
 from opiniondesk.readiness import routing as readiness_routing  # noqa: E402
-
-# A production site refuses to start without the audit log's keys (SPEC §11.11).
-if settings.AUDIT_KEYS_REQUIRED:
-    check_keys()
 
 django_asgi_app = StreamingASGIHandler()
 

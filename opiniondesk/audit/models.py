@@ -54,6 +54,9 @@ class AuditEvent(models.Model):
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     source_address = models.GenericIPAddressField(_("source address"), null=True, blank=True)
     detail = models.JSONField(_("detail"), default=dict, blank=True)
+    # Random: two events alike to the microsecond (a frozen clock, a double click) still differ,
+    # so the unique MAC refuses only a copied row.
+    nonce = models.CharField(max_length=32)
     mac = models.CharField(max_length=64, unique=True)
 
     objects = AppendOnlyQuerySet.as_manager()
@@ -86,6 +89,7 @@ class AuditEvent(models.Model):
             self.object_id,
             self.source_address,
             self.detail,
+            self.nonce,
         )
 
 
@@ -100,6 +104,7 @@ KEYED_COLUMNS = (
     "object_id",
     "source_address",
     "detail",
+    "nonce",
 )
 
 
@@ -113,6 +118,7 @@ def keyed_fields(
     object_id: str,
     source_address: Any,
     detail: Any,
+    nonce: str,
 ) -> dict[str, object]:
     return {
         "at": at.isoformat(),
@@ -124,6 +130,7 @@ def keyed_fields(
         "object_id": object_id,
         "source_address": source_address,
         "detail": detail,
+        "nonce": nonce,
     }
 
 

@@ -1,6 +1,7 @@
 """Writing the audit log. Call `audit_record` in the same transaction as the change it records."""
 
 import json
+import secrets
 from typing import Any
 
 from django.db import models, transaction
@@ -51,6 +52,7 @@ def audit_record(
         object_id=str(obj.pk) if obj is not None else "",
         source_address=source_address(request),
         detail=detail or {},
+        nonce=secrets.token_hex(8),
     )
     # The detail as the database will give it back (JSON), so the MAC matches what is read.
     event.detail = json.loads(json.dumps(event.detail, default=str))

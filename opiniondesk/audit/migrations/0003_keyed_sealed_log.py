@@ -90,8 +90,9 @@ def key_existing_events(apps, schema_editor):
             event.object_id,
             event.source_address,
             event.detail,
+            nonce := f"legacy-{event.sequence}",
         )
-        AuditEvent.objects.filter(pk=event.pk).update(mac=event_mac(key, fields))
+        AuditEvent.objects.filter(pk=event.pk).update(nonce=nonce, mac=event_mac(key, fields))
         prev, expected = event.hash, expected + 1
 
 
@@ -112,6 +113,12 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(drop_old_guard, migrations.RunPython.noop),
+        migrations.AddField(
+            model_name="auditevent",
+            name="nonce",
+            field=models.CharField(default="", max_length=32),
+            preserve_default=False,
+        ),
         migrations.AddField(
             model_name="auditevent",
             name="mac",

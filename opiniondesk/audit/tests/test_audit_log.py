@@ -392,3 +392,18 @@ def test_two_audit_writers_do_not_wait_on_each_other():
     assert [kind for kind, _ in outcomes] == ["ok", "ok"], outcomes
     assert seal(lag=0).events == 2
     assert "2 events verified" in _verify("--full")
+
+
+def test_the_periodic_sealer_seals_and_comes_back(coordinator_sato, settings):
+    from opiniondesk.audit.tasks import seal_audit_log
+
+    settings.AUDIT_SEAL_LAG = 0
+    _write_three(coordinator_sato)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert seal_audit_log.call() == 3
+    assert AuditSeal.objects.count() == 3
+    assert "3 events verified" in _verify()
+    if seal_audit_log.get_backend().supports_defer:  # the database queue: it enqueued itself
+        from django_tasks_db.models import DBTaskResult
+
+        assert DBTaskResult.objects.filter(task_path__endswith="seal_audit_log").exists()
