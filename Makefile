@@ -30,7 +30,7 @@ TEST_WORKERS ?= auto
 TEST_SIDE_BY_SIDE ?= $(shell [ "$$(nproc 2>/dev/null || echo 1)" -ge 2 ] && echo 1 || echo 0)
 PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
-.PHONY: help setup run serve worker test test-sqlite test-postgres lint format bench bench-upload bench-scheduling bench-consults bench-receipts messages clean
+.PHONY: help setup run serve worker test test-sqlite test-postgres lint format bench bench-upload bench-scheduling bench-consults bench-receipts bench-audit messages clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -49,9 +49,11 @@ setup: $(BIN)/.synced ## Create the virtual environment from the lock file
 
 run: setup ## Set up, migrate, load the demo data and serve on http://127.0.0.1:8000
 	@umask 077 && mkdir -p var && chmod 700 var
+	$(DEMO_ENV) $(BIN)/python manage.py create_audit_keys
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --no-input
 	$(DEMO_ENV) $(BIN)/python manage.py collectstatic --no-input -v0
 	$(DEMO_ENV) $(BIN)/python manage.py load_demo
+	$(DEMO_ENV) $(BIN)/python manage.py seal_audit_log --schedule
 	$(DEMO_ENV) HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) BIN=$(BIN) bin/serve
 
 test: setup ## Set up and run the whole suite (SQLite, and PostgreSQL when DATABASE_URL is set)
@@ -102,6 +104,9 @@ bench-scheduling: setup ## Scheduling benchmark: a year of slots, booking under 
 bench-consults: setup ## Consult benchmark: signalling round trip, 1,000 idle rooms, call-in to video
 	@[ -x /usr/bin/chromium ] || { echo "bench-consults needs Chromium: apt-get install chromium"; exit 2; }
 	$(BIN)/python bench/consults.py $(BENCH_ARGS)
+
+bench-audit: setup ## Audit log benchmark (PostgreSQL: DATABASE_URL): writers vs a plain insert, sealer, verification
+	$(BIN)/python bench/audit.py $(BENCH_ARGS)
 
 bench-receipts: setup ## Receipt benchmark: PDF per receipt (target < 0.5 s) vs a one-line PDF; a month's CSV of 10,000 charges
 	$(BIN)/python bench/receipts.py $(BENCH_ARGS)

@@ -37,13 +37,44 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, r
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def _audit_keys(tmp_path_factory):
+    """The audit log's keys for this run, 0600 in a temporary folder (never var/keys); the test
+    runner's flush may empty the audit tables (their database guards allow it only then)."""
+    from django.conf import settings
+
+    from opiniondesk.audit.keys import create_keys
+
+    folder = tmp_path_factory.mktemp("audit-keys")
+    settings.AUDIT_MAC_KEY_FILE = folder / "audit-mac.key"
+    settings.AUDIT_SIGNING_KEY_FILE = folder / "audit-signing.key"
+    settings.AUDIT_PUBLIC_KEY_FILE = ""
+    settings.AUDIT_ALLOW_FLUSH = True
+    create_keys(settings.AUDIT_MAC_KEY_FILE, settings.AUDIT_SIGNING_KEY_FILE)
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def _audit_checkpoint_dir(settings, tmp_path_factory, _audit_keys):
+    # Each test's external checkpoints in a folder of its own (created only if it seals).
+    settings.AUDIT_CHECKPOINT_DIR = _audit_keys / "checkpoints" / uuid.uuid4().hex
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, _audit_keys):
     """The test database, migrated, with the catalog, fees, policy and personas written once."""
     from django.db import connection
 
     from opiniondesk.testing.seed import seed
 
     with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            # The audit tables' guards let the flush of transactional tests through (only here).
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT set_config('opiniondesk.audit_flush', 'on', false), current_database()"
+                )
+                name = cursor.fetchone()[1]
+                cursor.execute(f"ALTER DATABASE \"{name}\" SET opiniondesk.audit_flush = 'on'")
         seed()
     yield
     if connection.vendor == "postgresql":

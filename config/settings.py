@@ -222,6 +222,30 @@ TASK_RUNNING_TIMEOUT_MINUTES = env_int("TASK_RUNNING_TIMEOUT_MINUTES", 10)
 TASK_RESULT_DAYS = env_int("TASK_RESULT_DAYS", 7)
 TASK_RECONCILE_MINUTES = env_int("TASK_RECONCILE_MINUTES", 5)
 
+# The audit log (SPEC §11.11). Two keys that are NOT in the database: the MAC key every event is
+# keyed with, and the Ed25519 key that signs the sealer's checkpoints. Each a file, mode 0600, best
+# on another host's mount, a KMS or a hardware token (docs/architecture.md). `make run` creates
+# demo keys under var/keys; with DEBUG and DEMO_MODE off the site refuses to start without them.
+AUDIT_MAC_KEY_FILE = Path(
+    env_str("AUDIT_MAC_KEY_FILE", str(BASE_DIR / "var" / "keys" / "audit-mac.key"))
+)
+AUDIT_SIGNING_KEY_FILE = Path(
+    env_str("AUDIT_SIGNING_KEY_FILE", str(BASE_DIR / "var" / "keys" / "audit-signing.key"))
+)
+# The public half, for verifying on a host that must not hold the private key; empty: derived.
+AUDIT_PUBLIC_KEY_FILE = env_str("AUDIT_PUBLIC_KEY_FILE", "")
+AUDIT_KEYS_REQUIRED = env_bool("AUDIT_KEYS_REQUIRED", not (DEBUG or DEMO_MODE))
+# Signed checkpoints are also written here, one file each, never rewritten (an append-only place
+# outside the database: another host's mount, a WORM disk; S3 object lock or syslog as options).
+AUDIT_CHECKPOINT_DIR = Path(
+    env_str("AUDIT_CHECKPOINT_DIR", str(BASE_DIR / "var" / "audit-checkpoints"))
+)
+# The sealer seals only events older than this (seconds): ids are handed out at insert but a
+# transaction may commit after a later one, so the newest ids may still be in flight.
+AUDIT_SEAL_LAG = env_int("AUDIT_SEAL_LAG", 5)
+AUDIT_SEAL_BATCH = env_int("AUDIT_SEAL_BATCH", 5000)
+AUDIT_SEAL_EVERY = env_int("AUDIT_SEAL_EVERY", 60)
+
 # Files: local directory by default; S3-compatible object storage when STORAGE_BUCKET is set.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 STORAGE_BUCKET = env_str("STORAGE_BUCKET", "")

@@ -1,4 +1,6 @@
-"""The append-only, hash-chained audit log (SPEC §1, §11.11)."""
+"""The append-only, keyed and sealed audit log (SPEC §1, §11.11)."""
+
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -26,9 +28,14 @@ class AppendOnlyQuerySet(models.QuerySet):
 
 
 class AuditEvent(models.Model):
-    """One read or write of personal or clinical data. Never updated, never deleted."""
+    """One read or write of personal or clinical data. Never updated, never deleted.
 
-    sequence = models.PositiveBigIntegerField(_("sequence"), unique=True)
+    `sequence` is handed out by the database at insert (no shared lock): the insertion order.
+    `mac` keys the event's fields with a key outside the database; the sealer later places the
+    event in the chain (AuditSeal).
+    """
+
+    sequence = models.BigAutoField(_("sequence"), primary_key=True)
     at = models.DateTimeField(_("time"), db_index=True)
     # The user id and name are copied: the record must outlive any change to the account.
     user = models.ForeignKey(
@@ -47,8 +54,10 @@ class AuditEvent(models.Model):
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     source_address = models.GenericIPAddressField(_("source address"), null=True, blank=True)
     detail = models.JSONField(_("detail"), default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    # Random: two events alike to the microsecond (a frozen clock, a double click) still differ,
+    # so the unique MAC refuses only a copied row.
+    nonce = models.CharField(max_length=32)
+    mac = models.CharField(max_length=64, unique=True)
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -68,31 +77,115 @@ class AuditEvent(models.Model):
     def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise PermissionError("the audit log is append-only")
 
-    def chained_fields(self) -> dict[str, object]:
-        """The fields the hash covers, in the form they were hashed."""
-        return {
-            "sequence": self.sequence,
-            "at": self.at.isoformat(),
-            "user_id": self.user_id,
-            "username": self.username,
-            "action": self.action,
-            "case_id": self.case_id,
-            "object_type": self.object_type,
-            "object_id": self.object_id,
-            "source_address": self.source_address,
-            "detail": self.detail,
-        }
+    def keyed_fields(self) -> dict[str, object]:
+        """The fields the MAC covers, in the form they were keyed."""
+        return keyed_fields(
+            self.at,
+            self.user_id,
+            self.username,
+            self.action,
+            self.case_id,
+            self.object_type,
+            self.object_id,
+            self.source_address,
+            self.detail,
+            self.nonce,
+        )
 
 
-class AuditChainHead(models.Model):
-    """A single row, locked while an event is appended, so the chain stays a line."""
+# The columns keyed_fields takes, in order (the verifier reads them with values_list).
+KEYED_COLUMNS = (
+    "at",
+    "user_id",
+    "username",
+    "action",
+    "case_id",
+    "object_type",
+    "object_id",
+    "source_address",
+    "detail",
+    "nonce",
+)
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    sequence = models.PositiveBigIntegerField(default=0)
-    hash = models.CharField(max_length=64)
 
-    class Meta:
-        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audit_head_single")]
+def keyed_fields(
+    at: Any,
+    user_id: Any,
+    username: str,
+    action: str,
+    case_id: Any,
+    object_type: str,
+    object_id: str,
+    source_address: Any,
+    detail: Any,
+    nonce: str,
+) -> dict[str, object]:
+    return {
+        "at": at.isoformat(),
+        "user_id": user_id,
+        "username": username,
+        "action": action,
+        "case_id": case_id,
+        "object_type": object_type,
+        "object_id": object_id,
+        "source_address": source_address,
+        "detail": detail,
+        "nonce": nonce,
+    }
+
+
+class AuditSeal(models.Model):
+    """An event's place in the chain, written by the sealer: positions run 1, 2, 3 … without gap."""
+
+    position = models.PositiveBigIntegerField(primary_key=True)
+    # Nullable only so that reading seals joins the events with LEFT JOIN: a deleted event shows.
+    event = models.OneToOneField(
+        AuditEvent,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="seal",
+        db_column="event_sequence",
+    )
+    chain_hash = models.CharField(max_length=64)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     def __str__(self) -> str:
-        return f"audit chain head #{self.sequence}"
+        return f"seal {self.position} of event {self.event_id}"
+
+
+class CheckpointKind(models.TextChoices):
+    CHECKPOINT = "checkpoint", _("checkpoint")
+    RESTORE = "restore", _("acknowledged restore")
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement of the chain's head after a sealing batch (or an acknowledged restore).
+    The same record is written, once, as a file in AUDIT_CHECKPOINT_DIR outside the database."""
+
+    number = models.PositiveBigIntegerField(primary_key=True)
+    kind = models.CharField(max_length=12, choices=CheckpointKind.choices)
+    last_position = models.PositiveBigIntegerField()
+    last_sequence = models.PositiveBigIntegerField()
+    sealed_through = models.PositiveBigIntegerField()
+    head_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    body = models.TextField()  # the exact signed bytes (canonical JSON)
+    signature = models.CharField(max_length=128)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"audit {self.kind} {self.number} (position {self.last_position})"
+
+
+class AuditVerification(models.Model):
+    """A clean `verify_audit_log` up to a checkpoint: where the next incremental run starts."""
+
+    checkpoint_number = models.PositiveBigIntegerField()
+    verified_at = models.DateTimeField()
+    full = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"verified to checkpoint {self.checkpoint_number}"

@@ -16,7 +16,8 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 from opiniondesk.accounts.models import Role, User
-from opiniondesk.audit.models import AuditAction, AuditEvent
+from opiniondesk.audit.models import AuditAction, AuditEvent, AuditSeal
+from opiniondesk.audit.sealer import seal
 from opiniondesk.audit.services import audit_record
 from opiniondesk.cases.models import Case, CaseTransition
 from opiniondesk.cases.screening import case_refer, case_reject, case_start_screening
@@ -71,7 +72,7 @@ def _one_winner(outcomes):
 
 def _assert_chain_whole():
     out = io.StringIO()
-    call_command("verify_audit_log", stdout=out)  # raises CommandError on a broken link
+    call_command("verify_audit_log", "--full", stdout=out)  # CommandError on a broken link
     assert "Audit log intact" in out.getvalue()
 
 
@@ -193,27 +194,29 @@ def test_the_second_click_waits_for_the_first_and_sees_its_result(
     _assert_chain_whole()
 
 
-@pytest.mark.parametrize("head_exists", [False, True], ids=["first-ever-events", "later-events"])
-def test_ten_concurrent_audit_writers_keep_one_unbroken_chain(head_exists):
-    # Given: an empty log (the first writers also race to create the chain's head), or one with
-    # an event already.
-    if head_exists:
+@pytest.mark.parametrize("sealed_before", [False, True], ids=["first-ever-events", "later-events"])
+def test_ten_concurrent_audit_writers_are_all_sealed_into_one_chain(sealed_before):
+    # Given: an empty log, or one with an event already sealed.
+    if sealed_before:
         audit_record(action=AuditAction.LOGIN, detail={"writer": "before"})
+        seal(lag=0)
     before = AuditEvent.objects.count()
 
-    # When: ten requests append an event at the same moment.
+    # When: ten requests append an event at the same moment, and the sealer runs.
     outcomes = _run_at_once(
         *[
             (lambda n=n: audit_record(action=AuditAction.READ, detail={"writer": n}))
             for n in range(10)
         ]
     )
+    sealed = seal(lag=0)
 
-    # Then: every one was written, numbered without gap or repeat, and the chain verifies.
+    # Then: every one was written with its own number, each sealed once, and the log verifies.
     assert [kind for kind, _ in outcomes] == ["ok"] * 10, outcomes
     assert AuditEvent.objects.count() == before + 10
-    sequences = sorted(AuditEvent.objects.values_list("sequence", flat=True))
-    assert sequences == list(range(1, before + 11))
+    assert len(set(AuditEvent.objects.values_list("sequence", flat=True))) == before + 10
+    assert sealed.events == 10
+    assert AuditSeal.objects.count() == before + 10
     writers = sorted(
         AuditEvent.objects.filter(action="read").values_list("detail__writer", flat=True)
     )

@@ -1,0 +1,29 @@
+from django.core.management.base import BaseCommand, CommandParser
+
+from opiniondesk.audit.sealer import seal
+
+
+class Command(BaseCommand):
+    help = (
+        "Seal the committed audit events older than AUDIT_SEAL_LAG into the chain and write a "
+        "signed checkpoint per batch, in the database and in AUDIT_CHECKPOINT_DIR."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--lag", type=int, help="Seconds (default AUDIT_SEAL_LAG).")
+        parser.add_argument("--batch", type=int, help="Events per checkpoint.")
+        parser.add_argument(
+            "--schedule",
+            action="store_true",
+            help="Also enqueue the periodic sealer task (it enqueues itself again).",
+        )
+
+    def handle(self, *args: object, **options: object) -> None:
+        result = seal(batch=options["batch"], lag=options["lag"])  # type: ignore[arg-type]
+        self.stdout.write(
+            f"Sealed {result.events} events in {len(result.checkpoints)} checkpoint(s)."
+        )
+        if options["schedule"]:
+            from opiniondesk.audit.tasks import seal_audit_log
+
+            seal_audit_log.enqueue()
