@@ -101,15 +101,13 @@ def _upload_spool_name(media: Path) -> str | None:
 
 
 def checkpoint_dir() -> Path | None:
-    # TODO(#14, lead): AUDIT_CHECKPOINT_DIR comes with the audit rework (another branch); until
-    # it is merged the setting does not exist and the generation has no checkpoints.
     configured = getattr(settings, "AUDIT_CHECKPOINT_DIR", None)
     return Path(configured) if configured else None
 
 
 def audit_key_ids() -> list[str]:
-    # TODO(#14, lead): the key ids of the audit MAC and checkpoint-signing keys, from the audit
-    # rework's settings/module once merged (e.g. a fingerprint of each public key). Never the keys.
+    # The signing key's id (audit.keys.key_id) is above core: an `AUDIT_KEY_IDS` setting names
+    # it until the backup moves to a layer that may ask the audit app. Never the keys.
     ids = getattr(settings, "AUDIT_KEY_IDS", None)
     return [str(key_id) for key_id in ids] if ids else []
 

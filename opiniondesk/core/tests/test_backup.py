@@ -61,6 +61,11 @@ def fresh_installation(tmp_path: Path, name: str = "fresh") -> dict[str, str]:
         "DATABASE_URL": f"sqlite:///{root / 'db.sqlite3'}",
         "MEDIA_ROOT": str(root / "media"),
         "BACKUP_DIR": str(root / "backups"),
+        # The audit log's keys and its external checkpoints live outside the installation:
+        # the restored one uses the same ones (that is how a rollback is noticed).
+        "AUDIT_MAC_KEY_FILE": str(settings.AUDIT_MAC_KEY_FILE),
+        "AUDIT_SIGNING_KEY_FILE": str(settings.AUDIT_SIGNING_KEY_FILE),
+        "AUDIT_CHECKPOINT_DIR": str(settings.AUDIT_CHECKPOINT_DIR),
     }
 
 
@@ -141,26 +146,32 @@ def test_restore_into_a_fresh_installation_and_verify(tmp_path):
 
 @pytest.mark.sqlite
 def test_restore_drill_backup_more_activity_restore(tmp_path):
-    """Backup → more activity → restore: the later activity is gone and the audit log's
-    verification is reported. TODO(#14, lead): once the keyed audit log is merged, assert that
-    verify reports "rolled back to checkpoint N" and that --accept-restore then verifies clean."""
+    """Backup → more activity (sealed: a later checkpoint is written outside the database) →
+    restore: the later activity is gone and verify says the log was rolled back to the
+    backup's checkpoint; `--accept-restore` records it and verify is clean again."""
+    from opiniondesk.audit.sealer import seal
+
     before, _ = activity()
+    seal(lag=0)
     gen = backup(tmp_path / "backups")
     later_case = case_in(Status.SUBMITTED)
     audit_record(action=AuditAction.READ, user=persona("coordinator_sato"), case_id=later_case.pk)
+    seal(lag=0)
     env = fresh_installation(tmp_path)
 
     result = manage(env, "restore", str(gen))
 
     audit_line = next(line for line in result.stdout.splitlines() if line.startswith("Audit log:"))
-    assert "Audit log intact" in audit_line, result.stdout + result.stderr
-    assert result.returncode == 0
+    assert "rolled back to checkpoint" in audit_line, result.stdout + result.stderr
+    assert result.returncode != 0  # a restore of an older backup is reported, never silent
     with sqlite3.connect(tmp_path / "fresh" / "db.sqlite3") as restored:
         ids = {row[0] for row in restored.execute("SELECT id FROM cases_case")}
     assert before.case_id in ids
     assert later_case.pk not in ids
+    accepted = manage(env, "verify_audit_log", "--accept-restore")
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
     verify = manage(env, "verify_audit_log")
-    assert verify.stdout.strip() in audit_line
+    assert verify.returncode == 0 and "rolled back" not in verify.stdout, verify.stdout
 
 
 def test_a_damaged_generation_is_refused(tmp_path):
