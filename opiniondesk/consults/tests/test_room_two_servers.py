@@ -76,6 +76,10 @@ def two_servers(transactional_db, static_root):
         "STATIC_ROOT": str(static_root),
         # The booking is days away: open its waiting room now (the processes keep real time).
         "CONSULT_ROOM_OPENS_MINUTES": str(60 * 24 * 366),
+        # The audit log's keys of this test run (a production server refuses to run without).
+        "AUDIT_MAC_KEY_FILE": str(settings.AUDIT_MAC_KEY_FILE),
+        "AUDIT_SIGNING_KEY_FILE": str(settings.AUDIT_SIGNING_KEY_FILE),
+        "AUDIT_CHECKPOINT_DIR": str(settings.AUDIT_CHECKPOINT_DIR),
     }
     servers, urls = [], []
     for __ in range(2):
