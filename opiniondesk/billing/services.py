@@ -29,7 +29,14 @@ from opiniondesk.audit.models import AuditAction
 from opiniondesk.audit.services import audit_record
 from opiniondesk.billing import providers, signals
 from opiniondesk.billing.errors import BillingError
-from opiniondesk.billing.fees import FeeTable, FeeTier, quote_minutes, tax_within
+from opiniondesk.billing.fees import (
+    FeeTable,
+    FeeTier,
+    NoFeeTable,
+    quote_minutes,
+    table_in_force,
+    tax_within,
+)
 from opiniondesk.billing.invoice_number import normalise
 from opiniondesk.billing.models import (
     SETTLED_STATES,
@@ -124,15 +131,18 @@ def _table(schedule: FeeSchedule) -> FeeTable:
 
 
 def _schedule_on(day: Any) -> FeeSchedule:
-    schedule = (
-        FeeSchedule.objects.filter(effective_from__lte=day, tiers__isnull=False)
-        .distinct()
-        .order_by("-effective_from")
-        .first()
-    )
-    if schedule is None:
-        raise BillingError(_("No fee table is in force for this date."), "no_fee_table")
-    return schedule
+    """The fee schedule in force on `day`, chosen by the pure rule the fee page and the quote
+    API use (`fees.table_in_force`)."""
+    schedules = {
+        schedule.effective_from: schedule
+        for schedule in FeeSchedule.objects.prefetch_related("tiers")
+        if schedule.tiers.all()
+    }
+    try:
+        table = table_in_force([_table(schedule) for schedule in schedules.values()], day)
+    except NoFeeTable:
+        raise BillingError(_("No fee table is in force for this date."), "no_fee_table") from None
+    return schedules[table.effective_from]
 
 
 # The charge is opened when the consult completes.
