@@ -2,7 +2,10 @@
 conftest with `pytest_plugins`)."""
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -127,3 +130,19 @@ def card_company(monkeypatch, settings):  # type: ignore[no-untyped-def]
     company = CardCompany()
     monkeypatch.setattr(providers, "card_provider", lambda: company)
     return company
+
+
+@pytest.fixture(scope="session")
+def static_root(tmp_path_factory) -> Path:
+    """The static files, collected once, as production serves them (servestatic): for the
+    tests that start the site in processes of its own (opiniondesk.testing.processes)."""
+    from django.conf import settings
+
+    root = tmp_path_factory.mktemp("static")
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
+        cwd=settings.BASE_DIR,
+        env=os.environ | {"STATIC_ROOT": str(root)},
+        check=True,
+    )
+    return root

@@ -4,15 +4,9 @@ because the processes keep nothing of a consult that the database and the channe
 """
 
 import os
-import subprocess
-import sys
-import time
-from pathlib import Path
 
-import httpx
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -25,9 +19,9 @@ from opiniondesk.consults.tests.test_room_browser import (
     state_is,
 )
 from opiniondesk.scheduling.selectors import live_booking
-from opiniondesk.testing.browser import free_port
 from opiniondesk.testing.builders import ready_case
 from opiniondesk.testing.personas import persona
+from opiniondesk.testing.processes import site_env, start_server, stop, wait_until_up
 
 pytestmark = [
     pytest.mark.browser,
@@ -36,27 +30,6 @@ pytestmark = [
 ]
 
 REDIS_URL = os.environ.get("REDIS_URL_FOR_TESTS", "")
-ROOT = Path(settings.BASE_DIR)
-
-
-@pytest.fixture(scope="session")
-def static_root(tmp_path_factory) -> Path:
-    """The static files, collected once, as production serves them (servestatic)."""
-    root = tmp_path_factory.mktemp("static")
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
-        cwd=ROOT,
-        env=os.environ | {"STATIC_ROOT": str(root)},
-        check=True,
-    )
-    return root
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
-    return f"postgres://{db['USER']}{password}@{host}:{port}/{db['NAME']}"
 
 
 @pytest.fixture
@@ -66,58 +39,21 @@ def two_servers(transactional_db, static_root):
         if os.environ.get("CI") == "true":
             pytest.fail("CI=true but REDIS_URL_FOR_TESTS is not set")
         pytest.skip("REDIS_URL_FOR_TESTS is not set: the two-process consult is not exercised")
-    env = os.environ | {
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": REDIS_URL,
-        "SECRET_KEY": settings.SECRET_KEY,
-        "DEMO_MODE": "false",
-        "DEBUG": "false",
-        "HTTPS_ONLY": "false",
-        "STATIC_ROOT": str(static_root),
+    env = site_env(
+        REDIS_URL=REDIS_URL,
+        STATIC_ROOT=str(static_root),
         # The booking is days away: open its waiting room now (the processes keep real time).
-        "CONSULT_ROOM_OPENS_MINUTES": str(60 * 24 * 366),
-        # The audit log's keys of this test run (a production server refuses to run without).
-        "AUDIT_MAC_KEY_FILE": str(settings.AUDIT_MAC_KEY_FILE),
-        "AUDIT_SIGNING_KEY_FILE": str(settings.AUDIT_SIGNING_KEY_FILE),
-        "AUDIT_CHECKPOINT_DIR": str(settings.AUDIT_CHECKPOINT_DIR),
-    }
-    servers, urls = [], []
-    for __ in range(2):
-        port = free_port()
-        servers.append(
-            subprocess.Popen(
-                [
-                    str(Path(sys.executable).with_name("uvicorn")),
-                    "config.asgi:application",
-                    "--host=127.0.0.1",
-                    f"--port={port}",
-                    "--ws=websockets-sansio",
-                    "--lifespan=off",
-                    "--log-level=warning",
-                ],
-                cwd=ROOT,
-                env=env,
-            )
-        )
-        urls.append(f"http://127.0.0.1:{port}")
+        CONSULT_ROOM_OPENS_MINUTES=str(60 * 24 * 366),
+    )
+    servers = []
     try:
-        for server, url in zip(servers, urls, strict=True):
-            deadline = time.monotonic() + 30
-            while True:
-                assert server.poll() is None, "the server process stopped"
-                try:
-                    if httpx.get(f"{url}/", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, f"{url} did not start"
-                time.sleep(0.2)
-        yield urls
+        servers = [start_server(env) for __ in range(2)]
+        for server, url in servers:
+            wait_until_up(server, url)
+        yield [url for __, url in servers]
     finally:
-        for server in servers:
-            server.terminate()
-        for server in servers:
-            server.wait(10)
+        for server, __ in servers:
+            stop(server)
 
 
 def signed_in_page(browser, url, username):
