@@ -128,12 +128,25 @@ def _seal_batch(batch: int, horizon_at: datetime) -> tuple[AuditCheckpoint, int]
         )
         if horizon is None:
             return None
+        # The batch is a window of ids from the first after the watermark: each batch then costs
+        # the same however far behind the sealer is (a range "after the watermark … LIMIT n"
+        # read the whole backlog when the planner's statistics lagged: quadratic over a backlog).
+        # No event after the watermark has a seal; the test below only guards against a race.
+        start = (
+            AuditEvent.objects.filter(sequence__gt=watermark)
+            .order_by("sequence")
+            .values_list("sequence", flat=True)
+            .first()
+        )
+        if start is None or start > horizon:
+            return None
+        window_end = min(horizon, start + batch - 1)
         candidates = list(
             AuditEvent.objects.filter(
-                sequence__gt=watermark, sequence__lte=horizon, seal__isnull=True
+                sequence__gte=start, sequence__lte=window_end, seal__isnull=True
             )
             .order_by("sequence")
-            .values_list("sequence", "mac")[:batch]
+            .values_list("sequence", "mac")
         )
         if not candidates:
             return None
@@ -144,7 +157,7 @@ def _seal_batch(batch: int, horizon_at: datetime) -> tuple[AuditCheckpoint, int]
             seals.append(AuditSeal(position=position, event_id=sequence, chain_hash=head))
             last_sequence = sequence
         AuditSeal.objects.bulk_create(seals, batch_size=1000)
-        sealed_through = horizon if len(candidates) < batch else last_sequence
+        sealed_through = window_end
         checkpoint = sign_checkpoint(
             number=next_number(last),
             kind=CheckpointKind.CHECKPOINT,
