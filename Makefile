@@ -72,10 +72,12 @@ test-sqlite: setup
 # behaviour and costs most: the API contract fuzzers (marker `contract`) and the browser tests
 # (`browser`: the pages and scripts in Chromium; the services and views under them run here),
 # which run in the SQLite half. The PostgreSQL-only browser test (two servers) stays. Tests of
-# an SQLite installation's own file (marker `sqlite`: backups) have PostgreSQL twins.
+# an SQLite installation's own file (marker `sqlite`: backups) have PostgreSQL twins. Tests that
+# touch no database at all (pure rules, parsers: two thirds of them) ran in the SQLite half and
+# would test nothing new here (conftest.py: TESTS_NEEDING_A_DATABASE_ONLY).
 test-postgres: setup
 	@echo "== tests on PostgreSQL ($$DATABASE_URL) =="
-	$(TEST_ENV) $(PYTEST) -m "not contract and not sqlite and (not browser or postgresql)" $(PYTEST_ARGS)
+	$(TEST_ENV) TESTS_NEEDING_A_DATABASE_ONLY=true $(PYTEST) -m "not contract and not sqlite and (not browser or postgresql)" $(PYTEST_ARGS)
 
 lint: setup ## ruff, ruff format --check, mypy (strict on the pure rule modules), the layers (import-linter)
 	$(BIN)/ruff check .

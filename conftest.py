@@ -87,6 +87,31 @@ def django_db_setup(django_db_setup, django_db_blocker, _audit_keys):
             )
 
 
+DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+}
+
+
+def uses_database(item: pytest.Item) -> bool:
+    return item.get_closest_marker("django_db") is not None or bool(
+        DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """TESTS_NEEDING_A_DATABASE_ONLY=true (the PostgreSQL half of `make test`): the tests that
+    touch no database (pure rules, parsers, templates of text) ran in the SQLite half already and
+    would test nothing new on PostgreSQL; they are deselected."""
+    if os.environ.get("TESTS_NEEDING_A_DATABASE_ONLY") != "true":
+        return
+    keep = [item for item in items if uses_database(item)]
+    config.hook.pytest_deselected(items=[item for item in items if not uses_database(item)])
+    items[:] = keep
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     _skip_sqlite_only(item)
