@@ -303,9 +303,37 @@ def manage_shell(env: dict[str, str], snippet: str) -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
+def pdf_frame(size: int) -> tuple[bytes, bytes]:
+    """(head, tail) of a valid PDF of `size` bytes whose middle is an unused stream (the same
+    as opiniondesk.documents.tests.samples.pdf_frame: the bench does not import the app)."""
+    head = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+    ]
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(head))
+        head += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    offsets.append(len(head))
+    stream = b"4 0 obj\n<< /Length %20d >>\nstream\n"
+    start, tail = len(head) + len(stream % 0), b""
+    for _ in range(3):  # the tail's length depends on the offsets, which depend on it
+        padding = size - start - len(tail)
+        rows = b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+        xref = start + padding + len(b"\nendstream\nendobj\n")
+        tail = (
+            b"\nendstream\nendobj\nxref\n0 5\n0000000000 65535 f \n%s" % rows
+            + b"trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+        )
+    return head + stream % padding, tail
+
+
 def write_pdf(label: str, path: Path, size: int) -> TestFile:
-    """A PDF as the server's checks want it: header, random padding, %%EOF; hashed as written."""
-    header, trailer = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", b"\n%%EOF\n"
+    """A PDF as the server's checks want it (a one-page PDF whose unused stream is the random
+    padding); hashed as written."""
+    header, trailer = pdf_frame(size)
     block = os.urandom(WRITE_CHUNK)
     digest, written = hashlib.sha256(), 0
     padding = size - len(header) - len(trailer)

@@ -5,8 +5,12 @@ or, when given the `Digest` the server computed while storing the upload, only i
 last bytes (the size is measured again and must match, or the file is hashed as usual);
 it decides the kind from the bytes alone, then has the library that reads that kind verify it:
 Pillow (JPEG, PNG), pillow_heif (HEIC), pydicom (DICOM), zipfile (ZIP, whose members are
-inspected the same way, within `ZipLimits`). A refusal raises `ContentRejected` with a stable
-code; the UI words it. Pure: no Django, settings or clock; limits come in as arguments.
+inspected the same way, within `ZipLimits`), pikepdf (PDF: no scripts, actions or embedded
+files, see `pdfcheck`). A file that is also another kind of file (`polyglot`) is refused.
+In a ZIP, programs and files of no kind we keep are dropped, not refused: an imaging CD
+carries its viewer (issue 15); `Inspection.dropped` names them. A refusal raises
+`ContentRejected` with a stable code; the UI words it. Pure: no Django, settings or clock;
+limits come in as arguments.
 """
 
 import copy
@@ -25,7 +29,7 @@ from PIL import Image
 from pydicom.filereader import read_dataset
 from pydicom.uid import DeflatedExplicitVRLittleEndian
 
-from opiniondesk.documents import zipcheck
+from opiniondesk.documents import polyglot, zipcheck
 from opiniondesk.documents.formats import (
     AVIF_BRANDS,
     CHUNK,
@@ -38,7 +42,9 @@ from opiniondesk.documents.formats import (
     dicom_problem,
     ftyp_brands,
     heif_header,
+    is_plain_text,
 )
+from opiniondesk.documents.pdfcheck import PdfProblem, pdf_problem
 
 __all__ = [
     "DEFAULT_MAX_IMAGE_PIXELS",
@@ -62,6 +68,7 @@ _TAIL = 2048  # %%EOF must be this close to the end
 _HEIF_MAX_META_BYTES = 16 * MiB
 _DICOM_MAX_READ_BYTES = 8 * MiB  # what pydicom may read; larger values are skipped by seeking
 _DICOM_DEFER_BYTES = 64 * 1024
+_TEXT_MAX_BYTES = 1 * MiB  # a report as text; a longer .txt is dropped from a ZIP
 
 # Programs and scripts, refused even when a PDF header or a DICOM marker follows
 # (a DICOM preamble can hold a Windows executable's header: CVE-2019-11687).
@@ -84,6 +91,7 @@ class FileKind(StrEnum):
     HEIC = "heic"
     DICOM = "dicom"
     ZIP = "zip"
+    TEXT = "text"  # only inside a ZIP: a report as a .txt file
     # Never found by `inspect_upload`: stored only by `services.document_add_fhir`, after the
     # caller has read the FHIR document (an eReferral bundle) it holds.
     FHIR_JSON = "fhir_json"
@@ -106,6 +114,11 @@ class RejectCode(StrEnum):
     ZIP_ENCRYPTED = "ZIP_ENCRYPTED"
     ZIP_TOO_DEEP = "ZIP_TOO_DEEP"
     ZIP_MEMBER_UNSUPPORTED = "ZIP_MEMBER_UNSUPPORTED"
+    ZIP_NOTHING_KEPT = "ZIP_NOTHING_KEPT"  # only programs and files of no kind we keep
+    POLYGLOT = "POLYGLOT"  # also another kind of file: a photo that unzips
+    PDF_ACTIVE_CONTENT = "PDF_ACTIVE_CONTENT"  # scripts, actions, embedded files
+    PDF_ENCRYPTED = "PDF_ENCRYPTED"
+    PDF_UNREADABLE = "PDF_UNREADABLE"
 
 
 # A member's own refusal, seen from the archive that holds it.
@@ -127,6 +140,13 @@ class ContentRejected(Exception):
         """The same refusal, about a member of a ZIP."""
         code = _MEMBER_CODES.get(self.code, self.code)
         return ContentRejected(code, f"{member}: {self.detail}", member=member)
+
+
+class _NotKept(ContentRejected):
+    """A program, or content of no kind we keep: refused alone, dropped from a ZIP."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(RejectCode.UNSUPPORTED_TYPE, detail)
 
 
 @dataclass(frozen=True)
@@ -166,6 +186,7 @@ class Inspection:
     size: int
     sha256: str  # hex digest
     members: tuple[Member, ...] = ()  # ZIP only
+    dropped: tuple[str, ...] = ()  # ZIP only: members left out (programs, other files)
 
 
 _CONTENT_TYPES = {
@@ -176,6 +197,7 @@ _CONTENT_TYPES = {
     FileKind.DICOM: "application/dicom",
     FileKind.ZIP: "application/zip",
     FileKind.FHIR_JSON: "application/fhir+json",
+    FileKind.TEXT: "text/plain",
 }
 _INLINE = frozenset({FileKind.PDF, FileKind.JPEG, FileKind.PNG})
 
@@ -214,7 +236,8 @@ def inspect_upload(
         kind, members = checker.examine(fileobj, sample, depth=0, prefix="")
     finally:
         fileobj.seek(0)
-    return Inspection(kind=kind, size=sample.size, sha256=sha256, members=members)
+    dropped = tuple(checker.dropped)
+    return Inspection(kind, sample.size, sha256, members=members, dropped=dropped)
 
 
 class _Sample:
@@ -270,7 +293,7 @@ def _check_size(size: int, max_bytes: int) -> None:
 def _detect(head: bytes, tail: bytes) -> FileKind:
     """The kind, from magic bytes at fixed places; the order settles polyglots."""
     if head.startswith(_EXECUTABLE_PREFIXES):
-        raise ContentRejected(RejectCode.UNSUPPORTED_TYPE, "a program or script")
+        raise _NotKept("a program or script")
     if head[128:132] == b"DICM":
         return FileKind.DICOM
     if head.startswith(PNG_SIGNATURE):
@@ -288,9 +311,7 @@ def _detect(head: bytes, tail: bytes) -> FileKind:
         if b"%%EOF" not in tail:
             raise ContentRejected(RejectCode.CORRUPT, "PDF without %%EOF at its end: truncated?")
         return FileKind.PDF
-    raise ContentRejected(
-        RejectCode.UNSUPPORTED_TYPE, "the content is not PDF, JPEG, PNG, HEIC, DICOM or ZIP"
-    )
+    raise _NotKept("the content is not PDF, JPEG, PNG, HEIC, DICOM or ZIP")
 
 
 def _heif_kind(brands: list[str]) -> FileKind:
@@ -309,6 +330,7 @@ class _Checker:
     def __init__(self, limits: ZipLimits, max_image_pixels: int) -> None:
         self.limits, self.max_image_pixels = limits, max_image_pixels
         self.members_left, self.bytes_left = limits.max_members, limits.max_total_bytes
+        self.dropped: list[str] = []
 
     def examine(
         self, fp: IO[bytes], sample: _Sample, *, depth: int, prefix: str
@@ -319,6 +341,8 @@ class _Checker:
             if depth > self.limits.max_depth:
                 detail = f"a ZIP nested more than {self.limits.max_depth} level(s) deep"
                 raise ContentRejected(RejectCode.ZIP_TOO_DEEP, detail)
+            if found := polyglot.zip_polyglot(fp, sample.size):
+                raise ContentRejected(RejectCode.POLYGLOT, f"ZIP that is also {found}")
             return kind, self._zip(fp, sample.size, depth=depth, prefix=prefix)
         if kind in (FileKind.JPEG, FileKind.PNG):
             self._verify_image(fp, kind)
@@ -326,7 +350,10 @@ class _Checker:
             self._verify_heic(fp, sample.size)
         elif kind is FileKind.DICOM:
             _verify_dicom(fp, sample.size)
-        return kind, ()  # a PDF's header and %%EOF were checked by _detect
+        _check_polyglot(fp, kind, sample)
+        if kind is FileKind.PDF:  # its header and %%EOF were checked by _detect
+            _verify_pdf(fp)
+        return kind, ()
 
     def _check_pixels(self, width: int, height: int) -> None:
         if width * height > self.max_image_pixels:
@@ -384,8 +411,12 @@ class _Checker:
                 path = prefix + zipcheck.display_name(overlapping)
                 raise _rejected(RejectCode.ZIP_BOMB, path, "its data overlaps the next entry")
             members: list[Member] = []
+            dropped_before = len(self.dropped)
             for info in files:
                 members += self._member(archive, info, depth=depth, prefix=prefix)
+        if not members and len(self.dropped) > dropped_before:
+            detail = "only programs and files of no kind we keep"
+            raise ContentRejected(RejectCode.ZIP_NOTHING_KEPT, detail)
         return tuple(members)
 
     def _check_count(self, entries: int, directory_bytes: int) -> None:
@@ -437,6 +468,9 @@ class _Checker:
     ) -> list[Member]:
         name = zipcheck.display_name(info)
         path = prefix + name
+        if zipcheck.is_program_name(name):  # the viewer of an imaging CD: not even unpacked
+            self.dropped.append(path)
+            return []
         # Headers can lie, and zipfile stops at the declared size (then fails the CRC): let it
         # run past, so that what really comes out is counted against the budget. The margin
         # keeps zipfile's stop (and its CRC error) beyond the next chunk that could cross it.
@@ -452,7 +486,15 @@ class _Checker:
                 return []
             try:
                 kind, nested = self.examine(spool, sample, depth=depth + 1, prefix=f"{path}/")
+            except _NotKept:
+                if _is_text_report(name, spool, sample.head):
+                    return [Member(name=path, kind=FileKind.TEXT, size=sample.size)]
+                self.dropped.append(path)
+                return []
             except ContentRejected as exc:
+                if exc.code is RejectCode.ZIP_NOTHING_KEPT and exc.member is None:
+                    self.dropped.append(path)  # a ZIP in the ZIP, of programs alone
+                    return []
                 if exc.member is not None:  # already named, deeper down
                     raise
                 raise exc.within(path) from exc
@@ -484,8 +526,51 @@ class _Checker:
         return sample
 
 
+def _is_text_report(name: str, fp: IO[bytes], head: bytes) -> bool:
+    """A .txt file of plain text (a report on an imaging CD), not a script."""
+    if not name.lower().endswith(".txt") or head.startswith(_EXECUTABLE_PREFIXES):
+        return False
+    return is_plain_text(fp, max_bytes=_TEXT_MAX_BYTES)
+
+
 def _rejected(code: RejectCode, path: str, detail: str) -> ContentRejected:
     return ContentRejected(code, f"{path}: {detail}", member=path)
+
+
+def _check_polyglot(fp: IO[bytes], kind: FileKind, sample: _Sample) -> None:
+    try:
+        found = _other_kind(fp, kind, sample)
+    except ValueError as exc:  # markers Pillow got past but that lead nowhere
+        raise ContentRejected(RejectCode.CORRUPT, f"{kind}: {exc}") from exc
+    if found:
+        raise ContentRejected(RejectCode.POLYGLOT, f"{kind} that is also {found}")
+
+
+def _other_kind(fp: IO[bytes], kind: FileKind, sample: _Sample) -> str | None:
+    size = sample.size
+    if kind is FileKind.JPEG:
+        return polyglot.image_polyglot(fp, size, polyglot.jpeg_layout(fp, size))
+    if kind is FileKind.PNG:
+        return polyglot.image_polyglot(fp, size, polyglot.png_layout(fp, size))
+    if kind is FileKind.PDF:
+        return polyglot.pdf_polyglot(fp, size, sample.head, sample.tail)
+    # A DICOM preamble is 128 bytes for other software: a TIFF header at most.
+    if kind is FileKind.DICOM and (found := polyglot.foreign_container(sample.head[:128])):
+        return f"{found} in the DICOM preamble"
+    return "a ZIP end record" if polyglot.zip_end_near_end(fp, size) else None
+
+
+_PDF_CODES = {
+    PdfProblem.ACTIVE: RejectCode.PDF_ACTIVE_CONTENT,
+    PdfProblem.ENCRYPTED: RejectCode.PDF_ENCRYPTED,
+    PdfProblem.UNREADABLE: RejectCode.PDF_UNREADABLE,
+}
+
+
+def _verify_pdf(fp: IO[bytes]) -> None:
+    if found := pdf_problem(fp):
+        problem, detail = found
+        raise ContentRejected(_PDF_CODES[problem], f"PDF: {detail}")
 
 
 def _verify_dicom(fp: IO[bytes], size: int) -> None:

@@ -160,3 +160,22 @@ def dicom_problem(dataset: Dataset, size: int) -> str | None:
     if _DICOM_ROWS in dataset and not any(tag in dataset for tag in _DICOM_PIXEL_TAGS):
         return "image attributes but no pixel data (truncated?)"
     return None
+
+
+_TEXT_CONTROLS = frozenset(range(0x20)) - {0x09, 0x0A, 0x0C, 0x0D}
+
+
+def is_plain_text(fp: IO[bytes], *, max_bytes: int) -> bool:
+    """UTF-8 (with or without BOM) or Shift_JIS text without control characters, at most
+    `max_bytes` long: a report as a .txt file, not a program or a binary file."""
+    fp.seek(0)
+    data = fp.read(max_bytes + 1)
+    if not data or len(data) > max_bytes or _TEXT_CONTROLS.intersection(data):
+        return False
+    for encoding in ("utf-8-sig", "cp932"):
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return True
+    return False

@@ -80,6 +80,8 @@ class Document(models.Model):
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64, db_index=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
+    # A ZIP's members left out of the stored copy: an imaging CD's viewer program and the like.
+    dropped_members = models.JSONField(default=list, blank=True)
     # A correction is a new version; the old one stays.
     supersedes = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by"

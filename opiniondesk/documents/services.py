@@ -2,10 +2,14 @@
 
 import hashlib
 import json
+import os
+import tempfile
+from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import HttpRequest
@@ -35,8 +39,10 @@ from opiniondesk.documents.models import (
     TestDataKind,
     UploadSource,
 )
+from opiniondesk.documents.naming import named_for
 from opiniondesk.documents.selectors import LinkUnusable, upload_link_get
 from opiniondesk.documents.uploads import server_digest
+from opiniondesk.documents.zipfilter import copy_without
 from opiniondesk.readiness.rules import IdType
 
 # An ID is a photo or a scan: an image or a PDF, never a DICOM series or an archive.
@@ -61,7 +67,18 @@ __all__ = [
 ]
 
 
-def _inspect(uploaded: UploadedFile) -> Inspection:
+@dataclass(frozen=True)
+class _Checked:
+    """An upload as it will be stored: the file, what it was found to be, what was left out."""
+
+    file: UploadedFile | File[bytes]
+    name: str  # the sender's name, with the extension of the type found
+    inspection: Inspection
+    dropped: tuple[str, ...] = ()
+    received_sha256: str = ""  # of the upload, when what is stored is a filtered copy
+
+
+def _inspect(uploaded: UploadedFile | File[bytes]) -> Inspection:
     uploaded.seek(0)
     try:
         return inspect_upload(
@@ -69,10 +86,35 @@ def _inspect(uploaded: UploadedFile) -> Inspection:
             max_bytes=settings.DOCUMENT_MAX_BYTES,
             zip_limits=ZipLimits(),
             # Hashed by our upload handler as it was received: not read again to hash it.
-            digest=server_digest(uploaded),
+            digest=server_digest(uploaded) if isinstance(uploaded, UploadedFile) else None,
         )
     finally:
         uploaded.seek(0)
+
+
+def _check(uploaded: UploadedFile, cleanup: ExitStack) -> _Checked:
+    """Check the upload by its content (raises ContentRejected). A ZIP from which programs
+    were dropped is stored as a copy without them, checked again; `cleanup` removes it."""
+    inspection = _inspect(uploaded)
+    name = named_for(uploaded.name or "", inspection.kind.value)
+    if not inspection.dropped:
+        return _Checked(file=uploaded, name=name, inspection=inspection)
+    if settings.FILE_UPLOAD_TEMP_DIR:  # on the documents' disk, not in a tmpfs (memory)
+        os.makedirs(settings.FILE_UPLOAD_TEMP_DIR, mode=0o700, exist_ok=True)
+    spool = tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR)  # noqa: SIM115
+    cleanup.enter_context(spool)  # closed (and so removed) once the document is stored
+    copy_without(uploaded, spool, frozenset(inspection.dropped))
+    filtered = File(spool, name=name)
+    again = _inspect(filtered)
+    if again.dropped:  # cannot happen: only members that passed were copied
+        raise ContentRejected(RejectCode.CORRUPT, "the filtered ZIP still drops members")
+    return _Checked(
+        file=filtered,
+        name=name,
+        inspection=again,
+        dropped=inspection.dropped,
+        received_sha256=inspection.sha256,
+    )
 
 
 def document_add(
@@ -104,23 +146,23 @@ def document_add(
         raise UploadRefused("BAD_PROXY")
     if supersedes is not None and supersedes.case_id != case.pk:
         raise UploadRefused("BAD_SUPERSEDES")
-    inspection = _inspect(uploaded)  # raises ContentRejected
-    if kind == DocumentKind.PATIENT_ID and inspection.kind not in ID_FILE_KINDS:
-        raise UploadRefused("ID_FORMAT")
-    return _store(
-        case=case,
-        kind=kind,
-        uploaded=uploaded,
-        inspection=inspection,
-        actor=actor,
-        source=source,
-        request=request,
-        test_data_kind=test_data_kind,
-        id_type=id_type,
-        proxy=proxy,
-        note=note,
-        supersedes=supersedes,
-    )
+    with ExitStack() as cleanup:
+        checked = _check(uploaded, cleanup)  # raises ContentRejected
+        if kind == DocumentKind.PATIENT_ID and checked.inspection.kind not in ID_FILE_KINDS:
+            raise UploadRefused("ID_FORMAT")
+        return _store(
+            case=case,
+            kind=kind,
+            checked=checked,
+            actor=actor,
+            source=source,
+            request=request,
+            test_data_kind=test_data_kind,
+            id_type=id_type,
+            proxy=proxy,
+            note=note,
+            supersedes=supersedes,
+        )
 
 
 def document_add_fhir(
@@ -150,11 +192,15 @@ def document_add_fhir(
     inspection = Inspection(
         kind=FileKind.FHIR_JSON, size=len(content), sha256=hashlib.sha256(content).hexdigest()
     )
+    checked = _Checked(
+        file=ContentFile(content),
+        name=named_for(name or "referral.json", FileKind.FHIR_JSON.value),
+        inspection=inspection,
+    )
     return _store(
         case=case,
         kind=kind,
-        uploaded=ContentFile(content, name=name or "referral.json"),
-        inspection=inspection,
+        checked=checked,
         actor=actor,
         source=source,
         request=request,
@@ -171,8 +217,7 @@ def _store(
     *,
     case: Case,
     kind: str,
-    uploaded: UploadedFile | ContentFile[bytes],
-    inspection: Inspection,
+    checked: _Checked,
     actor: User | None,
     source: UploadSource,
     request: HttpRequest | None,
@@ -187,23 +232,25 @@ def _store(
         raise UploadRefused("CASE_CLOSED")
     if supersedes is not None and Document.objects.filter(supersedes=supersedes).exists():
         raise UploadRefused("ALREADY_CORRECTED")
+    inspection = checked.inspection
     document = Document(
         case=locked,
         kind=kind,
         test_data_kind=test_data_kind,
         id_type=id_type,
         proxy=proxy,
-        original_name=(uploaded.name or "upload")[:255],
+        original_name=checked.name,
         file_kind=inspection.kind.value,
         content_type=mime_type(inspection.kind),
         size=inspection.size,
         sha256=inspection.sha256,
         note=note[:200],
+        dropped_members=list(checked.dropped),
         supersedes=supersedes,
         uploaded_by=actor,
         source=source,
     )
-    document.file.save("upload", uploaded, save=False)
+    document.file.save("upload", checked.file, save=False)
     document.save()
     audit_record(
         action=AuditAction.CREATE,
@@ -217,6 +264,11 @@ def _store(
             "size": inspection.size,
             "source": source,
             "supersedes": supersedes.pk if supersedes else None,
+            **(
+                {"dropped": len(checked.dropped), "received_sha256": checked.received_sha256}
+                if checked.dropped
+                else {}
+            ),
         },
     )
     if locked.status == Status.AWAITING_DOCUMENTS:
@@ -257,35 +309,36 @@ def upload_link_use(
 ) -> list[Document]:
     """Store the physician's files (kind, test-data kind, file) and spend the link."""
     link = upload_link_get(token)
-    inspected = [(kind, tdk, f, _inspect(f)) for kind, tdk, f in files]
-    with transaction.atomic():
-        link = PhysicianUploadLink.objects.select_for_update().get(pk=link.pk)
-        if link.used_at is not None:
-            raise LinkUnusable("used")
-        documents = [
-            _store(
-                case=link.case,
-                kind=kind,
-                uploaded=f,
-                inspection=inspection,
-                actor=None,
-                source=UploadSource.PHYSICIAN_LINK,
+    with ExitStack() as cleanup:
+        # Checked outside the transaction, before the link is locked: files may be large.
+        inspected = [(kind, tdk, _check(f, cleanup)) for kind, tdk, f in files]
+        with transaction.atomic():
+            link = PhysicianUploadLink.objects.select_for_update().get(pk=link.pk)
+            if link.used_at is not None:
+                raise LinkUnusable("used")
+            documents = [
+                _store(
+                    case=link.case,
+                    kind=kind,
+                    checked=checked,
+                    actor=None,
+                    source=UploadSource.PHYSICIAN_LINK,
+                    request=request,
+                    test_data_kind=tdk,
+                    id_type="",
+                    proxy=None,
+                    note="",
+                    supersedes=None,
+                )
+                for kind, tdk, checked in inspected
+            ]
+            link.used_at = timezone.now()
+            link.save(update_fields=["used_at"])
+            audit_record(
+                action=AuditAction.UPDATE,
                 request=request,
-                test_data_kind=tdk,
-                id_type="",
-                proxy=None,
-                note="",
-                supersedes=None,
+                case_id=link.case_id,
+                obj=link,
+                detail={"used": True, "documents": [d.pk for d in documents]},
             )
-            for kind, tdk, f, inspection in inspected
-        ]
-        link.used_at = timezone.now()
-        link.save(update_fields=["used_at"])
-        audit_record(
-            action=AuditAction.UPDATE,
-            request=request,
-            case_id=link.case_id,
-            obj=link,
-            detail={"used": True, "documents": [d.pk for d in documents]},
-        )
     return documents

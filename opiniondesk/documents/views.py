@@ -23,8 +23,9 @@ from opiniondesk.documents import services
 from opiniondesk.documents.content import ContentRejected, FileKind, is_inline_viewable
 from opiniondesk.documents.forms import PhysicianUploadFormSet, UploadForm
 from opiniondesk.documents.models import Document, UploadSource
+from opiniondesk.documents.naming import named_for
 from opiniondesk.documents.selectors import LinkUnusable, upload_link_get
-from opiniondesk.documents.wording import refusal_message
+from opiniondesk.documents.wording import dropped_message, refusal_message
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -51,7 +52,7 @@ def case_documents(request: HttpRequest, case_id: int) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                services.document_add(
+                document = services.document_add(
                     case=case,
                     kind=data["kind"],
                     uploaded=data["file"],
@@ -67,6 +68,8 @@ def case_documents(request: HttpRequest, case_id: int) -> HttpResponse:
                 form.add_error("file", refusal_message(str(exc.code)))
             else:
                 messages.success(request, _("The document was added."))
+                if document.dropped_members:
+                    messages.warning(request, dropped_message(document.dropped_members))
                 url = reverse("case-documents", args=[case.pk])
                 if _wants_json(request):
                     return JsonResponse({"ok": True, "redirect": url})
@@ -115,7 +118,9 @@ def document_file(request: HttpRequest, document_id: int) -> HttpResponse:
         document.file.open("rb"),
         content_type=document.content_type,
         as_attachment=not inline,
-        filename=document.original_name,
+        # Named after what the content is, whatever name it was sent under (also for
+        # documents stored before names were corrected on upload).
+        filename=named_for(document.original_name, document.file_kind),
     )
     # A document is data, never a page: no scripts, no sniffing, not kept in caches.
     response["Content-Security-Policy"] = (

@@ -1,5 +1,6 @@
 """What we tell a person whose upload was refused, by refusal code."""
 
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 REFUSALS = {
@@ -27,6 +28,29 @@ REFUSALS = {
         "The ZIP archive holds a file we cannot accept. Only PDF, JPEG, PNG, HEIC and DICOM "
         "files can be inside."
     ),
+    "ZIP_NOTHING_KEPT": _(
+        "The ZIP archive holds only programs or files we cannot accept. Please send the "
+        "images (DICOM, JPEG, PNG) and reports (PDF, text) it should contain."
+    ),
+    "POLYGLOT": _(
+        "This file is also another kind of file (for example a picture with an archive or a "
+        "program hidden in it), so we cannot accept it. Please save the picture or document "
+        "again (for example as a screenshot or with 'Print' → 'Save as PDF') and send that."
+    ),
+    "PDF_ACTIVE_CONTENT": _(
+        "This PDF contains scripts, automatic actions or attached files, which we cannot "
+        "accept. Please make a plain copy: open it, choose 'Print', select 'Save as PDF' (or "
+        "'Microsoft Print to PDF') as the printer, and send the new file."
+    ),
+    "PDF_ENCRYPTED": _(
+        "This PDF is protected by a password, so we cannot check or open it. Please send it "
+        "without the password (open it, choose 'Print' → 'Save as PDF'), or ask the hospital "
+        "that issued it for an unprotected copy."
+    ),
+    "PDF_UNREADABLE": _(
+        "This PDF cannot be read: it may be damaged or not really a PDF. Please open it on "
+        "your computer, choose 'Print' → 'Save as PDF', and send the new file."
+    ),
     "CASE_CLOSED": _("Documents can no longer be added to this application online."),
     "ALREADY_CORRECTED": _("That document has already been corrected by a newer version."),
     "BAD_KIND": _("Please choose what the document is."),
@@ -41,3 +65,19 @@ REFUSALS = {
 
 def refusal_message(code: str) -> str:
     return str(REFUSALS.get(code, REFUSALS["UNSUPPORTED_TYPE"]))
+
+
+_DROPPED_SHOWN = 10
+
+
+def dropped_message(names: list[str]) -> str:
+    """What was left out of a ZIP (an imaging CD's viewer program and the like)."""
+    shown = gettext(", ").join(names[:_DROPPED_SHOWN])
+    if len(names) > _DROPPED_SHOWN:
+        more = len(names) - _DROPPED_SHOWN
+        shown += ngettext(" and %(n)d more file", " and %(n)d more files", more) % {"n": more}
+    return gettext(
+        "From the ZIP archive we kept the images and reports. These files were left out "
+        "because they are programs (such as a CD's image viewer) or files we cannot accept: "
+        "%(names)s"
+    ) % {"names": shown}

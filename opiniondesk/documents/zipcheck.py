@@ -134,3 +134,20 @@ def is_os_metadata(name: str, head: bytes) -> bool:
     if base.startswith("._"):
         return head.startswith(_APPLE_DOUBLE)
     return base == ".DS_Store" and head.startswith(_DS_STORE)
+
+
+# What an imaging CD carries besides the images: its viewer, autorun, scripts (issue 15).
+_PROGRAM_SUFFIXES = frozenset(
+    ".exe .dll .com .scr .cpl .ocx .sys .drv .msi .msp .cab .bat .cmd .ps1 .psm1 .vbs .vbe "  # noqa: SIM905
+    ".js .jse .wsf .wsh .hta .lnk .reg .jar .class .sh .command .py .pl .so .dylib .inf".split()
+)
+_BUNDLE_SUFFIXES = (".app", ".framework", ".bundle", ".plugin")  # macOS folders of programs
+
+
+def is_program_name(name: str) -> bool:
+    """A program, script, autorun file or a part of a macOS application, by its path."""
+    parts = name.replace("\\", "/").lower().split("/")
+    if any(part.endswith(_BUNDLE_SUFFIXES) for part in parts[:-1]):
+        return True
+    base = parts[-1]
+    return "." in base and base[base.rindex(".") :] in _PROGRAM_SUFFIXES

@@ -217,6 +217,7 @@ def test_it_knows_every_kind():
         "dicom",
         "zip",
         "fhir_json",
+        "text",
     }
 
 

@@ -5,6 +5,7 @@ import tracemalloc
 import zipfile
 
 from opiniondesk.documents.content import FileKind, Inspection, Member, ZipLimits, inspect_upload
+from opiniondesk.documents.tests import samples
 
 MiB = 1024 * 1024
 PEAK_LIMIT = 20 * MiB
@@ -19,11 +20,13 @@ def sha256_of(path) -> str:
 
 
 def large_pdf(path, size: int):
-    """A PDF header, `size` bytes of (sparse) padding, and %%EOF: nothing held in memory."""
+    """A valid PDF of `size` bytes, most of them a (sparse) unused stream: nothing held in
+    memory."""
+    head, tail = samples.pdf_frame(size)
     with path.open("wb") as f:
-        f.write(b"%PDF-1.7\n")
-        f.seek(size - len(b"%%EOF\n"))
-        f.write(b"%%EOF\n")
+        f.write(head)
+        f.seek(size - len(tail))
+        f.write(tail)
     return path
 
 

@@ -12,13 +12,15 @@ from django.urls import reverse
 
 from opiniondesk.core.asgi import BodySizeLimit, StreamedBody, StreamingASGIHandler
 from opiniondesk.documents.models import Document
+from opiniondesk.documents.tests import samples
 
 MiB = 1024 * 1024
 CSRF = "c" * 32  # an unmasked token, as the cookie holds it
 
 
 def _pdf(size: int) -> bytes:
-    return b"%PDF-1.7\n" + os.urandom(size - 16) + b"\n%%EOF\n"
+    head, tail = samples.pdf_frame(size)
+    return head + os.urandom(size - len(head) - len(tail)) + tail
 
 
 def _post(url: str, session: str, body: bytes, *, cut_at: int | None = None):

@@ -42,7 +42,7 @@ def _parse(data: bytes, *, name: str = "scan.pdf", fields: dict | None = None):
 
 
 def _pdf_of(size: int) -> bytes:
-    head, tail = b"%PDF-1.7\n", b"\n%%EOF\n"
+    head, tail = samples.pdf_frame(size)
     return head + os.urandom(size - len(head) - len(tail)) + tail
 
 
@@ -136,7 +136,8 @@ def test_inspection_uses_the_handlers_digest_and_reads_only_the_ends():
         inspection = services._inspect(uploaded)
     assert inspection.sha256 == hashlib.sha256(data).hexdigest()
     assert inspection.size == len(data) and inspection.kind is FileKind.PDF
-    assert sum(reads) < 16 * 1024  # the first and the last bytes, not 3 MiB again
+    # The first and the last bytes (a ZIP reader's look-back too), not 3 MiB again.
+    assert sum(reads) < 128 * 1024
 
 
 @pytest.mark.django_db

@@ -117,26 +117,9 @@ PAIR = archive({"a.pdf": PDF, "b.pdf": PDF})
 REFUSED = [
     case("a symlink", samples.symlink_archive(), RejectCode.ZIP_SYMLINK, "report.pdf"),
     case("encrypted", samples.encrypted(NESTED), RejectCode.ZIP_ENCRYPTED, "a.pdf"),
-    case("a program", with_one("setup.exe", samples.EXE), UNSUPPORTED, "setup.exe"),
-    case("a program named .pdf", with_one("x.pdf", samples.EXE), UNSUPPORTED, "x.pdf"),
-    case("a shell script", with_one("run.sh", samples.SHELL_SCRIPT), UNSUPPORTED, "run.sh"),
-    case("a text file", with_one("memo.txt", samples.TEXT), UNSUPPORTED, "memo.txt"),
-    case("random bytes", with_one("x.bin", samples.random_bytes()), UNSUPPORTED, "x.bin"),
     case("an empty file", with_one("empty.pdf", b""), UNSUPPORTED, "empty.pdf"),
-    case(
-        "a program posing as macOS metadata",
-        with_one("__MACOSX/._a.pdf", samples.EXE),
-        UNSUPPORTED,
-        "__MACOSX/._a.pdf",
-    ),
     case("a truncated PNG", with_one("scans/x.png", PNG[:-30]), "CORRUPT", "scans/x.png"),
     case("a PDF without %%EOF", with_one("y.pdf", PDF[:-6]), "CORRUPT", "y.pdf"),
-    case(
-        "a program in a nested ZIP",
-        with_one("in.zip", archive({"a.exe": samples.EXE})),
-        UNSUPPORTED,
-        "in.zip/a.exe",
-    ),
     case(
         "an unsafe path in a nested ZIP",
         with_one("in.zip", archive({"../a.pdf": PDF})),
@@ -144,6 +127,7 @@ REFUSED = [
         "in.zip/../a.pdf",
     ),
     case("an empty nested ZIP", with_one("in.zip", archive({})), "ZIP_EMPTY", "in.zip"),
+    case("programs alone", archive({"setup.exe": samples.EXE}), RejectCode.ZIP_NOTHING_KEPT),
     case("a corrupt nested ZIP", with_one("in.zip", NESTED[:-30]), "CORRUPT", "in.zip"),
     case("folders only", archive({"a/": b"", "a/b/": b""}), RejectCode.ZIP_EMPTY),
     case("a folder entry holding data", with_one("data/", samples.EXE), "CORRUPT", "data/"),
@@ -235,6 +219,72 @@ def test_it_refuses(data, limits, code, member):
     assert rejected.member == member
     if member:
         assert member in rejected.detail
+
+
+# (name, archive, members kept, members dropped)
+DROPPED = [
+    ("a program", with_one("setup.exe", samples.PE), [], ["setup.exe"]),
+    ("a program named .pdf", with_one("x.pdf", samples.EXE), [], ["x.pdf"]),
+    ("a Linux program", with_one("viewer", samples.ELF), [], ["viewer"]),
+    ("a shell script", with_one("run.sh", samples.SHELL_SCRIPT), [], ["run.sh"]),
+    ("a script named .txt", with_one("a.txt", samples.SHELL_SCRIPT), [], ["a.txt"]),
+    ("a library named .dll holding a PDF", with_one("x.dll", PDF), [], ["x.dll"]),
+    ("autorun", with_one("AUTORUN.INF", b"[autorun]\r\nopen=viewer.exe\r\n"), [], ["AUTORUN.INF"]),
+    (
+        "a macOS application",
+        with_one("Viewer.app/Contents/Info.plist", PNG),
+        [],
+        ["Viewer.app/Contents/Info.plist"],
+    ),
+    ("random bytes", with_one("x.bin", samples.random_bytes()), [], ["x.bin"]),
+    ("a viewer's settings", with_one("viewer.ini", b"[lang]\nja=1\n"), [], ["viewer.ini"]),
+    ("a report as text", with_one("所見.txt", samples.TEXT), [("所見.txt", FileKind.TEXT)], []),
+    (
+        "a report in Shift_JIS",
+        with_one("report.TXT", "所見: 異常なし".encode("cp932")),
+        [("report.TXT", FileKind.TEXT)],
+        [],
+    ),
+    ("binary named .txt", with_one("x.txt", b"\x00\x01\x02"), [], ["x.txt"]),
+    (
+        "a text too long to be a report",
+        archive({"referral.pdf": PDF, "log.txt": b"x" * (MiB + 1)}, compression=zipfile.ZIP_STORED),
+        [],
+        ["log.txt"],
+    ),
+    (
+        "a program posing as macOS metadata",
+        with_one("__MACOSX/._a.pdf", samples.EXE),
+        [],
+        ["__MACOSX/._a.pdf"],
+    ),
+    (
+        "a program in a nested ZIP",
+        with_one("in.zip", archive({"a.exe": samples.EXE, "b.pdf": PDF})),
+        [("in.zip", FileKind.ZIP), ("in.zip/b.pdf", FileKind.PDF)],
+        ["in.zip/a.exe"],
+    ),
+    (
+        "a nested ZIP of programs alone",
+        with_one("in.zip", archive({"a.exe": samples.EXE})),
+        [],
+        ["in.zip/a.exe", "in.zip"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "kept", "dropped"),
+    [pytest.param(data, kept, dropped, id=name) for name, data, kept, dropped in DROPPED],
+)
+def test_it_drops_programs_and_files_of_no_kind_we_keep(data, kept, dropped):
+    inspection = inspect(data)
+
+    assert [(m.name, m.kind) for m in inspection.members] == [
+        ("referral.pdf", FileKind.PDF),
+        *kept,
+    ]
+    assert list(inspection.dropped) == dropped
 
 
 def test_it_accepts_a_zip_in_a_zip_within_the_limits():
