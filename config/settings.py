@@ -411,11 +411,11 @@ CLOSURE_YEAR_END = (
 )
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
-    ],
+    "DEFAULT_SCHEMA_CLASS": "opiniondesk.api.schema.ApiAutoSchema",
+    # JSON only, errors included, whatever the client accepts: the people's documentation is
+    # the Swagger and Redoc pages of the OpenAPI document.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "opiniondesk.api.parsers.JSONWhateverAccepted",
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     # A hospital system's token first (a bad token is a 401), then the signed-in session.
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -35,3 +35,9 @@ urlpatterns = [
 ]
 if settings.BENCH_BARE_VIEW:  # the benchmark's baseline (bench/README.md); off unless asked
     urlpatterns.insert(0, path("bench/", include("bench.bare_view")))
+
+# Under /api/ the errors are JSON, elsewhere Django's pages (opiniondesk/api/errors.py).
+handler400 = "opiniondesk.api.errors.bad_request"
+handler403 = "opiniondesk.api.errors.permission_denied"
+handler404 = "opiniondesk.api.errors.page_not_found"
+handler500 = "opiniondesk.api.errors.server_error"

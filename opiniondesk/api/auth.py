@@ -1,9 +1,10 @@
 """API tokens on the wire: `Authorization: Bearer odk_…`, and the scope each view declares.
 
-A token acts as its staff user, through the same access checks as that user's session; its
-scopes only narrow what it may ask for. A revoked, expired or unknown token is a JSON 401; a
-token without the view's scope a JSON 403 (audited). Reads and writes are audited as the user,
-with the token's id in the event (audit.services reads `request.api_token_id`)."""
+A request with neither a token nor a signed-in session is a JSON 401 with a `WWW-Authenticate`
+challenge. A token acts as its staff user, through the same access checks as that user's
+session; its scopes only narrow what it may ask for. A revoked, expired or unknown token is a
+JSON 401; a token without the view's scope a JSON 403 (audited). Reads and writes are audited as
+the user, with the token's id in the event (audit.services reads `request.api_token_id`)."""
 
 from collections.abc import Callable
 from typing import Any
@@ -23,13 +24,10 @@ from opiniondesk.accounts.vocabulary import Scope
 from opiniondesk.audit.services import audit_denied
 
 KEYWORD = b"bearer"
+# The WWW-Authenticate challenge of every 401 of the API.
+CHALLENGE = 'Bearer realm="api"'
 # Each operation of the OpenAPI document names the scope a token needs for it.
 SCOPE_EXTENSION = "x-token-scope"
-
-
-def _sent_bearer(request: Request) -> bool:
-    parts = get_authorization_header(request).split()
-    return bool(parts) and parts[0].lower() == KEYWORD
 
 
 class ApiTokenAuthentication(BaseAuthentication):
@@ -61,10 +59,10 @@ class ApiTokenAuthentication(BaseAuthentication):
         request._request.api_token_id = token.pk  # type: ignore[attr-defined]
         return token.user, token
 
-    def authenticate_header(self, request: Request) -> str | None:
-        # Only a request that sent a token is told to send a better one (401); a request with
-        # neither token nor session stays a 403, as the session API has always answered.
-        return 'Bearer realm="api"' if _sent_bearer(request) else None
+    def authenticate_header(self, request: Request) -> str:
+        # DRF asks the first authentication class: with a header to send, a request without
+        # credentials (neither token nor session) is a 401 that says how to authenticate.
+        return CHALLENGE
 
 
 class TokenScope(BasePermission):

@@ -277,10 +277,6 @@ class CasePageSerializer(serializers.Serializer):
     results = CaseSummarySerializer(many=True)
 
 
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-
-
 class ConflictSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField(help_text="invalid_transition or not_allowed")

@@ -32,9 +32,8 @@ from opiniondesk.accounts.models import Role, User
 from opiniondesk.accounts.vocabulary import Scope
 from opiniondesk.api import case_serializers as s
 from opiniondesk.api.auth import scoped
-from opiniondesk.api.errors import Conflict
+from opiniondesk.api.errors import Conflict, ErrorSerializer, ValidationErrorSerializer
 from opiniondesk.api.parsers import StrictJSONParser
-from opiniondesk.api.public import ValidationErrorSerializer
 from opiniondesk.audit.services import audit_denied, audit_read
 from opiniondesk.cases import screening, workflow
 from opiniondesk.cases.access import case_for_request
@@ -70,8 +69,8 @@ CSRF_HEADER = OpenApiParameter(
     description="The value of the `csrftoken` cookie: session-authenticated writes need it "
     "(a request with an API token sends none).",
 )
-DENIED = OpenApiResponse(s.ErrorSerializer, description="Not signed in, or not allowed.")
-NOT_FOUND = OpenApiResponse(s.ErrorSerializer, description="No such case, or not yours to see.")
+DENIED = OpenApiResponse(ErrorSerializer, description="Not signed in, or not allowed.")
+NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such case, or not yours to see.")
 BAD_INPUT = OpenApiResponse(ValidationErrorSerializer, description="The fields at fault.")
 
 
@@ -153,7 +152,7 @@ def _names_for(viewer: User) -> Callable[[User | None], str | None]:
         200: s.CasePageSerializer,
         400: BAD_INPUT,
         403: DENIED,
-        404: OpenApiResponse(s.ErrorSerializer, description="No such page."),
+        404: OpenApiResponse(ErrorSerializer, description="No such page."),
     },
     summary="The cases this user may see",
     description=f"Newest first, {CasePagination.page_size} a page. Patients see their own "

@@ -4,12 +4,25 @@ import re
 from datetime import date, datetime
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2099, 12, 31)  # the national-holiday library's last year
 # Only the calendar form: Python's ISO parser also takes 20261125, 2026-W48-3 and full-width digits.
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# What the OpenAPI document says the fields take, exactly what they accept: a day that exists in
+# 1900-2099 (29 February in leap years only), with a time and its offset for a date and time.
+_DAY = (
+    r"(19|20)[0-9]{2}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)"
+    r"|(0[13578]|1[02])-31)|(19(0[48]|[2468][048]|[13579][26])|20([02468][048]|[13579][26]))-02-29"
+)
+_OFFSET = r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
+DOCUMENTED_DATE = rf"^({_DAY})$"
+DOCUMENTED_DATETIME = (
+    rf"^({_DAY})T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{{1,6}})?)?{_OFFSET}$"
+)
+HOUR_MINUTE = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 
 
 class StrictBooleanField(serializers.BooleanField):
@@ -46,6 +59,7 @@ class StrictChoiceField(serializers.ChoiceField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field({"type": "string", "format": "date", "pattern": DOCUMENTED_DATE})
 class StrictDateField(serializers.DateField):
     """An ISO date string (YYYY-MM-DD) between 1900 and 2099."""
 
@@ -70,10 +84,12 @@ class StrictDateField(serializers.DateField):
 
 # The extended ISO 8601 form with seconds optional and the offset required (Z or ±hh:mm).
 ISO_DATETIME = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})"
+    rf"[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}T[0-9]{{2}}:[0-9]{{2}}(:[0-9]{{2}}(\.[0-9]{{1,6}})?)?{_OFFSET}"
 )
 
 
+# No `format: date-time`: that one needs the seconds, which may be left out here (10:30+09:00).
+@extend_schema_field({"type": "string", "pattern": DOCUMENTED_DATETIME})
 class StrictDateTimeField(serializers.DateTimeField):
     """An ISO 8601 date and time with its UTC offset (2026-11-25T10:30:00+09:00).
 
@@ -98,3 +114,11 @@ class StrictDateTimeField(serializers.DateTimeField):
         if not EARLIEST_DATE <= parsed.date() <= LATEST_DATE:
             self.fail("out_of_range")
         return parsed
+
+
+@extend_schema_field({"type": "string", "pattern": HOUR_MINUTE, "example": "14:00"})
+class HourMinuteField(serializers.TimeField):
+    """A time of day sent as HH:MM (14:00): no seconds, so not an ISO `time` in the document."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(format="%H:%M", **kwargs)  # type: ignore[arg-type]

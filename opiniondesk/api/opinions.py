@@ -29,8 +29,8 @@ from opiniondesk.accounts.vocabulary import Scope
 from opiniondesk.api import examples
 from opiniondesk.api import opinion_serializers as s
 from opiniondesk.api.auth import scoped
-from opiniondesk.api.case_serializers import ErrorSerializer
 from opiniondesk.api.cases import DENIED, SESSION, _audit_read, _case, _refuse
+from opiniondesk.api.errors import ErrorSerializer
 from opiniondesk.api.records import MISSING, UNAUTHENTICATED
 from opiniondesk.audit.services import audit_read
 from opiniondesk.cases.models import Case

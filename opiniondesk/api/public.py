@@ -5,7 +5,6 @@ from typing import Any
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiExample,
-    OpenApiParameter,
     extend_schema,
 )
 from rest_framework import serializers
@@ -21,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from opiniondesk.api import serializers as s
+from opiniondesk.api.errors import ValidationErrorSerializer
 from opiniondesk.api.examples import SPEC_ELIGIBILITY_EXAMPLE
 from opiniondesk.api.parsers import AnyJSONParser, StrictJSONParser
 from opiniondesk.billing.fees import NoFeeTable, quote, table_in_force
@@ -38,20 +38,6 @@ def public_endpoint(func: Any) -> Any:
     func = permission_classes([])(func)
     func = throttle_classes([])(func)
     return parser_classes([StrictJSONParser, AnyJSONParser])(func)
-
-
-# The fields at fault, each with its messages ({"amount": ["..."]}), nested for a nested object
-# ({"patient": {"birth_date": ["..."]}}); a body that is not JSON gets {"detail": "..."}.
-ValidationErrorSerializer: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": {
-        "anyOf": [
-            {"type": "array", "items": {"type": "string"}},
-            {"type": "object"},
-            {"type": "string"},
-        ]
-    },
-}
 
 
 @extend_schema(
@@ -125,7 +111,7 @@ def departments(request: Request) -> Response:
 
 
 @extend_schema(
-    parameters=[OpenApiParameter("year", int, required=True, description="1949–2099")],
+    parameters=[s.ClosedDaysQuerySerializer],
     responses={200: s.ClosedDaysSerializer, 400: ValidationErrorSerializer},
     summary="Every closed day of a year, with its reason",
     tags=["public"],

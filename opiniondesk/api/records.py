@@ -26,7 +26,6 @@ from opiniondesk.accounts.vocabulary import Scope
 from opiniondesk.api import examples
 from opiniondesk.api import record_serializers as s
 from opiniondesk.api.auth import scoped
-from opiniondesk.api.case_serializers import ErrorSerializer
 from opiniondesk.api.cases import (
     BAD_INPUT,
     DENIED,
@@ -36,7 +35,7 @@ from opiniondesk.api.cases import (
     _refuse,
     _valid,
 )
-from opiniondesk.api.errors import Conflict
+from opiniondesk.api.errors import Conflict, ErrorSerializer
 from opiniondesk.api.parsers import StrictJSONParser
 from opiniondesk.billing import services as billing
 from opiniondesk.billing.errors import BillingError
@@ -52,7 +51,9 @@ CHARGE_READERS = (Role.COORDINATOR, Role.BILLING_CLERK)
 # a refund larger than what is left to refund among them.
 FIELD_CODES = {"method", "reason", "idempotency_key"}
 UNAUTHENTICATED = OpenApiResponse(
-    ErrorSerializer, description="An API token that is unknown, revoked or expired."
+    ErrorSerializer,
+    description="No credentials, an API token that is unknown, revoked or expired, or a "
+    "session that has ended.",
 )
 MISSING = OpenApiResponse(
     ErrorSerializer,

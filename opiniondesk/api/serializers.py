@@ -7,6 +7,7 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 
 from opiniondesk.api.fields import (
+    HourMinuteField,
     StrictBooleanField,
     StrictCharField,
     StrictChoiceField,
@@ -110,8 +111,8 @@ class DiseaseSerializer(serializers.Serializer):
 
 class ConsultHoursSerializer(serializers.Serializer):
     weekday = serializers.ChoiceField(choices=["mon", "tue", "wed", "thu", "fri", "sat", "sun"])
-    starts_at = serializers.TimeField(format="%H:%M")
-    ends_at = serializers.TimeField(format="%H:%M")
+    starts_at = HourMinuteField()
+    ends_at = HourMinuteField()
 
 
 class DepartmentSerializer(serializers.Serializer):
@@ -126,7 +127,8 @@ class DepartmentSerializer(serializers.Serializer):
 
 
 class ClosedDaysQuerySerializer(serializers.Serializer):
-    year = serializers.IntegerField(min_value=1949, max_value=2099)
+    # From the first year of the holiday law to the holiday library's last year.
+    year = serializers.IntegerField(min_value=1949, max_value=2099, help_text="1949–2099")
 
 
 class ClosedDaySerializer(serializers.Serializer):

@@ -157,9 +157,10 @@ def test_it_refuses_anonymous_callers_everywhere(api_as, hana_case, method, tail
     response = (
         api.get(url(hana_case, tail)) if method == "get" else api.post(url(hana_case, tail), {})
     )
-    assert response.status_code == 403
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
     assert "credentials" in response.json()["detail"]
-    assert api.get(CASES_URL).status_code == 403
+    assert api.get(CASES_URL).status_code == 401
 
 
 @pytest.mark.parametrize("tail", ["", "/documents", "/transitions", "/phone-logs"])

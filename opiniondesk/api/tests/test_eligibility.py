@@ -529,6 +529,7 @@ def test_it_answers_a_browser_asking_for_html_with_a_400_too(api):
         HTTP_ACCEPT="text/html",
     )
     assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
 
 
 def test_it_only_takes_post(api):

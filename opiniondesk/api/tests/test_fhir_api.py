@@ -39,7 +39,7 @@ def test_it_answers_plain_json_when_asked(api_as, case, coordinator_sato):
 
 def test_it_refuses_anonymous_callers(api_as, case):
     response = api_as(None).get(fhir_url(case))
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert "credentials" in response.json()["detail"]
 
 
@@ -70,5 +70,5 @@ def test_it_is_in_the_openapi_document(client):
     assert operation["tags"] == ["cases"]
     assert operation["security"] == [{"apiToken": []}, {"cookieAuth": []}]
     assert operation["x-token-scope"] == "cases:read"
-    assert set(operation["responses"]) == {"200", "403", "404"}
+    assert set(operation["responses"]) == {"200", "401", "403", "404"}
     assert "application/fhir+json" in operation["responses"]["200"]["content"]

@@ -69,15 +69,16 @@ def test_it_describes_the_bodies_of_spec_section_10(document):
         "documents",
     }
     assert "as_of" not in request["required"]
-    assert set(check["responses"]) == {"200", "400"}
+    assert set(check["responses"]) == {"200", "400", "413", "429"}
     verdict_ref = check["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     verdict = schemas[verdict_ref.rsplit("/", 1)[1]]
     assert set(verdict["properties"]) == {"eligible", "reasons", "missing_documents"}
     closed = document["paths"]["/api/v1/calendar/closed-days"]["get"]
     (year,) = closed["parameters"]
     assert (year["name"], year["in"], year["required"]) == ("year", "query", True)
+    assert (year["schema"]["minimum"], year["schema"]["maximum"]) == (1949, 2099)
     quote = document["paths"]["/api/v1/fees/quote"]["post"]
-    assert set(quote["responses"]) == {"200", "400"}
+    assert set(quote["responses"]) == {"200", "400", "413", "429"}
 
 
 def test_it_needs_no_login_for_the_public_operations(document):

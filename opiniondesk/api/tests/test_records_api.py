@@ -161,9 +161,10 @@ def test_a_token_of_a_user_no_longer_staff_stops_working(token_for, billing_ito,
     assert api.get(url(case, "charge")).status_code == 401
 
 
-def test_without_session_or_token_it_stays_a_403(seeded, case):
+def test_without_session_or_token_it_is_a_401_that_asks_for_a_token(seeded, case):
     response = Api(Client()).get(url(case, "charge"))
-    assert response.status_code == 403
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
 # Who sees what ---------------------------------------------------------------------------

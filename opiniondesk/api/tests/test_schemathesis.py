@@ -1,21 +1,34 @@
-"""Schemathesis against the authenticated API, in-process through the WSGI app of config/wsgi.py:
-each staff role's API token, every operation of the consult, the fee, the opinion and the
-disclosures (and the older case and scheduling operations), 0 server errors and every answer as
-the OpenAPI document says.
+"""Schemathesis against the whole API, in-process through the WSGI app of config/wsgi.py, with
+every check of SPEC §10's contract: no server error, and every status, content type, header and
+body as the OpenAPI document says; schema-valid input accepted and schema-violating input
+refused; an operation that needs credentials refuses the request without them.
 
-Generated bodies are valid by the schema (positive mode); the case id is the id of a real
-completed case (for the opinion and the disclosures, a case with a signed, posted opinion and a
-disclosure request), so the views do their work rather than answer 404. Derandomized and a few
-examples per operation: the suite stays quick."""
+- the public endpoints, anonymously (test_fuzz.py fuzzes their rules far harder);
+- every authenticated operation anonymously: a JSON 401 with its challenge;
+- each staff role's API token on every operation of the consult, the fee, the opinion and the
+  disclosures (and the older case and scheduling operations), with schema-valid bodies, and
+  schema-violating ones where an operation takes a body or a query.
+
+The case id is the id of a real completed case (for the opinion and the disclosures, a case with
+a signed, posted opinion and a disclosure request), so the views do their work rather than
+answer 404. Derandomized and a few examples per operation: the suite stays quick."""
 
 import pytest
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from schemathesis import openapi
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis import GenerationMode, openapi
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    ignored_auth,
+    negative_data_rejection,
+    positive_data_acceptance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from opiniondesk.accounts import services as tokens
 from opiniondesk.accounts.vocabulary import Scope
@@ -36,6 +49,33 @@ NEW_PATHS = {
     "/api/v1/cases/{case_id}/charge/collect",
     "/api/v1/cases/{case_id}/charge/waive",
     "/api/v1/cases/{case_id}/charge/refund",
+}
+PUBLIC_PATHS = {
+    "/api/v1/eligibility/check",
+    "/api/v1/fees/quote",
+    "/api/v1/departments",
+    "/api/v1/calendar/closed-days",
+}
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+    positive_data_acceptance,
+    ignored_auth,
+]
+# Rules no JSON Schema can state, so that a schema-valid request may still be refused with a
+# 400 naming the field: the clock, the hospital's own data (catalog, fee tables), or a choice
+# between two fields. The other checks still run on these operations.
+REFUSES_VALID_INPUT = {
+    ("POST", "/api/v1/eligibility/check"): "a birth date after as_of (today by default)",
+    ("POST", "/api/v1/fees/quote"): "no fee table in force on that day",
+    ("GET", "/api/v1/schedule/slots"): "a department the catalog does not have",
+    ("POST", "/api/v1/cases/{case_id}/transitions"): "referral to an unknown department",
+    ("POST", "/api/v1/cases/{case_id}/phone-logs"): "a call in the future",
+    ("POST", "/api/v1/cases/{case_id}/booking/change"): "either offered_slot or slot",
 }
 OPINION_PATHS = {
     "/api/v1/cases/{case_id}/opinion",
@@ -63,16 +103,21 @@ def schema(db):
         request_finished.connect(close_old_connections)
 
 
-def operations(schema, paths=None):
+def operations(schema, paths=None, *, public=False):
     for result in schema.get_all_operations():
         operation = result.ok()
-        if "x-token-scope" not in operation.definition.raw:
-            continue  # the public endpoints: fuzzed in test_fuzz.py
+        if ("x-token-scope" not in operation.definition.raw) is not public:
+            continue
         if paths is None or operation.path in paths:
             yield operation
 
 
-def fuzz(operation, secret, case_id, excluded=(), examples=EXAMPLES):
+def fuzz(operation, secret=None, case_id=None, examples=EXAMPLES, mode=GenerationMode.POSITIVE):
+    excluded = []
+    if (operation.method.upper(), operation.path) in REFUSES_VALID_INPUT:
+        excluded.append(positive_data_acceptance)
+    fixed = {"case_id": case_id} if "{case_id}" in operation.path else None
+
     @settings(
         max_examples=examples,
         derandomize=True,
@@ -80,19 +125,41 @@ def fuzz(operation, secret, case_id, excluded=(), examples=EXAMPLES):
         database=None,
         suppress_health_check=list(HealthCheck),
     )
-    @given(data=st.data())
-    def run(data):
-        case = data.draw(operation.as_strategy())
-        if "case_id" in (case.path_parameters or {}):
-            case.path_parameters["case_id"] = case_id
+    @given(case=operation.as_strategy(mode, path_parameters=fixed))
+    def run(case):
         # Given as explicit credentials, so that Schemathesis also checks that the operation
         # refuses the request without them and with a made-up token.
-        auth = {"Authorization": f"Bearer {secret}"}
+        auth = {"Authorization": f"Bearer {secret}"} if secret else {}
         response = case.call(base_url=BASE_URL, headers=auth)
         assert response.status_code < 500, (operation.label, response.status_code)
-        case.validate_response(response, headers=auth, excluded_checks=list(excluded))
+        if secret is None and "x-token-scope" in operation.definition.raw:
+            assert response.status_code == 401, (operation.label, response.status_code)
+        case.validate_response(response, headers=auth, checks=CHECKS, excluded_checks=excluded)
 
     run()
+
+
+def takes_input(operation):
+    """Whether a request can break the schema other than in its path (a body or a query)."""
+    raw = operation.definition.raw
+    return "requestBody" in raw or any(p["in"] == "query" for p in raw.get("parameters", []))
+
+
+def test_the_public_endpoints_keep_to_their_schema(schema):
+    checked = list(operations(schema, public=True))
+    assert {op.path for op in checked} == PUBLIC_PATHS
+    for operation in checked:
+        fuzz(operation)
+        if takes_input(operation):
+            fuzz(operation, mode=GenerationMode.NEGATIVE)
+
+
+def test_every_other_operation_asks_anonymous_callers_for_credentials(schema):
+    case = completed_case(call_minutes=25)
+    checked = list(operations(schema))
+    assert len(checked) >= 20
+    for operation in checked:
+        fuzz(operation, case_id=case.pk, examples=2)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -109,6 +176,8 @@ def test_the_new_endpoints_keep_to_their_schema(request, schema, admin_kato, rol
     assert {op.path for op in checked} == NEW_PATHS
     for operation in checked:
         fuzz(operation, secret, case.pk)
+        if takes_input(operation):
+            fuzz(operation, secret, case.pk, examples=4, mode=GenerationMode.NEGATIVE)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -148,6 +217,6 @@ def test_the_older_endpoints_keep_to_their_schema_with_a_token(
     )
     for operation in operations(schema):
         if operation.path not in NEW_PATHS | OPINION_PATHS:
-            # Their cross-field rules (offered_slot or slot, ...) are not in the document, so a
-            # schema-valid body may be refused with 400; every answer must still match it.
-            fuzz(operation, secret, case.pk, excluded=[positive_data_acceptance])
+            fuzz(operation, secret, case.pk)
+            if takes_input(operation):
+                fuzz(operation, secret, case.pk, examples=4, mode=GenerationMode.NEGATIVE)
