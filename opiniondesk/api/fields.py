@@ -2,7 +2,9 @@
 
 import re
 from datetime import date, datetime
+from typing import Any
 
+from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -43,8 +45,24 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+NO_NUL = RegexValidator(
+    r"^[^\x00]*$",
+    _("Must not contain NUL characters (U+0000)."),
+    code="null_characters_not_allowed",
+)
+
+
 class StrictCharField(serializers.CharField):
     default_error_messages = {"invalid": _("Must be a string.")}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # DRF refuses NUL characters; as a pattern the OpenAPI document says so too (a field
+        # with a pattern of its own excludes them there).
+        if not any(isinstance(v, RegexValidator) for v in self.validators):
+            self.validators = [
+                v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)
+            ] + [NO_NUL]
 
     def to_internal_value(self, data: object) -> str:
         if not isinstance(data, str):
