@@ -213,15 +213,17 @@ CHROMIUM_FLAGS = [
 
 @pytest.fixture
 def browser():
-    """Headless Debian Chromium through Playwright; skipped (failed under CI=true) without it."""
+    """Headless Debian Chromium through Playwright; skipped (failed under CI=true) without it.
+    A Content-Security-Policy violation on any of its pages fails the test."""
     from playwright.sync_api import sync_playwright
 
-    from opiniondesk.testing.browser import chromium_or_skip
+    from opiniondesk.testing.browser import chromium_or_skip, csp_watched
 
     executable = chromium_or_skip()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield browser
+        with csp_watched(browser) as watched:  # fails the test on a CSP violation
+            yield watched
         browser.close()
 
 

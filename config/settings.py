@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 from opiniondesk.core.ice_rules import IceConfigError, ice_settings_from
 
@@ -98,6 +99,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
+    # Outside the session and CSRF middleware, so that both see the final answer (and its Vary).
+    "opiniondesk.core.middleware.RefusalLogMiddleware",
+    "opiniondesk.core.middleware.PrivateAnswerMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -124,6 +129,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
@@ -471,6 +477,25 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS_ONLY
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy of every answer (SPEC §13): scripts and styles from this site only, an
+# inline script only with the request's nonce (`nonce="{{ csp_nonce }}"`). 'self' covers the
+# ws:/wss: of this host (the video room's signaling); media come from the camera (mediastream:)
+# and the TURN relay, which CSP does not govern. The card page adds Stripe's hosts
+# (readiness/card_views.py), the API documentation Redoc's and Swagger UI's needs (api/urls.py).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "media-src": [CSP.SELF, "blob:", "mediastream:"],
+    "frame-src": [CSP.NONE],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 # Mounts bench/bare_view.py's baseline view for bench/eligibility_api.py; never in production.
 BENCH_BARE_VIEW = env_bool("BENCH_BARE_VIEW", False)
@@ -481,5 +506,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # WeasyPrint logs every step of every receipt PDF at INFO.
-    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
+    # A refused request (403, 404) is one line of opiniondesk.security (core/middleware.py):
+    # django.request's own line for it, with a traceback for a 403, is dropped.
+    "filters": {"no_refusals": {"()": "opiniondesk.core.middleware.DropRefusals"}},
+    "loggers": {
+        "weasyprint.progress": {"level": "WARNING"},
+        "django.request": {"filters": ["no_refusals"]},
+    },
 }

@@ -1,4 +1,7 @@
+from django.conf import settings
 from django.urls import path
+from django.utils.csp import CSP
+from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from opiniondesk.api import cases, opinions, public, records, scheduling
@@ -10,10 +13,27 @@ class OfflineRedocView(SpectacularRedocView):
     template_name = "api/redoc.html"
 
 
+class NoncedSwaggerView(SpectacularSwaggerView):
+    """Swagger UI with its inline script under the request's CSP nonce."""
+
+    template_name = "api/swagger.html"
+
+
+# The documentation pages (no personal data) take the site's policy, with inline styles allowed:
+# Redoc writes its styles into <style> elements as it renders (styled-components), and runs its
+# search in a Worker made from a blob. Scripts still need the nonce.
+DOCS_CSP = {
+    **settings.SECURE_CSP,
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "worker-src": [CSP.SELF, "blob:"],
+}
+docs_csp = csp_override(DOCS_CSP)
+
+
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("redoc/", OfflineRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("docs/", docs_csp(NoncedSwaggerView.as_view(url_name="api-schema")), name="api-docs"),
+    path("redoc/", docs_csp(OfflineRedocView.as_view(url_name="api-schema")), name="api-redoc"),
     path("v1/eligibility/check", public.eligibility_check, name="api-eligibility-check"),
     path("v1/fees/quote", public.fee_quote, name="api-fee-quote"),
     path("v1/departments", public.departments, name="api-departments"),

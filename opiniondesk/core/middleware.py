@@ -3,7 +3,10 @@
 import logging
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, UnreadablePostError
+from django.utils.cache import add_never_cache_headers, has_vary_header
+from django.utils.deprecation import MiddlewareMixin
 
 logger = logging.getLogger(__name__)
 
@@ -32,3 +35,58 @@ class ClientGoneMiddleware:
         return HttpResponse(
             "The request body did not arrive.", status=400, content_type="text/plain"
         )
+
+
+def _is_private(request: HttpRequest, response: HttpResponse) -> bool:
+    """Whether the answer may hold someone's data: anything a signed-in user is shown, every
+    API answer, and any answer that depends on a session (an anonymous visitor's half-filled
+    self-check or sign-up). A public page for a visitor without a session stays cacheable."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return True
+    if request.path.startswith("/api/"):
+        return True
+    has_session = settings.SESSION_COOKIE_NAME in request.COOKIES
+    return has_session and has_vary_header(response, "Cookie")
+
+
+class PrivateAnswerMiddleware(MiddlewareMixin):
+    """`Cache-Control: no-store, private` on every answer with personal data (SPEC §13), so that
+    neither a shared proxy nor the browser's back button keeps a copy."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if _is_private(request, response):
+            add_never_cache_headers(response)  # no-store, no-cache, max-age=0, private
+        return response
+
+
+REFUSED = frozenset({403, 404})
+security_logger = logging.getLogger("opiniondesk.security")
+
+
+class RefusalLogMiddleware(MiddlewareMixin):
+    """One warning line of `opiniondesk.security` for each refused request (403, 404), so that
+    someone trying other people's case numbers is seen. The line holds the status, the method,
+    the path (never the query string, which may carry a name), the user's id and the address."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if response.status_code in REFUSED:
+            user = getattr(request, "user", None)
+            user_id = user.pk if user is not None and user.is_authenticated else None
+            security_logger.warning(
+                "Refused %d %s %s user=%s from=%s",
+                response.status_code,
+                request.method,
+                request.path.encode("unicode_escape").decode("ascii"),  # no forged log lines
+                user_id,
+                request.META.get("REMOTE_ADDR", ""),
+                extra={"status_code": response.status_code, "user_id": user_id},
+            )
+        return response
+
+
+class DropRefusals(logging.Filter):
+    """Drops django.request's record of a 403 or 404 (RefusalLogMiddleware logs those)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return getattr(record, "status_code", None) not in REFUSED

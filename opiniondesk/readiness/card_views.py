@@ -14,7 +14,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csp import get_nonce
 from django.shortcuts import redirect, render
+from django.utils.csp import CSP, build_policy
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -36,19 +38,8 @@ from opiniondesk.readiness.panels import card_words
 SESSION_KEY = "card_setups"  # the setup references this browser was given, per case
 KEEP_SETUPS = 5
 
-BASE_CSP = {
-    "default-src": ["'self'"],
-    "script-src": ["'self'"],
-    "style-src": ["'self'"],
-    "img-src": ["'self'", "data:"],
-    "connect-src": ["'self'"],
-    "frame-src": ["'none'"],
-    "object-src": ["'none'"],
-    "base-uri": ["'self'"],
-    "form-action": ["'self'"],
-    "frame-ancestors": ["'none'"],
-}
-# What Stripe.js needs (docs.stripe.com/security/guide#content-security-policy).
+# What Stripe.js needs (docs.stripe.com/security/guide#content-security-policy), added to the
+# site's policy (settings.SECURE_CSP) on a page that loads Stripe.js, and on no other page.
 STRIPE_CSP = {
     "script-src": ["https://js.stripe.com", "https://*.js.stripe.com"],
     "frame-src": ["https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com"],
@@ -57,10 +48,10 @@ STRIPE_CSP = {
 }
 
 
-def content_security_policy(*, stripe_js: bool) -> str:
-    """No inline scripts anywhere; Stripe's origins only on a page that loads Stripe.js (a
-    test's Stripe.js from localstripe is allowed from its own origin)."""
-    policy = {name: list(sources) for name, sources in BASE_CSP.items()}
+def csp_config(*, stripe_js: bool) -> dict[str, list[str]]:
+    """The site's policy, with Stripe's origins when the page loads Stripe.js (a test's
+    Stripe.js from localstripe is allowed from its own origin)."""
+    policy = {name: list(sources) for name, sources in settings.SECURE_CSP.items()}
     if stripe_js:
         parts = urlsplit(settings.STRIPE_JS_URL)
         origin = f"{parts.scheme}://{parts.netloc}"
@@ -68,13 +59,16 @@ def content_security_policy(*, stripe_js: bool) -> str:
         if origin != "https://js.stripe.com":
             extra = {name: [origin] for name in ("script-src", "frame-src", "connect-src")}
         for name, sources in extra.items():
-            kept = [s for s in policy[name] if s != "'none'"]
+            kept = [s for s in policy.get(name, []) if s != CSP.NONE]
             policy[name] = kept + sources
-    return "; ".join(f"{name} {' '.join(sources)}" for name, sources in policy.items())
+    return policy
 
 
-def _with_csp(response: HttpResponse, *, stripe_js: bool) -> HttpResponse:
-    response["Content-Security-Policy"] = content_security_policy(stripe_js=stripe_js)
+def _with_csp(request: HttpRequest, response: HttpResponse, *, stripe_js: bool) -> HttpResponse:
+    # Whether the page loads Stripe.js is known only now, so the policy is set here rather than
+    # by a decorator (django.views.decorators.csp): ContentSecurityPolicyMiddleware leaves a
+    # header the view set, and the nonce is the request's, as on every other page.
+    response[CSP.HEADER_ENFORCE] = build_policy(csp_config(stripe_js=stripe_js), get_nonce(request))
     return response
 
 
@@ -156,7 +150,7 @@ def card_setup(request: HttpRequest, case_id: int) -> HttpResponse:
             "stripe_js_url": settings.STRIPE_JS_URL,
         },
     )
-    return _with_csp(response, stripe_js=setup is not None)
+    return _with_csp(request, response, stripe_js=setup is not None)
 
 
 @login_required
@@ -256,7 +250,7 @@ def charge_confirm(request: HttpRequest, case_id: int) -> HttpResponse:
             "stripe_js_url": settings.STRIPE_JS_URL,
         },
     )
-    return _with_csp(response, stripe_js=bool(config))
+    return _with_csp(request, response, stripe_js=bool(config))
 
 
 def _texts() -> dict[str, str]:

@@ -4,6 +4,9 @@ a camera and a microphone: the device check and the video consult.
 pytest-django's live server speaks WSGI only, so uvicorn serves config.asgi in a thread of the
 test process, on the test database and under the test's settings. Chromium's fake devices stand
 in for the patient's and the doctor's camera and microphone.
+
+Every browser a test gets (`browser` in conftest.py, `media_browser` here) is watched for
+Content-Security-Policy violations (`csp_watched`): a test whose pages broke the policy fails.
 """
 
 import importlib
@@ -13,6 +16,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import pytest
@@ -73,6 +77,62 @@ def asgi_url(transactional_db: None) -> Iterator[str]:
     thread.join(10)
 
 
+# Reports each `securitypolicyviolation` of every page and frame to the test (an init script runs
+# before the page's own scripts, so an inline script it blocks is seen too).
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolation(
+    `${event.effectiveDirective} refused ${event.blockedURI || "?"} on ${location.pathname}`
+    + ` (${event.sourceFile || "?"}:${event.lineNumber}) ${event.sample || ""}`
+  );
+});
+"""
+
+
+class CspWatchedBrowser:
+    """A Playwright Browser whose every new context (and page) records CSP violations."""
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+        self.violations: list[str] = []
+
+    def new_context(self, **options: Any) -> Any:
+        context = self._browser.new_context(**options)
+        context.expose_function("__cspViolation", self._record)
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
+        return context
+
+    def new_page(self, **options: Any) -> Any:
+        return self.new_context(**options).new_page()
+
+    def _record(self, violation: str) -> None:
+        self.violations.append(violation)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
+
+    def flush(self) -> None:
+        """Lets the reports still on their way arrive: a round trip to each open page."""
+        for context in self._browser.contexts:
+            for page in context.pages:
+                # A page navigating or crashed has no report to wait for.
+                with suppress(Exception):
+                    page.evaluate("0")
+
+
+@contextmanager
+def csp_watched(browser: Any) -> Iterator[CspWatchedBrowser]:
+    """The browser, watched; at the end the test fails on any CSP violation of its pages."""
+    watched = CspWatchedBrowser(browser)
+    yield watched
+    watched.flush()
+    if watched.violations:
+        pytest.fail(
+            "Content-Security-Policy violations:\n" + "\n".join(watched.violations),
+            pytrace=False,
+        )
+
+
 def chromium_or_skip() -> str:
     if not CHROMIUM:
         if os.environ.get("CI") == "true":
@@ -89,5 +149,6 @@ def media_browser() -> Iterator[Any]:
 
     with sync_playwright() as pw:
         launched = pw.chromium.launch(executable_path=executable, args=MEDIA_FLAGS)
-        yield launched
+        with csp_watched(launched) as watched:
+            yield watched
         launched.close()

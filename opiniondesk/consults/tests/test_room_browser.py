@@ -186,7 +186,11 @@ def test_the_patient_waits_is_called_in_and_both_see_each_other(
     tanaka.wait_for_selector("#chat-log li[data-side=patient]")
     assert "音声が聞こえません" in tanaka.locator("#chat-log").inner_text()
     tanaka.locator("#notes").fill("Echo findings discussed.")
-    tanaka.wait_for_function("document.querySelector('#notes-status').textContent.includes(':')")
+    # A function, not a bare expression: Playwright evaluates a bare one with eval(), which the
+    # page's Content-Security-Policy refuses.
+    tanaka.wait_for_function(
+        "() => document.querySelector('#notes-status').textContent.includes(':')"
+    )
     consult.refresh_from_db()
     assert consult.notes == "Echo findings discussed."
 

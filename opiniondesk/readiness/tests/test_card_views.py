@@ -27,8 +27,12 @@ def test_the_patient_gets_the_card_form(localstripe, case, patient_hana):
     response = signed_in(patient_hana).get(reverse("card-setup", args=[case.pk]))
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
-    policy = response["Content-Security-Policy"]
-    assert "unsafe-inline" not in policy and "script-src 'self' " + localstripe.url in policy
+    policy = dict(part.split(" ", 1) for part in response["Content-Security-Policy"].split("; "))
+    assert "unsafe-inline" not in policy["script-src"]
+    # The site's policy (a nonce on its scripts) with Stripe.js's origin, on this page only.
+    nonce = response.context["csp_nonce"]
+    assert policy["script-src"] == f"'self' 'nonce-{nonce}' {localstripe.url}"
+    assert policy["frame-src"] == localstripe.url and policy["frame-ancestors"] == "'none'"
     html = response.content.decode()
     assert 'id="card-form"' in html and "readiness/card.js" in html
     assert "seti_" in html  # the SetupIntent's client secret, for Stripe.js only
