@@ -1,4 +1,4 @@
-"""Staff-only session rules: a second factor before anything else, and an idle timeout."""
+"""Session rules: staff need a second factor before anything else; sessions time out."""
 
 import time
 from collections.abc import Callable
@@ -11,9 +11,11 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from opiniondesk.accounts import sessions
 from opiniondesk.accounts.mfa import has_totp
 
 LAST_ACTIVITY_KEY = "opiniondesk.last_activity"
+SIGNED_IN_KEY = "opiniondesk.signed_in_at"
 # Writing the session on every request would cost a database write each time; a minute's
 # precision is enough for a 15-minute timeout.
 ACTIVITY_RESOLUTION_SECONDS = 60
@@ -23,32 +25,58 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
-class StaffIdleTimeoutMiddleware:
-    """Sign staff out after STAFF_IDLE_TIMEOUT_MINUTES without a request (SPEC §11.10)."""
+class SessionTimeoutMiddleware:
+    """Sign people out after a time without requests: staff after STAFF_IDLE_TIMEOUT_MINUTES,
+    patients and proxies after PATIENT_SESSION_IDLE_MINUTES or PATIENT_SESSION_MAX_HOURS after
+    signing in (SPEC §11.10; the rule is accounts/sessions.py)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if user.is_authenticated and getattr(user, "is_hospital_staff", False):
-            now = time.time()
-            last = request.session.get(LAST_ACTIVITY_KEY)
-            if last is not None and now - last > settings.STAFF_IDLE_TIMEOUT_MINUTES * 60:
-                logout(request)
-                if _is_api(request):
-                    return JsonResponse({"detail": _("Your session has ended.")}, status=401)
-                messages.info(
-                    request,
-                    _("You were signed out after %(minutes)d minutes without activity.")
-                    % {"minutes": settings.STAFF_IDLE_TIMEOUT_MINUTES},
-                )
-                return redirect(f"{reverse('account_login')}?next={request.get_full_path()}")
-            # A page reloading itself (the work queue, ?auto=1) is not someone at the desk.
-            automatic = request.GET.get("auto") == "1"
-            if last is None or (now - last >= ACTIVITY_RESOLUTION_SECONDS and not automatic):
-                request.session[LAST_ACTIVITY_KEY] = now
+        if not user.is_authenticated:
+            return self.get_response(request)
+        now = time.time()
+        session = request.session
+        limits = sessions.limits_for(
+            staff=getattr(user, "is_hospital_staff", False),
+            staff_idle_minutes=settings.STAFF_IDLE_TIMEOUT_MINUTES,
+            patient_idle_minutes=settings.PATIENT_SESSION_IDLE_MINUTES,
+            patient_max_hours=settings.PATIENT_SESSION_MAX_HOURS,
+        )
+        last = session.get(LAST_ACTIVITY_KEY)
+        ended = sessions.session_end(
+            now=now, last_activity=last, signed_in_at=session.get(SIGNED_IN_KEY), limits=limits
+        )
+        if ended is not None:
+            return _signed_out(request, ended, limits)
+        if SIGNED_IN_KEY not in session:
+            session[SIGNED_IN_KEY] = now
+        # A page reloading itself (the work queue, ?auto=1) is not someone at the desk.
+        automatic = request.GET.get("auto") == "1"
+        if last is None or (now - last >= ACTIVITY_RESOLUTION_SECONDS and not automatic):
+            session[LAST_ACTIVITY_KEY] = now
         return self.get_response(request)
+
+
+def _signed_out(
+    request: HttpRequest, ended: sessions.Ended, limits: sessions.Limits
+) -> HttpResponse:
+    logout(request)
+    if _is_api(request):
+        return JsonResponse({"detail": _("Your session has ended.")}, status=401)
+    if ended == sessions.Ended.MAX_AGE:
+        hours = round((limits.max_seconds or 0) / 3600)
+        message = _(
+            "You were signed out %(hours)d hours after signing in. Please sign in again."
+        ) % {"hours": hours}
+    else:
+        message = _("You were signed out after %(minutes)d minutes without activity.") % {
+            "minutes": round(limits.idle_seconds / 60)
+        }
+    messages.info(request, message)
+    return redirect(f"{reverse('account_login')}?next={request.get_full_path()}")
 
 
 # Where a staff user without a second factor may still go: setting it up, and leaving.
