@@ -1,9 +1,12 @@
 """The public API's limit per client address (SPEC §10: anyone may call it, without signing in)."""
 
 import ipaddress
+import math
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import ngettext
+from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -26,6 +29,19 @@ class PublicApiThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request: Request, view: Any) -> str:
         return self.cache_format % {"scope": self.scope, "ident": client_network(request)}
+
+    def throttle_failure(self) -> bool:
+        # DRF's own message is half English in Japanese (its wait is formatted before it is
+        # translated): ours, with the same wait that Retry-After carries.
+        wait = math.ceil(self.wait() or 1)
+        message = ngettext(
+            "Too many requests. Please try again in %(seconds)d second.",
+            "Too many requests. Please try again in %(seconds)d seconds.",
+            wait,
+        ) % {"seconds": wait}
+        refused = Throttled(detail=message)  # given the wait, DRF would add its own sentence
+        refused.wait = wait  # Retry-After
+        raise refused
 
 
 def client_network(request: Request) -> str:

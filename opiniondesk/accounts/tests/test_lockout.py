@@ -6,8 +6,10 @@ from allauth.account.models import EmailAddress
 from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache
 from django.urls import reverse
+from django.utils import translation
 
 from opiniondesk.accounts import lockout
+from opiniondesk.accounts.adapter import AccountAdapter
 from opiniondesk.accounts.models import Role, User
 from opiniondesk.core.models import CacheEntry
 
@@ -111,3 +113,11 @@ def test_one_address_is_limited_across_accounts(client, db):
         assert not signed_in(sign_in(client, f"nobody{number}", "wrong"))
     response = sign_in(client, "nobody10", "wrong")
     assert "Please try again in 1 minute." in response.content.decode()
+
+
+def test_the_second_factor_s_limit_says_the_longest_wait():
+    # allauth.mfa counts wrong codes under the same rates but reports no counts: the longest
+    # window (5 minutes) is the most anyone waits.
+    with translation.override("en"):
+        error = AccountAdapter().validation_error("too_many_login_attempts")
+    assert error.messages == ["Too many failed sign-ins. Please try again in 5 minutes."]

@@ -17,6 +17,7 @@ def check(client, **extra):
         json.dumps(SPEC_EXAMPLE),
         content_type="application/json",
         secure=True,
+        HTTP_ACCEPT_LANGUAGE="en",
         **extra,
     )
 
@@ -29,7 +30,9 @@ def test_it_answers_429_with_retry_after_and_json_past_the_rate(client, settings
     assert response.status_code == 429
     assert 1 <= int(response["Retry-After"]) <= 60
     assert response["Content-Type"] == "application/json"
-    assert response.json()["detail"]
+    seconds = int(response["Retry-After"])
+    with_wait = f"Please try again in {seconds} second{'s' if seconds > 1 else ''}."
+    assert response.json()["detail"] == f"Too many requests. {with_wait}"
 
 
 def test_it_counts_each_address_apart_and_believes_no_forwarded_header(client, settings):
