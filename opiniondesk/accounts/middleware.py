@@ -21,6 +21,17 @@ SIGNED_IN_KEY = "opiniondesk.signed_in_at"
 ACTIVITY_RESOLUTION_SECONDS = 60
 
 
+# The public API and the static files do not use the session: a call there is neither activity
+# nor a reason to write the session (the public API stores nothing, SPEC §10).
+PUBLIC_API_PREFIXES = (
+    "/api/v1/eligibility/",
+    "/api/v1/fees/",
+    "/api/v1/departments",
+    "/api/v1/calendar/",
+)
+SESSIONLESS_PREFIXES = (*PUBLIC_API_PREFIXES, "/static/")
+
+
 def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
@@ -35,7 +46,7 @@ class SessionTimeoutMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if not user.is_authenticated:
+        if not user.is_authenticated or request.path.startswith(SESSIONLESS_PREFIXES):
             return self.get_response(request)
         now = time.time()
         session = request.session
@@ -87,10 +98,7 @@ MFA_SETUP_PREFIXES = (
     "/i18n/",
     "/static/",
     # The public API and its documentation are open to anyone, staff included.
-    "/api/v1/eligibility/",
-    "/api/v1/fees/",
-    "/api/v1/departments",
-    "/api/v1/calendar/",
+    *PUBLIC_API_PREFIXES,
     "/api/schema/",
     "/api/docs/",
     "/api/redoc/",

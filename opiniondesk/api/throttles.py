@@ -5,6 +5,7 @@ import math
 from typing import Any
 
 from django.conf import settings
+from django.utils.crypto import salted_hmac
 from django.utils.translation import ngettext
 from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
@@ -28,7 +29,10 @@ class PublicApiThrottle(SimpleRateThrottle):
         return settings.PUBLIC_API_RATE or None
 
     def get_cache_key(self, request: Request, view: Any) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": client_network(request)}
+        # The key outlives its minute in the database cache's table until it is culled: keep no
+        # address there, only a keyed hash of it.
+        ident = salted_hmac("api-throttle", client_network(request)).hexdigest()[:32]
+        return self.cache_format % {"scope": self.scope, "ident": ident}
 
     def throttle_failure(self) -> bool:
         # DRF's own message is half English in Japanese (its wait is formatted before it is

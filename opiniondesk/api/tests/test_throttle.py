@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from opiniondesk.api.tests.conftest import ELIGIBILITY_URL, SPEC_EXAMPLE
+from opiniondesk.core.models import CacheEntry
 
 pytestmark = pytest.mark.usefixtures("demo_catalog")
 
@@ -45,6 +46,9 @@ def test_it_counts_each_address_apart_and_believes_no_forwarded_header(client, s
     # One IPv6 client holds a whole /64.
     assert check(client, REMOTE_ADDR="2001:db8:1:2::1").status_code == 200
     assert check(client, REMOTE_ADDR="2001:db8:1:2:ffff::9").status_code == 429
+    # The counts are in the database; the addresses are not.
+    keys = list(CacheEntry.objects.values_list("cache_key", flat=True))
+    assert keys and not [k for k in keys if "192.0.2.10" in k or "2001:db8" in k]
 
 
 def test_another_worker_sees_the_same_count(client, settings):

@@ -21,7 +21,7 @@ STRONG = "Zq7vK2mP9xR4tW8yB3nF6hJ1cL5dS0gAuEiOrTkNwQzXbVcYpLm"
     ("key", "problem"),
     [
         (STRONG, None),
-        (secrets.token_urlsafe(50), None),
+        ("0123456789" * 5, None),
         ("test-only-secret-key", KNOWN),
         ("insecure-development-key-do-not-use-in-production", KNOWN),
         ("django-insecure-" + STRONG, INSECURE),
