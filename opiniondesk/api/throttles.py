@@ -31,7 +31,9 @@ class PublicApiThrottle(SimpleRateThrottle):
     def get_cache_key(self, request: Request, view: Any) -> str:
         # The key outlives its minute in the database cache's table until it is culled: keep no
         # address there, only a keyed hash of it.
-        ident = salted_hmac("api-throttle", client_network(request)).hexdigest()[:32]
+        ident = salted_hmac(
+            "api-throttle", client_network(request), algorithm="sha256"
+        ).hexdigest()[:32]
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
     def throttle_failure(self) -> bool:
