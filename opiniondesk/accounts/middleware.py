@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from opiniondesk.accounts import sessions
@@ -61,7 +60,12 @@ class SessionTimeoutMiddleware:
             now=now, last_activity=last, signed_in_at=session.get(SIGNED_IN_KEY), limits=limits
         )
         if ended is not None:
-            return _signed_out(request, ended, limits)
+            _sign_out(request, ended, limits)
+            if _is_api(request):
+                return JsonResponse({"detail": _("Your session has ended.")}, status=401)
+            # On as someone signed out: a page for signed-in people sends to the sign-in page
+            # (with ?next=), one open to anyone (a physician's upload link) simply opens.
+            return self.get_response(request)
         if SIGNED_IN_KEY not in session:
             session[SIGNED_IN_KEY] = now
         # A page reloading itself (the work queue, ?auto=1) is not someone at the desk.
@@ -71,12 +75,10 @@ class SessionTimeoutMiddleware:
         return self.get_response(request)
 
 
-def _signed_out(
-    request: HttpRequest, ended: sessions.Ended, limits: sessions.Limits
-) -> HttpResponse:
+def _sign_out(request: HttpRequest, ended: sessions.Ended, limits: sessions.Limits) -> None:
     logout(request)
     if _is_api(request):
-        return JsonResponse({"detail": _("Your session has ended.")}, status=401)
+        return
     if ended == sessions.Ended.MAX_AGE:
         hours = round((limits.max_seconds or 0) / 3600)
         message = _(
@@ -87,7 +89,6 @@ def _signed_out(
             "minutes": round(limits.idle_seconds / 60)
         }
     messages.info(request, message)
-    return redirect(f"{reverse('account_login')}?next={request.get_full_path()}")
 
 
 # Where a staff user without a second factor may still go: setting it up, and leaving.
