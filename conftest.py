@@ -53,6 +53,15 @@ def _audit_keys(tmp_path_factory):
     return folder
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _public_api_unlimited():
+    """Tests call the public API far faster than a client may (the fuzzing: hundreds of calls in
+    one test, from one address); the limit's own tests (api/tests/test_throttle.py) set a rate."""
+    from django.conf import settings
+
+    settings.PUBLIC_API_RATE = ""
+
+
 @pytest.fixture(autouse=True)
 def _audit_checkpoint_dir(settings, tmp_path_factory, _audit_keys):
     # Each test's external checkpoints in a folder of its own (created only if it seals).

@@ -5,6 +5,7 @@ single-machine setup (SQLite, local files, in-process channel layer, database ta
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -54,6 +55,8 @@ if not SECRET_KEY:
     if not (DEBUG or DEMO_MODE):
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG and DEMO_MODE are off.")
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105
+# A weak or well-known key in production is refused at start-up by a system check (core.E001,
+# opiniondesk/core/checks.py): every manage.py command, bin/serve included, runs it.
 
 # The address users reach us at, for links in e-mails.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -110,7 +113,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "opiniondesk.accounts.middleware.StaffIdleTimeoutMiddleware",
+    "opiniondesk.accounts.middleware.SessionTimeoutMiddleware",
     "opiniondesk.accounts.middleware.StaffMFARequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Innermost, so that it sees the view's exceptions first.
@@ -187,17 +190,27 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 # Login: 10 failures a minute from one address, 5 in 5 minutes for one account (SPEC §11.8).
+# The key is the account (its user name and e-mail address alike, accounts/adapter.py); the
+# counts are in the default cache, which every worker shares.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("HOSPITAL_NAME", "OpinionDesk")
+# Sessions end after this long without a request (SPEC §11.10): staff, patients and proxies;
+# a patient's also this many hours after signing in, however busy (0: no maximum).
 STAFF_IDLE_TIMEOUT_MINUTES = env_int("STAFF_IDLE_TIMEOUT_MINUTES", 15)
+PATIENT_SESSION_IDLE_MINUTES = env_int("PATIENT_SESSION_IDLE_MINUTES", 60)
+PATIENT_SESSION_MAX_HOURS = env_int("PATIENT_SESSION_MAX_HOURS", 12)
 
 # Redis serves the channel layer, the cache and the task queue when REDIS_URL is set.
 REDIS_URL = env_str("REDIS_URL", "")
+# The default cache holds the rate limits (allauth's login failures, the public API's calls), so
+# every worker process must see the same counts: Redis, or else the database (the table of
+# core.CacheEntry, made by migrate). Memory of one process would give each worker its own budget.
+# The catalog's version (catalog/cache.py) is read on every eligibility check: without Redis it
+# stays in each process's memory, where a query per check would cost what the catalog cache saves.
 if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    }
+    _redis_cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    CACHES = {"default": _redis_cache, "catalog": _redis_cache}
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -205,7 +218,16 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "opiniondesk_cache",
+            # Culling (past MAX_ENTRIES) drops expired rows first, then any: keep it far above
+            # the live counters, so that many addresses cannot push an account's count out.
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        },
+        "catalog": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 TASK_QUEUES = ["default", "email"]
@@ -433,8 +455,17 @@ REST_FRAMEWORK = {
         "opiniondesk.api.auth.TokenScope",
     ],
     "UNAUTHENTICATED_USER": None,
+    # The client's address is REMOTE_ADDR, which the ASGI server takes from a trusted proxy's
+    # X-Forwarded-For (uvicorn: FORWARDED_ALLOW_IPS); a header from anyone else is not believed.
+    "NUM_PROXIES": 0,
     "EXCEPTION_HANDLER": "opiniondesk.api.errors.exception_handler",
 }
+# The public API (SPEC §10), per client address: "number/period" (s, min, hour, day); empty: no
+# limit. Past it: 429 with Retry-After. The counts are in the default cache, shared by workers.
+PUBLIC_API_RATE = env_str("PUBLIC_API_RATE", "60/min")
+if PUBLIC_API_RATE and not re.fullmatch(r"[1-9][0-9]*/(s|sec|m|min|h|hour|d|day)", PUBLIC_API_RATE):
+    raise ImproperlyConfigured(f"PUBLIC_API_RATE must be like 60/min, not {PUBLIC_API_RATE!r}")
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "OpinionDesk API",
     "DESCRIPTION": "Second-opinion outpatient service: public and staff endpoints.",
@@ -466,14 +497,22 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Production hardening (SPEC §11.12); off in DEBUG so the local server works over HTTP.
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Production hardening (SPEC §11.12); off in DEBUG and the demo so the local server works over
+# HTTP. `manage.py check --deploy` is clean with the production environment of README.md.
 HTTPS_ONLY = env_bool("HTTPS_ONLY", not (DEBUG or DEMO_MODE))
+# Behind a TLS-terminating proxy: believe its X-Forwarded-Proto. Only then, since anyone could
+# send the header to a server reached directly.
+TRUSTED_PROXY = env_bool("TRUSTED_PROXY", False)
+if TRUSTED_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = HTTPS_ONLY
 CSRF_COOKIE_SECURE = HTTPS_ONLY
 SECURE_SSL_REDIRECT = HTTPS_ONLY
-SECURE_HSTS_SECONDS = 31536000 if HTTPS_ONLY else 0
-SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS_ONLY
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000) if HTTPS_ONLY else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS_ONLY)
+# Preloading asks browsers to know the HSTS rule before the first visit (only the hospital can
+# submit its domain to the list); false when the domain is not ready for HTTPS everywhere.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS_ONLY)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

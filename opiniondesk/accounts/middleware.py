@@ -1,4 +1,4 @@
-"""Staff-only session rules: a second factor before anything else, and an idle timeout."""
+"""Session rules: staff need a second factor before anything else; sessions time out."""
 
 import time
 from collections.abc import Callable
@@ -8,47 +8,87 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from opiniondesk.accounts import sessions
 from opiniondesk.accounts.mfa import has_totp
 
 LAST_ACTIVITY_KEY = "opiniondesk.last_activity"
+SIGNED_IN_KEY = "opiniondesk.signed_in_at"
 # Writing the session on every request would cost a database write each time; a minute's
 # precision is enough for a 15-minute timeout.
 ACTIVITY_RESOLUTION_SECONDS = 60
+
+
+# The public API and the static files do not use the session: a call there is neither activity
+# nor a reason to write the session (the public API stores nothing, SPEC §10).
+PUBLIC_API_PREFIXES = (
+    "/api/v1/eligibility/",
+    "/api/v1/fees/",
+    "/api/v1/departments",
+    "/api/v1/calendar/",
+)
+SESSIONLESS_PREFIXES = (*PUBLIC_API_PREFIXES, "/static/")
 
 
 def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
-class StaffIdleTimeoutMiddleware:
-    """Sign staff out after STAFF_IDLE_TIMEOUT_MINUTES without a request (SPEC §11.10)."""
+class SessionTimeoutMiddleware:
+    """Sign people out after a time without requests: staff after STAFF_IDLE_TIMEOUT_MINUTES,
+    patients and proxies after PATIENT_SESSION_IDLE_MINUTES or PATIENT_SESSION_MAX_HOURS after
+    signing in (SPEC §11.10; the rule is accounts/sessions.py)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if user.is_authenticated and getattr(user, "is_hospital_staff", False):
-            now = time.time()
-            last = request.session.get(LAST_ACTIVITY_KEY)
-            if last is not None and now - last > settings.STAFF_IDLE_TIMEOUT_MINUTES * 60:
-                logout(request)
-                if _is_api(request):
-                    return JsonResponse({"detail": _("Your session has ended.")}, status=401)
-                messages.info(
-                    request,
-                    _("You were signed out after %(minutes)d minutes without activity.")
-                    % {"minutes": settings.STAFF_IDLE_TIMEOUT_MINUTES},
-                )
-                return redirect(f"{reverse('account_login')}?next={request.get_full_path()}")
-            # A page reloading itself (the work queue, ?auto=1) is not someone at the desk.
-            automatic = request.GET.get("auto") == "1"
-            if last is None or (now - last >= ACTIVITY_RESOLUTION_SECONDS and not automatic):
-                request.session[LAST_ACTIVITY_KEY] = now
+        if not user.is_authenticated or request.path.startswith(SESSIONLESS_PREFIXES):
+            return self.get_response(request)
+        now = time.time()
+        session = request.session
+        limits = sessions.limits_for(
+            staff=getattr(user, "is_hospital_staff", False),
+            staff_idle_minutes=settings.STAFF_IDLE_TIMEOUT_MINUTES,
+            patient_idle_minutes=settings.PATIENT_SESSION_IDLE_MINUTES,
+            patient_max_hours=settings.PATIENT_SESSION_MAX_HOURS,
+        )
+        last = session.get(LAST_ACTIVITY_KEY)
+        ended = sessions.session_end(
+            now=now, last_activity=last, signed_in_at=session.get(SIGNED_IN_KEY), limits=limits
+        )
+        if ended is not None:
+            _sign_out(request, ended, limits)
+            if _is_api(request):
+                return JsonResponse({"detail": _("Your session has ended.")}, status=401)
+            # On as someone signed out: a page for signed-in people sends to the sign-in page
+            # (with ?next=), one open to anyone (a physician's upload link) simply opens.
+            return self.get_response(request)
+        if SIGNED_IN_KEY not in session:
+            session[SIGNED_IN_KEY] = now
+        # A page reloading itself (the work queue, ?auto=1) is not someone at the desk.
+        automatic = request.GET.get("auto") == "1"
+        if last is None or (now - last >= ACTIVITY_RESOLUTION_SECONDS and not automatic):
+            session[LAST_ACTIVITY_KEY] = now
         return self.get_response(request)
+
+
+def _sign_out(request: HttpRequest, ended: sessions.Ended, limits: sessions.Limits) -> None:
+    logout(request)
+    if _is_api(request):
+        return
+    if ended == sessions.Ended.MAX_AGE:
+        hours = round((limits.max_seconds or 0) / 3600)
+        message = _(
+            "You were signed out %(hours)d hours after signing in. Please sign in again."
+        ) % {"hours": hours}
+    else:
+        message = _("You were signed out after %(minutes)d minutes without activity.") % {
+            "minutes": round(limits.idle_seconds / 60)
+        }
+    messages.info(request, message)
 
 
 # Where a staff user without a second factor may still go: setting it up, and leaving.
@@ -59,10 +99,7 @@ MFA_SETUP_PREFIXES = (
     "/i18n/",
     "/static/",
     # The public API and its documentation are open to anyone, staff included.
-    "/api/v1/eligibility/",
-    "/api/v1/fees/",
-    "/api/v1/departments",
-    "/api/v1/calendar/",
+    *PUBLIC_API_PREFIXES,
     "/api/schema/",
     "/api/docs/",
     "/api/redoc/",

@@ -23,6 +23,7 @@ from opiniondesk.api import serializers as s
 from opiniondesk.api.errors import ValidationErrorSerializer
 from opiniondesk.api.examples import SPEC_ELIGIBILITY_EXAMPLE
 from opiniondesk.api.parsers import AnyJSONParser, StrictJSONParser
+from opiniondesk.api.throttles import PublicApiThrottle
 from opiniondesk.billing.fees import NoFeeTable, quote, table_in_force
 from opiniondesk.billing.selectors import fee_tables
 from opiniondesk.cases.selectors import application_from_data, eligibility_verdict
@@ -36,7 +37,7 @@ WEEKDAY_CODES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 def public_endpoint(func: Any) -> Any:
     func = authentication_classes([])(func)
     func = permission_classes([])(func)
-    func = throttle_classes([])(func)
+    func = throttle_classes([PublicApiThrottle])(func)
     return parser_classes([StrictJSONParser, AnyJSONParser])(func)
 
 

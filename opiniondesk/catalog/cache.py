@@ -3,9 +3,9 @@
 Building the eligibility catalog costs 4 queries, the largest part of an eligibility check's own
 work (bench/README.md), yet the catalog changes only when someone edits it. Each process keeps
 what it last built together with the catalog version it was built for. The version lives in
-Django's cache, and every save or delete of a Department, Disease, ConsultHours or ExtraDocument
-replaces it once its transaction commits (bulk operations and QuerySet.update() send no signal:
-call bump_catalog_version() after them).
+Django's cache (the "catalog" alias), and every save or delete of a Department, Disease,
+ConsultHours or ExtraDocument replaces it once its transaction commits (bulk operations and
+QuerySet.update() send no signal: call bump_catalog_version() after them).
 """
 
 import uuid
@@ -19,8 +19,10 @@ from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_migrate, post_save
 
 VERSION_KEY = "catalog:version"
+# settings.CACHES["catalog"]: Redis when REDIS_URL is set, otherwise each process's own memory.
+CACHE_ALIAS = "catalog"
 # Redis (REDIS_URL) is shared by every server process, so a new version there reaches them all at
-# once and needs no expiry. The default local-memory cache belongs to one process: a bump made by
+# once and needs no expiry. The embedded local-memory cache belongs to one process: a bump made by
 # the process that served the admin's edit is not seen by the other workers. There the version
 # expires after LOCAL_VERSION_TTL seconds and each process then rebuilds, so an edit shows at once
 # in the process that made it and within that time in the others. A check against the database on
@@ -50,7 +52,7 @@ def catalog_cached[T](name: str, build: Callable[[], T]) -> T:
 
 
 def catalog_version() -> str:
-    cache = caches["default"]
+    cache = caches[CACHE_ALIAS]
     version = cache.get(VERSION_KEY)
     if version is None:
         version = uuid.uuid4().hex
@@ -61,11 +63,11 @@ def catalog_version() -> str:
 
 def bump_catalog_version() -> None:
     """Make every process build the catalog again (at once, or within LOCAL_VERSION_TTL)."""
-    caches["default"].set(VERSION_KEY, uuid.uuid4().hex, timeout=_version_timeout())
+    caches[CACHE_ALIAS].set(VERSION_KEY, uuid.uuid4().hex, timeout=_version_timeout())
 
 
 def _version_timeout() -> int | None:
-    return LOCAL_VERSION_TTL if isinstance(caches["default"], LocMemCache) else None
+    return LOCAL_VERSION_TTL if isinstance(caches[CACHE_ALIAS], LocMemCache) else None
 
 
 def _bump_on_commit(**kwargs: Any) -> None:

@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 from django.apps import AppConfig
+from django.core import checks
 from django.db.backends.signals import connection_created
 
 
@@ -27,4 +28,7 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
+        from opiniondesk.core.checks import secret_key_check
+
         connection_created.connect(private_sqlite_files, dispatch_uid="core.private_sqlite_files")
+        checks.register(secret_key_check)

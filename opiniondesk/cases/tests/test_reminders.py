@@ -151,12 +151,16 @@ def test_an_open_request_is_reminded_to_both_sides_on_both_days(
     assert {r.status for r in _reminders()} == {"SUCCESSFUL"}
 
 
-def test_no_reminder_once_the_documents_have_arrived(ask, clock, deliver, smtp_inbox, wizard):
-    # Given: the request, answered by Ken two days later.
+def test_no_reminder_once_the_documents_have_arrived(
+    ask, clock, deliver, smtp_inbox, wizard, proxy_ken
+):
+    # Given: the request, answered by Ken two days later (signed in again by then).
     document_request = ask()
     deliver()
     smtp_inbox.messages.clear()
     clock.move_to(datetime(2026, 6, 3, 20, 0, tzinfo=JST))
+    wizard.client.logout()
+    wizard.client.force_login(proxy_ken)
     assert wizard.upload("test_data", test_data_kind="physiology").status_code == 302
     assert Case.objects.get(pk=wizard.case.pk).status == Status.SCREENING
     assert DocumentRequest.objects.get(pk=document_request.pk).fulfilled_at is not None

@@ -181,8 +181,8 @@ def test_it_sees_an_edit_made_by_another_process_once_the_local_version_expires(
 def test_it_keeps_the_version_in_a_shared_cache_until_the_next_edit(
     client, settings, tmp_path, django_assert_num_queries
 ):
-    settings.CACHES = {
-        "default": {
+    settings.CACHES = settings.CACHES | {
+        "catalog": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(tmp_path),
         }

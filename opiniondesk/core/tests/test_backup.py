@@ -4,6 +4,7 @@ database file and media directory, as on the day it is needed. Files at rest (it
 
 import json
 import os
+import secrets
 import shutil
 import sqlite3
 import stat
@@ -28,6 +29,8 @@ from opiniondesk.testing.builders import add_document, case_in
 from opiniondesk.testing.personas import persona
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+INSTALLATION_KEY = secrets.token_urlsafe(50)
 
 
 def mode(path: Path) -> int:
@@ -55,7 +58,8 @@ def fresh_installation(tmp_path: Path, name: str = "fresh") -> dict[str, str]:
     root.mkdir()
     return {
         **os.environ,
-        "SECRET_KEY": "test-only-secret-key",
+        # A production installation refuses a weak key (core.E001): a strong one, made per run.
+        "SECRET_KEY": INSTALLATION_KEY,
         "DEMO_MODE": "false",
         "DEBUG": "false",
         "DATABASE_URL": f"sqlite:///{root / 'db.sqlite3'}",

@@ -25,6 +25,8 @@ def _load_settings(monkeypatch, **env):
         "WEBRTC_TURN_URLS",
         "WEBRTC_TURN_SECRET",
         "WEBRTC_TURN_TTL_SECONDS",
+        "TRUSTED_PROXY",
+        "PUBLIC_API_RATE",
     ):
         monkeypatch.delenv(key, raising=False)
     for key, value in env.items():
@@ -43,7 +45,10 @@ def test_it_refuses_to_start_without_a_secret_key_in_production(monkeypatch):
 def test_it_defaults_to_the_embedded_setup(monkeypatch):
     s = _load_settings(monkeypatch, DEMO_MODE="true")
     assert s.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
-    assert s.CACHES["default"]["BACKEND"].endswith("LocMemCache")
+    # The rate limits' counts: shared by every worker process, in the database.
+    assert s.CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+    assert s.CACHES["default"]["LOCATION"] == "opiniondesk_cache"  # core.CacheEntry's table
+    assert s.CACHES["catalog"]["BACKEND"].endswith("LocMemCache")
     assert s.CHANNEL_LAYERS["default"]["BACKEND"] == "channels.layers.InMemoryChannelLayer"
     assert s.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend"
     assert s.STORAGES["default"]["BACKEND"] == "opiniondesk.core.storage.DurableFileSystemStorage"
@@ -65,6 +70,7 @@ def test_it_scales_out_with_environment_variables(monkeypatch):
     assert s.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     assert s.DATABASES["default"]["HOST"] == "db.internal"
     assert s.CACHES["default"]["LOCATION"] == "redis://cache.internal:6379/0"
+    assert s.CACHES["catalog"]["LOCATION"] == "redis://cache.internal:6379/0"
     assert s.CHANNEL_LAYERS["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
     assert s.STORAGES["default"]["OPTIONS"]["bucket_name"] == "records"
     assert s.STORAGES["default"]["OPTIONS"]["default_acl"] == "private"
@@ -76,11 +82,24 @@ def test_it_scales_out_with_environment_variables(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "name,value", [("DEBUG", "maybe"), ("DATABASE_CONN_MAX_AGE", "x"), ("TASK_BACKEND", "celery")]
+    "name,value",
+    [
+        ("DEBUG", "maybe"),
+        ("DATABASE_CONN_MAX_AGE", "x"),
+        ("TASK_BACKEND", "celery"),
+        ("PUBLIC_API_RATE", "60 per minute"),
+        ("TRUSTED_PROXY", "nginx"),
+    ],
 )
 def test_it_refuses_bad_values_with_a_clear_message(monkeypatch, name, value):
     with pytest.raises(ImproperlyConfigured, match=name):
         _load_settings(monkeypatch, SECRET_KEY="k", **{name: value})
+
+
+def test_it_believes_x_forwarded_proto_only_behind_a_trusted_proxy(monkeypatch):
+    assert not hasattr(_load_settings(monkeypatch, SECRET_KEY="k"), "SECURE_PROXY_SSL_HEADER")
+    s = _load_settings(monkeypatch, SECRET_KEY="k", TRUSTED_PROXY="true")
+    assert s.SECURE_PROXY_SSL_HEADER == ("HTTP_X_FORWARDED_PROTO", "https")
 
 
 def test_it_reads_the_ice_servers(monkeypatch):

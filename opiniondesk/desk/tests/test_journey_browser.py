@@ -245,9 +245,10 @@ def test_the_whole_journey_on_the_demo_data(
     assert DeviceCheck.objects.get(case=case).passed
     assert refreshed(case).status == Status.READY
 
-    # The day of the consult, two minutes before: the waiting room is open. Staff sessions have
-    # timed out since (idle), so Dr Tanaka signs in again.
+    # The day of the consult, two minutes before: the waiting room is open. Sessions have timed
+    # out since (idle), so Hana and Dr Tanaka sign in again.
     clock.move_to(booking.starts_at - timedelta(minutes=2))
+    sign_in(hana, url, "patient_hana")
     hana.goto(f"{url}{reverse('consult-room', args=[case.pk])}")
     state_is(hana, "waiting")
     sign_in(tanaka, url, "dr_tanaka")

@@ -96,6 +96,9 @@ def test_offer_three_book_change_and_be_refused_on_the_day(
     # On the day of the consult the patient can no longer change it online.
     consult_day = booking.starts_at.astimezone(JST).date()
     clock.move_to(datetime.combine(consult_day, time(9, 0), tzinfo=JST))
+    # Days later: her session has ended (patients' sessions do), so she is signed in afresh.
+    page = patient_page(browser, site, hana)
+    screens = Screens(page, tmp_path / "patient")
     page.goto(f"{site}{reverse('case-detail', args=[accepted.pk])}")
     screens.take("on-the-day")
     assert page.locator("#change-link").count() == 0

@@ -226,7 +226,7 @@ def test_it_cancels_only_after_confirmation(offered, hana):
     assert hana.get(url).status_code == 302  # nothing left to cancel
 
 
-def test_after_the_deadline_it_says_call_us_and_refuses_changes(offered, hana):
+def test_after_the_deadline_it_says_call_us_and_refuses_changes(offered, hana, patient_hana):
     slots = held(offered)
     book(hana, offered, slots[0])
     booking = Booking.objects.get(case=offered)
@@ -234,6 +234,8 @@ def test_after_the_deadline_it_says_call_us_and_refuses_changes(offered, hana):
     cancel = reverse("case-booking-cancel", args=[offered.pk])
 
     with time_machine.travel(CONSULT_DAY, tick=False):
+        hana.logout()  # days later her session has ended: she signs in again
+        hana.force_login(patient_hana)
         html = page(hana, offered)
         booked = section(html, "booking")
         assert 'id="call-to-change"' in booked
