@@ -44,10 +44,11 @@ def _may_upload(request: HttpRequest, case: Any) -> UploadSource:
 def case_documents(request: HttpRequest, case_id: int) -> HttpResponse:
     """The case's documents, the live checklist, and the upload form."""
     case = case_for_request(request, case_id)
-    form = UploadForm(case=case)
+    visible = documents_visible_to(request.user, case)
+    form = UploadForm(case=case, documents=visible)
     if request.method == "POST":
         source = _may_upload(request, case)
-        form = UploadForm(request.POST, request.FILES, case=case)
+        form = UploadForm(request.POST, request.FILES, case=case, documents=visible)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -74,7 +75,7 @@ def case_documents(request: HttpRequest, case_id: int) -> HttpResponse:
         if _wants_json(request):
             return JsonResponse({"ok": False, "errors": form.errors}, status=400)
     audit_read(request, case, page="documents")
-    documents = Document.objects.filter(case=case).select_related("proxy", "superseded_by")
+    documents = visible.select_related("proxy", "superseded_by")
     return render(
         request,
         "documents/case_documents.html",
