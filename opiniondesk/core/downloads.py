@@ -38,7 +38,7 @@ async def _chunks(file: File) -> AsyncIterator[bytes]:
         while chunk := await asyncio.to_thread(file.read, CHUNK_BYTES):
             yield chunk
     finally:
-        await asyncio.to_thread(file.close)
+        file.close()  # no await here: the task may be cancelled already (a client gone)
 
 
 class AsyncFileResponse(StreamingHttpResponse):
