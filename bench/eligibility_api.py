@@ -210,8 +210,9 @@ def prepare_database(env: dict[str, str]) -> None:
 class running_server:
     """bin/serve in its own process group, stopped as a group (server, workers, task worker)."""
 
-    def __init__(self, env: dict[str, str], tmp: Path) -> None:
+    def __init__(self, env: dict[str, str], tmp: Path, ready_timeout: float = 60) -> None:
         self.env, self.log_path = env, tmp / "server.log"
+        self.ready_timeout = ready_timeout  # a busy machine starts the workers slowly
         self.base_url = f"http://{HOST}:{env['PORT']}"
 
     def __enter__(self) -> "running_server":
@@ -225,7 +226,7 @@ class running_server:
             start_new_session=True,
         )
         try:
-            wait_until_ready(self.base_url + BARE.path, self.proc)
+            wait_until_ready(self.base_url + BARE.path, self.proc, self.ready_timeout)
         except BaseException:
             self.__exit__(*sys.exc_info())
             raise

@@ -9,9 +9,10 @@ made for her with `manage.py shell`; the CSRF token from GETting her documents p
   1. writes a valid 1 GiB PDF (header, random padding written in 1 MiB chunks, %%EOF) and a
      100 MiB one, computing their SHA-256 chunk by chunk as they are written;
   2. REPEAT times, interleaved so that disturbances hit all alike:
-     - copies the 1 GiB file on the same disk with shutil.copyfile (the reference);
-     - copies it again in one pass of Python that also feeds every chunk to SHA-256: the least
-       any server must do to store and hash a file, without network or parsing;
+     - copies the 1 GiB file on the same disk with shutil.copyfile (into the page cache);
+     - copies it again in one pass of Python that also feeds every chunk to SHA-256, then
+       fsyncs the copy and its directory: the floor for storing a hashed document durably on
+       this machine, without network or parsing (the reference of the verdict);
      - uploads the 100 MiB and the 1 GiB file as multipart/form-data to
        /cases/<hana's draft>/documents/ as the page's form does, the file sent from disk by
        socket.sendfile (as a browser sends it from native code; the client never holds a file),
@@ -26,8 +27,10 @@ made for her with `manage.py shell`; the CSRF token from GETting her documents p
   5. times hashlib's SHA-256 of the 1 GiB file alone, on one core, from the page cache.
 
 It prints the best of the REPEAT runs of each step (and every run's figure), the server's and
-other processes' CPU use during each step, and two verdicts: best upload / best copy, PASS at
-50 % or more; the workers' peak RSS for 1 GiB against 100 MiB, PASS at most 64 MiB more. Exits
+other processes' CPU use during each step, and two verdicts: the best upload against the best
+hashing, synced copy (both until the bytes are on the disk), PASS at 70 % or more, with the
+page-cache copy printed beside it; the workers' peak RSS for 1 GiB against 100 MiB, PASS at
+most 64 MiB more. Exits
 non-zero on any FAIL or failed check, so a Makefile target can gate on it. Figures and method:
 bench/upload.md.
 
@@ -82,7 +85,10 @@ from bench.eligibility_api import (  # noqa: E402
 
 MiB = 1024 * 1024
 MB = 1_000_000  # speeds are in MB/s (10^6 bytes a second), as disks and networks quote them
-TARGET_RATIO = 0.5
+# Issue #15: the upload against the floor of storing a hashed document durably on this machine,
+# copying it with SHA-256 in one pass and fsync (hashing_copy). The page-cache copy (issue #3's
+# reference, 50 % then) is still printed beside it.
+TARGET_RATIO = 0.7
 MEMORY_GROWTH_LIMIT = 64 * MiB
 SAMPLE_SECONDS = 0.05
 WRITE_CHUNK = 1 * MiB
@@ -220,7 +226,7 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
     copy_target = tmp / "copy.pdf"
     timed_copy(big, copy_target, pgid=None, prime=args.prime)  # warm-up, untimed
     # running_server stops bin/serve's whole process group when the block is left, however.
-    with running_server(env, tmp) as server:
+    with running_server(env, tmp, ready_timeout=240) as server:
         pgid = server.proc.pid
         workers = server_workers(pgid, args.workers)
         url = f"{server.base_url}/cases/{who['case']}/documents/"
@@ -367,11 +373,21 @@ def time_sha256(path: Path) -> float:
 
 
 def hashing_copy(source: Path, target: Path) -> str:
+    """The floor for storing a hashed document durably: one pass in Python that writes each
+    256 KiB chunk and feeds it to SHA-256, then fsync of the file and of its directory (what
+    core.storage.DurableFileSystemStorage does before an upload is answered)."""
     digest = hashlib.sha256()
     with source.open("rb") as reader, target.open("wb") as writer:
         while chunk := reader.read(256 * 1024):
             writer.write(chunk)
             digest.update(chunk)
+        writer.flush()
+        os.fsync(writer.fileno())
+    directory = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
     return digest.hexdigest()
 
 
@@ -407,8 +423,8 @@ class CpuMeter:
 def timed_copy(
     source: TestFile, target: Path, pgid: int | None, prime: bool, *, hashing: bool = False
 ) -> Timing:
-    """shutil.copyfile, or (`hashing`) the least a server must do: one pass in Python that
-    writes each 256 KiB chunk and feeds it to SHA-256."""
+    """shutil.copyfile into the page cache, or (`hashing`) the least a server must do to store a
+    hashed document durably: hashing_copy, SHA-256 in one pass, synced to the disk."""
     os.sync()  # each timed step starts with no dirty pages waiting to be written
     if prime:
         prime_memory(round(source.size * PRIME_FACTOR))
@@ -646,8 +662,14 @@ def best_durable(timings: list[Timing]) -> Timing:
     return min(timings, key=lambda t: t.seconds + t.sync_seconds)
 
 
+def floor_ratio(runs: Runs) -> float:
+    """The upload (until its bytes are on the disk) against the hashing, synced copy."""
+    upload = best_durable(runs.big).durable_mb_per_s
+    return upload / best_durable(runs.hashing_copies).durable_mb_per_s
+
+
 def verdicts(runs: Runs) -> list[tuple[str, bool]]:
-    ratio = best(runs.big).mb_per_s / best(runs.copies).mb_per_s
+    ratio = floor_ratio(runs)
     growth = peak(runs.big) - peak(runs.small)
     return [
         ("speed", ratio >= TARGET_RATIO),
@@ -695,36 +717,38 @@ def mib(value: float) -> str:
 
 def print_results(runs: Runs, small: TestFile, big: TestFile, primed: bool) -> None:
     copy = best(runs.copies)
-    copy_durable = best_durable(runs.copies)
+    floor = best_durable(runs.hashing_copies)
     sha_speed = big.size / MB / runs.sha256_seconds
     print(
         f"\n== speed: best of {len(runs.copies)} run(s); 'durable' adds the os.sync() after "
-        f"the step; memory {'primed' if primed else 'NOT primed'} before each step =="
+        f"the step; 'of floor' compares durable figures with the hashing, synced copy; "
+        f"'of cache copy' MB/s with shutil.copyfile's; "
+        f"memory {'primed' if primed else 'NOT primed'} before each step =="
     )
     print(
-        f"{'':<40}{'seconds':>8}{'MB/s':>7}{'of copy':>9}{'durable':>9}{'of copy':>9}"
+        f"{'':<44}{'seconds':>8}{'MB/s':>7}{'durable':>9}{'of floor':>9}{'of cache copy':>15}"
         f"{'server CPU':>12}{'other CPU':>11}"
     )
 
     def row(label: str, t: Timing) -> None:
         print(
-            f"{label:<40}{t.seconds:>8.2f}{t.mb_per_s:>7.0f}{t.mb_per_s / copy.mb_per_s:>9.0%}"
-            f"{t.durable_mb_per_s:>9.0f}"
-            f"{t.durable_mb_per_s / copy_durable.durable_mb_per_s:>9.0%}"
+            f"{label:<44}{t.seconds:>8.2f}{t.mb_per_s:>7.0f}{t.durable_mb_per_s:>9.0f}"
+            f"{t.durable_mb_per_s / floor.durable_mb_per_s:>9.0%}"
+            f"{t.mb_per_s / copy.mb_per_s:>15.0%}"
             f"{t.server_cpu:>10.2f} s{t.other_cpu:>11.0%}"
         )
 
-    row(f"copy {big.label} (shutil.copyfile)", copy)
-    row(f"copy {big.label} + SHA-256, one pass (Python)", best(runs.hashing_copies))
+    row(f"copy {big.label} + SHA-256 + fsync (floor)", floor)
+    row(f"copy {big.label} (shutil.copyfile, cache)", copy)
     row(f"upload {small.label}", best(runs.small))
     row(f"upload {big.label}", best(runs.big))
     print(
-        f"{'SHA-256 alone of ' + big.label + ' (hashlib)':<40}{runs.sha256_seconds:>8.2f}"
-        f"{sha_speed:>7.0f}{sha_speed / copy.mb_per_s:>9.0%}"
+        f"{'SHA-256 alone of ' + big.label + ' (hashlib)':<44}{runs.sha256_seconds:>8.2f}"
+        f"{sha_speed:>7.0f}{'':>18}{sha_speed / copy.mb_per_s:>15.0%}"
     )
     print(
         "MB/s of every run: "
-        f"copy {speeds(runs.copies)}; copy + SHA-256 {speeds(runs.hashing_copies)}; "
+        f"copy {speeds(runs.copies)}; copy + SHA-256 + fsync {speeds(runs.hashing_copies)}; "
         f"upload {small.label} {speeds(runs.small)}; upload {big.label} {speeds(runs.big)}"
     )
     b = best(runs.big)
@@ -757,18 +781,15 @@ def print_results(runs: Runs, small: TestFile, big: TestFile, primed: bool) -> N
     print("\n== checks ==")
     for name, ok in runs.checks:
         print(f"{'ok  ' if ok else 'FAIL'} {name}")
-    ratio = b.mb_per_s / copy.mb_per_s
-    ideal = best(runs.hashing_copies).mb_per_s / copy.mb_per_s
+    ratio = floor_ratio(runs)
     print(
-        f"\nupload / copy, {big.label}: {ratio:.0%}  {'PASS' if ratio >= TARGET_RATIO else 'FAIL'}"
-        f" (target: at least {TARGET_RATIO:.0%}; storing and hashing in one pass, with no "
-        f"network and no parsing, reaches {ideal:.0%})"
+        f"\nupload / copy with SHA-256 in one pass, synced to the disk, {big.label}: {ratio:.0%}  "
+        f"{'PASS' if ratio >= TARGET_RATIO else 'FAIL'} (target: at least {TARGET_RATIO:.0%}; "
+        "both until the bytes are on the disk: the server syncs each document before it answers)"
     )
-    durable = best_durable(runs.big).durable_mb_per_s / copy_durable.durable_mb_per_s
     print(
-        f"upload / copy, both until the bytes are on the disk, {big.label}: {durable:.0%} "
-        f"(the same target: {'met' if durable >= TARGET_RATIO else 'not met'}; the server "
-        "syncs each document before it answers)"
+        f"upload / page-cache copy (shutil.copyfile, not synced), {big.label}: "
+        f"{b.mb_per_s / copy.mb_per_s:.0%} (for reference; no target)"
     )
     growth = peak(runs.big) - peak(runs.small)
     print(

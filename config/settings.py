@@ -306,6 +306,13 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Downloads of stored files: streamed by the app (bounded memory), or, behind a proxy, sent by
+# it after the app's permission check: "nginx" answers with X-Accel-Redirect to the internal
+# location DOWNLOAD_ACCEL_LOCATION (aliased to MEDIA_ROOT), "apache" with X-Sendfile (README).
+DOWNLOAD_ACCEL = env_str("DOWNLOAD_ACCEL", "none")
+if DOWNLOAD_ACCEL not in ("none", "nginx", "apache"):
+    raise ImproperlyConfigured("DOWNLOAD_ACCEL must be 'none', 'nginx' or 'apache'.")
+DOWNLOAD_ACCEL_LOCATION = env_str("DOWNLOAD_ACCEL_LOCATION", "/_protected-media/")
 # Uploaded documents: checked by content, at most this size each (SPEC §3, issue #3).
 DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_MB", 200) * 1024 * 1024
 PHYSICIAN_LINK_DAYS = env_int("PHYSICIAN_LINK_DAYS", 14)

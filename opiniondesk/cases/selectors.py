@@ -29,6 +29,7 @@ from opiniondesk.catalog.vocabulary import DocumentCode, Mode
 from opiniondesk.core.converters import MAX_ID
 from opiniondesk.core.time import jst_today
 from opiniondesk.documents.models import Document, DocumentKind
+from opiniondesk.documents.visibility import kinds_hidden_from
 from opiniondesk.referrals.models import ReferralImport
 
 
@@ -59,13 +60,10 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
 
 
 def documents_visible_to(user: User, case: Case) -> QuerySet[Document]:
-    """The case's documents this user may open. The patient's ID (本人確認書類) is checked by the
-    coordinators and is nobody else's business at the hospital: not the specialist's, not
-    billing's (data minimisation)."""
-    documents = Document.objects.filter(case=case)
-    if user.role in (Role.SPECIALIST, Role.BILLING_CLERK):
-        documents = documents.exclude(kind=DocumentKind.PATIENT_ID)
-    return documents
+    """The case's documents this user may list and open: identity papers (the patient's and the
+    family member's IDs, the proof of relationship) only for the coordinators and the patient's
+    side (documents.visibility, least data). `case` must be one the user may see."""
+    return Document.objects.filter(case=case).exclude(kind__in=kinds_hidden_from(user.role))
 
 
 def case_get_for_user(*, user: User, case_id: int) -> Case:
@@ -213,10 +211,11 @@ class HistoryEntry:
 _KIND_ORDER = {"transition": 0, "request": 1, "call": 2, "document": 3}
 
 
-def case_history(case: Case, *, for_applicant: bool) -> list[HistoryEntry]:
+def case_history(case: Case, *, viewer: User, for_applicant: bool) -> list[HistoryEntry]:
     """Every state change, request for documents, phone call and upload, oldest first.
 
-    The applicant's version leaves out the hospital's phone calls (their notes are internal).
+    The applicant's version leaves out the hospital's phone calls (their notes are internal);
+    uploads are those the viewer may open (documents_visible_to).
     """
     entries = [
         HistoryEntry(t.at, "transition", t)
@@ -233,6 +232,6 @@ def case_history(case: Case, *, for_applicant: bool) -> list[HistoryEntry]:
         ]
     entries += [
         HistoryEntry(d.uploaded_at, "document", d)
-        for d in Document.objects.filter(case=case).select_related("proxy", "uploaded_by")
+        for d in documents_visible_to(viewer, case).select_related("proxy", "uploaded_by")
     ]
     return sorted(entries, key=lambda e: (e.at, _KIND_ORDER[e.kind], e.item.pk))

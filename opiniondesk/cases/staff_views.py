@@ -24,6 +24,6 @@ def history(request: HttpRequest, case_id: int) -> HttpResponse:
     if not own and request.user.role not in STAFF:
         raise PermissionDenied
     audit_read(request, case, page="history")
-    entries = case_history(case, for_applicant=own)
+    entries = case_history(case, viewer=request.user, for_applicant=own)
     template = "cases/history.html" if own else "cases/staff/history.html"
     return render(request, template, {"case": case, "entries": entries})

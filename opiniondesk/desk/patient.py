@@ -24,7 +24,12 @@ from opiniondesk.cases.applications import missing_answers
 from opiniondesk.cases.eligibility import Reason
 from opiniondesk.cases.lifecycle import InvalidTransition, actor_of
 from opiniondesk.cases.models import Case, DocumentRequest
-from opiniondesk.cases.selectors import case_verdict, cases_visible_to, open_document_request
+from opiniondesk.cases.selectors import (
+    case_verdict,
+    cases_visible_to,
+    documents_visible_to,
+    open_document_request,
+)
 from opiniondesk.cases.workflow import (
     BEFORE_REFERRAL_STATES,
     BOOKED_STATES,
@@ -37,7 +42,6 @@ from opiniondesk.catalog.vocabulary import Mode
 from opiniondesk.consults.panels import patient_consult_panel
 from opiniondesk.core.time import JST
 from opiniondesk.desk import services
-from opiniondesk.documents.models import Document
 from opiniondesk.interop.models import Delivery, Wanted
 from opiniondesk.interop.selectors import disclosures_of_case
 from opiniondesk.opinions.panels import patient_opinion_panel
@@ -116,7 +120,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     verdict = None
     if case.status != Status.DRAFT and not missing_answers(case):
         verdict = case_verdict(case)
-    documents = Document.objects.filter(case=case).select_related("proxy")
+    documents = documents_visible_to(request.user, case).select_related("proxy")
     # A rejected case is explained by the reasons the coordinator chose, not by today's rules;
     # once the hospital has decided otherwise, the rules are no longer quoted.
     reasons: list[Reason] = []

@@ -2,6 +2,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from opiniondesk.cases.models import Case
@@ -38,12 +39,15 @@ class UploadForm(forms.Form):
         % {"mb": settings.DOCUMENT_MAX_BYTES // (1024 * 1024)},
     )
 
-    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, case: Case, documents: QuerySet[Document] | None = None, **kwargs: Any
+    ) -> None:
+        """`documents`: those of the case the user may see (all of them by default), the only
+        ones offered as the document a new file corrects."""
         super().__init__(*args, **kwargs)
         self.fields["proxy"].queryset = case.proxies.all()
-        self.fields["supersedes"].queryset = Document.objects.filter(
-            case=case, superseded_by__isnull=True
-        )
+        visible = Document.objects.filter(case=case) if documents is None else documents
+        self.fields["supersedes"].queryset = visible.filter(superseded_by__isnull=True)
         if not case.proxies.exists():
             del self.fields["proxy"]
 

@@ -6,7 +6,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,6 +20,7 @@ from opiniondesk.cases.access import case_for_request
 from opiniondesk.cases.applications import checklist, missing_answers
 from opiniondesk.cases.selectors import documents_visible_to, open_document_request
 from opiniondesk.cases.wizard import steps
+from opiniondesk.core.downloads import stored_file_response
 from opiniondesk.documents import services
 from opiniondesk.documents.content import ContentRejected, FileKind, is_inline_viewable
 from opiniondesk.documents.forms import PhysicianUploadFormSet, UploadForm
@@ -45,10 +47,11 @@ def _may_upload(request: HttpRequest, case: Any) -> UploadSource:
 def case_documents(request: HttpRequest, case_id: int) -> HttpResponse:
     """The case's documents, the live checklist, and the upload form."""
     case = case_for_request(request, case_id)
-    form = UploadForm(case=case)
+    visible = documents_visible_to(request.user, case)
+    form = UploadForm(case=case, documents=visible)
     if request.method == "POST":
         source = _may_upload(request, case)
-        form = UploadForm(request.POST, request.FILES, case=case)
+        form = UploadForm(request.POST, request.FILES, case=case, documents=visible)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -77,7 +80,7 @@ def case_documents(request: HttpRequest, case_id: int) -> HttpResponse:
         if _wants_json(request):
             return JsonResponse({"ok": False, "errors": form.errors}, status=400)
     audit_read(request, case, page="documents")
-    documents = Document.objects.filter(case=case).select_related("proxy", "superseded_by")
+    documents = visible.select_related("proxy", "superseded_by")
     return render(
         request,
         "documents/case_documents.html",
@@ -97,7 +100,7 @@ def case_documents(request: HttpRequest, case_id: int) -> HttpResponse:
 @login_required
 @require_safe
 @never_cache
-def document_file(request: HttpRequest, document_id: int) -> HttpResponse:
+def document_file(request: HttpRequest, document_id: int) -> HttpResponseBase:
     """The file itself, inline for PDF and images, as a download otherwise."""
     document = Document.objects.filter(pk=document_id).select_related("case").first()
     if document is None:
@@ -114,8 +117,9 @@ def document_file(request: HttpRequest, document_id: int) -> HttpResponse:
         raise Http404
     inline = is_inline_viewable(FileKind(document.file_kind)) and "download" not in request.GET
     audit_read(request, case, obj=document, download=not inline)
-    response = FileResponse(
-        document.file.open("rb"),
+    response = stored_file_response(
+        request,
+        document.file,
         content_type=document.content_type,
         as_attachment=not inline,
         # Named after what the content is, whatever name it was sent under (also for
