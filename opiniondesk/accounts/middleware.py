@@ -62,7 +62,10 @@ class SessionTimeoutMiddleware:
         if ended is not None:
             _sign_out(request, ended, limits)
             if _is_api(request):
-                return JsonResponse({"detail": _("Your session has ended.")}, status=401)
+                answer = JsonResponse({"detail": _("Your session has ended.")}, status=401)
+                # As every 401 of the API (api.auth), which accounts cannot import.
+                answer["WWW-Authenticate"] = 'Bearer realm="api"'
+                return answer
             # On as someone signed out: a page for signed-in people sends to the sign-in page
             # (with ?next=), one open to anyone (a physician's upload link) simply opens.
             return self.get_response(request)

@@ -201,7 +201,9 @@ def test_it_signs_idle_staff_out_with_a_401(api_as, coordinator_sato, hana_case,
     session = api.client.session
     session["opiniondesk.last_activity"] -= settings.STAFF_IDLE_TIMEOUT_MINUTES * 60 + 1
     session.save()
-    assert api.get(CASES_URL).status_code == 401
+    answer = api.get(CASES_URL)
+    assert answer.status_code == 401
+    assert answer["WWW-Authenticate"] == 'Bearer realm="api"'  # as the document says
 
 
 def test_it_needs_the_csrf_token_for_writes(api_as, coordinator_sato, hana_case):
