@@ -18,6 +18,7 @@ from opiniondesk.cases.lifecycle import case_lock, case_transition
 from opiniondesk.cases.models import Case, CaseTransition
 from opiniondesk.cases.workflow import Status
 from opiniondesk.consults.models import Consult, ConsultEvent
+from opiniondesk.core.time import jst_today
 from opiniondesk.documents.models import Document
 from opiniondesk.records import guard
 from opiniondesk.records.errors import RecordsError
@@ -323,7 +324,8 @@ def test_a_case_closed_by_its_opinion_is_kept_whole_then_purged_whole(
     signed = opinions.sign(
         version_id=draft.pk, actor=dr_tanaka, previewed_hash=draft.computed_hash(case.pk)
     )
-    opinions.post_record(case_id=case.pk, actor=dr_tanaka, posted_on=start.date())
+    # Posted on the day it was signed, in Japan (the UTC date is the day before from 15:00 UTC).
+    opinions.post_record(case_id=case.pk, actor=dr_tanaka, posted_on=jst_today())
     case.refresh_from_db()
     assert case.status == Status.CLOSED
     _refused("DELETE FROM opinions_opinionversion WHERE id = %s", [signed.pk])
