@@ -279,9 +279,16 @@ class CasePageSerializer(serializers.Serializer):
 
 class ConflictSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    code = serializers.CharField(help_text="invalid_transition or not_allowed")
+    code = serializers.CharField(
+        help_text="status_changed (the case is no longer in `expected_status`), "
+        "invalid_transition or not_allowed"
+    )
     status = serializers.CharField(help_text="The case's status now.")
     to = serializers.CharField(help_text="The status that was asked for.")
+
+
+class PreconditionFailedSerializer(ConflictSerializer):
+    etag = serializers.CharField(help_text="The case's ETag now.")
 
 
 # Query parameters ----------------------------------------------------------------------------
@@ -312,11 +319,22 @@ class TransitionToSerializer(serializers.Serializer):
     to = StrictChoiceField(choices=_choices(TARGETS))
 
 
-class StartScreeningSerializer(StrictSerializer):
+class TransitionBody(StrictSerializer):
+    # The state the caller saw: if the case moved meanwhile, 409 and nothing changes.
+    expected_status = StrictChoiceField(
+        choices=_choices(Status),
+        required=False,
+        help_text="The case's status as the caller last saw it: if another user moved the case "
+        "meanwhile the answer is 409 (code status_changed) and nothing is changed. "
+        "Recommended; an If-Match header with the case's ETag does the same.",
+    )
+
+
+class StartScreeningSerializer(TransitionBody):
     to = TargetField(Status.SCREENING)
 
 
-class RequestDocumentsSerializer(StrictSerializer):
+class RequestDocumentsSerializer(TransitionBody):
     to = TargetField(Status.AWAITING_DOCUMENTS)
     items = serializers.ListField(
         child=StrictChoiceField(choices=_choices(DocumentCode)),
@@ -337,7 +355,7 @@ class RequestDocumentsSerializer(StrictSerializer):
         return due_date
 
 
-class RejectSerializer(StrictSerializer):
+class RejectSerializer(TransitionBody):
     to = TargetField(Status.REJECTED)
     reasons = serializers.ListField(
         child=StrictChoiceField(choices=_choices(Reason)), min_length=1, max_length=len(Reason)
@@ -352,12 +370,12 @@ class RejectSerializer(StrictSerializer):
         return reasons
 
 
-class ReferSerializer(StrictSerializer):
+class ReferSerializer(TransitionBody):
     to = TargetField(Status.REFERRED)
     department = StrictCharField(max_length=50, help_text="The department's code.")
 
 
-class AcceptSerializer(StrictSerializer):
+class AcceptSerializer(TransitionBody):
     to = TargetField(Status.ACCEPTED)
     planned_minutes = serializers.ChoiceField(
         choices=[30, 60],
@@ -373,17 +391,17 @@ class AcceptSerializer(StrictSerializer):
         return super().to_internal_value(data)
 
 
-class DeclineSerializer(StrictSerializer):
+class DeclineSerializer(TransitionBody):
     to = TargetField(Status.DECLINED)
     reason = StrictCharField(max_length=2000, help_text="e.g. no specialist for this disease.")
 
 
-class WithdrawSerializer(StrictSerializer):
+class WithdrawSerializer(TransitionBody):
     to = TargetField(Status.WITHDRAWN)
     reason = StrictCharField(max_length=500, required=False, allow_blank=True)
 
 
-TRANSITION_BODIES: dict[Status, type[StrictSerializer]] = {
+TRANSITION_BODIES: dict[Status, type[TransitionBody]] = {
     Status.SCREENING: StartScreeningSerializer,
     Status.AWAITING_DOCUMENTS: RequestDocumentsSerializer,
     Status.REJECTED: RejectSerializer,

@@ -6,6 +6,7 @@ the named services of cases.screening and cases.services, which check the role a
 lifecycle table again under a row lock.
 """
 
+import hashlib
 from collections.abc import Callable
 from typing import Any, NoReturn
 
@@ -32,13 +33,18 @@ from opiniondesk.accounts.models import Role, User
 from opiniondesk.accounts.vocabulary import Scope
 from opiniondesk.api import case_serializers as s
 from opiniondesk.api.auth import scoped
-from opiniondesk.api.errors import Conflict, ErrorSerializer, ValidationErrorSerializer
+from opiniondesk.api.errors import (
+    Conflict,
+    ErrorSerializer,
+    PreconditionFailed,
+    ValidationErrorSerializer,
+)
 from opiniondesk.api.parsers import StrictJSONParser
 from opiniondesk.audit.services import audit_denied, audit_read
 from opiniondesk.cases import screening, workflow
 from opiniondesk.cases.access import case_for_request
 from opiniondesk.cases.applications import missing_answers
-from opiniondesk.cases.lifecycle import actor_of
+from opiniondesk.cases.lifecycle import actor_of, case_lock
 from opiniondesk.cases.models import Case, PhoneOutcome
 from opiniondesk.cases.selectors import (
     case_verdict,
@@ -69,6 +75,28 @@ CSRF_HEADER = OpenApiParameter(
     description="The value of the `csrftoken` cookie: session-authenticated writes need it "
     "(a request with an API token sends none).",
 )
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="The case's ETag (from GET /api/v1/cases/{case_id}): if the case changed since, "
+    "the answer is 412 and nothing is changed.",
+)
+
+
+def etag_header(status: int) -> OpenApiParameter:
+    return OpenApiParameter(
+        "ETag",
+        str,
+        OpenApiParameter.HEADER,
+        required=True,
+        response=[status],
+        description="The version of the case's state (status, when it last changed, revision of "
+        "the application): send it back in If-Match with a transition.",
+    )
+
+
 DENIED = OpenApiResponse(ErrorSerializer, description="Not signed in, or not allowed.")
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such case, or not yours to see.")
 BAD_INPUT = OpenApiResponse(ValidationErrorSerializer, description="The fields at fault.")
@@ -103,6 +131,43 @@ def _refuse(request: Request, case: Case, why: str) -> NoReturn:
 
 def _audit_read(request: Request, case: Case, what: str) -> None:
     audit_read(request, case, api=what)
+
+
+def case_etag(case: Case) -> str:
+    """A strong ETag of the case's state: it changes with every transition and every saved
+    correction of the application."""
+    changed = case.status_changed_at.isoformat() if case.status_changed_at else ""
+    state = f"{case.pk}:{case.status}:{changed}:{case.revision}"
+    return '"' + hashlib.sha256(state.encode()).hexdigest()[:32] + '"'
+
+
+def _check_preconditions(
+    request: Request, case: Case, target: Status, expected: str | None
+) -> None:
+    """With the case locked: the caller's If-Match and expected status must still hold."""
+    if_match = request.headers.get("If-Match")
+    if if_match is not None:
+        tags = [tag.strip() for tag in if_match.split(",")]
+        if "*" not in tags and case_etag(case) not in tags:
+            raise PreconditionFailed(
+                {
+                    "detail": _("The case has changed since you loaded it."),
+                    "code": "precondition_failed",
+                    "status": case.status,
+                    "to": target.value,
+                    "etag": case_etag(case),
+                }
+            )
+    if expected is not None and expected != case.status:
+        raise Conflict(
+            {
+                "detail": _("This case is %(status)s now, not %(expected)s: someone else moved it.")
+                % {"status": case.status, "expected": expected},
+                "code": "status_changed",
+                "status": case.status,
+                "to": target.value,
+            }
+        )
 
 
 def _acting_as(user: User, case: Case) -> Actor | None:
@@ -186,6 +251,7 @@ def case_list(request: Request) -> Response:
 
 @extend_schema(
     responses={200: s.CaseDetailSerializer, 403: DENIED, 404: NOT_FOUND},
+    parameters=[etag_header(200)],
     operation_id="cases_retrieve",
     summary="One case: the application, its eligibility now, and the hospital's answers",
     description=SESSION,
@@ -205,7 +271,9 @@ def case_detail(request: Request, case_id: int) -> Response:
         "review_seconds": review_seconds(case),
         "allowed_transitions": _allowed_targets(request.user, case),
     }
-    return Response(s.CaseDetailSerializer(case, context=context).data)
+    return Response(
+        s.CaseDetailSerializer(case, context=context).data, headers={"ETag": case_etag(case)}
+    )
 
 
 @extend_schema(
@@ -245,7 +313,7 @@ TRANSITION_BODY = PolymorphicProxySerializer(
 )
 @extend_schema(
     methods=["POST"],
-    parameters=[CSRF_HEADER],
+    parameters=[CSRF_HEADER, IF_MATCH, etag_header(201)],
     request=TRANSITION_BODY,
     operation_id="cases_transitions_create",
     responses={
@@ -255,8 +323,12 @@ TRANSITION_BODY = PolymorphicProxySerializer(
         404: NOT_FOUND,
         409: OpenApiResponse(
             s.ConflictSerializer,
-            description="Not possible from the case's state now (e.g. someone acted first); "
-            "nothing was changed.",
+            description="Not possible from the case's state now (e.g. someone acted first), or "
+            "the case is no longer in `expected_status`; nothing was changed.",
+        ),
+        412: OpenApiResponse(
+            s.PreconditionFailedSerializer,
+            description="If-Match named another version of the case; nothing was changed.",
         ),
     },
     summary="Move the case on: screen, request documents, reject, refer, accept, decline, withdraw",
@@ -274,8 +346,11 @@ def case_transitions(request: Request, case_id: int) -> Response:
     context = {"show_user": _names_for(request.user)}
     if request.method == "POST":
         row = _move(request, case)
+        case.refresh_from_db()
         return Response(
-            s.TransitionSerializer(row, context=context).data, status=http.HTTP_201_CREATED
+            s.TransitionSerializer(row, context=context).data,
+            status=http.HTTP_201_CREATED,
+            headers={"ETag": case_etag(case)},
         )
     _audit_read(request, case, "transitions")
     rows = case.transitions.select_related("actor")
@@ -289,6 +364,7 @@ def _move(request: Request, case: Case) -> Any:
     data = _valid(s.TRANSITION_BODIES[target], request.data)
     try:
         with transaction.atomic():
+            _check_preconditions(request, case_lock(case.pk), target, data.get("expected_status"))
             PERFORM[target](request, case.pk, data)
             # Still ours: the service locked the case row until this transaction ends.
             return case.transitions.order_by("-pk").first()

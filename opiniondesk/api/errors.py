@@ -29,6 +29,14 @@ class Conflict(APIException):
     default_code = "conflict"
 
 
+class PreconditionFailed(APIException):
+    """An If-Match header named another version of the resource (RFC 9110 §13.1.1)."""
+
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = gettext_lazy("The case has changed since you loaded it.")
+    default_code = "precondition_failed"
+
+
 def exception_handler(exc, context):  # type: ignore[no-untyped-def]
     return drf_exception_handler(exc, context)
 

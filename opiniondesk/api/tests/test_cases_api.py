@@ -979,3 +979,61 @@ def test_it_documents_the_case_endpoints(client):
         "declined",
         "withdrawn",
     }
+
+
+# A case moved by someone else meanwhile: the caller's expected status or ETag -----------------
+
+
+def test_a_transition_expecting_another_status_is_a_409_and_changes_nothing(
+    api_as, coordinator_sato, hana_case
+):
+    api = api_as(coordinator_sato)
+    screening.case_start_screening(case_id=hana_case.pk, actor=coordinator_sato)  # another desk
+    before = transition_rows(hana_case)
+    response = api.post(
+        url(hana_case, "/transitions"),
+        {"to": "referred", "department": "cardiology", "expected_status": "submitted"},
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "status_changed"
+    assert response.json()["status"] == "screening"
+    assert transition_rows(hana_case) == before
+    response = api.post(
+        url(hana_case, "/transitions"),
+        {"to": "referred", "department": "cardiology", "expected_status": "screening"},
+    )
+    assert response.status_code == 201
+
+
+def test_a_transition_with_a_stale_etag_is_a_412_and_changes_nothing(
+    api_as, coordinator_sato, hana_case
+):
+    api = api_as(coordinator_sato)
+    loaded = api.get(url(hana_case))
+    etag = loaded["ETag"]
+    assert etag.startswith('"') and etag.endswith('"')
+    assert api.get(url(hana_case))["ETag"] == etag  # the same state, the same tag
+    screening.case_start_screening(case_id=hana_case.pk, actor=coordinator_sato)  # another desk
+    before = transition_rows(hana_case)
+    stale = api.client.post(
+        url(hana_case, "/transitions"),
+        json.dumps({"to": "referred", "department": "cardiology"}),
+        content_type="application/json",
+        secure=True,
+        headers={"If-Match": etag},
+    )
+    assert stale.status_code == 412
+    assert stale.json()["code"] == "precondition_failed"
+    assert transition_rows(hana_case) == before
+    current = api.get(url(hana_case))["ETag"]
+    assert stale.json()["etag"] == current != etag
+    moved = api.client.post(
+        url(hana_case, "/transitions"),
+        json.dumps({"to": "referred", "department": "cardiology"}),
+        content_type="application/json",
+        secure=True,
+        headers={"If-Match": f'"other", {current}'},
+    )
+    assert moved.status_code == 201
+    assert moved["ETag"] not in (etag, current)
+    assert moved["ETag"] == api.get(url(hana_case))["ETag"]
