@@ -55,6 +55,9 @@ if not SECRET_KEY:
     if not (DEBUG or DEMO_MODE):
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG and DEMO_MODE are off.")
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105
+# Rotation: the old keys, comma-separated, still accepted for what they signed (sessions, links)
+# until those expire; new signatures use SECRET_KEY.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", "")
 # A weak or well-known key in production is refused at start-up by a system check (core.E001,
 # opiniondesk/core/checks.py): every manage.py command, bin/serve included, runs it.
 

@@ -3,6 +3,7 @@ killed with SIGKILL): an ASGI server or `manage.py` in a subprocess on the test'
 database, with the test run's settings that a subprocess must share."""
 
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -30,7 +31,10 @@ def site_env(**extra: str) -> dict[str, str]:
         os.environ
         | {
             "DATABASE_URL": database_url(),
-            "SECRET_KEY": settings.SECRET_KEY,
+            # A key fit for production (manage.py refuses the test run's), with the test run's
+            # as a fallback, so that sessions the test makes (force_login) are valid there.
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "SECRET_KEY_FALLBACKS": settings.SECRET_KEY,
             "DEMO_MODE": "false",
             "DEBUG": "false",
             "HTTPS_ONLY": "false",
