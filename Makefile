@@ -69,7 +69,7 @@ test-sqlite: setup
 	env -u DATABASE_URL $(TEST_ENV) $(PYTEST) -m "not postgresql" $(PYTEST_ARGS)
 
 # On PostgreSQL everything that reaches the database runs, except what tests no database
-# behaviour and costs most: the API contract fuzzers (marker `contract`) and the browser tests
+# behaviour and costs most: the API contract fuzzers and the header walks (marker `contract`) and the browser tests
 # (`browser`: the pages and scripts in Chromium; the services and views under them run here),
 # which run in the SQLite half. The PostgreSQL-only browser test (two servers) stays. Tests of
 # an SQLite installation's own file (marker `sqlite`: backups) have PostgreSQL twins. Tests that

@@ -304,9 +304,13 @@ else:
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {
-        "BACKEND": "servestatic.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG
-        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        # Gzip and Brotli copies made by collectstatic (tens of seconds of CPU, worth it where
+        # pages are served); the tests' own server processes go without (STATIC_COMPRESS=false).
+        else "servestatic.storage.CompressedManifestStaticFilesStorage"
+        if env_bool("STATIC_COMPRESS", True)
+        else "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
     },
 }
 # Downloads of stored files: streamed by the app (bounded memory), or, behind a proxy, sent by

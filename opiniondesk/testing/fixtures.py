@@ -142,7 +142,7 @@ def static_root(tmp_path_factory) -> Path:
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
         cwd=settings.BASE_DIR,
-        env=os.environ | {"STATIC_ROOT": str(root)},
+        env=os.environ | {"STATIC_ROOT": str(root), "STATIC_COMPRESS": "false"},
         check=True,
     )
     return root

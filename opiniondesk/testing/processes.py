@@ -38,6 +38,8 @@ def site_env(**extra: str) -> dict[str, str]:
             "DEMO_MODE": "false",
             "DEBUG": "false",
             "HTTPS_ONLY": "false",
+            # The static files as the `static_root` fixture collected them (no compressed copies).
+            "STATIC_COMPRESS": "false",
             # The audit log's keys of this test run (a production server refuses to run without).
             "AUDIT_MAC_KEY_FILE": str(settings.AUDIT_MAC_KEY_FILE),
             "AUDIT_SIGNING_KEY_FILE": str(settings.AUDIT_SIGNING_KEY_FILE),

@@ -14,7 +14,8 @@ from opiniondesk.cases.workflow import Status
 from opiniondesk.testing.builders import case_in
 from opiniondesk.testing.personas import persona
 
-pytestmark = pytest.mark.django_db
+# The same on every database: checked in the SQLite half (marker `contract`, Makefile).
+pytestmark = [pytest.mark.django_db, pytest.mark.contract]
 
 SAMPLES = {"int": "1", "id": "1", "str": "x", "slug": "x", "path": "x", "uuid": str(uuid.uuid4())}
 
