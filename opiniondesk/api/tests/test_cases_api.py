@@ -840,6 +840,8 @@ bodies = st.one_of(
 )
 
 
+# A fuzzer of the API's answers, the same on every database: the SQLite half (marker `contract`).
+@pytest.mark.contract
 @pytest.mark.parametrize("persona", ["coordinator_sato", "patient_hana"])
 @settings(
     max_examples=75,
