@@ -6,8 +6,11 @@ handlers (config/urls.py), which answer JSON under /api/ and the HTML pages else
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import defaults
@@ -113,5 +116,20 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if not _is_api(request):
-        return defaults.server_error(request)
+        return _server_error_page(request)
     return _answer(_("The server failed; the request was not completed."), 500)
+
+
+def _server_error_page(request: HttpRequest) -> HttpResponse:
+    """The site's 500 page in its layout (Django's own handler renders it without the request,
+    so without the layout's context); if even that fails, a plain page that cannot."""
+    try:
+        return render(request, "500.html", status=500)
+    except Exception:  # the error page must answer whatever broke
+        phone = escape(settings.HOSPITAL["phone"])
+        return HttpResponse(
+            "<!doctype html><meta charset=utf-8><title>Error</title>"
+            "<h1>システムで問題が発生しました / Something went wrong on our side</h1>"
+            f"<p>しばらくしてからもう一度お試しください。お電話: {phone}</p>",
+            status=500,
+        )
