@@ -129,8 +129,8 @@ def test_a_server_killed_right_after_a_booking_commits_loses_no_mail_or_reminder
         env | {"KILL_AFTER_COMMIT_OF": "scheduling.Booking"},
         app="opiniondesk.testing.kill_after_commit:application",
     )
-    wait_until_up(server, url)
     try:
+        wait_until_up(server, url)
         browser = Client()
         browser.force_login(patient_hana)
         cookies = {
