@@ -3,7 +3,6 @@
 import time
 from collections.abc import Callable
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -11,14 +10,13 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
 from opiniondesk.accounts import sessions
+from opiniondesk.accounts.activity import (
+    ACTIVITY_RESOLUTION_SECONDS,
+    LAST_ACTIVITY_KEY,
+    SIGNED_IN_KEY,
+    limits_for,
+)
 from opiniondesk.accounts.mfa import has_totp
-
-LAST_ACTIVITY_KEY = "opiniondesk.last_activity"
-SIGNED_IN_KEY = "opiniondesk.signed_in_at"
-# Writing the session on every request would cost a database write each time; a minute's
-# precision is enough for a 15-minute timeout.
-ACTIVITY_RESOLUTION_SECONDS = 60
-
 
 # The public API and the static files do not use the session: a call there is neither activity
 # nor a reason to write the session (the public API stores nothing, SPEC §10).
@@ -49,12 +47,7 @@ class SessionTimeoutMiddleware:
             return self.get_response(request)
         now = time.time()
         session = request.session
-        limits = sessions.limits_for(
-            staff=getattr(user, "is_hospital_staff", False),
-            staff_idle_minutes=settings.STAFF_IDLE_TIMEOUT_MINUTES,
-            patient_idle_minutes=settings.PATIENT_SESSION_IDLE_MINUTES,
-            patient_max_hours=settings.PATIENT_SESSION_MAX_HOURS,
-        )
+        limits = limits_for(user)
         last = session.get(LAST_ACTIVITY_KEY)
         ended = sessions.session_end(
             now=now, last_activity=last, signed_in_at=session.get(SIGNED_IN_KEY), limits=limits

@@ -18,6 +18,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core import signing
 from django.utils import timezone
 
+from opiniondesk.accounts import activity
 from opiniondesk.accounts.models import Role
 from opiniondesk.consults import clock, selectors, services, tasks
 from opiniondesk.consults.errors import ConsultError
@@ -32,6 +33,7 @@ ACTIONS = {"hello", "ping", "signal", "call_in", "present", "start", "end", "mes
 # The patient's page pings every 10 s; its heartbeat is written at most this often, which keeps
 # it well inside selectors.STALE_AFTER (45 s) without a database write per ping.
 SEEN_EVERY = timedelta(seconds=20)
+OPEN_STATES = (ConsultState.WAITING, ConsultState.CALLED, ConsultState.IN_CALL)
 
 
 def join_token(consult_id: int, user_id: int) -> str:
@@ -61,6 +63,7 @@ class ConsultConsumer(AsyncWebsocketConsumer):
         self.timers: list[asyncio.TimerHandle] = []
         self.running: set[asyncio.Future[Any]] = set()
         self.joined, self.received, self.window = False, 0, 0.0
+        self.kept_alive_at = 0.0
         token = _query(self.scope).get("token", "")
         if user is None or not user.is_authenticated or not user.is_active:
             await self.close()
@@ -178,8 +181,19 @@ class ConsultConsumer(AsyncWebsocketConsumer):
                 consult_id=self.consult_id, channel=self.channel_name
             )
             self.seen_at = now
+        if now.timestamp() - self.kept_alive_at >= activity.ACTIVITY_RESOLUTION_SECONDS:
+            self.kept_alive_at = now.timestamp()
+            await database_sync_to_async(self._keep_session_alive)(now)
         seq = message.get("seq")
         await self._send({"type": "pong", "seq": seq, "server_now": timezone.now().isoformat()})
+
+    def _keep_session_alive(self, now: datetime) -> None:
+        """Waiting and talking are activity (accounts.activity), while the consult is open: a
+        room page left open after the end does not keep a session alive."""
+        if Consult.objects.filter(pk=self.consult_id, state__in=OPEN_STATES).exists():
+            session = self.scope.get("session")
+            key = getattr(session, "session_key", None)
+            activity.keep_alive(session_key=key, user=self.user, now=now.timestamp())
 
     async def _relay(self, message: dict[str, Any]) -> None:
         payload = message.get("payload")

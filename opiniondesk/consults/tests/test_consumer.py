@@ -12,8 +12,10 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
+from django.urls import reverse
 
 from config.asgi import application
+from opiniondesk.accounts.activity import LAST_ACTIVITY_KEY
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.workflow import Status
 from opiniondesk.consults.consumers import CLOSE_REFUSED, CLOSE_TAKEN_OVER, join_token
@@ -292,3 +294,58 @@ def test_the_patients_heartbeat_is_written_every_20_seconds_not_every_ping(in_ro
         await patient.disconnect()
 
     run(scenario)
+
+
+def test_waiting_and_talking_keep_both_sessions_alive_until_the_end(in_room, hana, dr_tanaka, at):
+    """A patient waits and talks, a specialist reviews and talks, for longer than their idle
+    limits (60 and 15 minutes) without loading a page: their pings are activity."""
+    signed_in(hana, dr_tanaka)
+    start = in_room.booking.starts_at - timedelta(minutes=2)
+    clients = {}
+    for user, page in ((hana, "consult-room"), (dr_tanaka, "staff-consult-room")):
+        client = clients[user.pk] = Client()
+        client.cookies[settings.SESSION_COOKIE_NAME] = (
+            SESSIONS[user.pk][1].split(b"=", 1)[1].decode()
+        )
+        at(start)  # the room pages: the activity recorded when they were loaded
+        assert client.get(reverse(page, args=[in_room.case_id])).status_code == 200
+
+    async def ping(communicator, seq):
+        await communicator.send_to(text_data=json.dumps({"type": "ping", "seq": seq}))
+        assert (await receive(communicator, "pong"))["seq"] == seq
+
+    async def scenario():
+        patient = await patient_in(in_room, hana)
+        doctor = socket(in_room, dr_tanaka)
+        await doctor.connect()
+        await receive(patient, "state")
+        for minutes in range(10, 71, 10):  # 10 minutes waiting, 60 in the call
+            at(start + timedelta(minutes=minutes))
+            await ping(patient, minutes)
+            await ping(doctor, minutes)
+            if minutes == 10:
+                for communicator, message in (
+                    (doctor, {"type": "call_in"}),
+                    (patient, {"type": "present", "people": ["山田 花"]}),
+                    (doctor, {"type": "present", "people": ["田中 健一"]}),
+                    (doctor, {"type": "start"}),
+                ):
+                    await communicator.send_to(text_data=json.dumps(message))
+                    await asyncio.sleep(0.1)
+                while (await receive(doctor, "state"))["state"] != "in_call":
+                    pass
+        await doctor.send_to(text_data=json.dumps({"type": "end"}))
+        while (await receive(doctor, "state"))["state"] != "ended":
+            pass
+        for communicator in (patient, doctor):
+            await communicator.disconnect()
+
+    run(scenario)
+    last = (start + timedelta(minutes=70)).timestamp()
+    assert clients[hana.pk].session[LAST_ACTIVITY_KEY] == last
+    assert clients[dr_tanaka.pk].session[LAST_ACTIVITY_KEY] == last
+    at(start + timedelta(minutes=84))
+    staff_page = reverse("staff-consult-room", args=[in_room.case_id])
+    assert clients[dr_tanaka.pk].get(staff_page).status_code == 200
+    at(start + timedelta(minutes=129))  # her page was loaded 129 minutes ago
+    assert clients[hana.pk].get(reverse("dashboard")).status_code == 200
