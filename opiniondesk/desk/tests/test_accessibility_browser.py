@@ -209,7 +209,7 @@ class Walk:
         """The first screen, for a person to look at (SCREENSHOTS=folder)."""
         if folder := os.environ.get("SCREENSHOTS"):
             name = where.strip("/").replace("/", "-")[:40] or "home"
-            self.page.screenshot(path=f"{folder}/{name}-{width}.png")
+            self.page.screenshot(path=f"{folder}/{name}-{width}.png", full_page=width == "195")
 
     def check(self, pages: dict[str, str], walk: str) -> None:
         self.context.close()
