@@ -69,7 +69,8 @@ def _with_csp(request: HttpRequest, response: HttpResponse, *, stripe_js: bool) 
     # by a decorator (django.views.decorators.csp): ContentSecurityPolicyMiddleware leaves a
     # header the view set, and the nonce is the request's, as on every other page.
     # .value: WSGI servers accept only plain str header names (this is a StrEnum).
-    response[CSP.HEADER_ENFORCE.value] = build_policy(csp_config(stripe_js=stripe_js), get_nonce(request))
+    policy = build_policy(csp_config(stripe_js=stripe_js), get_nonce(request))
+    response[CSP.HEADER_ENFORCE.value] = policy
     return response
 
 

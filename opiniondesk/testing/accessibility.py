@@ -22,18 +22,25 @@ ZOOMED_PHONE = {"width": 195, "height": 422}
 
 RUN_AXE = """async (tags) => {
   const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+  const why = (node) => node.failureSummary.split("\\n").slice(1).join(" ");
   return result.violations.map((v) => ({
     id: v.id, impact: v.impact, help: v.help,
-    nodes: v.nodes.map((n) => n.target.join(" ") + ": " + n.failureSummary.split("\\n").slice(1).join(" ")),
+    nodes: v.nodes.map((node) => `${node.target.join(" ")}: ${why(node)}`),
   }));
 }"""
 
 MEASURE = """() => {
+  const named = (e) => {
+    const classes = typeof e.className === "string" ? e.className.trim().split(/\\s+/) : [];
+    const id = e.id ? `#${e.id}` : "";
+    const width = Math.round(e.getBoundingClientRect().width);
+    return `${e.tagName.toLowerCase()}${id}${classes.map((c) => "." + c).join("")} (${width}px)`;
+  };
   const wide = [...document.querySelectorAll("body *")]
     .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
     .filter((e) => !e.closest(".visually-hidden, .skip-link"))
     .slice(0, 5)
-    .map((e) => `${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""}${e.className && typeof e.className === "string" ? "." + e.className.trim().split(/\\s+/).join(".") : ""} (${Math.round(e.getBoundingClientRect().width)}px)`);
+    .map(named);
   const heading = document.querySelector("main h1");
   return {
     scrollWidth: document.documentElement.scrollWidth,

@@ -26,7 +26,12 @@ from opiniondesk.opinions.services import link_send
 from opiniondesk.readiness.services import invitation_create
 from opiniondesk.scheduling.services import offer_create
 from opiniondesk.scheduling.tests import factories
-from opiniondesk.testing.accessibility import ZOOMED_PHONE, axe_source, axe_violations, reflow_problems
+from opiniondesk.testing.accessibility import (
+    ZOOMED_PHONE,
+    axe_source,
+    axe_violations,
+    reflow_problems,
+)
 from opiniondesk.testing.builders import case_in, completed_case, opinion_signed, ready_case
 from opiniondesk.testing.personas import persona
 
