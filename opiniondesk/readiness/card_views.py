@@ -68,7 +68,9 @@ def _with_csp(request: HttpRequest, response: HttpResponse, *, stripe_js: bool) 
     # Whether the page loads Stripe.js is known only now, so the policy is set here rather than
     # by a decorator (django.views.decorators.csp): ContentSecurityPolicyMiddleware leaves a
     # header the view set, and the nonce is the request's, as on every other page.
-    response[CSP.HEADER_ENFORCE] = build_policy(csp_config(stripe_js=stripe_js), get_nonce(request))
+    # .value: WSGI servers accept only plain str header names (this is a StrEnum).
+    policy = build_policy(csp_config(stripe_js=stripe_js), get_nonce(request))
+    response[CSP.HEADER_ENFORCE.value] = policy
     return response
 
 
