@@ -238,13 +238,15 @@ def _hana_submitted(hana: User, staff: Staff) -> None:
 
 
 def _hana_draft(hana: User, staff: Staff) -> None:
+    """A draft half done, in the wizard's order: who applies, the policy, the department."""
     draft = case_create_draft(applicant=hana)
     breast_surgery = Department.objects.get(code="breast_surgery")
-    _fill(
-        draft,
-        hana,
-        {"applicant_relation": "self", "mode": "in_person", "department": breast_surgery},
+    _fill(draft, hana, {"applicant_relation": "self"})
+    case_accept_privacy_policy(
+        case_id=draft.pk, revision=draft.revision, policy=privacy_policy_in_force(), actor=hana
     )
+    draft.refresh_from_db()
+    _fill(draft, hana, {"mode": "in_person", "department": breast_surgery})
 
 
 def _ken_for_his_mother(ken: User, staff: Staff) -> None:

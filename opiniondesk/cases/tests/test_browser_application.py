@@ -412,7 +412,8 @@ def test_a_refused_application_is_explained_and_can_be_corrected_on_a_phone(
     # On a phone the list of steps is folded away; it opens from the keyboard.
     page.get_by_text(ja("All steps")).focus()
     page.keyboard.press("Enter")
-    page.get_by_role("link", name=ja("Check and send")).click()
+    # After the physician comes the documents page, with its own "Next: check and send".
+    page.get_by_role("link", name=ja("Check and send"), exact=True).click()
     assert page.get_by_role("region", name=ja(REFUSED)).count() == 0
     assert page.get_by_role("button", name=ja("Send the application")).is_visible()
     screens.take("review-corrected")
