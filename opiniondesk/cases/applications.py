@@ -12,6 +12,7 @@ from opiniondesk.cases.eligibility import (
 )
 from opiniondesk.cases.kinship import Relation, kinship
 from opiniondesk.cases.models import Case
+from opiniondesk.cases.wizard_rules import step_slugs
 from opiniondesk.catalog.selectors import eligibility_catalog
 from opiniondesk.catalog.vocabulary import DocumentCode, Mode
 from opiniondesk.core.time import jst_today
@@ -49,6 +50,11 @@ REQUIRED_BY_STEP: dict[str, tuple[str, ...]] = {
 }
 
 
+# Who a family member applying is and how to reach them (told once, reused for the attending
+# family; the form also asks the kana).
+FAMILY_APPLICANT_FIELDS = ("applicant_family_name", "applicant_given_name", "applicant_phone")
+
+
 def _blank(value: object) -> bool:
     return value is None or value == ""
 
@@ -61,13 +67,15 @@ def missing_answers(case: Case) -> list[str]:
         if any(_blank(getattr(case, field)) for field in fields)
     ]
     is_proxy = "applicant" not in steps and kinship(Relation(case.applicant_relation)).is_proxy
-    if is_proxy and (_blank(case.applicant_family_name) or not case.proxies.exists()):
+    if is_proxy and any(_blank(getattr(case, f)) for f in FAMILY_APPLICANT_FIELDS):
+        steps.append("applicant")
+    if is_proxy and not case.proxies.exists():  # someone of the family attends
         steps.append("proxies")
     if case.mode == Mode.ONLINE and case.joining_from_japan is None:
         steps.append("consult")
     if not (case.wants_opinion_on_current or case.wants_opinion_on_future):
         steps.append("sheet")
-    order = ["applicant", "proxies", "patient", "consult", "sheet", "physician", "privacy"]
+    order = step_slugs("")
     return sorted(set(steps), key=order.index)
 
 
@@ -95,7 +103,8 @@ def application_from_case(case: Case) -> Application:
         disease=case.disease.code if case.disease else "",
         patient=Patient(
             birth_date=case.patient_birth_date,
-            deceased=case.patient_deceased,
+            # Not asked of a patient applying: alive by construction.
+            deceased=case.patient_deceased and case.applicant_relation != Relation.SELF,
             resides_in_japan=bool(case.patient_resides_in_japan),
             has_japanese_insurance=bool(case.patient_has_japanese_insurance),
         ),

@@ -12,6 +12,7 @@ from opiniondesk.cases.eligibility import Consent, Reason
 from opiniondesk.cases.fields import YES, BirthDateField, relation_choices, yes_no
 from opiniondesk.cases.kinship import Relation, kinship
 from opiniondesk.cases.models import Case, Proxy, Sex
+from opiniondesk.cases.wizard_rules import patient_questions_skipped
 from opiniondesk.catalog.models import Department, Disease
 from opiniondesk.catalog.vocabulary import Mode
 from opiniondesk.core.time import jst_today
@@ -93,17 +94,41 @@ class ApplicantForm(StepForm):
             "applicant_relation",
             "applicant_family_name",
             "applicant_given_name",
+            "applicant_family_name_kana",
+            "applicant_given_name_kana",
             "applicant_phone",
             "applicant_lives_with_patient",
         ]
+        labels = {
+            "applicant_family_name": _("Your family name"),
+            "applicant_given_name": _("Your given name"),
+            "applicant_family_name_kana": _("Your family name (kana)"),
+            "applicant_given_name_kana": _("Your given name (kana)"),
+            "applicant_phone": _("Your phone number"),
+        }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    # Asked only of a family member applying; asked once and reused for the attending family.
+    FAMILY_FIELDS = (
+        "applicant_family_name",
+        "applicant_given_name",
+        "applicant_family_name_kana",
+        "applicant_given_name_kana",
+        "applicant_phone",
+    )
+
+    def __init__(self, *args: Any, account: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["applicant_relation"].choices = relation_choices()
         if self.instance.applicant_lives_with_patient is not None:
             self.initial["applicant_lives_with_patient"] = (
                 YES if self.instance.applicant_lives_with_patient else "no"
             )
+        if account is not None and not self.instance.applicant_family_name:
+            # The name on the account, so that it is not typed again.
+            self.initial["applicant_family_name"] = account.last_name
+            self.initial["applicant_given_name"] = account.first_name
+        for name in ("applicant_family_name_kana", "applicant_given_name_kana"):
+            self.fields[name].validators.append(_kana)
         phone_field(self.fields["applicant_phone"])
 
     def clean_applicant_relation(self) -> str:
@@ -117,8 +142,8 @@ class ApplicantForm(StepForm):
         data = super().clean()
         relation = data.get("applicant_relation")
         if relation and relation != Relation.SELF and not self.partial:
-            for name in ("applicant_family_name", "applicant_given_name", "applicant_phone"):
-                if not data.get(name):
+            for name in self.FAMILY_FIELDS:
+                if not data.get(name) and name not in self.errors:
                     self.add_error(name, _("Please fill this in when you apply for the patient."))
             if data.get("applicant_lives_with_patient") is None:
                 self.add_error("applicant_lives_with_patient", _("Please choose yes or no."))
@@ -183,10 +208,9 @@ class PatientForm(StepForm):
         self.fields["patient_phone"].help_text = _(
             "A number we can reach on weekdays between 10:00 and 17:00."
         )
-        is_proxy = self.instance.applicant_relation not in ("", Relation.SELF)
-        if not is_proxy:
-            del self.fields["patient_consent"]
-        else:
+        for name in patient_questions_skipped(self.instance.applicant_relation):
+            del self.fields[name]
+        if "patient_consent" in self.fields:
             self.fields["patient_consent"].required = not self.partial
             if self.instance.patient_birth_date is None:
                 # Not answered yet: no preselected "not yet", which would lead to a refusal.
@@ -206,6 +230,9 @@ class PatientForm(StepForm):
 
     def values(self) -> dict[str, Any]:
         values = super().values()
+        # The questions not asked get the answer the rules need: a patient applying is alive.
+        if "patient_deceased" not in self.fields:
+            values["patient_deceased"] = False
         if "patient_consent" not in self.fields:
             values["patient_consent"] = Consent.NONE
         elif not values.get("patient_consent"):
@@ -251,6 +278,20 @@ class ProxyForm(forms.ModelForm):
 ProxyFormSet = forms.modelformset_factory(
     Proxy, form=ProxyForm, extra=1, can_delete=True, max_num=5, validate_max=True
 )
+
+
+class AttendanceForm(forms.Form):
+    """Whether the family member who applies attends: their details are not typed again."""
+
+    applicant_attends = yes_no(_("Will you attend the consultation yourself?"))
+
+
+def formset_with_another_row(data: Any, prefix: str = "form") -> Any:
+    """The submitted rows and one empty row more ("add another family member", no script)."""
+    data = data.copy()
+    total = int(data.get(f"{prefix}-TOTAL_FORMS") or 0)
+    data[f"{prefix}-TOTAL_FORMS"] = str(total + 1)
+    return data
 
 
 class ConsultForm(StepForm):
@@ -390,6 +431,7 @@ class PhysicianForm(StepForm):
 
 class PrivacyForm(forms.Form):
     revision = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.CharField(widget=forms.HiddenInput, required=False)  # the one on the page
     accept = forms.BooleanField(
         label=_("I have read the policy and the purposes of use, and I agree."),
         error_messages={"required": _("Without your agreement we cannot accept the application.")},

@@ -79,8 +79,17 @@ class Case(models.Model):
     )
     applicant_family_name = models.CharField(_("applicant family name"), max_length=50, blank=True)
     applicant_given_name = models.CharField(_("applicant given name"), max_length=50, blank=True)
+    applicant_family_name_kana = models.CharField(
+        _("applicant family name (kana)"), max_length=50, blank=True
+    )
+    applicant_given_name_kana = models.CharField(
+        _("applicant given name (kana)"), max_length=50, blank=True
+    )
     applicant_phone = models.CharField(_("applicant phone"), max_length=20, blank=True)
     applicant_lives_with_patient = models.BooleanField(_("lives with the patient"), null=True)
+    # Whether the family member who applies attends the consult (None: not answered yet); if so,
+    # their row among the attending family is made from the details above, not typed again.
+    applicant_attends = models.BooleanField(_("the applicant attends"), null=True)
 
     # The patient.
     patient_family_name = models.CharField(_("family name"), max_length=50, blank=True)
@@ -215,6 +224,8 @@ class Proxy(models.Model):
     )
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
+    # The applicant's own row, kept in step with the case's applicant details.
+    is_applicant = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["case", "position", "pk"]

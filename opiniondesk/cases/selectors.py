@@ -22,7 +22,8 @@ from opiniondesk.cases.eligibility import (
     evaluate,
 )
 from opiniondesk.cases.kinship import Relation
-from opiniondesk.cases.models import Case, CaseTransition, DocumentRequest, PhoneLog
+from opiniondesk.cases.models import Case, CaseTransition, DocumentRequest, PhoneLog, PrivacyPolicy
+from opiniondesk.cases.privacy import policy_in_force
 from opiniondesk.cases.workflow import BILLING_STATES, SPECIALIST_STATES, Status
 from opiniondesk.catalog.selectors import eligibility_catalog
 from opiniondesk.catalog.vocabulary import DocumentCode, Mode
@@ -235,3 +236,8 @@ def case_history(case: Case, *, viewer: User, for_applicant: bool) -> list[Histo
         for d in documents_visible_to(viewer, case).select_related("proxy", "uploaded_by")
     ]
     return sorted(entries, key=lambda e: (e.at, _KIND_ORDER[e.kind], e.item.pk))
+
+
+def privacy_policy_in_force() -> PrivacyPolicy | None:
+    """The version an applicant is offered now (its effective date reached, JST)."""
+    return policy_in_force(PrivacyPolicy.objects.all(), at=timezone.now())

@@ -13,9 +13,11 @@ from opiniondesk.audit.services import audit_record
 from opiniondesk.cases import notifications
 from opiniondesk.cases.applications import document_codes, missing_answers
 from opiniondesk.cases.eligibility import Reason
+from opiniondesk.cases.kinship import Relation
 from opiniondesk.cases.lifecycle import case_lock, case_transition
 from opiniondesk.cases.models import Case, DocumentRequest, PrivacyPolicy, Proxy
-from opiniondesk.cases.selectors import case_verdict
+from opiniondesk.cases.selectors import case_verdict, privacy_policy_in_force
+from opiniondesk.cases.wizard_rules import WHO_APPLIES, needs_privacy_first
 from opiniondesk.cases.workflow import OPEN_STATES, InvalidTransition, Status
 from opiniondesk.catalog.vocabulary import DocumentCode
 from opiniondesk.documents.models import KIND_TO_CODE, DocumentKind
@@ -29,6 +31,14 @@ class StaleDraft(Exception):
 
 class NotEditable(Exception):
     """The application is no longer a draft."""
+
+
+class PrivacyFirst(Exception):
+    """Sensitive answers of an applicant before the privacy policy is accepted (SPEC §6)."""
+
+
+class PolicyNotInForce(Exception):
+    """Only the version of the privacy policy in force can be accepted."""
 
 
 class Incomplete(Exception):
@@ -139,6 +149,37 @@ def _locked_draft(case_id: int, revision: int) -> Case:
     return case
 
 
+def _require_privacy_first(case: Case, actor: User, fields: Iterable[str]) -> None:
+    """An applicant stores nothing beyond who applies before accepting the privacy policy.
+    Staff typing in a paper form are not asked: its consent is signed on the paper and
+    recorded with it (`referrals.paper`)."""
+    if actor.is_hospital_staff or case.privacy_policy_id is not None:
+        return
+    if needs_privacy_first(fields):
+        raise PrivacyFirst
+
+
+def _sync_applicant_proxy(case: Case) -> None:
+    """The attending applicant's row, made from the applicant's details (typed once)."""
+    row = case.proxies.filter(is_applicant=True).first()
+    if not case.applicant_attends or case.applicant_relation == Relation.SELF:
+        if row is not None and not row.documents.exists():
+            row.delete()
+        return
+    values = {
+        "family_name": case.applicant_family_name,
+        "given_name": case.applicant_given_name,
+        "family_name_kana": case.applicant_family_name_kana,
+        "given_name_kana": case.applicant_given_name_kana,
+        "relation": case.applicant_relation,
+        "phone": case.applicant_phone,
+    }
+    if row is None:
+        Proxy.objects.create(case=case, position=0, is_applicant=True, **values)
+    else:
+        Proxy.objects.filter(pk=row.pk).update(**values)
+
+
 @transaction.atomic
 def case_save_step(
     *,
@@ -149,12 +190,17 @@ def case_save_step(
     request: HttpRequest | None = None,
     step: str = "",
 ) -> Case:
-    """Save one wizard step of a draft. Refused if another window saved in between."""
+    """Save one wizard step of a draft. Refused if another window saved in between, or
+    (`PrivacyFirst`) when an applicant's answers go beyond who applies before the privacy
+    policy is accepted."""
     case = _locked_draft(case_id, revision)
+    _require_privacy_first(case, actor, set(values) - {"privacy_policy", "privacy_accepted_at"})
     for field, value in values.items():
         setattr(case, field, value)
     case.revision += 1
     case.save(update_fields=[*values, "revision", "updated_at"])
+    if set(values) & WHO_APPLIES:
+        _sync_applicant_proxy(case)
     audit_record(
         action=AuditAction.UPDATE,
         user=actor,
@@ -174,14 +220,20 @@ def case_set_proxies(
     proxies: Iterable[Mapping[str, Any]],
     actor: User,
     request: HttpRequest | None = None,
+    applicant_attends: bool | None = None,
 ) -> Case:
-    """Replace the draft's list of attending family members (none have documents yet)."""
+    """Replace the draft's list of attending family members other than the applicant; with
+    `applicant_attends`, the applicant's own row is made (or dropped) from their details."""
     case = _locked_draft(case_id, revision)
-    kept = []
-    for position, data in enumerate(proxies):
+    proxies = list(proxies)
+    _require_privacy_first(case, actor, ["proxies"] if proxies or applicant_attends else [])
+    kept = list(case.proxies.filter(is_applicant=True).values_list("pk", flat=True))
+    for position, data in enumerate(proxies, start=1):
         proxy_id = data.get("id")
         values = {k: v for k, v in data.items() if k != "id"}
-        existing = case.proxies.filter(pk=proxy_id).first() if proxy_id else None
+        existing = (
+            case.proxies.filter(pk=proxy_id, is_applicant=False).first() if proxy_id else None
+        )
         if existing is not None:
             for field, value in values.items():
                 setattr(existing, field, value)
@@ -192,8 +244,13 @@ def case_set_proxies(
             kept.append(Proxy.objects.create(case=case, position=position, **values).pk)
     # A family member with an uploaded ID stays: documents are never dropped.
     case.proxies.exclude(pk__in=kept).filter(documents__isnull=True).delete()
+    fields = ["revision", "updated_at"]
+    if applicant_attends is not None:
+        case.applicant_attends = applicant_attends
+        fields.append("applicant_attends")
+        _sync_applicant_proxy(case)
     case.revision += 1
-    case.save(update_fields=["revision", "updated_at"])
+    case.save(update_fields=fields)
     audit_record(
         action=AuditAction.UPDATE,
         user=actor,
@@ -214,6 +271,9 @@ def case_accept_privacy_policy(
     actor: User,
     request: HttpRequest | None = None,
 ) -> Case:
+    """Record the applicant's acceptance of `policy`, which must be the version in force."""
+    if policy != privacy_policy_in_force():
+        raise PolicyNotInForce
     return case_save_step(
         case_id=case_id,
         revision=revision,

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from opiniondesk.accounts.models import User
 from opiniondesk.cases.eligibility import Reason
-from opiniondesk.cases.models import Case, PhoneOutcome, PrivacyPolicy
+from opiniondesk.cases.models import Case, PhoneOutcome
 from opiniondesk.cases.screening import (
     case_accept,
     case_decline,
@@ -20,6 +20,7 @@ from opiniondesk.cases.screening import (
     case_start_screening,
     phone_log_create,
 )
+from opiniondesk.cases.selectors import privacy_policy_in_force
 from opiniondesk.cases.services import (
     case_accept_privacy_policy,
     case_create_draft,
@@ -27,6 +28,7 @@ from opiniondesk.cases.services import (
     case_set_proxies,
     case_submit,
 )
+from opiniondesk.cases.wizard_rules import WHO_APPLIES
 from opiniondesk.catalog.closed_days import next_open_day
 from opiniondesk.catalog.models import Department
 from opiniondesk.catalog.vocabulary import DocumentCode
@@ -114,6 +116,8 @@ PROXY_PAPERS = (
 KEN = {
     "applicant_family_name": "山田",
     "applicant_given_name": "健",
+    "applicant_family_name_kana": "ヤマダ",
+    "applicant_given_name_kana": "ケン",
     "applicant_phone": "090-1234-5678",
     "applicant_lives_with_patient": False,
 }
@@ -139,18 +143,23 @@ def send_application(
     *,
     proxy: bool = False,
 ) -> Case:
-    """Fill in, accept the policy, upload and send, as the applicant would on the pages."""
+    """Say who applies, accept the policy, fill in, upload and send, in the wizard's order."""
     case = case_create_draft(applicant=applicant)
-    _fill(case, applicant, answers)
-    if proxy:
+    _fill(case, applicant, {k: v for k, v in answers.items() if k in WHO_APPLIES})
+    case_accept_privacy_policy(
+        case_id=case.pk, revision=case.revision, policy=privacy_policy_in_force(), actor=applicant
+    )
+    case.refresh_from_db()
+    if proxy:  # Ken attends himself: his row is made from his details
         case_set_proxies(
-            case_id=case.pk, revision=case.revision, proxies=[KEN_ATTENDS], actor=applicant
+            case_id=case.pk,
+            revision=case.revision,
+            proxies=[],
+            applicant_attends=True,
+            actor=applicant,
         )
         case.refresh_from_db()
-    policy = PrivacyPolicy.objects.order_by("-effective_from").first()
-    case_accept_privacy_policy(
-        case_id=case.pk, revision=case.revision, policy=policy, actor=applicant
-    )
+    _fill(case, applicant, {k: v for k, v in answers.items() if k not in WHO_APPLIES})
     for kind, tdk, title in documents:
         document_add(
             case=case,
@@ -229,13 +238,15 @@ def _hana_submitted(hana: User, staff: Staff) -> None:
 
 
 def _hana_draft(hana: User, staff: Staff) -> None:
+    """A draft half done, in the wizard's order: who applies, the policy, the department."""
     draft = case_create_draft(applicant=hana)
     breast_surgery = Department.objects.get(code="breast_surgery")
-    _fill(
-        draft,
-        hana,
-        {"applicant_relation": "self", "mode": "in_person", "department": breast_surgery},
+    _fill(draft, hana, {"applicant_relation": "self"})
+    case_accept_privacy_policy(
+        case_id=draft.pk, revision=draft.revision, policy=privacy_policy_in_force(), actor=hana
     )
+    draft.refresh_from_db()
+    _fill(draft, hana, {"mode": "in_person", "department": breast_surgery})
 
 
 def _ken_for_his_mother(ken: User, staff: Staff) -> None:

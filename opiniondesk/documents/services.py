@@ -230,6 +230,8 @@ def _store(
     locked = case_lock(case.pk)
     if source == UploadSource.APPLICANT and locked.status not in APPLICANT_UPLOAD_STATES:
         raise UploadRefused("CASE_CLOSED")
+    if source == UploadSource.APPLICANT and locked.privacy_policy_id is None:
+        raise UploadRefused("PRIVACY_FIRST")  # SPEC §6: no medical documents before consent
     if supersedes is not None and Document.objects.filter(supersedes=supersedes).exists():
         raise UploadRefused("ALREADY_CORRECTED")
     inspection = checked.inspection

@@ -19,7 +19,7 @@ from opiniondesk.audit.services import audit_denied, audit_read
 from opiniondesk.cases.access import case_for_request
 from opiniondesk.cases.applications import checklist, missing_answers
 from opiniondesk.cases.selectors import documents_visible_to, open_document_request
-from opiniondesk.cases.wizard import steps
+from opiniondesk.cases.wizard import steps_for
 from opiniondesk.core.downloads import stored_file_response
 from opiniondesk.documents import services
 from opiniondesk.documents.content import ContentRejected, FileKind, is_inline_viewable
@@ -91,7 +91,7 @@ def case_documents(request: HttpRequest, case_id: int) -> HttpResponse:
             "checklist": checklist(case),
             "max_mb": settings.DOCUMENT_MAX_BYTES // (1024 * 1024),
             "open_request": open_document_request(case),
-            "wizard_steps": steps(),
+            "wizard_steps": steps_for(case.applicant_relation),
             "incomplete": set(missing_answers(case)),
         },
     )

@@ -52,6 +52,10 @@ REFUSALS = {
         "your computer, choose 'Print' → 'Save as PDF', and send the new file."
     ),
     "CASE_CLOSED": _("Documents can no longer be added to this application online."),
+    "PRIVACY_FIRST": _(
+        "Please agree to the privacy policy first (step 2 of the application); then you can "
+        "send documents."
+    ),
     "ALREADY_CORRECTED": _("That document has already been corrected by a newer version."),
     "BAD_KIND": _("Please choose what the document is."),
     "TEST_DATA_KIND_REQUIRED": _("Please choose the kind of test data."),

@@ -69,6 +69,33 @@ class ConsentSignature(models.Model):
         return f"case {self.case_id} signed {self.form_id}"
 
 
+class PatientPrivacyAcceptance(models.Model):
+    """The patient's own acceptance of the privacy policy, with their own account, when a
+    family member applied (SPEC §6): the applicant's acceptance is on the case."""
+
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.PROTECT, related_name="patient_privacy_acceptances"
+    )
+    policy = models.ForeignKey("cases.PrivacyPolicy", on_delete=models.PROTECT, related_name="+")
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    accepted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-accepted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "policy", "accepted_by"], name="patient_privacy_once"
+            ),
+        ]
+        verbose_name = _("patient's acceptance of the privacy policy")
+        verbose_name_plural = _("patient's acceptances of the privacy policy")
+
+    def __str__(self) -> str:
+        return f"case {self.case_id} accepted {self.policy_id}"
+
+
 class DeviceCheck(models.Model):
     """One run of the device check page: what the browser found, and the server's round trip."""
 

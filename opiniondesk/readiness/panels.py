@@ -37,6 +37,7 @@ class ChecklistRow:
 
 TITLES: dict[Item, Promise] = {
     Item.PATIENT_ACCOUNT: gettext_lazy("The patient's own account"),
+    Item.PATIENT_PRIVACY: gettext_lazy("The patient's own agreement to the privacy policy"),
     Item.IDENTITY: gettext_lazy("Identity check (the patient's ID)"),
     Item.CONSENT: gettext_lazy("Request and consent for the online consultation"),
     Item.PAYMENT_METHOD: gettext_lazy("Payment method (credit card)"),
@@ -69,6 +70,35 @@ def _account_row(case: Case, user: User, required: bool, done: bool) -> Checklis
         url,
         _("Invite the patient"),
         _("Invite the patient to link their own account"),
+    )
+
+
+def _patient_privacy_row(case: Case, user: User, required: bool, done: bool) -> ChecklistRow:
+    item, url = Item.PATIENT_PRIVACY, reverse("case-patient-privacy", args=[case.pk])
+    if not required:
+        return ChecklistRow(
+            item, TITLES[item], "not_needed", _("Only when a family member applied online.")
+        )
+    if done:
+        return ChecklistRow(item, TITLES[item], "done", _("Agreed."), url, _("See"))
+    if user.pk == case.patient_account_id_effective:
+        return ChecklistRow(
+            item,
+            TITLES[item],
+            "todo",
+            _("Your family member agreed when applying; we also need your own agreement."),
+            url,
+            _("Read and agree"),
+            _("Read and agree to the privacy policy"),
+        )
+    return ChecklistRow(
+        item,
+        TITLES[item],
+        "todo",
+        _("The patient agrees from their own account."),
+        url,
+        _("See"),
+        _("The patient agrees to the privacy policy from their own account"),
     )
 
 
@@ -188,6 +218,7 @@ def checklist_rows(case: Case, user: User) -> list[ChecklistRow]:
 
     return [
         _account_row(case, user, *args(Item.PATIENT_ACCOUNT)),
+        _patient_privacy_row(case, user, *args(Item.PATIENT_PRIVACY)),
         _identity_row(case, states[Item.IDENTITY].done),
         _consent_row(case, user, *args(Item.CONSENT)),
         _payment_row(case, *args(Item.PAYMENT_METHOD)),
@@ -205,6 +236,9 @@ def next_step(case: Case, user: User) -> ChecklistRow | None:
 
 ITEM_LABELS = {
     Item.PATIENT_ACCOUNT: gettext_lazy("The patient's own account is linked"),
+    Item.PATIENT_PRIVACY: gettext_lazy(
+        "The patient has accepted the privacy policy with their own account"
+    ),
     Item.IDENTITY: gettext_lazy("Identity checked (one photo ID, or two IDs without a photo)"),
     Item.CONSENT: gettext_lazy("Request and consent for an online consult signed"),
     Item.PAYMENT_METHOD: gettext_lazy("Payment method saved"),

@@ -1,7 +1,8 @@
 """What must be done before a consult (SPEC §6, §11.1–2). Pure: no database, settings or clock.
 
 The case becomes `ready` only when every required item is done. What is required depends on the
-mode: an online consult needs the patient's own account, a verified identity, the signed request
+mode: an online consult needs the patient's own account (and, when a family member applied, the
+patient's own acceptance of the privacy policy), a verified identity, the signed request
 and consent for an online consult, a passed device check and (when the hospital charges by card)
 a saved payment method; an in-person consult needs the verified identity only — the rest happens
 at the hospital's desk.
@@ -75,6 +76,7 @@ class Item(StrEnum):
     """The checklist, in the order the patient does it."""
 
     PATIENT_ACCOUNT = "patient_account"  # 患者さん本人のアカウント
+    PATIENT_PRIVACY = "patient_privacy"  # 本人による個人情報の取扱いへの同意
     IDENTITY = "identity"  # 本人確認
     CONSENT = "consent"  # オンライン診療の依頼・同意
     PAYMENT_METHOD = "payment_method"  # お支払い方法 (クレジットカード)
@@ -90,6 +92,9 @@ class Facts:
     payment_method_required: bool  # a card provider is configured (else: pay at the hospital)
     payment_method_saved: bool
     device_check_passed: bool
+    # A family member applied; the patient's own account has accepted the privacy policy.
+    applied_by_family: bool = False
+    patient_accepted_privacy: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,13 @@ def checklist(facts: Facts) -> list[ItemState]:
     online = facts.mode is Mode.ONLINE
     return [
         ItemState(Item.PATIENT_ACCOUNT, online, facts.patient_account_linked),
+        # SPEC §6: when family applied, the patient accepts too, with their own account. Like
+        # that account, asked for online consults; at the hospital the desk has it signed.
+        ItemState(
+            Item.PATIENT_PRIVACY,
+            online and facts.applied_by_family,
+            facts.patient_accepted_privacy,
+        ),
         ItemState(Item.IDENTITY, True, facts.identity is IdentityState.VERIFIED),
         ItemState(Item.CONSENT, online, facts.consent_signed),
         ItemState(

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from opiniondesk.billing.providers import takes_cards
 from opiniondesk.billing.selectors import live_card
 from opiniondesk.cases.models import Case
+from opiniondesk.cases.wizard_rules import applies_for_family
 from opiniondesk.catalog.vocabulary import Mode
 from opiniondesk.core.time import jst_today
 from opiniondesk.core.tokens import token_hash
@@ -18,6 +19,7 @@ from opiniondesk.readiness.models import (
     ConsentSignature,
     DeviceCheck,
     PatientInvitation,
+    PatientPrivacyAcceptance,
 )
 
 
@@ -57,10 +59,24 @@ def device_check_passed(case: Case) -> bool:
     ).exists()
 
 
+def patient_privacy_acceptance(case: Case) -> PatientPrivacyAcceptance | None:
+    """The patient's own acceptance of the privacy policy, by the account linked as theirs."""
+    account = case.patient_account_id_effective
+    if account is None:
+        return None
+    return (
+        PatientPrivacyAcceptance.objects.filter(case=case, accepted_by_id=account)
+        .select_related("policy")
+        .first()
+    )
+
+
 def readiness_facts(case: Case) -> rules.Facts:
     return rules.Facts(
         mode=Mode(case.mode) if case.mode else Mode.ONLINE,
         patient_account_linked=case.patient_account_id_effective is not None,
+        applied_by_family=applies_for_family(case.applicant_relation),
+        patient_accepted_privacy=patient_privacy_acceptance(case) is not None,
         identity=identity_state(case),
         consent_signed=consent_signature(case) is not None,
         payment_method_required=takes_cards(),

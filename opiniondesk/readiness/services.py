@@ -21,6 +21,7 @@ from opiniondesk.audit.models import AuditAction
 from opiniondesk.audit.services import audit_record, source_address
 from opiniondesk.cases.lifecycle import actor_of, case_lock, case_transition
 from opiniondesk.cases.models import Case
+from opiniondesk.cases.selectors import privacy_policy_in_force
 from opiniondesk.cases.workflow import PREPARATION_STATES, Actor, Status
 from opiniondesk.catalog.vocabulary import Mode
 from opiniondesk.core.tokens import new_token, token_hash
@@ -33,6 +34,7 @@ from opiniondesk.readiness.models import (
     DeviceCheck,
     IdentityReview,
     PatientInvitation,
+    PatientPrivacyAcceptance,
 )
 from opiniondesk.readiness.selectors import (
     current_consent_form,
@@ -181,6 +183,34 @@ def consent_sign(
     )
     case_check_ready(case=case, request=request)
     return signature
+
+
+@transaction.atomic
+def patient_privacy_accept(
+    *, case_id: int, actor: User, version: str, request: HttpRequest | None = None
+) -> PatientPrivacyAcceptance:
+    """The patient, with their own account, accepts the privacy policy in force (SPEC §6:
+    when a family member applied, the applicant's acceptance is not the patient's)."""
+    case = case_lock(case_id)
+    if actor.pk != case.patient_account_id_effective:
+        raise ReadinessError(_("The patient accepts this from their own account."))
+    policy = privacy_policy_in_force()
+    if policy is None or policy.version != version:
+        raise ReadinessError(_("The privacy policy has been updated. Please read it again."))
+    acceptance, created = PatientPrivacyAcceptance.objects.get_or_create(
+        case=case, policy=policy, accepted_by=actor
+    )
+    if created:
+        audit_record(
+            action=AuditAction.CREATE,
+            user=actor,
+            request=request,
+            case_id=case.pk,
+            obj=acceptance,
+            detail={"privacy_policy": policy.version, "by": "patient"},
+        )
+        case_check_ready(case=case, request=request)
+    return acceptance
 
 
 @transaction.atomic

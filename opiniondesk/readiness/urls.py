@@ -5,6 +5,7 @@ from opiniondesk.readiness import card_views, views
 urlpatterns = [
     path("cases/<id:case_id>/identity/", views.case_identity, name="case-identity"),
     path("cases/<id:case_id>/consent/", views.case_consent, name="case-consent"),
+    path("cases/<id:case_id>/privacy/", views.case_patient_privacy, name="case-patient-privacy"),
     path(
         "cases/<id:case_id>/invite-patient/",
         views.case_invite_patient,

@@ -24,6 +24,7 @@ from opiniondesk.audit.services import audit_denied, audit_read
 from opiniondesk.cases.access import patient_case_for_request
 from opiniondesk.cases.kinship import Relation
 from opiniondesk.cases.models import Case
+from opiniondesk.cases.selectors import privacy_policy_in_force
 from opiniondesk.cases.workflow import PREPARATION_STATES
 from opiniondesk.catalog.vocabulary import Mode
 from opiniondesk.documents.content import ContentRejected
@@ -168,6 +169,50 @@ def case_consent(request: HttpRequest, case_id: int) -> HttpResponse:
             "is_applicant": request.user.pk == case.applicant_id,
             "can_sign": can_sign,
             "form": form,
+        },
+    )
+
+
+# The patient's own acceptance of the privacy policy (when a family member applied).
+
+
+@login_required
+@never_cache
+def case_patient_privacy(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The privacy policy in force; the patient's own account accepts it."""
+    case = patient_case_for_request(request, case_id)
+    policy = privacy_policy_in_force()
+    is_patient = request.user.pk == case.patient_account_id_effective
+    if request.method == "POST":
+        if not is_patient:
+            raise PermissionDenied
+        try:
+            services.patient_privacy_accept(
+                case_id=case.pk,
+                actor=request.user,
+                version=request.POST.get("version", ""),
+                request=request,
+            )
+        except services.ReadinessError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Thank you. Your agreement is recorded."))
+        return redirect("case-patient-privacy", case.pk)
+    audit_read(request, case, page="patient privacy")
+    english = _english()
+    return render(
+        request,
+        "readiness/patient_privacy.html",
+        {
+            "case": case,
+            "policy": policy,
+            "policy_text": policy
+            and (policy.text_en if english and policy.text_en else policy.text_ja),
+            "purposes": policy
+            and (policy.purposes_en if english and policy.purposes_en else policy.purposes_ja),
+            "acceptance": selectors.patient_privacy_acceptance(case),
+            "is_patient": is_patient,
+            "is_applicant": request.user.pk == case.applicant_id,
         },
     )
 

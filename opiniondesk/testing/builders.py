@@ -13,7 +13,8 @@ from django.utils import timezone
 from opiniondesk.accounts.models import User
 from opiniondesk.cases.eligibility import Reason
 from opiniondesk.cases.lifecycle import actor_of
-from opiniondesk.cases.models import Case, CaseTransition, DocumentRequest, PrivacyPolicy, Proxy
+from opiniondesk.cases.models import Case, CaseTransition, DocumentRequest, Proxy
+from opiniondesk.cases.selectors import privacy_policy_in_force
 from opiniondesk.cases.workflow import Actor, Status
 from opiniondesk.catalog.models import Department
 from opiniondesk.catalog.vocabulary import DocumentCode
@@ -87,7 +88,7 @@ def answers(
     dept = Department.objects.get(code=department)
     values = {
         "applicant_relation": relation,
-        **(KEN if relation != "self" else {}),
+        **(KEN | {"applicant_attends": True} if relation != "self" else {}),
         **PATIENT,
         "patient_deceased": False,
         "patient_resides_in_japan": True,
@@ -141,7 +142,7 @@ def case_in(
         applicant=applicant,
         status=status,
         revision=1,
-        privacy_policy=PrivacyPolicy.objects.order_by("-effective_from").first(),
+        privacy_policy=privacy_policy_in_force(),
         privacy_accepted_at=now,
         submitted_at=now if status is not Status.DRAFT else None,
         planned_minutes=planned_minutes if status is Status.ACCEPTED else None,
@@ -150,7 +151,7 @@ def case_in(
     )
     proxy = None
     if relation != "self":
-        proxy = Proxy.objects.create(case=case, position=0, **KEN_ATTENDS)
+        proxy = Proxy.objects.create(case=case, position=0, is_applicant=True, **KEN_ATTENDS)
     if documents:
         for kind, test_data_kind in PROXY_DOCUMENTS if proxy else OWN_DOCUMENTS:
             add_document(case, kind, test_data_kind=test_data_kind, proxy=proxy)
@@ -298,6 +299,10 @@ def prepare(case: Case, *, specialist: User | None = None) -> Case:
     readiness.identity_review(document_id=document.pk, actor=coordinator, verified=True)
     if case.mode == "online":
         patient = User.objects.get(pk=case.patient_account_id_effective)
+        if case.applicant_relation != "self":  # the patient's own acceptance (SPEC §6)
+            readiness.patient_privacy_accept(
+                case_id=case.pk, actor=patient, version=case.privacy_policy.version
+            )
         form = current_consent_form() or load_consent_form()
         readiness.consent_sign(
             case_id=case.pk,

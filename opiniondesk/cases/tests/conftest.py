@@ -31,27 +31,25 @@ class Wizard:
             data |= {
                 "applicant_family_name": "山田",
                 "applicant_given_name": "健",
+                "applicant_family_name_kana": "やまだ",
+                "applicant_given_name_kana": "けん",
                 "applicant_phone": "090-1234-5678",
                 "applicant_lives_with_patient": "no",
             }
         return self.post("applicant", data | extra)
 
-    def proxies(self):
-        return self.post(
-            "proxies",
-            {
-                "form-TOTAL_FORMS": "1",
-                "form-INITIAL_FORMS": "0",
-                "form-MIN_NUM_FORMS": "0",
-                "form-MAX_NUM_FORMS": "5",
-                "form-0-family_name": "山田",
-                "form-0-given_name": "健",
-                "form-0-family_name_kana": "やまだ",
-                "form-0-given_name_kana": "けん",
-                "form-0-relation": "child",
-                "form-0-phone": "090-1234-5678",
-            },
-        )
+    def proxies(self, attends="yes", others=(), action="next"):
+        """Ken attends (his details come from the first step); `others` are more rows."""
+        data = {
+            "applicant_attends": attends,
+            "form-TOTAL_FORMS": str(len(others)),
+            "form-INITIAL_FORMS": "0",
+            "form-MIN_NUM_FORMS": "0",
+            "form-MAX_NUM_FORMS": "5",
+        }
+        for n, person in enumerate(others):
+            data |= {f"form-{n}-{k}": v for k, v in person.items()}
+        return self.post("proxies", data, action=action)
 
     def patient(self, birth=(1950, 4, 1), consent="signed", **extra):
         data = {
@@ -134,15 +132,17 @@ class Wizard:
         self.upload("relationship_proof")
         self.upload("proxy_id", proxy=proxy.pk if proxy else "")
 
-    def fill_all(self, documents=True, **physician):
+    def fill_all(self, documents=True, relation="child", **physician):
+        """Every step in the wizard's order: who applies, the privacy policy, then the rest."""
+        family = relation != "self"
         for response in (
-            self.applicant(),
-            self.proxies(),
+            self.applicant(relation),
+            self.privacy(),
+            *([self.proxies()] if family else []),
             self.patient(),
             self.consult(),
             self.sheet(),
             self.physician(**physician),
-            self.privacy(),
         ):
             assert response.status_code == 302, response.content.decode()[:2000]
         if documents:
@@ -154,10 +154,15 @@ class Wizard:
 
 @pytest.fixture
 def wizard_for(client, demo_catalog, policy):
-    def start(user):
+    def start(user, accept_privacy=True):
+        """A new draft; by default the privacy policy is accepted at once (SPEC §6: nothing
+        about the patient is stored before), so a test may post any step or upload."""
         client.force_login(user)
         response = client.post(reverse("case-new"))
         assert response.status_code == 302
-        return Wizard(client, Case.objects.filter(applicant=user).latest("pk"))
+        wizard = Wizard(client, Case.objects.filter(applicant=user).latest("pk"))
+        if accept_privacy:
+            assert wizard.privacy().status_code == 302
+        return wizard
 
     return start

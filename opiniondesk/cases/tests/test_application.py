@@ -92,7 +92,7 @@ def test_a_refused_application_is_explained_and_stays_a_draft(wizard_for, proxy_
 
 
 def test_it_refuses_a_relation_beyond_the_third_degree_with_the_reason(wizard_for, proxy_ken):
-    wizard = wizard_for(proxy_ken)
+    wizard = wizard_for(proxy_ken, accept_privacy=False)
     response = wizard.applicant(relation="cousin")
     assert response.status_code == 200
     wizard.case.refresh_from_db()

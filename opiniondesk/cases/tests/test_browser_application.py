@@ -159,21 +159,25 @@ def sign_in(page, login: str, password: str) -> None:
 
 def fill_applicant(page) -> None:
     page.get_by_label(ja("Who is applying?")).select_option("child")
-    fill(page, "applicant family name", "山田")
-    fill(page, "applicant given name", "健")
-    fill(page, "applicant phone", "090-1234-5678")
+    fill(page, "Your family name", "山田")
+    fill(page, "Your given name", "健")
+    fill(page, "Your family name (kana)", "やまだ")
+    fill(page, "Your given name (kana)", "けん")
+    fill(page, "Your phone number", "090-1234-5678")
     answer(page, "Do you live with the patient?", "No")
     save_and_continue(page)
 
 
 def fill_proxies(page) -> None:
-    member = page.get_by_role("group", name=ja("Family member %(n)s") % {"n": 1})
-    fill(member, "family name", "山田")
-    fill(member, "given name", "健")
-    fill(member, "family name (kana)", "やまだ")
-    fill(member, "given name (kana)", "けん")
-    member.get_by_label(ja("relation to the patient")).select_option("child")
-    fill(member, "phone", "090-1234-5678")
+    """Ken attends (his details are not typed again); one more row by the button, left empty."""
+    you = page.get_by_role("group", name=ja("You"))
+    assert "山田 健" in you.inner_text() and "090-1234-5678" in you.inner_text()
+    answer(page, "Will you attend the consultation yourself?", "Yes")
+    second = page.get_by_role("group", name=ja("Family member %(n)s") % {"n": 2})
+    assert second.count() == 0
+    with page.expect_navigation():
+        page.get_by_role("button", name=ja("Add another family member")).click()
+    assert second.count() == 1  # no script: the server sent one more row
     save_and_continue(page)
 
 
@@ -192,6 +196,8 @@ def fill_patient(page, born: date) -> None:
     fill(page, "e-mail", "hana@example.jp")
     answer(page, "Has the patient passed away?", "No")
     answer(page, "Does the patient live in Japan?", "Yes")
+    attendees = page.locator(".attendees").inner_text()  # the consent form names them
+    assert "山田 健" in attendees
     answer(page, "Does the patient have Japanese public health insurance?", "Yes")
     answer(
         page,
@@ -251,15 +257,16 @@ def accept_privacy_policy(page) -> None:
 
 
 def fill_wizard(page, screens, declarations: dict[str, str]) -> None:
-    """Every step from "who is applying" to the privacy policy, with a screenshot of each."""
+    """Every step from "who is applying" to the physician, with a screenshot of each: the
+    privacy policy right after who applies, before anything about the patient."""
     steps = [
         ("applicant", fill_applicant),
+        ("privacy", accept_privacy_policy),
         ("proxies", fill_proxies),
         ("patient", lambda p: fill_patient(p, birth_date_aged(76, jst_today()))),
         ("consult", fill_consult),
         ("sheet", fill_sheet),
         ("physician", lambda p: fill_physician(p, declarations)),
-        ("privacy", accept_privacy_policy),
     ]
     for name, fill_step in steps:
         screens.take(name)
@@ -405,7 +412,8 @@ def test_a_refused_application_is_explained_and_can_be_corrected_on_a_phone(
     # On a phone the list of steps is folded away; it opens from the keyboard.
     page.get_by_text(ja("All steps")).focus()
     page.keyboard.press("Enter")
-    page.get_by_role("link", name=ja("Check and send")).click()
+    # After the physician comes the documents page, with its own "Next: check and send".
+    page.get_by_role("link", name=ja("Check and send"), exact=True).click()
     assert page.get_by_role("region", name=ja(REFUSED)).count() == 0
     assert page.get_by_role("button", name=ja("Send the application")).is_visible()
     screens.take("review-corrected")

@@ -144,8 +144,7 @@ def apply_online(page, files) -> Case:
     page.get_by_role("button", name=ja("Start a new application")).click()
     page.get_by_label(ja("Who is applying?")).select_option("self")
     save_and_continue(page)
-    if "/proxies/" in page.url:  # nobody attends with her
-        save_and_continue(page)
+    accept_privacy_policy(page)  # before anything about her illness (SPEC §6)
     fill(page, "family name", "山田")
     fill(page, "given name", "花")
     fill(page, "family name (kana)", "ヤマダ")
@@ -157,8 +156,7 @@ def apply_online(page, files) -> Case:
     fill(page, "postal code", "000-0000")
     fill(page, "address", "東京都架空区見本町1-2-3")
     fill(page, "phone reachable on weekdays", "03-1234-5678")
-    answer(page, "Has the patient passed away?", "No")
-    answer(page, "Does the patient live in Japan?", "Yes")
+    answer(page, "Does the patient live in Japan?", "Yes")  # alive: she applies herself
     answer(page, "Does the patient have Japanese public health insurance?", "Yes")
     save_and_continue(page)
     fill_consult(page)
@@ -171,7 +169,6 @@ def apply_online(page, files) -> Case:
     for question, choice in ACCEPTABLE.items():
         answer(page, question, choice)
     save_and_continue(page)
-    accept_privacy_policy(page)
     upload(page, "referral_letter", files["referral.pdf"])
     upload(page, "test_data", files["blood-test.png"], test_data_kind="blood")
     page.get_by_role("link", name=ja("Next: check and send")).click()

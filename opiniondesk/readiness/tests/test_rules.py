@@ -117,12 +117,20 @@ def test_identity_state_reads_a_generator_once():
     assert identity_state(reviews) is IdentityState.PENDING
 
 
-ORDER = [Item.PATIENT_ACCOUNT, Item.IDENTITY, Item.CONSENT, Item.PAYMENT_METHOD, Item.DEVICE_CHECK]
+ORDER = [
+    Item.PATIENT_ACCOUNT,
+    Item.PATIENT_PRIVACY,
+    Item.IDENTITY,
+    Item.CONSENT,
+    Item.PAYMENT_METHOD,
+    Item.DEVICE_CHECK,
+]
 ALL_FACTS = [
-    Facts(mode, linked, identity, consent, card_required, card_saved, device)
-    for mode, linked, identity, consent, card_required, card_saved, device in product(
+    Facts(mode, linked, identity, consent, card_required, card_saved, device, family, accepted)
+    for mode, linked, identity, consent, card_required, card_saved, device, family, accepted
+    in product(
         Mode, [False, True], IdentityState, [False, True], [False, True], [False, True],
-        [False, True],
+        [False, True], [False, True], [False, True],
     )
 ]  # fmt: skip
 
@@ -132,6 +140,10 @@ def oracle(facts: Facts) -> dict[Item, tuple[bool, bool]]:
     online = facts.mode == "online"
     return {
         Item.PATIENT_ACCOUNT: (online, facts.patient_account_linked),
+        Item.PATIENT_PRIVACY: (
+            online and facts.applied_by_family,
+            facts.patient_accepted_privacy,
+        ),
         Item.IDENTITY: (True, facts.identity == "verified"),
         Item.CONSENT: (online, facts.consent_signed),
         Item.PAYMENT_METHOD: (online and facts.payment_method_required, facts.payment_method_saved),
@@ -139,8 +151,8 @@ def oracle(facts: Facts) -> dict[Item, tuple[bool, bool]]:
     }
 
 
-def test_there_are_256_combinations_of_facts():
-    assert len(ALL_FACTS) == 2 * 2 * 4 * 2 * 2 * 2 * 2 == len(set(ALL_FACTS))
+def test_there_are_1024_combinations_of_facts():
+    assert len(ALL_FACTS) == 2 * 2 * 4 * 2 * 2 * 2 * 2 * 2 * 2 == len(set(ALL_FACTS))
 
 
 @pytest.mark.parametrize("facts", ALL_FACTS)
