@@ -1,6 +1,6 @@
 """The forms of the coordinator's and the specialist's consoles. They check input; services act."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django import forms
@@ -10,10 +10,12 @@ from django.utils.translation import gettext_lazy as _
 from opiniondesk.cases.eligibility import Reason
 from opiniondesk.cases.forms import phone_field
 from opiniondesk.cases.models import PhoneOutcome
+from opiniondesk.cases.queue_search import MAX_LENGTH, parse_search
 from opiniondesk.cases.selectors import QueueFilters
 from opiniondesk.cases.wording import STAFF_STATUS_LABELS
 from opiniondesk.cases.workflow import OPEN_STATES, Status
 from opiniondesk.catalog.models import Department
+from opiniondesk.catalog.selectors import desk_answers_on, patient_due_date
 from opiniondesk.catalog.vocabulary import DocumentCode, Mode
 from opiniondesk.core.time import JST, jst_now, jst_today
 from opiniondesk.public.wording import DOCUMENT_TITLES, MODE_NAMES, REASONS
@@ -27,6 +29,13 @@ OLDEST, NEWEST = "oldest", "newest"
 class QueueFilterForm(forms.Form):
     """The work queue's filters, read from the query string; bad values fall back to defaults."""
 
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=MAX_LENGTH,
+        help_text=_("Reference (SO-…), name in kanji or kana, or phone number"),
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
     state = forms.ChoiceField(label=_("State"), required=False)
     department = forms.ModelChoiceField(
         label=_("Department"),
@@ -80,6 +89,7 @@ class QueueFilterForm(forms.Form):
             overdue=bool(data.get("overdue")),
             ids_to_check=bool(data.get("ids")),
             newest_first=data.get("sort") == NEWEST,
+            search=parse_search(data.get("q") or ""),
         )
 
 
@@ -138,7 +148,17 @@ class RequestDocumentsForm(CaseActionForm):
         due = self.cleaned_data["due_date"]
         if due <= jst_today():
             raise forms.ValidationError(_("Please choose a date from tomorrow on."))
+        if not desk_answers_on(due):
+            raise forms.ValidationError(due_date_closed_message(due))
         return due
+
+
+def due_date_closed_message(due: date) -> str:
+    """Why a "please send by" date is refused, with the open day to give instead (SPEC §5)."""
+    return _(
+        "The phone desk is closed on that day, so the applicant could not call us about it. "
+        "Please choose an open day, for example %(day)s."
+    ) % {"day": patient_due_date(due, today=jst_today()).isoformat()}
 
 
 class PhoneLogForm(StaffForm):

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from opiniondesk.accounts.models import Role, User
+from opiniondesk.catalog.closed_days import next_open_day
 from opiniondesk.catalog.models import Department
 from opiniondesk.catalog.selectors import year_end_closure
 from opiniondesk.core.time import JST
@@ -278,8 +279,14 @@ def department_consults(
 
 
 def earliest_offer_day(today: date) -> date:
-    """Candidate dates start this many days ahead, so the patient can book and prepare."""
-    return today + timedelta(days=settings.SCHEDULING_MIN_LEAD_DAYS)
+    """Candidate dates start this many days ahead, so the patient can book and prepare, and
+    after the desk's next open day: their hold ends on a day the patient can call (SPEC §5),
+    at the latest the day before them, so offering Monday's dates on a Friday cannot work."""
+    next_desk_day = next_open_day(today + timedelta(days=1), year_end=year_end_closure())
+    return max(
+        today + timedelta(days=settings.SCHEDULING_MIN_LEAD_DAYS),
+        next_desk_day + timedelta(days=1),
+    )
 
 
 def suggest_slots(
