@@ -377,6 +377,12 @@ class RejectSerializer(TransitionBody):
 class ReferSerializer(TransitionBody):
     to = TargetField(Status.REFERRED)
     department = StrictCharField(max_length=50, help_text="The department's code.")
+    disease = StrictCharField(
+        max_length=50,
+        required=False,
+        help_text="One of the department's disease codes; required when the case's disease is "
+        "not one of the department's (a referral to another department).",
+    )
 
 
 class AcceptSerializer(TransitionBody):

@@ -46,7 +46,8 @@ def coordinator_panel(case: Case, bound: dict[str, forms.Form]) -> dict[str, Any
         actions["reject"] = staff_forms.RejectForm(initial={**seen, "reasons": reasons})
     if Status.REFERRED in allowed:
         actions["refer"] = staff_forms.ReferForm(
-            initial={**seen, "department": case.department_id}, mode=case.mode
+            initial={**seen, "department": case.department_id, "disease": case.disease_id},
+            mode=case.mode,
         )
     if Status.WITHDRAWN in allowed:
         actions["withdraw"] = staff_forms.WithdrawForm(initial=seen)

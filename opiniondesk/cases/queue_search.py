@@ -43,6 +43,9 @@ class Search:
         return self.kind is not SearchKind.NONE
 
 
+NO_SEARCH = Search(SearchKind.NONE)
+
+
 def normalize(text: str) -> str:
     """NFKC and single spaces (the shared normaliser in core may replace this)."""
     return " ".join(unicodedata.normalize("NFKC", text).split())
@@ -74,7 +77,7 @@ def parse_search(text: str) -> Search:
     MIN_PHONE_DIGITS of them) or up to MAX_TERMS name parts that must all match."""
     query = normalize(text)[:MAX_LENGTH]
     if not query:
-        return Search(SearchKind.NONE)
+        return NO_SEARCH
     if match := _REFERENCE.match(query.replace(" ", "")):
         return Search(SearchKind.REFERENCE, case_id=int(match.group(1)))
     digits = digits_of(query)

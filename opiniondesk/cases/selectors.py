@@ -23,7 +23,7 @@ from opiniondesk.cases.eligibility import (
 )
 from opiniondesk.cases.kinship import Relation
 from opiniondesk.cases.models import Case, CaseTransition, DocumentRequest, PhoneLog, Proxy
-from opiniondesk.cases.queue_search import Search, SearchKind, phone_pattern
+from opiniondesk.cases.queue_search import NO_SEARCH, Search, SearchKind, phone_pattern
 from opiniondesk.cases.workflow import BILLING_STATES, SPECIALIST_STATES, Status
 from opiniondesk.catalog.selectors import eligibility_catalog
 from opiniondesk.catalog.vocabulary import DocumentCode, Mode
@@ -137,7 +137,7 @@ class QueueFilters:
     overdue: bool = False
     ids_to_check: bool = False  # an uploaded ID waits for a coordinator (本人確認待ち)
     newest_first: bool = False
-    search: Search = Search(SearchKind.NONE)  # 受付番号, phone or names (cases.queue_search)
+    search: Search = NO_SEARCH  # 受付番号, phone or names (cases.queue_search)
 
 
 def _open_request_due() -> Subquery:

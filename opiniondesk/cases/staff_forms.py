@@ -14,11 +14,11 @@ from opiniondesk.cases.queue_search import MAX_LENGTH, parse_search
 from opiniondesk.cases.selectors import QueueFilters
 from opiniondesk.cases.wording import STAFF_STATUS_LABELS
 from opiniondesk.cases.workflow import OPEN_STATES, Status
-from opiniondesk.catalog.models import Department
+from opiniondesk.catalog.models import Department, Disease
 from opiniondesk.catalog.selectors import desk_answers_on, patient_due_date
 from opiniondesk.catalog.vocabulary import DocumentCode, Mode
 from opiniondesk.core.time import JST, jst_now, jst_today
-from opiniondesk.public.wording import DOCUMENT_TITLES, MODE_NAMES, REASONS
+from opiniondesk.public.wording import DOCUMENT_TITLES, MODE_NAMES, REASONS, local_name
 
 OPEN = "open"
 ALL = "all"
@@ -221,21 +221,51 @@ class RejectForm(CaseActionForm):
     )
 
 
+class DiseaseChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return local_name(obj)
+
+
 class ReferForm(CaseActionForm):
     key = "refer"
     department = forms.ModelChoiceField(
         label=_("Department"), queryset=Department.objects.all(), empty_label=None
     )
+    disease = DiseaseChoiceField(
+        label=_("Disease (of that department)"),
+        queryset=Disease.objects.select_related("department"),
+        empty_label=_("Choose the disease"),
+        help_text=_("Referring to another department: choose which of its diseases it is."),
+        error_messages={"required": _("Please choose the disease.")},
+    )
 
     def __init__(self, *args: Any, mode: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.mode = mode
+        # Grouped by department, so the list reads like the catalog.
+        choices: dict[str, list[tuple[int, str]]] = {}
+        for disease in self.fields["disease"].queryset:
+            label = local_name(disease.department)
+            choices.setdefault(label, []).append((disease.pk, local_name(disease)))
+        empty = ("", self.fields["disease"].empty_label)
+        self.fields["disease"].choices = [empty, *choices.items()]
 
     def clean_department(self) -> Department:
         department: Department = self.cleaned_data["department"]
         if self.mode and self.mode not in department.modes:
             raise forms.ValidationError(MODE_REFUSALS[Mode(self.mode)])
         return department
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        department, disease = data.get("department"), data.get("disease")
+        if department and disease and disease.department_id != department.pk:
+            self.add_error(
+                "disease",
+                _("%(disease)s is not a disease of %(department)s. Please choose one of its own.")
+                % {"disease": local_name(disease), "department": local_name(department)},
+            )
+        return data
 
 
 # A department that does not see patients the way the case asks (SPEC §2: modes per department).

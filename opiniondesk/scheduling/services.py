@@ -25,7 +25,6 @@ from opiniondesk.audit.services import audit_record
 from opiniondesk.cases.lifecycle import actor_of, case_lock, case_transition
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.workflow import BOOKED_STATES, Actor, Status
-from opiniondesk.catalog.selectors import desk_answers_at
 from opiniondesk.catalog.vocabulary import Mode
 from opiniondesk.core.time import JST
 from opiniondesk.readiness.services import case_check_ready
@@ -200,10 +199,6 @@ def offer_create(
         raise SchedulingError(_("The hold must end in the future."))
     if hold_until > latest_deadline:
         raise SchedulingError(_("The hold must end by the day before the last candidate date."))
-    if not desk_answers_at(hold_until):
-        raise SchedulingError(
-            _("The hold must end when the phone desk is open, so the patient can still call us.")
-        )
     replaced = Offer.objects.filter(case=case, released_at__isnull=True).first()
     if replaced is not None:
         _release_offer(replaced, ReleaseReason.REPLACED)

@@ -472,7 +472,7 @@ def test_it_lists_the_history(api_as, patient_hana, coordinator_sato, referred_c
         ("screening", "referred"),
     ]
     assert [t["actor"] for t in staff] == ["patient_hana", "coordinator_sato", "coordinator_sato"]
-    assert staff[2]["detail"] == {"department": "cardiology"}
+    assert staff[2]["detail"] == {"department": "cardiology", "disease": "heart_failure"}
     # The applicant sees what happened and the role, not the staff member's name.
     own = api_as(patient_hana).get(url(referred_case, "/transitions")).json()
     assert [t["actor"] for t in own] == ["patient_hana", None, None]

@@ -105,6 +105,7 @@ def test_kana_variants_keep_other_characters():
 
 # Through the queue page, with the personas.
 
+
 def _as(user):
     client = Client()
     client.force_login(user)

@@ -210,7 +210,10 @@ def test_it_refers_and_the_specialist_accepts_with_the_planned_length(
 ):
     cardiology = Department.objects.get(code="cardiology")
     response = _post(
-        _as(coordinator_sato), "staff-case-refer", screening_case, {"department": cardiology.pk}
+        _as(coordinator_sato),
+        "staff-case-refer",
+        screening_case,
+        {"department": cardiology.pk, "disease": screening_case.disease_id},
     )
     assert response.status_code == 302
     screening_case.refresh_from_db()
@@ -379,7 +382,8 @@ def test_a_second_coordinator_gets_the_clear_message_and_nothing_changes(
     cardiology = Department.objects.get(code="cardiology").pk
     # Both opened the page while the case was in screening.
     seen = "screening"
-    first = _post(sato, "staff-case-refer", screening_case, {"department": cardiology}, seen=seen)
+    chosen = {"department": cardiology, "disease": screening_case.disease_id}
+    first = _post(sato, "staff-case-refer", screening_case, chosen, seen=seen)
     assert first.status_code == 302
     before = (
         list(CaseTransition.objects.all()),
@@ -387,7 +391,7 @@ def test_a_second_coordinator_gets_the_clear_message_and_nothing_changes(
     )
     second = other.post(
         reverse("staff-case-refer", args=[screening_case.pk]),
-        {"seen_status": seen, "department": cardiology},
+        {"seen_status": seen, **chosen},
         HTTP_ACCEPT_LANGUAGE="en",
         follow=True,
     )
@@ -609,7 +613,10 @@ def test_staff_emails_link_to_the_staff_case_page(
     cardiology = Department.objects.get(code="cardiology")
     with django_capture_on_commit_callbacks(execute=True):
         _post(
-            _as(coordinator_sato), "staff-case-refer", screening_case, {"department": cardiology.pk}
+            _as(coordinator_sato),
+            "staff-case-refer",
+            screening_case,
+            {"department": cardiology.pk, "disease": screening_case.disease_id},
         )
     run_tasks()
     to_tanaka = [m for m in smtp_inbox.messages if "dr_tanaka@example.jp" in m["To"]]
