@@ -325,6 +325,20 @@ def live_booking(case_id: int) -> Booking | None:
     )
 
 
+def open_offers_by_case(case_ids: Iterable[int]) -> dict[int, Offer]:
+    """Each case's open offer, for a list of cases in one query (the dashboard)."""
+    by_case: dict[int, Offer] = {}
+    for offer in Offer.objects.filter(case_id__in=list(case_ids), released_at__isnull=True):
+        by_case.setdefault(offer.case_id, offer)  # the newest, as open_offer() reads it
+    return by_case
+
+
+def live_bookings_by_case(case_ids: Iterable[int]) -> dict[int, Booking]:
+    """Each case's live booking, for a list of cases in one query (the dashboard)."""
+    bookings = Booking.objects.filter(case_id__in=list(case_ids), cancelled_at__isnull=True)
+    return {booking.case_id: booking for booking in bookings}
+
+
 def bookable_slots(
     offer: Offer | None, *, exclude_booked: Booking | None = None
 ) -> list[OfferedSlot]:

@@ -82,9 +82,7 @@ def test_the_refer_form_offers_each_departments_diseases_with_the_cases_own_chos
     assert f'<option value="{own}" selected>Heart failure</option>' in page
 
 
-def test_a_disease_of_another_department_is_refused_and_nothing_changes(
-    screened, coordinator_sato
-):
+def test_a_disease_of_another_department_is_refused_and_nothing_changes(screened, coordinator_sato):
     gastro = Department.objects.get(code="gastroenterology")
     response = _refer_page(
         _sato(coordinator_sato),
