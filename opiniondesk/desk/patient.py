@@ -3,6 +3,7 @@ application (`cases`), the dates (`scheduling.panels`) and the steps before the 
 (`readiness.panels`); and withdrawing an application."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from opiniondesk.accounts.models import Role, User
 from opiniondesk.audit.services import audit_read
+from opiniondesk.billing.models import Charge
 from opiniondesk.billing.panels import patient_fee_panel
 from opiniondesk.cases.access import case_for_request
 from opiniondesk.cases.applications import missing_answers
@@ -47,7 +49,7 @@ from opiniondesk.opinions.panels import patient_opinion_panel
 from opiniondesk.public.wording import REASONS
 from opiniondesk.readiness.panels import checklist_rows, next_step
 from opiniondesk.readiness.selectors import Snapshot, snapshots
-from opiniondesk.scheduling.models import Booking, Offer
+from opiniondesk.scheduling.models import Booking, CancelKind, Offer
 from opiniondesk.scheduling.panels import booking_panel
 from opiniondesk.scheduling.selectors import live_bookings_by_case, open_offers_by_case
 from opiniondesk.scheduling.wording import day_text, slot_text
@@ -135,6 +137,34 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/dashboard.html", {"cases": cases})
 
 
+@dataclass(frozen=True)
+class Ending:
+    """How a case ended before its consult, for the "what happens next" box (issue #16 #10)."""
+
+    status: Status
+    at: datetime
+    by_hospital: bool
+    reason: str  # the hospital's reason for cancelling, as the e-mail told the patient
+    fee_charged: bool
+
+
+def ending(case: Case) -> Ending | None:
+    """None unless the booking was cancelled or the application withdrawn."""
+    if case.status not in (Status.CANCELLED, Status.WITHDRAWN):
+        return None
+    last = case.transitions.filter(to_status=case.status).order_by("-at", "-pk").first()
+    if last is None:
+        return None
+    by_hospital = last.actor_role != Actor.APPLICANT
+    reason = ""
+    if case.status == Status.CANCELLED and by_hospital:
+        cancelled = Booking.objects.filter(case=case, cancel_kind=CancelKind.CANCELLED)
+        booking = cancelled.order_by("-cancelled_at", "-pk").first()
+        reason = booking.cancel_reason if booking is not None else ""
+    charged = Charge.objects.filter(case=case).exists()
+    return Ending(Status(case.status), last.at, by_hospital, reason, charged)
+
+
 @login_required
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_for_request(request, case_id)
@@ -178,6 +208,9 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             and not any(row.request.is_open for row in disclosures),
             "disclosure_wanted": Wanted.choices,
             "disclosure_deliveries": Delivery.choices,
+            "ending": ending(case),
+            # Only the patient's side applies online (cases.views.case_new).
+            "can_apply_again": request.user.role == Role.PATIENT,
         },
     )
 
