@@ -24,12 +24,13 @@ from opiniondesk.audit.models import AuditAction, AuditEvent
 from opiniondesk.cases import screening
 from opiniondesk.cases.models import Case, CaseTransition, DocumentRequest, PhoneLog
 from opiniondesk.cases.workflow import Status
+from opiniondesk.catalog.closed_days import next_open_day
 from opiniondesk.catalog.models import Department
 from opiniondesk.core.time import jst_today
 
 pytestmark = pytest.mark.django_db
 
-DUE = (jst_today() + timedelta(days=7)).isoformat()
+DUE = next_open_day(jst_today() + timedelta(days=7)).isoformat()  # the desk answers then
 
 
 def url(case: Case, tail: str = "") -> str:

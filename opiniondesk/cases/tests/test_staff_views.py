@@ -16,6 +16,7 @@ from opiniondesk.cases import screening
 from opiniondesk.cases.models import CaseTransition, DocumentRequest, PhoneLog
 from opiniondesk.cases.tests.conftest import Wizard
 from opiniondesk.cases.workflow import Status
+from opiniondesk.catalog.closed_days import next_open_day
 from opiniondesk.catalog.models import Department
 from opiniondesk.core.time import jst_today
 from opiniondesk.desk import services as desk
@@ -101,7 +102,7 @@ def test_it_requests_documents_and_the_applicant_sees_the_request(
     screening_case, coordinator_sato, proxy_ken, submitted
 ):
     sato = _as(coordinator_sato)
-    due = jst_today() + timedelta(days=10)
+    due = next_open_day(jst_today() + timedelta(days=10))  # the desk answers that day
     response = _post(
         sato,
         "staff-case-request-documents",
@@ -415,7 +416,11 @@ def test_a_stale_click_is_refused_even_when_the_new_state_would_allow_it(
         _as(coordinator_sato),
         "staff-case-request-documents",
         case,
-        {"items": ["TEST_DATA"], "message": "x", "due_date": (jst_today() + timedelta(days=3))},
+        {
+            "items": ["TEST_DATA"],
+            "message": "x",
+            "due_date": next_open_day(jst_today() + timedelta(days=3)),
+        },
         seen="submitted",
     )
     response = suzuki.post(
