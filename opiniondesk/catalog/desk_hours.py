@@ -12,9 +12,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from opiniondesk.catalog.closed_days import DEFAULT_YEAR_END, YearEndClosure, is_open
-from opiniondesk.core.time import JST
+
+JST = ZoneInfo("Asia/Tokyo")  # as in scheduling.slots: a pure module imports no Django
 
 _HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–—~〜]\s*(\d{1,2}):(\d{2})\s*$")
 
