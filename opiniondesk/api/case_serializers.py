@@ -19,7 +19,9 @@ from opiniondesk.api.serializers import StrictSerializer, VerdictSerializer
 from opiniondesk.cases.eligibility import Consent, Reason
 from opiniondesk.cases.kinship import Relation
 from opiniondesk.cases.models import PhoneOutcome, Sex
+from opiniondesk.cases.staff_forms import due_date_closed_message
 from opiniondesk.cases.workflow import Actor, Status
+from opiniondesk.catalog.selectors import desk_answers_on
 from opiniondesk.catalog.vocabulary import DocumentCode, Mode
 from opiniondesk.core.time import JST
 from opiniondesk.documents.models import DocumentKind, TestDataKind, UploadSource
@@ -352,6 +354,8 @@ class RequestDocumentsSerializer(TransitionBody):
     def validate_due_date(self, due_date: date) -> date:
         if due_date < timezone.now().astimezone(JST).date():
             raise serializers.ValidationError(_("The due date is in the past."))
+        if not desk_answers_on(due_date):
+            raise serializers.ValidationError(due_date_closed_message(due_date))
         return due_date
 
 
@@ -373,6 +377,12 @@ class RejectSerializer(TransitionBody):
 class ReferSerializer(TransitionBody):
     to = TargetField(Status.REFERRED)
     department = StrictCharField(max_length=50, help_text="The department's code.")
+    disease = StrictCharField(
+        max_length=50,
+        required=False,
+        help_text="One of the department's disease codes; required when the case's disease is "
+        "not one of the department's (a referral to another department).",
+    )
 
 
 class AcceptSerializer(TransitionBody):

@@ -54,6 +54,7 @@ from opiniondesk.cases.selectors import (
 )
 from opiniondesk.cases.staff_forms import MODE_REFUSALS
 from opiniondesk.cases.workflow import SCHEDULING_STATES, Actor, Status
+from opiniondesk.catalog.models import Department, Disease
 from opiniondesk.catalog.selectors import departments_public
 from opiniondesk.catalog.vocabulary import Mode
 from opiniondesk.consults.selectors import review_seconds
@@ -425,9 +426,23 @@ def _refer(request: Request, case_id: int, data: dict[str, Any]) -> None:
     mode = Case.objects.values_list("mode", flat=True).get(pk=case_id)
     if mode and mode not in department.modes:
         raise ValidationError({"department": [str(MODE_REFUSALS[Mode(mode)])]})
+    disease = _referral_disease(case_id, department, data.get("disease"))
     screening.case_refer(
-        case_id=case_id, actor=request.user, department=department, request=request
+        case_id=case_id, actor=request.user, department=department, disease=disease, request=request
     )
+
+
+def _referral_disease(case_id: int, department: Department, code: str | None) -> Disease:
+    """The disease named, or the case's own when it is one of the department's."""
+    if code:
+        disease = department.diseases.filter(code=code).first()
+        if disease is None:
+            raise ValidationError({"disease": [_("Not a disease of this department.")]})
+        return disease
+    own = Disease.objects.filter(cases__pk=case_id, department=department).first()
+    if own is None:
+        raise ValidationError({"disease": [_("Please choose the disease.")]})
+    return own
 
 
 def _accept(request: Request, case_id: int, data: dict[str, Any]) -> None:

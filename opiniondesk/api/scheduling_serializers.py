@@ -1,5 +1,6 @@
 """Input and output shapes of the scheduling endpoints (issue #5)."""
 
+from datetime import datetime
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -12,11 +13,13 @@ from opiniondesk.api.fields import (
     StrictIntegerField,
 )
 from opiniondesk.api.serializers import StrictSerializer
+from opiniondesk.catalog.selectors import desk_answers_at
 from opiniondesk.catalog.vocabulary import Mode
 from opiniondesk.core.converters import MAX_ID
 from opiniondesk.readiness.rules import Item
 from opiniondesk.scheduling.models import CancelKind, ReleaseReason
 from opiniondesk.scheduling.selectors import SlotState
+from opiniondesk.scheduling.staff_forms import desk_closed_message
 
 
 class HeldSlotSerializer(serializers.Serializer):
@@ -91,8 +94,16 @@ class SlotRefSerializer(StrictSerializer):
 
 class OfferCreateSerializer(StrictSerializer):
     slots = serializers.ListField(child=SlotRefSerializer(), min_length=1, max_length=20)
-    hold_until = StrictDateTimeField()
+    hold_until = StrictDateTimeField(
+        help_text="When the phone desk answers (an open day, inside its hours), so the patient "
+        "can still call us (SPEC §5); at the latest the day before the last date."
+    )
     message = StrictCharField(max_length=2000, required=False, allow_blank=True)
+
+    def validate_hold_until(self, hold_until: datetime) -> datetime:
+        if not desk_answers_at(hold_until):
+            raise serializers.ValidationError(desk_closed_message(hold_until))
+        return hold_until
 
 
 class BookSerializer(StrictSerializer):

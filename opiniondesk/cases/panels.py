@@ -13,6 +13,7 @@ from opiniondesk.cases.eligibility import Verdict
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.selectors import case_verdict, open_document_request
 from opiniondesk.cases.workflow import Actor, Status, next_states
+from opiniondesk.catalog.selectors import patient_due_date
 from opiniondesk.core.time import jst_today
 from opiniondesk.public.wording import REASONS
 
@@ -37,7 +38,7 @@ def coordinator_panel(case: Case, bound: dict[str, forms.Form]) -> dict[str, Any
             initial={
                 **seen,
                 "items": [code.value for code in missing],
-                "due_date": jst_today() + timedelta(days=14),
+                "due_date": patient_due_date(jst_today() + timedelta(days=14), today=jst_today()),
             }
         )
     if Status.REJECTED in allowed:
@@ -45,7 +46,8 @@ def coordinator_panel(case: Case, bound: dict[str, forms.Form]) -> dict[str, Any
         actions["reject"] = staff_forms.RejectForm(initial={**seen, "reasons": reasons})
     if Status.REFERRED in allowed:
         actions["refer"] = staff_forms.ReferForm(
-            initial={**seen, "department": case.department_id}, mode=case.mode
+            initial={**seen, "department": case.department_id, "disease": case.disease_id},
+            mode=case.mode,
         )
     if Status.WITHDRAWN in allowed:
         actions["withdraw"] = staff_forms.WithdrawForm(initial=seen)

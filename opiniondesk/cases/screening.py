@@ -19,7 +19,7 @@ from opiniondesk.cases.eligibility import Reason
 from opiniondesk.cases.lifecycle import case_lock, case_transition
 from opiniondesk.cases.models import Case, DocumentRequest, PhoneLog, PhoneOutcome
 from opiniondesk.cases.workflow import Status
-from opiniondesk.catalog.models import Department
+from opiniondesk.catalog.models import Department, Disease
 from opiniondesk.catalog.vocabulary import DocumentCode
 
 PLANNED_LENGTHS = (30, 60)  # minutes: one or two consecutive 30-minute slots (SPEC §5)
@@ -163,23 +163,31 @@ def case_refer(
     case_id: int,
     actor: User,
     department: Department,
+    disease: Disease | None = None,
     request: HttpRequest | None = None,
 ) -> Case:
-    """screening → referred: the department's specialists are asked to accept or decline."""
+    """screening → referred: the department's specialists are asked to accept or decline.
+
+    The case's disease must be one of the department's (SPEC §2): referring it elsewhere names
+    one; without `disease` the case keeps its own, which must then belong to the department.
+    """
     _require_role(actor, Role.COORDINATOR)
     case = case_lock(case_id)
     if case.mode and case.mode not in department.modes:
         raise NotAllowed(f"{department.code} does not offer {case.mode} consults")
+    disease = disease or case.disease
+    if disease is None or disease.department_id != department.pk:
+        raise NotAllowed(f"the referral names a disease of {department.code}")
     case_transition(
         case=case,
         to=Status.REFERRED,
         actor=actor,
         request=request,
-        detail={"department": department.code},
+        detail={"department": department.code, "disease": disease.code},
     )
-    if case.department_id != department.pk:
-        case.department = department
-        case.save(update_fields=["department", "updated_at"])
+    if (case.department_id, case.disease_id) != (department.pk, disease.pk):
+        case.department, case.disease = department, disease
+        case.save(update_fields=["department", "disease", "updated_at"])
     notifications.case_referred(case.pk)
     return case
 

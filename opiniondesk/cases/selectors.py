@@ -22,8 +22,16 @@ from opiniondesk.cases.eligibility import (
     evaluate,
 )
 from opiniondesk.cases.kinship import Relation
-from opiniondesk.cases.models import Case, CaseTransition, DocumentRequest, PhoneLog, PrivacyPolicy
+from opiniondesk.cases.models import (
+    Case,
+    CaseTransition,
+    DocumentRequest,
+    PhoneLog,
+    PrivacyPolicy,
+    Proxy,
+)
 from opiniondesk.cases.privacy import policy_in_force
+from opiniondesk.cases.queue_search import NO_SEARCH, Search, SearchKind, phone_pattern
 from opiniondesk.cases.workflow import BILLING_STATES, SPECIALIST_STATES, Status
 from opiniondesk.catalog.selectors import eligibility_catalog
 from opiniondesk.catalog.vocabulary import DocumentCode, Mode
@@ -137,6 +145,7 @@ class QueueFilters:
     overdue: bool = False
     ids_to_check: bool = False  # an uploaded ID waits for a coordinator (本人確認待ち)
     newest_first: bool = False
+    search: Search = NO_SEARCH  # 受付番号, phone or names (cases.queue_search)
 
 
 def _open_request_due() -> Subquery:
@@ -197,8 +206,49 @@ def case_queue(*, user: User, filters: QueueFilters) -> QuerySet[Case]:
         cases = cases.filter(status=Status.AWAITING_DOCUMENTS, request_due__lt=jst_today())
     if filters.ids_to_check:
         cases = cases.filter(id_waiting=True)
+    if filters.search.active:
+        cases = cases.filter(_search_filter(filters.search))
     order = "-waiting_since" if filters.newest_first else "waiting_since"
     return cases.order_by(order, "pk")
+
+
+_NAME_FIELDS = (
+    "patient_family_name",
+    "patient_given_name",
+    "patient_family_name_kana",
+    "patient_given_name_kana",
+    "applicant_family_name",
+    "applicant_given_name",
+)
+_PROXY_NAME_FIELDS = ("family_name", "given_name", "family_name_kana", "given_name_kana")
+_PHONE_FIELDS = ("patient_phone", "applicant_phone")
+
+
+def _search_filter(search: Search) -> Q:
+    """The cases a queue search finds, among those the user may see anyway."""
+    if search.kind == SearchKind.NAME:
+        found = Q()
+        for variants in search.terms:  # every term, in some name, in some kana spelling
+            found &= _any_name(variants)
+        return found
+    found = Q(pk=search.case_id) if search.case_id else Q(pk__in=[])
+    if search.kind == SearchKind.PHONE:
+        pattern = phone_pattern(search.digits)
+        for field in _PHONE_FIELDS:
+            found |= Q(**{f"{field}__regex": pattern})
+        proxies = Proxy.objects.filter(case=OuterRef("pk"), phone__regex=pattern)
+        found |= Q(Exists(proxies))
+    return found
+
+
+def _any_name(variants: tuple[str, ...]) -> Q:
+    on_case, on_proxy = Q(), Q()
+    for variant in variants:
+        for field in _NAME_FIELDS:
+            on_case |= Q(**{f"{field}__icontains": variant})
+        for field in _PROXY_NAME_FIELDS:
+            on_proxy |= Q(**{f"{field}__icontains": variant})
+    return on_case | Q(Exists(Proxy.objects.filter(on_proxy, case=OuterRef("pk"))))
 
 
 @dataclass(frozen=True)

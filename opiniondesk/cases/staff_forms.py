@@ -1,6 +1,6 @@
 """The forms of the coordinator's and the specialist's consoles. They check input; services act."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django import forms
@@ -10,13 +10,15 @@ from django.utils.translation import gettext_lazy as _
 from opiniondesk.cases.eligibility import Reason
 from opiniondesk.cases.forms import phone_field
 from opiniondesk.cases.models import PhoneOutcome
+from opiniondesk.cases.queue_search import MAX_LENGTH, parse_search
 from opiniondesk.cases.selectors import QueueFilters
 from opiniondesk.cases.wording import STAFF_STATUS_LABELS
 from opiniondesk.cases.workflow import OPEN_STATES, Status
-from opiniondesk.catalog.models import Department
+from opiniondesk.catalog.models import Department, Disease
+from opiniondesk.catalog.selectors import desk_answers_on, patient_due_date
 from opiniondesk.catalog.vocabulary import DocumentCode, Mode
 from opiniondesk.core.time import JST, jst_now, jst_today
-from opiniondesk.public.wording import DOCUMENT_TITLES, MODE_NAMES, REASONS
+from opiniondesk.public.wording import DOCUMENT_TITLES, MODE_NAMES, REASONS, local_name
 
 OPEN = "open"
 ALL = "all"
@@ -27,6 +29,13 @@ OLDEST, NEWEST = "oldest", "newest"
 class QueueFilterForm(forms.Form):
     """The work queue's filters, read from the query string; bad values fall back to defaults."""
 
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=MAX_LENGTH,
+        help_text=_("Reference (SO-…), name in kanji or kana, or phone number"),
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
     state = forms.ChoiceField(label=_("State"), required=False)
     department = forms.ModelChoiceField(
         label=_("Department"),
@@ -80,6 +89,7 @@ class QueueFilterForm(forms.Form):
             overdue=bool(data.get("overdue")),
             ids_to_check=bool(data.get("ids")),
             newest_first=data.get("sort") == NEWEST,
+            search=parse_search(data.get("q") or ""),
         )
 
 
@@ -138,7 +148,17 @@ class RequestDocumentsForm(CaseActionForm):
         due = self.cleaned_data["due_date"]
         if due <= jst_today():
             raise forms.ValidationError(_("Please choose a date from tomorrow on."))
+        if not desk_answers_on(due):
+            raise forms.ValidationError(due_date_closed_message(due))
         return due
+
+
+def due_date_closed_message(due: date) -> str:
+    """Why a "please send by" date is refused, with the open day to give instead (SPEC §5)."""
+    return _(
+        "The phone desk is closed on that day, so the applicant could not call us about it. "
+        "Please choose an open day, for example %(day)s."
+    ) % {"day": patient_due_date(due, today=jst_today()).isoformat()}
 
 
 class PhoneLogForm(StaffForm):
@@ -201,21 +221,51 @@ class RejectForm(CaseActionForm):
     )
 
 
+class DiseaseChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return local_name(obj)
+
+
 class ReferForm(CaseActionForm):
     key = "refer"
     department = forms.ModelChoiceField(
         label=_("Department"), queryset=Department.objects.all(), empty_label=None
     )
+    disease = DiseaseChoiceField(
+        label=_("Disease (of that department)"),
+        queryset=Disease.objects.select_related("department"),
+        empty_label=_("Choose the disease"),
+        help_text=_("Referring to another department: choose which of its diseases it is."),
+        error_messages={"required": _("Please choose the disease.")},
+    )
 
     def __init__(self, *args: Any, mode: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.mode = mode
+        # Grouped by department, so the list reads like the catalog.
+        choices: dict[str, list[tuple[int, str]]] = {}
+        for disease in self.fields["disease"].queryset:
+            label = local_name(disease.department)
+            choices.setdefault(label, []).append((disease.pk, local_name(disease)))
+        empty = ("", self.fields["disease"].empty_label)
+        self.fields["disease"].choices = [empty, *choices.items()]
 
     def clean_department(self) -> Department:
         department: Department = self.cleaned_data["department"]
         if self.mode and self.mode not in department.modes:
             raise forms.ValidationError(MODE_REFUSALS[Mode(self.mode)])
         return department
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        department, disease = data.get("department"), data.get("disease")
+        if department and disease and disease.department_id != department.pk:
+            self.add_error(
+                "disease",
+                _("%(disease)s is not a disease of %(department)s. Please choose one of its own.")
+                % {"disease": local_name(disease), "department": local_name(department)},
+            )
+        return data
 
 
 # A department that does not see patients the way the case asks (SPEC §2: modes per department).

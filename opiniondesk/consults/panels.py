@@ -15,6 +15,7 @@ from opiniondesk.catalog.vocabulary import Mode
 from opiniondesk.consults import clock, selectors
 from opiniondesk.consults.forms import ReviewCorrectForm
 from opiniondesk.consults.models import Consult, ConsultState
+from opiniondesk.scheduling.models import Booking
 from opiniondesk.scheduling.selectors import live_booking
 
 # After acceptance the review time is shown with the case, also once the consult is over.
@@ -87,21 +88,28 @@ def _record(consult: Consult) -> dict[str, Any]:
     }
 
 
+def room_door(case: Case, booking: Booking | None, now: datetime) -> dict[str, Any]:
+    """The waiting room's door for the patient: its address and whether it is open at `now`;
+    `booking` is the case's live booking (no query here: the dashboard reads them at once)."""
+    if case.mode != Mode.ONLINE:
+        return {}
+    if case.status == Status.IN_CONSULT:
+        return {"room_url": reverse("consult-room", args=[case.pk]), "room_open": True}
+    if booking is None or case.status not in BOOKED_STATES:
+        return {}
+    opens = booking.starts_at - timedelta(minutes=settings.CONSULT_ROOM_OPENS_MINUTES)
+    return {
+        "room_url": reverse("consult-room", args=[case.pk]),
+        "room_opens_at": opens,
+        "room_open": case.status == Status.READY and now >= opens,
+        "room_opens_minutes": settings.CONSULT_ROOM_OPENS_MINUTES,
+    }
+
+
 def patient_consult_panel(case: Case, now: datetime) -> dict[str, Any]:
     """The waiting room's door on the patient's case page, and the consult once it is over."""
-    booking = live_booking(case.pk)
     consult = selectors.consult_of(case)
-    context: dict[str, Any] = {"consult": consult}
-    if booking is not None and case.mode == Mode.ONLINE and case.status in BOOKED_STATES:
-        opens = booking.starts_at - timedelta(minutes=settings.CONSULT_ROOM_OPENS_MINUTES)
-        context |= {
-            "room_url": reverse("consult-room", args=[case.pk]),
-            "room_opens_at": opens,
-            "room_open": case.status == Status.READY and now >= opens,
-            "room_opens_minutes": settings.CONSULT_ROOM_OPENS_MINUTES,
-        }
-    if case.status == Status.IN_CONSULT and case.mode == Mode.ONLINE:
-        context |= {"room_url": reverse("consult-room", args=[case.pk]), "room_open": True}
+    context: dict[str, Any] = {"consult": consult, **room_door(case, live_booking(case.pk), now)}
     if consult is not None and consult.ended_at is not None:
         context["billable_minutes"] = clock.billable_minutes(
             consult.review_seconds, consult.call_seconds

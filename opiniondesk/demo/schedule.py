@@ -14,6 +14,7 @@ from django.utils import timezone
 from opiniondesk.accounts.models import User
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.screening import case_accept
+from opiniondesk.catalog.selectors import patient_deadline
 from opiniondesk.core.time import JST, jst_today
 from opiniondesk.demo.cases import Staff, make_each, refer, reviewed, self_applied
 from opiniondesk.demo.documents import demo_pdf
@@ -28,6 +29,7 @@ from opiniondesk.readiness.services import (
 )
 from opiniondesk.scheduling.selectors import SlotView, suggest_slots
 from opiniondesk.scheduling.services import booking_create, offer_create
+from opiniondesk.scheduling.slots import change_deadline
 
 
 def accepted(applicant: User, staff: Staff, minutes: int = 30) -> Case:
@@ -60,21 +62,23 @@ def offer(case: Case, staff: Staff, count: int, skip: int = 0) -> list[SlotView]
         department=case.department,
         today=jst_today(),
         minutes=case.planned_minutes,
-        limit=skip + 4 * count,
+        limit=skip + 4 * count + 16,
     )
-    chosen = _apart(slots[skip:], count)
-    first_day = chosen[0].starts_at.astimezone(JST).date()
-    hold_until = min(
+    # Held for three days, until a moment the phone desk answers (SPEC §5); only dates whose
+    # change deadline comes after the hold can be offered with it.
+    hold_until = patient_deadline(
         datetime.combine(
             jst_today() + timedelta(days=settings.OFFER_HOLD_DAYS), time(17, 0), tzinfo=JST
         ),
-        datetime.combine(first_day - timedelta(days=1), time(23, 59), tzinfo=JST),
+        now=timezone.now() + timedelta(hours=1),
     )
+    later = [slot for slot in slots if change_deadline(slot.starts_at) >= hold_until]
+    chosen = _apart(later[skip:], count)
     offer_create(
         case_id=case.pk,
         actor=staff["sato"],
         slots=[(slot.specialist_id, slot.starts_at) for slot in chosen],
-        hold_until=max(hold_until, timezone.now() + timedelta(hours=1)),
+        hold_until=hold_until,
         message="ご都合のよい日時をお選びください。ご不明な点はお電話ください。",
     )
     return chosen

@@ -3,6 +3,7 @@ application (`cases`), the dates (`scheduling.panels`) and the steps before the 
 (`readiness.panels`); and withdrawing an application."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from opiniondesk.accounts.models import Role, User
 from opiniondesk.audit.services import audit_read
+from opiniondesk.billing.models import Charge
 from opiniondesk.billing.panels import patient_fee_panel
 from opiniondesk.cases.access import case_for_request
 from opiniondesk.cases.applications import missing_answers
@@ -38,8 +40,7 @@ from opiniondesk.cases.workflow import (
     Actor,
     Status,
 )
-from opiniondesk.catalog.vocabulary import Mode
-from opiniondesk.consults.panels import patient_consult_panel
+from opiniondesk.consults.panels import patient_consult_panel, room_door
 from opiniondesk.core.time import JST
 from opiniondesk.desk import services
 from opiniondesk.interop.models import Delivery, Wanted
@@ -47,8 +48,10 @@ from opiniondesk.interop.selectors import disclosures_of_case
 from opiniondesk.opinions.panels import patient_opinion_panel
 from opiniondesk.public.wording import REASONS
 from opiniondesk.readiness.panels import checklist_rows, next_step
+from opiniondesk.readiness.selectors import Snapshot, snapshots
+from opiniondesk.scheduling.models import Booking, CancelKind, Offer
 from opiniondesk.scheduling.panels import booking_panel
-from opiniondesk.scheduling.selectors import live_booking, open_offer
+from opiniondesk.scheduling.selectors import live_bookings_by_case, open_offers_by_case
 from opiniondesk.scheduling.wording import day_text, slot_text
 
 
@@ -58,27 +61,47 @@ class NextThing:
     url: str
 
 
-def next_thing(case: Case, user: User) -> NextThing | None:
+@dataclass(frozen=True)
+class CaseReads:
+    """What `next_thing` reads of one case, read for all the dashboard's cases at once."""
+
+    offer: Offer | None
+    booking: Booking | None
+    readiness: Snapshot | None  # only for cases being prepared
+
+
+def case_reads(cases: list[Case]) -> dict[int, CaseReads]:
+    """The offers, bookings and checklists of `cases` in a fixed number of queries."""
+    ids = [case.pk for case in cases]
+    offers, bookings = open_offers_by_case(ids), live_bookings_by_case(ids)
+    preparing = [case for case in cases if case.status in PREPARATION_STATES]
+    readiness = snapshots(preparing)
+    return {
+        case.pk: CaseReads(offers.get(case.pk), bookings.get(case.pk), readiness.get(case.pk))
+        for case in cases
+    }
+
+
+def next_thing(case: Case, user: User, reads: CaseReads | None = None) -> NextThing | None:
     """The one next thing the dashboard shows for a case being prepared, or None."""
+    reads = reads or case_reads([case])[case.pk]
     page = reverse("case-detail", args=[case.pk])
-    if case.status == Status.OFFERED:
-        offer = open_offer(case.pk)
-        if offer is not None and offer.hold_until > timezone.now():
-            text = _("Next: choose a date by %(time)s on %(day)s") % {
-                "day": day_text(offer.hold_until),
-                "time": f"{offer.hold_until.astimezone(JST):%H:%M}",
-            }
-            return NextThing(text, f"{page}#dates")
-    if case.mode == Mode.ONLINE and case.status in (Status.READY, Status.IN_CONSULT):
-        door = patient_consult_panel(case, timezone.now())
-        if door.get("room_open"):
-            return NextThing(_("Now: enter the waiting room"), door["room_url"])
+    offer = reads.offer
+    if case.status == Status.OFFERED and offer is not None and offer.hold_until > timezone.now():
+        text = _("Next: choose a date by %(time)s on %(day)s") % {
+            "day": day_text(offer.hold_until),
+            "time": f"{offer.hold_until.astimezone(JST):%H:%M}",
+        }
+        return NextThing(text, f"{page}#dates")
+    door = room_door(case, reads.booking, timezone.now())
+    if door.get("room_open"):
+        return NextThing(_("Now: enter the waiting room"), door["room_url"])
     if case.status not in PREPARATION_STATES:
         return None
-    todo = next_step(case, user)
+    todo = next_step(case, user, reads.readiness)
     if todo is not None:
         return NextThing(_("Next: %(action)s") % {"action": todo.action}, todo.url or page)
-    booking = live_booking(case.pk) if case.status in BOOKED_STATES else None
+    booking = reads.booking if case.status in BOOKED_STATES else None
     if booking is not None:
         when = slot_text(booking.starts_at, booking.ends_at)
         return NextThing(_("Consultation: %(when)s") % {"when": when}, f"{page}#booking")
@@ -108,9 +131,38 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         )
     )
     audit_read(request, page="dashboard")
+    reads = case_reads(cases)
     for case in cases:
-        case.next_thing = next_thing(case, request.user)
+        case.next_thing = next_thing(case, request.user, reads[case.pk])
     return render(request, "cases/dashboard.html", {"cases": cases})
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How a case ended before its consult, for the "what happens next" box (issue #16 #10)."""
+
+    status: Status
+    at: datetime
+    by_hospital: bool
+    reason: str  # the hospital's reason for cancelling, as the e-mail told the patient
+    fee_charged: bool
+
+
+def ending(case: Case) -> Ending | None:
+    """None unless the booking was cancelled or the application withdrawn."""
+    if case.status not in (Status.CANCELLED, Status.WITHDRAWN):
+        return None
+    last = case.transitions.filter(to_status=case.status).order_by("-at", "-pk").first()
+    if last is None:
+        return None
+    by_hospital = last.actor_role != Actor.APPLICANT
+    reason = ""
+    if case.status == Status.CANCELLED and by_hospital:
+        cancelled = Booking.objects.filter(case=case, cancel_kind=CancelKind.CANCELLED)
+        booking = cancelled.order_by("-cancelled_at", "-pk").first()
+        reason = booking.cancel_reason if booking is not None else ""
+    charged = Charge.objects.filter(case=case).exists()
+    return Ending(Status(case.status), last.at, by_hospital, reason, charged)
 
 
 @login_required
@@ -156,6 +208,9 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             and not any(row.request.is_open for row in disclosures),
             "disclosure_wanted": Wanted.choices,
             "disclosure_deliveries": Delivery.choices,
+            "ending": ending(case),
+            # Only the patient's side applies online (cases.views.case_new).
+            "can_apply_again": request.user.role == Role.PATIENT,
         },
     )
 

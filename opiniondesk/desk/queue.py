@@ -45,9 +45,12 @@ def queue(request: HttpRequest) -> HttpResponse:
     is_coordinator = request.user.role == Role.COORDINATOR
     departments = Department.objects.all() if is_coordinator else request.user.departments.all()
     form = staff_forms.QueueFilterForm(request.GET or None, departments=departments)
-    cases = case_queue(user=request.user, filters=form.filters())
+    filters = form.filters()
+    cases = case_queue(user=request.user, filters=filters)
     page = Paginator(cases, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    audit_read(request, page="staff queue", cases=[case.pk for case in page])
+    # A search says whom someone looked for: it is recorded with what it showed.
+    searched = {"search": filters.search.kind.value} if filters.search.active else {}
+    audit_read(request, page="staff queue", cases=[case.pk for case in page], **searched)
     counts = case_counts_by_status(user=request.user)
     # Automatic reloads say so, and the idle timeout does not count them as activity.
     query = request.GET.copy()

@@ -200,7 +200,11 @@ def case_refer(request: HttpRequest, case_id: int) -> HttpResponse:
         lambda case: staff_forms.ReferForm(request.POST, mode=case.mode),
         unchanged=status_unchanged,
         change=lambda data: screening.case_refer(
-            case_id=case_id, actor=request.user, department=data["department"], request=request
+            case_id=case_id,
+            actor=request.user,
+            department=data["department"],
+            disease=data["disease"],
+            request=request,
         ),
         done=_("The case was referred; the department's specialists have been told."),
     )

@@ -12,11 +12,10 @@ from django.utils.translation import gettext_lazy
 
 from opiniondesk.accounts.models import User
 from opiniondesk.billing.models import CardOnFile
-from opiniondesk.billing.selectors import live_card
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.workflow import PREPARATION_STATES
 from opiniondesk.catalog.vocabulary import Mode
-from opiniondesk.readiness import selectors
+from opiniondesk.readiness import rules, selectors
 from opiniondesk.readiness.rules import PHOTO_IDS, IdentityState, IdType, Item
 from opiniondesk.readiness.staff_forms import IdentityReviewForm, identity_form_key
 from opiniondesk.readiness.wording import ID_TYPE_LABELS
@@ -45,7 +44,9 @@ TITLES: dict[Item, Promise] = {
 }
 
 
-def _account_row(case: Case, user: User, required: bool, done: bool) -> ChecklistRow:
+def _account_row(
+    case: Case, user: User, required: bool, done: bool, invitation_open: bool
+) -> ChecklistRow:
     item = Item.PATIENT_ACCOUNT
     if not required:
         return ChecklistRow(item, TITLES[item], "not_needed", _("Only for online consultations."))
@@ -53,7 +54,7 @@ def _account_row(case: Case, user: User, required: bool, done: bool) -> Checklis
         note = _("This is your account.") if user.pk == case.patient_account_id_effective else ""
         return ChecklistRow(item, TITLES[item], "done", note or _("Linked to this application."))
     url = reverse("case-invite-patient", args=[case.pk]) if user.pk == case.applicant_id else ""
-    if selectors.open_invitation(case) is not None:
+    if invitation_open:
         return ChecklistRow(
             item,
             TITLES[item],
@@ -102,11 +103,10 @@ def _patient_privacy_row(case: Case, user: User, required: bool, done: bool) -> 
     )
 
 
-def _identity_row(case: Case, done: bool) -> ChecklistRow:
+def _identity_row(case: Case, state: IdentityState) -> ChecklistRow:
     item, url = Item.IDENTITY, reverse("case-identity", args=[case.pk])
-    if done:
+    if state is IdentityState.VERIFIED:
         return ChecklistRow(item, TITLES[item], "done", _("Checked. Thank you."), url, _("See"))
-    state = selectors.identity_state(case)
     if state is IdentityState.PENDING:
         note = _("Sent: our staff will check it.")
         return ChecklistRow(item, TITLES[item], "waiting", note, url, _("See"))
@@ -153,7 +153,7 @@ def _consent_row(case: Case, user: User, required: bool, done: bool) -> Checklis
     )
 
 
-def _payment_row(case: Case, required: bool, done: bool) -> ChecklistRow:
+def _payment_row(case: Case, required: bool, done: bool, card: CardOnFile | None) -> ChecklistRow:
     item = Item.PAYMENT_METHOD
     if case.mode != Mode.ONLINE:
         return ChecklistRow(item, TITLES[item], "not_needed", _("You pay at the hospital."))
@@ -166,8 +166,7 @@ def _payment_row(case: Case, required: bool, done: bool) -> ChecklistRow:
             _("No card is needed: the fee is paid at the hospital after the consult."),
         )
     url = reverse("card-setup", args=[case.pk])
-    card = live_card(case) if done else None
-    if card is not None:
+    if done and card is not None:
         return ChecklistRow(item, TITLES[item], "done", card_words(card), url, _("Change the card"))
     return ChecklistRow(
         item,
@@ -209,26 +208,33 @@ def _device_row(case: Case, required: bool, done: bool) -> ChecklistRow:
     )
 
 
-def checklist_rows(case: Case, user: User) -> list[ChecklistRow]:
-    """The readiness checklist of the case page, in the order the patient does it."""
-    states = {state.item: state for state in selectors.readiness_checklist(case)}
+def checklist_rows(
+    case: Case, user: User, snapshot: selectors.Snapshot | None = None
+) -> list[ChecklistRow]:
+    """The readiness checklist of the case page, in the order the patient does it; `snapshot`
+    when the caller read several cases at once (selectors.snapshots)."""
+    snapshot = snapshot or selectors.snapshot(case)
+    states = {state.item: state for state in rules.checklist(snapshot.facts)}
 
     def args(item: Item) -> tuple[bool, bool]:
         return states[item].required, states[item].done
 
     return [
-        _account_row(case, user, *args(Item.PATIENT_ACCOUNT)),
+        _account_row(case, user, *args(Item.PATIENT_ACCOUNT), snapshot.invitation_open),
         _patient_privacy_row(case, user, *args(Item.PATIENT_PRIVACY)),
-        _identity_row(case, states[Item.IDENTITY].done),
+        _identity_row(case, snapshot.facts.identity),
         _consent_row(case, user, *args(Item.CONSENT)),
-        _payment_row(case, *args(Item.PAYMENT_METHOD)),
+        _payment_row(case, *args(Item.PAYMENT_METHOD), snapshot.card),
         _device_row(case, *args(Item.DEVICE_CHECK)),
     ]
 
 
-def next_step(case: Case, user: User) -> ChecklistRow | None:
+def next_step(
+    case: Case, user: User, snapshot: selectors.Snapshot | None = None
+) -> ChecklistRow | None:
     """The first item the patient's side still has to do, if it says what to do."""
-    todo = next((row for row in checklist_rows(case, user) if row.state == "todo"), None)
+    rows = checklist_rows(case, user, snapshot)
+    todo = next((row for row in rows if row.state == "todo"), None)
     return todo if todo is not None and todo.action else None
 
 

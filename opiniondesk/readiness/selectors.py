@@ -1,9 +1,14 @@
 """What a case still needs before its consult, read from the database for the pure rules."""
 
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from opiniondesk.billing.models import CardOnFile
 from opiniondesk.billing.providers import takes_cards
 from opiniondesk.billing.selectors import live_card
 from opiniondesk.cases.models import Case
@@ -24,8 +29,12 @@ from opiniondesk.readiness.models import (
 
 
 def id_documents(case: Case) -> QuerySet[Document]:
+    return id_documents_of([case.pk])
+
+
+def id_documents_of(case_ids: Iterable[int]) -> QuerySet[Document]:
     return (
-        Document.objects.filter(case=case, kind=DocumentKind.PATIENT_ID)
+        Document.objects.filter(case_id__in=list(case_ids), kind=DocumentKind.PATIENT_ID)
         .select_related("identity_review")
         .order_by("uploaded_at", "pk")
     )
@@ -72,21 +81,78 @@ def patient_privacy_acceptance(case: Case) -> PatientPrivacyAcceptance | None:
 
 
 def readiness_facts(case: Case) -> rules.Facts:
-    return rules.Facts(
-        mode=Mode(case.mode) if case.mode else Mode.ONLINE,
-        patient_account_linked=case.patient_account_id_effective is not None,
-        applied_by_family=applies_for_family(case.applicant_relation),
-        patient_accepted_privacy=patient_privacy_acceptance(case) is not None,
-        identity=identity_state(case),
-        consent_signed=consent_signature(case) is not None,
-        payment_method_required=takes_cards(),
-        payment_method_saved=live_card(case) is not None,
-        device_check_passed=device_check_passed(case),
-    )
+    return snapshot(case).facts
 
 
 def readiness_checklist(case: Case) -> list[rules.ItemState]:
     return rules.checklist(readiness_facts(case))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the patient's checklist reads of one case, so a list of cases can be read in
+    a fixed number of queries (the dashboard) instead of several per case."""
+
+    facts: rules.Facts
+    invitation_open: bool
+    card: CardOnFile | None
+
+
+def snapshot(case: Case) -> Snapshot:
+    return snapshots([case])[case.pk]
+
+
+def snapshots(cases: Sequence[Case]) -> dict[int, Snapshot]:
+    """The checklist's facts of `cases`, in seven queries whatever their number."""
+    ids = [case.pk for case in cases]
+    reviews: dict[int, list[rules.IdReview]] = defaultdict(list)
+    for doc in id_documents_of(ids):
+        reviews[doc.case_id].append(rules.IdReview(rules.IdType(doc.id_type), _review_of(doc)))
+    form = current_consent_form()
+    signatures = ConsentSignature.objects.filter(case_id__in=ids, form=form)
+    signed = set(signatures.values_list("case_id", flat=True) if form is not None else ())
+    cards = {}
+    for card in CardOnFile.objects.filter(case_id__in=ids, removed_at__isnull=True):
+        cards.setdefault(card.case_id, card)  # the newest, as live_card() reads it
+    checked = set(
+        DeviceCheck.objects.filter(
+            case_id__in=ids, camera_ok=True, microphone_ok=True, connection_ok=True
+        ).values_list("case_id", flat=True)
+    )
+    invited = set(
+        PatientInvitation.objects.filter(
+            case_id__in=ids,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        ).values_list("case_id", flat=True)
+    )
+    privacy_accepted = set(
+        PatientPrivacyAcceptance.objects.filter(case_id__in=ids).values_list(
+            "case_id", "accepted_by_id"
+        )
+    )
+    cards_required = takes_cards()
+    return {
+        case.pk: Snapshot(
+            facts=rules.Facts(
+                mode=Mode(case.mode) if case.mode else Mode.ONLINE,
+                patient_account_linked=case.patient_account_id_effective is not None,
+                applied_by_family=applies_for_family(case.applicant_relation),
+                # By the account linked as the patient's (patient_privacy_acceptance)
+                patient_accepted_privacy=(case.pk, case.patient_account_id_effective)
+                in privacy_accepted,
+                identity=rules.identity_state(reviews[case.pk]),
+                consent_signed=case.pk in signed,
+                payment_method_required=cards_required,
+                payment_method_saved=case.pk in cards,
+                device_check_passed=case.pk in checked,
+            ),
+            invitation_open=case.pk in invited,
+            card=cards.get(case.pk),
+        )
+        for case in cases
+    }
 
 
 def invitation_for_token(token: str) -> PatientInvitation:

@@ -23,6 +23,7 @@ from opiniondesk.cases.lifecycle import actor_of, case_lock, case_transition
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.selectors import privacy_policy_in_force
 from opiniondesk.cases.workflow import PREPARATION_STATES, Actor, Status
+from opiniondesk.catalog.selectors import patient_deadline
 from opiniondesk.catalog.vocabulary import Mode
 from opiniondesk.core.tokens import new_token, token_hash
 from opiniondesk.documents.models import Document, DocumentKind, UploadSource
@@ -291,7 +292,9 @@ def _new_invitation(
         email=email,
         token_hash=token_hash(token),
         created_by=actor,
-        expires_at=now + timedelta(days=settings.PATIENT_INVITATION_DAYS),
+        expires_at=patient_deadline(
+            now + timedelta(days=settings.PATIENT_INVITATION_DAYS), now=now
+        ),
         hands_over=hands_over,
     )
     return invitation, token

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from opiniondesk.accounts.models import Role, User
+from opiniondesk.catalog.closed_days import next_open_day
 from opiniondesk.catalog.models import Department
 from opiniondesk.catalog.selectors import year_end_closure
 from opiniondesk.core.time import JST
@@ -278,8 +279,14 @@ def department_consults(
 
 
 def earliest_offer_day(today: date) -> date:
-    """Candidate dates start this many days ahead, so the patient can book and prepare."""
-    return today + timedelta(days=settings.SCHEDULING_MIN_LEAD_DAYS)
+    """Candidate dates start this many days ahead, so the patient can book and prepare, and
+    after the desk's next open day: their hold ends on a day the patient can call (SPEC §5),
+    at the latest the day before them, so offering Monday's dates on a Friday cannot work."""
+    next_desk_day = next_open_day(today + timedelta(days=1), year_end=year_end_closure())
+    return max(
+        today + timedelta(days=settings.SCHEDULING_MIN_LEAD_DAYS),
+        next_desk_day + timedelta(days=1),
+    )
 
 
 def suggest_slots(
@@ -316,6 +323,20 @@ def live_booking(case_id: int) -> Booking | None:
         .select_related("specialist", "department")
         .first()
     )
+
+
+def open_offers_by_case(case_ids: Iterable[int]) -> dict[int, Offer]:
+    """Each case's open offer, for a list of cases in one query (the dashboard)."""
+    by_case: dict[int, Offer] = {}
+    for offer in Offer.objects.filter(case_id__in=list(case_ids), released_at__isnull=True):
+        by_case.setdefault(offer.case_id, offer)  # the newest, as open_offer() reads it
+    return by_case
+
+
+def live_bookings_by_case(case_ids: Iterable[int]) -> dict[int, Booking]:
+    """Each case's live booking, for a list of cases in one query (the dashboard)."""
+    bookings = Booking.objects.filter(case_id__in=list(case_ids), cancelled_at__isnull=True)
+    return {booking.case_id: booking for booking in bookings}
 
 
 def bookable_slots(

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from opiniondesk.accounts.models import Role, User
 from opiniondesk.cases.staff_forms import CaseActionForm, StaffForm
 from opiniondesk.catalog.models import Department
+from opiniondesk.catalog.selectors import desk_answers_at, patient_deadline, phone_desk_hours
 from opiniondesk.core.converters import MAX_ID
 from opiniondesk.core.time import JST, jst_today
 from opiniondesk.scheduling.selectors import parse_slot_key, specialists_of
@@ -131,16 +132,33 @@ class OfferForm(CaseActionForm):
         hold_until = self.cleaned_data["hold_until"]
         if hold_until <= timezone.now():
             raise forms.ValidationError(_("Please choose a moment in the future."))
+        if not desk_answers_at(hold_until):
+            raise forms.ValidationError(desk_closed_message(hold_until))
         return hold_until
 
 
+def desk_closed_message(moment: datetime) -> str:
+    """Why a hold cannot end at `moment`, with the moment it could end at instead (SPEC §5)."""
+    hours = phone_desk_hours()
+    return _(
+        "The patient could not call us at that moment. Please end the hold on an open day "
+        "between %(opens)s and %(closes)s, for example %(suggestion)s."
+    ) % {
+        "opens": f"{hours.opens:%H:%M}",
+        "closes": f"{hours.closes:%H:%M}",
+        "suggestion": f"{patient_deadline(moment).astimezone(JST):%Y-%m-%d %H:%M}",
+    }
+
+
 def default_hold_until(first_slot: datetime, hold_days: int) -> datetime:
-    """The earlier of `hold_days` days from today at 17:00 and 23:59 the day before the first
-    date: the patient has time to choose, and the hold never outlives a date."""
+    """`hold_days` days from today at 17:00, or 23:59 the day before the first date if earlier
+    (the hold never outlives a date), moved onto a moment the phone desk answers (SPEC §5)."""
     first_day = first_slot.astimezone(JST).date()
-    return min(
-        datetime.combine(jst_today() + timedelta(days=hold_days), time(17, 0), tzinfo=JST),
-        datetime.combine(first_day - timedelta(days=1), time(23, 59), tzinfo=JST),
+    return patient_deadline(
+        min(
+            datetime.combine(jst_today() + timedelta(days=hold_days), time(17, 0), tzinfo=JST),
+            datetime.combine(first_day - timedelta(days=1), time(23, 59), tzinfo=JST),
+        )
     )
 
 

@@ -277,6 +277,7 @@ def prepare(case: Case, *, specialist: User | None = None) -> Case:
     """Offer an accepted case its first free slot (of `specialist`, if given), book it and do
     every step before the consult, through the scheduling and readiness services, so that their
     rows stay right as those apps change. The patient's own account must be linked."""
+    from opiniondesk.catalog.selectors import patient_deadline
     from opiniondesk.demo.texts import load_consent_form
     from opiniondesk.readiness import services as readiness
     from opiniondesk.readiness.selectors import current_consent_form
@@ -292,7 +293,9 @@ def prepare(case: Case, *, specialist: User | None = None) -> Case:
         case_id=case.pk,
         actor=coordinator,
         slots=[(slot.specialist_id, slot.starts_at)],
-        hold_until=datetime.combine(first_day - timedelta(days=1), time(18), tzinfo=JST),
+        hold_until=patient_deadline(
+            datetime.combine(first_day - timedelta(days=1), time.max, tzinfo=JST)
+        ),
     )
     booking_create(case_id=case.pk, actor=case.applicant, offered_slot_id=offer.slots.get().pk)
     document = add_document(case, "patient_id", id_type="passport")

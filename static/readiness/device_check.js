@@ -373,17 +373,32 @@ const views = {
   connection: new CheckView("connection"),
 };
 
+// The camera stays on after a check that found it working, so the patient can see whether they
+// are in the picture; it stops when the check runs again or the page is left.
+let preview = [];
+
+function stopPreview() {
+  preview.forEach((stream) => stream.getTracks().forEach((track) => track.stop()));
+  preview = [];
+  const video = byId("camera-preview");
+  video.srcObject = null;
+  video.hidden = true;
+  byId("camera-question").hidden = true;
+}
+
 async function run() {
   // Made here, in the click, so the browser lets it play (its autoplay rule wants a gesture).
   const audio = newAudioContext();
   const streams = [];
+  let camera = { ok: false };
+  stopPreview();
   root.dataset.state = "running";
   byId("start-check").hidden = true;
   byId("summary").hidden = true;
   byId("retry-check").disabled = true;
   Object.values(views).forEach((view) => view.reset());
   try {
-    const camera = await checkCamera(views.camera, streams);
+    camera = await checkCamera(views.camera, streams);
     const microphone = await checkMicrophone(views.microphone, streams, audio);
     const connection = await checkConnection(views.connection);
     const result = {
@@ -407,10 +422,14 @@ async function run() {
     }
     showSummary(answer, error);
   } finally {
-    streams.forEach((stream) => stream.getTracks().forEach((track) => track.stop()));
-    const video = byId("camera-preview");
-    video.srcObject = null;
-    video.hidden = true;
+    // The first stream is the camera's when it opened: kept for the preview if it works.
+    const keep = camera.ok ? streams.slice(0, 1) : [];
+    streams
+      .filter((stream) => !keep.includes(stream))
+      .forEach((stream) => stream.getTracks().forEach((track) => track.stop()));
+    preview = keep;
+    if (keep.length === 0) stopPreview();
+    byId("camera-question").hidden = keep.length === 0;
     audio?.close().catch(() => {});
     byId("retry-check").disabled = false;
     root.dataset.state = "done";
@@ -418,5 +437,6 @@ async function run() {
 }
 
 byId("start-check").addEventListener("click", run);
+window.addEventListener("pagehide", stopPreview);
 byId("retry-check").addEventListener("click", run);
 root.hidden = false;

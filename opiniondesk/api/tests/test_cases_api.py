@@ -24,12 +24,13 @@ from opiniondesk.audit.models import AuditAction, AuditEvent
 from opiniondesk.cases import screening
 from opiniondesk.cases.models import Case, CaseTransition, DocumentRequest, PhoneLog
 from opiniondesk.cases.workflow import Status
+from opiniondesk.catalog.closed_days import next_open_day
 from opiniondesk.catalog.models import Department
 from opiniondesk.core.time import jst_today
 
 pytestmark = pytest.mark.django_db
 
-DUE = (jst_today() + timedelta(days=7)).isoformat()
+DUE = next_open_day(jst_today() + timedelta(days=7)).isoformat()  # the desk answers then
 
 
 def url(case: Case, tail: str = "") -> str:
@@ -472,7 +473,7 @@ def test_it_lists_the_history(api_as, patient_hana, coordinator_sato, referred_c
         ("screening", "referred"),
     ]
     assert [t["actor"] for t in staff] == ["patient_hana", "coordinator_sato", "coordinator_sato"]
-    assert staff[2]["detail"] == {"department": "cardiology"}
+    assert staff[2]["detail"] == {"department": "cardiology", "disease": "heart_failure"}
     # The applicant sees what happened and the role, not the staff member's name.
     own = api_as(patient_hana).get(url(referred_case, "/transitions")).json()
     assert [t["actor"] for t in own] == ["patient_hana", None, None]

@@ -269,7 +269,7 @@ def test_a_60_minute_case_is_offered_booked_and_moved_an_hour_at_a_time(
     with time_machine.travel(datetime(2026, 11, 25, 10, 0, tzinfo=JST), tick=True):
         body = {
             "slots": [{"specialist": dr_tanaka.pk, "starts_at": tuesday.isoformat()}],
-            "hold_until": "2026-11-30T18:00+09:00",
+            "hold_until": "2026-11-30T17:00+09:00",
         }
         offered = sato.post(url(accepted_60, "/offers"), body).json()
         assert offered["planned_minutes"] == 60

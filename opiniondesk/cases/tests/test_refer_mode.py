@@ -5,7 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from opiniondesk.cases import screening
-from opiniondesk.cases.models import Case
+from opiniondesk.cases.models import Case, CaseTransition
 from opiniondesk.cases.workflow import Status
 from opiniondesk.catalog.models import Department
 
@@ -56,3 +56,109 @@ def test_the_api_answers_400_with_the_field(screened, coordinator_sato):
     assert response.status_code == 400
     assert response.json() == {"department": ["This department does not offer online consults."]}
     assert Case.objects.get(pk=screened.pk).status == Status.SCREENING
+
+
+# A referral to another department names that department's disease (issue #16 item 11).
+
+
+def _refer_page(client, case, data):
+    return client.post(
+        reverse("staff-case-refer", args=[case.pk]), {"seen_status": "screening", **data}
+    )
+
+
+def _sato(coordinator_sato):
+    client = Client(headers={"Accept-Language": "en"})
+    client.force_login(coordinator_sato)
+    return client
+
+
+def test_the_refer_form_offers_each_departments_diseases_with_the_cases_own_chosen(
+    screened, coordinator_sato
+):
+    page = _sato(coordinator_sato).get(reverse("staff-case", args=[screened.pk])).content.decode()
+    assert '<optgroup label="Gastroenterology">' in page
+    own = screened.disease_id
+    assert f'<option value="{own}" selected>Heart failure</option>' in page
+
+
+def test_a_disease_of_another_department_is_refused_and_nothing_changes(screened, coordinator_sato):
+    gastro = Department.objects.get(code="gastroenterology")
+    response = _refer_page(
+        _sato(coordinator_sato),
+        screened,
+        {"department": gastro.pk, "disease": screened.disease_id},  # heart failure
+    )
+    assert response.status_code == 200
+    assert "Heart failure is not a disease of Gastroenterology." in response.content.decode()
+    case = Case.objects.get(pk=screened.pk)
+    assert (case.status, case.department.code, case.disease.code) == (
+        Status.SCREENING,
+        "cardiology",
+        "heart_failure",
+    )
+
+
+def test_the_disease_must_be_chosen(screened, coordinator_sato):
+    gastro = Department.objects.get(code="gastroenterology")
+    response = _refer_page(_sato(coordinator_sato), screened, {"department": gastro.pk})
+    assert "Please choose the disease." in response.content.decode()
+    assert Case.objects.get(pk=screened.pk).status == Status.SCREENING
+
+
+def test_it_refers_to_another_department_with_its_disease(screened, coordinator_sato):
+    gastro = Department.objects.get(code="gastroenterology")
+    cancer = gastro.diseases.get(code="gastric_cancer")
+    response = _refer_page(
+        _sato(coordinator_sato), screened, {"department": gastro.pk, "disease": cancer.pk}
+    )
+    assert response.status_code == 302
+    case = Case.objects.get(pk=screened.pk)
+    assert (case.status, case.department, case.disease) == (Status.REFERRED, gastro, cancer)
+    transition = CaseTransition.objects.filter(case=case, to_status="referred").get()
+    assert transition.detail == {"department": "gastroenterology", "disease": "gastric_cancer"}
+
+
+def test_the_service_refuses_to_keep_a_disease_the_department_does_not_cover(
+    screened, coordinator_sato
+):
+    gastro = Department.objects.get(code="gastroenterology")
+    with pytest.raises(screening.NotAllowed):
+        screening.case_refer(case_id=screened.pk, actor=coordinator_sato, department=gastro)
+    with pytest.raises(screening.NotAllowed):
+        screening.case_refer(
+            case_id=screened.pk,
+            actor=coordinator_sato,
+            department=gastro,
+            disease=Department.objects.get(code="cardiology").diseases.first(),
+        )
+    case = Case.objects.get(pk=screened.pk)
+    assert (case.status, case.department.code) == (Status.SCREENING, "cardiology")
+
+
+@pytest.mark.parametrize(
+    ("disease", "status", "answer"),
+    [
+        (None, 400, {"disease": ["Please choose the disease."]}),
+        ("heart_failure", 400, {"disease": ["Not a disease of this department."]}),
+        ("gastric_cancer", 201, None),
+    ],
+)
+def test_the_api_asks_for_the_departments_disease(
+    screened, coordinator_sato, disease, status, answer
+):
+    body = {"to": "referred", "department": "gastroenterology"}
+    if disease:
+        body["disease"] = disease
+    response = _sato(coordinator_sato).post(
+        f"/api/v1/cases/{screened.pk}/transitions",
+        body,
+        content_type="application/json",
+        secure=True,
+    )
+    assert response.status_code == status
+    if answer:
+        assert response.json() == answer
+    case = Case.objects.get(pk=screened.pk)
+    expected = "gastric_cancer" if status == 201 else "heart_failure"
+    assert case.disease.code == expected

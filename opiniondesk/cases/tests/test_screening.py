@@ -326,7 +326,7 @@ def test_a_coordinator_refers_to_cardiology_and_only_its_specialists_are_told(
         coordinator_sato,
         "coordinator",
         "",
-        {"department": "cardiology"},
+        {"department": "cardiology", "disease": "heart_failure"},
     )
     [event] = _audit(case, action="transition", detail__to="referred")
     assert event.user == coordinator_sato
@@ -362,11 +362,16 @@ def test_referring_to_another_department_moves_the_case_there(
     run_tasks()  # the mails the steps before sent (queued with their changes)
     smtp_inbox.messages.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        case_refer(case_id=case.pk, actor=coordinator_sato, department=neurology)
+        case_refer(
+            case_id=case.pk,
+            actor=coordinator_sato,
+            department=neurology,
+            disease=neurology.diseases.get(code="epilepsy"),
+        )
     run_tasks()
 
     assert Case.objects.get(pk=case.pk).department == neurology
-    assert _transition(case)[5] == {"department": "neurology"}
+    assert _transition(case)[5] == {"department": "neurology", "disease": "epilepsy"}
     assert [m["To"] for m in smtp_inbox.messages] == ["dr_mori@example.jp"]
 
 

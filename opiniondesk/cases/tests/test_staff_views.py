@@ -16,6 +16,7 @@ from opiniondesk.cases import screening
 from opiniondesk.cases.models import CaseTransition, DocumentRequest, PhoneLog
 from opiniondesk.cases.tests.conftest import Wizard
 from opiniondesk.cases.workflow import Status
+from opiniondesk.catalog.closed_days import next_open_day
 from opiniondesk.catalog.models import Department
 from opiniondesk.core.time import jst_today
 from opiniondesk.desk import services as desk
@@ -101,7 +102,7 @@ def test_it_requests_documents_and_the_applicant_sees_the_request(
     screening_case, coordinator_sato, proxy_ken, submitted
 ):
     sato = _as(coordinator_sato)
-    due = jst_today() + timedelta(days=10)
+    due = next_open_day(jst_today() + timedelta(days=10))  # the desk answers that day
     response = _post(
         sato,
         "staff-case-request-documents",
@@ -210,7 +211,10 @@ def test_it_refers_and_the_specialist_accepts_with_the_planned_length(
 ):
     cardiology = Department.objects.get(code="cardiology")
     response = _post(
-        _as(coordinator_sato), "staff-case-refer", screening_case, {"department": cardiology.pk}
+        _as(coordinator_sato),
+        "staff-case-refer",
+        screening_case,
+        {"department": cardiology.pk, "disease": screening_case.disease_id},
     )
     assert response.status_code == 302
     screening_case.refresh_from_db()
@@ -379,7 +383,8 @@ def test_a_second_coordinator_gets_the_clear_message_and_nothing_changes(
     cardiology = Department.objects.get(code="cardiology").pk
     # Both opened the page while the case was in screening.
     seen = "screening"
-    first = _post(sato, "staff-case-refer", screening_case, {"department": cardiology}, seen=seen)
+    chosen = {"department": cardiology, "disease": screening_case.disease_id}
+    first = _post(sato, "staff-case-refer", screening_case, chosen, seen=seen)
     assert first.status_code == 302
     before = (
         list(CaseTransition.objects.all()),
@@ -387,7 +392,7 @@ def test_a_second_coordinator_gets_the_clear_message_and_nothing_changes(
     )
     second = other.post(
         reverse("staff-case-refer", args=[screening_case.pk]),
-        {"seen_status": seen, "department": cardiology},
+        {"seen_status": seen, **chosen},
         HTTP_ACCEPT_LANGUAGE="en",
         follow=True,
     )
@@ -411,7 +416,11 @@ def test_a_stale_click_is_refused_even_when_the_new_state_would_allow_it(
         _as(coordinator_sato),
         "staff-case-request-documents",
         case,
-        {"items": ["TEST_DATA"], "message": "x", "due_date": (jst_today() + timedelta(days=3))},
+        {
+            "items": ["TEST_DATA"],
+            "message": "x",
+            "due_date": next_open_day(jst_today() + timedelta(days=3)),
+        },
         seen="submitted",
     )
     response = suzuki.post(
@@ -609,7 +618,10 @@ def test_staff_emails_link_to_the_staff_case_page(
     cardiology = Department.objects.get(code="cardiology")
     with django_capture_on_commit_callbacks(execute=True):
         _post(
-            _as(coordinator_sato), "staff-case-refer", screening_case, {"department": cardiology.pk}
+            _as(coordinator_sato),
+            "staff-case-refer",
+            screening_case,
+            {"department": cardiology.pk, "disease": screening_case.disease_id},
         )
     run_tasks()
     to_tanaka = [m for m in smtp_inbox.messages if "dr_tanaka@example.jp" in m["To"]]

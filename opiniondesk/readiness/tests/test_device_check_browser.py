@@ -71,7 +71,17 @@ def test_hana_checks_her_camera_microphone_and_connection(hana_page, asgi_url, a
     assert page.locator("#summary-failed").is_hidden()
     back = page.locator("#back-to-case")
     assert back.get_attribute("href") == reverse("case-detail", args=[accepted.pk])
-    assert page.locator("#camera-preview").is_hidden()  # the camera is off again
+    # The preview stays on screen with the question "do you see yourself?" (issue #16 item 10),
+    # and the check can be made again after a pass too.
+    assert page.locator("#camera-preview").is_visible()
+    assert page.locator("#camera-question").is_visible()
+    assert (
+        page.evaluate(
+            "document.getElementById('camera-preview').srcObject.getVideoTracks()[0].readyState"
+        )
+        == "live"
+    )
+    assert page.locator("#retry-check").is_visible()
     assert page.locator("#start-check").is_hidden()
 
     check = DeviceCheck.objects.get(case=accepted)
@@ -83,6 +93,15 @@ def test_hana_checks_her_camera_microphone_and_connection(hana_page, asgi_url, a
     assert len(check.detail["connection"]["pings"]) == 5
     assert check.detail["connection"]["ice"]  # at least one route for the video call
     assert check.detail["microphone"]["result"] == "ok"
+
+    # Checked again: the old preview stops, the check runs anew and is recorded again.
+    page.locator("#retry-check").click()
+    page.wait_for_selector("#device-check[data-state=running]")
+    assert page.locator("#camera-question").is_hidden()
+    page.wait_for_selector("#device-check[data-state=done]", timeout=40_000)
+    assert page.locator("#summary").get_attribute("data-passed") == "true"
+    assert page.locator("#camera-question").is_visible()
+    assert DeviceCheck.objects.filter(case=accepted).count() == 2
 
     # Opened again, the page shows the check just made.
     page.reload()
@@ -132,6 +151,7 @@ def test_a_refused_camera_is_explained_and_checked_again(hana_page, asgi_url, ac
     assert page.locator("#check-microphone").get_attribute("data-result") == "ok"
     assert page.locator("#summary").get_attribute("data-passed") == "false"
     assert page.locator("#summary-passed").is_hidden()
+    assert page.locator("#camera-question").is_hidden()  # no picture to ask about
     check = DeviceCheck.objects.get(case=accepted)
     assert not check.camera_ok and check.microphone_ok and check.connection_ok
     assert check.detail["camera"] == {"result": "failed", "error": "NotAllowedError"}

@@ -395,7 +395,7 @@ def test_the_dashboard_shows_the_next_thing_to_do(accepted, hana, coordinator_sa
     )
     html = hana.get(dashboard).content.decode()
     assert f'href="{reverse("case-detail", args=[accepted.pk])}#dates"' in html
-    assert "Next: choose a date by 18:00 on Monday 30 November 2026" in html
+    assert "Next: choose a date by 17:00 on Monday 30 November 2026" in html
 
     slot = OfferedSlot.objects.filter(offer__case=accepted).first()
     hana.post(reverse("case-book", args=[accepted.pk]), {"slot": slot.pk})

@@ -8,6 +8,7 @@ from opiniondesk.accounts.models import User
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.workflow import Status
 from opiniondesk.catalog.closed_days import is_open
+from opiniondesk.catalog.desk_hours import last_desk_moment
 from opiniondesk.core.time import JST
 from opiniondesk.readiness.services import invitation_accept, invitation_create
 from opiniondesk.scheduling.models import Booking, Offer, OfferedSlot
@@ -51,9 +52,9 @@ def free_slots(case: Case, today: date | None = None, limit: int = 6) -> list[Sl
 
 
 def hold_until_for(slots: list[SlotView]) -> datetime:
-    """A hold that ends the evening before the first candidate's day... or today + 1 open day."""
+    """The last moment the desk answers before the first candidate's day (SPEC §5)."""
     first_day = slots[0].starts_at.astimezone(JST).date()
-    return datetime.combine(first_day - timedelta(days=1), time(18, 0), tzinfo=JST)
+    return last_desk_moment(datetime.combine(first_day - timedelta(days=1), time.max, tzinfo=JST))
 
 
 def next_open(day: date) -> date:

@@ -90,7 +90,7 @@ def test_it_books_an_offered_date(offered, hana, patient_hana):
     for slot in slots:
         assert f'data-slot="{slot.pk}"' in html
     assert html.count(f'action="{reverse("case-book", args=[offered.pk])}"') == len(slots)
-    assert "Please choose by 18:00 on Monday 30 November 2026." in html
+    assert "Please choose by 17:00 on Monday 30 November 2026." in html
 
     response = book(hana, offered, slots[1])
 

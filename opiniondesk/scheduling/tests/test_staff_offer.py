@@ -64,7 +64,7 @@ def written() -> dict[str, object]:
     return state
 
 
-def offer_post(client, case, *, slots, hold_until="2026-11-28T17:00", seen="accepted", **extra):
+def offer_post(client, case, *, slots, hold_until="2026-11-27T17:00", seen="accepted", **extra):
     return client.post(
         reverse("staff-offer-create", args=[case.pk]),
         {"seen_status": seen, "slots": slots, "hold_until": hold_until, **extra},
@@ -90,10 +90,14 @@ def test_it_lists_twelve_free_dates_earliest_first(accepted, coordinator_sato):
     assert 'href="#scheduling"' in html  # the page's jump links
 
 
-def test_it_proposes_a_hold_until_17_00_three_days_ahead(accepted, coordinator_sato):
+def test_it_proposes_a_hold_until_the_last_desk_moment_within_three_days(
+    accepted, coordinator_sato
+):
+    # Wednesday 25 November + 3 days is Saturday 28th, when nobody answers the phone (SPEC §5):
+    # the hold ends when the desk closes on Friday 27th.
     html = signed_in(coordinator_sato).get(case_url(accepted)).content.decode()
 
-    assert 'type="datetime-local" name="hold_until" value="2026-11-28T17:00"' in html
+    assert 'type="datetime-local" name="hold_until" value="2026-11-27T17:00"' in html
 
 
 def test_it_ends_the_default_hold_the_evening_before_an_earlier_first_date(
@@ -104,7 +108,8 @@ def test_it_ends_the_default_hold_the_evening_before_an_earlier_first_date(
         response = signed_in(coordinator_sato).get(case_url(accepted))
 
     assert response.context["suggestions"][0].starts_at == at(date(2026, 12, 3), 14)
-    assert 'name="hold_until" value="2026-12-02T23:59"' in response.content.decode()
+    # The evening before the first date, moved to when the desk closes that day.
+    assert 'name="hold_until" value="2026-12-02T17:00"' in response.content.decode()
 
 
 def test_it_filters_by_specialist_and_first_day_without_javascript(
@@ -151,7 +156,7 @@ def test_it_reloads_only_the_list_for_htmx(accepted, coordinator_sato, dr_tanaka
     first = f'value="{dr_tanaka.pk}@2026-12-03T14:00"'
     assert first in html and f"{dr_kato.pk}@" not in html
     # The default hold follows the first date listed (out of band), and the address bar the filter.
-    assert 'hx-swap-oob="true"' in html and 'value="2026-11-28T17:00"' in html
+    assert 'hx-swap-oob="true"' in html and 'value="2026-11-27T17:00"' in html
     pushed = response["HX-Push-Url"]
     assert pushed.startswith(case_url(accepted) + "?") and "start=2026-12-03" in pushed
 
@@ -183,7 +188,7 @@ def test_it_offers_the_chosen_dates(accepted, coordinator_sato):
     accepted.refresh_from_db()
     assert accepted.status == Status.OFFERED
     offer = Offer.objects.get(case=accepted)
-    assert offer.hold_until == at(date(2026, 11, 28), 17)
+    assert offer.hold_until == at(date(2026, 11, 27), 17)
     assert offer.message == "ご都合のよい日をお選びください。"
     assert offer.offered_by == sato
     assert [(s.specialist_id, s.starts_at) for s in offer.slots.order_by("starts_at", "pk")] == [
@@ -201,10 +206,10 @@ def test_it_reads_the_hold_deadline_as_japan_time_whatever_the_server_zone(
     chosen = suggest_slots(department=accepted.department, today=NOW.date(), limit=1)
 
     offer_post(
-        signed_in(coordinator_sato), accepted, slots=[chosen[0].key], hold_until="2026-11-27T09:30"
+        signed_in(coordinator_sato), accepted, slots=[chosen[0].key], hold_until="2026-11-27T10:30"
     )
 
-    assert Offer.objects.get(case=accepted).hold_until == at(date(2026, 11, 27), 9, 30)
+    assert Offer.objects.get(case=accepted).hold_until == at(date(2026, 11, 27), 10, 30)
 
 
 def test_it_shows_the_open_offer_and_can_offer_other_dates_instead(accepted, coordinator_sato):
@@ -216,7 +221,7 @@ def test_it_shows_the_open_offer_and_can_offer_other_dates_instead(accepted, coo
 
     html = response.content.decode()
     assert f'data-offer="{offer.pk}"' in html
-    assert "Held for the patient until 2026-11-30 18:00 (JST)." in html
+    assert "Held for the patient until 2026-11-30 17:00 (JST)." in html
     assert "Tuesday 1 December 2026, 14:00–14:30 (Japan time)" in html
     assert "Offered by" in html and "佐藤 美咲" in html
     assert reverse("staff-offer-withdraw", args=[accepted.pk]) in html
@@ -461,3 +466,29 @@ def test_it_needs_post_for_every_action(accepted, coordinator_sato):
     client = signed_in(coordinator_sato)
     for name in ("staff-offer-create", "staff-offer-withdraw", "staff-booking-change"):
         assert client.get(reverse(name, args=[accepted.pk])).status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("hold_until", "suggestion"),
+    [
+        ("2026-11-28T17:00", "2026-11-27 17:00"),  # Saturday
+        ("2026-11-27T17:30", "2026-11-27 17:00"),  # after the desk closes
+        ("2026-11-27T09:30", "2026-11-26 17:00"),  # before it opens
+    ],
+)
+def test_it_refuses_a_hold_the_patient_could_not_call_about(
+    accepted, coordinator_sato, hold_until, suggestion
+):
+    chosen = suggest_slots(department=accepted.department, today=NOW.date(), limit=1)
+    before = written()
+
+    response = offer_post(
+        signed_in(coordinator_sato), accepted, slots=[chosen[0].key], hold_until=hold_until
+    )
+
+    assert response.status_code == 200
+    assert (
+        "The patient could not call us at that moment. Please end the hold on an open day "
+        f"between 10:00 and 17:00, for example {suggestion}."
+    ) in response.content.decode()
+    assert written() == before
