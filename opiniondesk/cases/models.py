@@ -18,6 +18,16 @@ class Sex(models.TextChoices):
     OTHER = "other", _("other / not stated")
 
 
+class Channel(models.TextChoices):
+    """How the application reached the hospital (SPEC §3): online through the wizard, or on
+    paper or by phone, typed in by a coordinator who opened the case for the person."""
+
+    ONLINE = "online", _("online")
+    POST = "post", _("by post")
+    DESK = "desk", _("brought to the desk")
+    PHONE = "phone", _("by phone")
+
+
 class PrivacyPolicy(models.Model):
     """個人情報の取扱い: versioned text; an applicant accepts one version."""
 
@@ -69,6 +79,9 @@ class Case(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    channel = models.CharField(
+        _("application channel"), max_length=10, choices=Channel.choices, default=Channel.ONLINE
+    )
 
     # Who applies: the patient, or a family member (代理相談者).
     applicant_relation = models.CharField(

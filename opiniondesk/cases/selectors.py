@@ -25,6 +25,7 @@ from opiniondesk.cases.kinship import Relation
 from opiniondesk.cases.models import (
     Case,
     CaseTransition,
+    Channel,
     DocumentRequest,
     PhoneLog,
     PrivacyPolicy,
@@ -39,7 +40,6 @@ from opiniondesk.core.converters import MAX_ID
 from opiniondesk.core.time import jst_today
 from opiniondesk.documents.models import Document, DocumentKind
 from opiniondesk.documents.visibility import kinds_hidden_from
-from opiniondesk.referrals.models import ReferralImport
 
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
@@ -51,9 +51,8 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
         # The applicant, and the patient's own account once linked (a draft stays the applicant's).
         return cases.filter(Q(applicant=user) | (Q(patient_account=user) & ~Q(status=Status.DRAFT)))
     if user.role == Role.COORDINATOR:
-        # A draft is the applicant's, unless a coordinator opened it (from a referral letter).
-        opened = ReferralImport.objects.filter(case=OuterRef("pk"), started_case=True)
-        return cases.exclude(Q(status=Status.DRAFT) & ~Exists(opened))
+        # A draft is the applicant's, unless a coordinator opened it (on paper, by phone).
+        return cases.exclude(Q(status=Status.DRAFT) & Q(channel=Channel.ONLINE))
     if user.role == Role.SPECIALIST:
         # "Once referred": a case withdrawn during screening is in a specialist state too, but was
         # never the department's to see.

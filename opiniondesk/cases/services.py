@@ -15,7 +15,7 @@ from opiniondesk.cases.applications import document_codes, missing_answers
 from opiniondesk.cases.eligibility import Reason
 from opiniondesk.cases.kinship import Relation
 from opiniondesk.cases.lifecycle import case_lock, case_transition
-from opiniondesk.cases.models import Case, DocumentRequest, PrivacyPolicy, Proxy
+from opiniondesk.cases.models import Case, Channel, DocumentRequest, PrivacyPolicy, Proxy
 from opiniondesk.cases.selectors import case_verdict, privacy_policy_in_force
 from opiniondesk.cases.wizard_rules import WHO_APPLIES, needs_privacy_first
 from opiniondesk.cases.workflow import OPEN_STATES, InvalidTransition, Status
@@ -60,17 +60,18 @@ def case_create_draft(
     request: HttpRequest | None = None,
     actor: User | None = None,
     detail: Mapping[str, Any] | None = None,
+    channel: Channel = Channel.ONLINE,
 ) -> Case:
     """A new draft of `applicant`; `actor` is who opened it when not the applicant (a
-    coordinator opening a paper-style case from a referral letter)."""
-    case = Case.objects.create(applicant=applicant, status=Status.DRAFT)
+    coordinator opening a case for someone who applied on paper or by phone, `channel`)."""
+    case = Case.objects.create(applicant=applicant, status=Status.DRAFT, channel=channel)
     audit_record(
         action=AuditAction.CREATE,
         user=actor or applicant,
         request=request,
         case_id=case.pk,
         obj=case,
-        detail=dict(detail or {}),
+        detail={**(detail or {}), **({} if channel == Channel.ONLINE else {"channel": channel})},
     )
     return case
 

@@ -43,8 +43,11 @@ urlpatterns = [
         corrections.application_correct,
         name="staff-case-correct",
     ),
-    # A paper application typed in by the coordinator, sent, handed to the patient's account.
+    # A paper or phone application: opened and typed in by the coordinator, the scans
+    # attached, sent, handed to the person's own account if they want one.
+    path("paper/new/", paper.paper_open, name="staff-paper-open"),
     path("cases/<id:case_id>/paper/", paper.paper_page, name="staff-paper"),
+    path("cases/<id:case_id>/paper/scans/", paper.paper_attach, name="staff-paper-attach"),
     path("cases/<id:case_id>/paper/received/", paper.paper_received, name="staff-paper-received"),
     path("cases/<id:case_id>/paper/submit/", paper.paper_submit, name="staff-paper-submit"),
     path("cases/<id:case_id>/paper/handover/", paper.paper_handover, name="staff-paper-handover"),

@@ -60,9 +60,11 @@ class UploadRefused(Exception):
 __all__ = [
     "ContentRejected",
     "LinkUnusable",
+    "Scan",
     "UploadRefused",
     "document_add",
     "document_add_fhir",
+    "documents_add_many",
     "upload_link_get",
 ]
 
@@ -163,6 +165,55 @@ def document_add(
             note=note,
             supersedes=supersedes,
         )
+
+
+@dataclass(frozen=True)
+class Scan:
+    """One file of several a coordinator adds at once (`documents_add_many`)."""
+
+    kind: str
+    uploaded: UploadedFile
+    test_data_kind: str = ""
+    note: str = ""
+
+
+def documents_add_many(
+    *,
+    case: Case,
+    scans: list[Scan],
+    actor: User,
+    source: UploadSource,
+    request: HttpRequest | None = None,
+) -> list[Document]:
+    """Several files of a case at once (the scans of a posted application): every file is
+    checked by its content first, then all are stored in one transaction, so one file refused
+    (`ContentRejected`, `UploadRefused`) stores none of them."""
+    for scan in scans:
+        if scan.kind not in DocumentKind.values or scan.kind == DocumentKind.PATIENT_ID:
+            raise UploadRefused("BAD_KIND")  # an ID is checked on its own page, with its type
+        if scan.kind == DocumentKind.TEST_DATA and scan.test_data_kind not in TestDataKind.values:
+            raise UploadRefused("TEST_DATA_KIND_REQUIRED")
+    with ExitStack() as cleanup:
+        checked = [(scan, _check(scan.uploaded, cleanup)) for scan in scans]
+        with transaction.atomic():
+            return [
+                _store(
+                    case=case,
+                    kind=scan.kind,
+                    checked=found,
+                    actor=actor,
+                    source=source,
+                    request=request,
+                    test_data_kind=(
+                        scan.test_data_kind if scan.kind == DocumentKind.TEST_DATA else ""
+                    ),
+                    id_type="",
+                    proxy=None,
+                    note=scan.note,
+                    supersedes=None,
+                )
+                for scan, found in checked
+            ]
 
 
 def document_add_fhir(

@@ -10,4 +10,6 @@ urlpatterns = [
     path("departments/", views.departments, name="departments"),
     path("fees/", views.fees, name="fees"),
     path("contact/", views.contact, name="contact"),
+    # The blank paper forms (申込書, 相談シート, 相談同意書).
+    path("forms/<slug:lang>/<slug:form>.pdf", views.blank_form, name="blank-form"),
 ]

@@ -6,9 +6,13 @@ rule functions as the API and are rendered straight back, marked no-store.
 
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.cache import get_conditional_response, patch_cache_control
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -24,6 +28,7 @@ from opiniondesk.catalog.selectors import departments_public, year_end_closure
 from opiniondesk.catalog.vocabulary import DocumentCode
 from opiniondesk.core.time import jst_today
 from opiniondesk.public import wording
+from opiniondesk.public.blank_forms import BLANK_FORMS, blank_form_pdf, filename_of
 from opiniondesk.public.forms import SelfCheckForm
 
 
@@ -70,6 +75,26 @@ def contact(request: HttpRequest) -> HttpResponse:
         "year_end_end": date(2024, closure.end.month, closure.end.day),
     }
     return render(request, "public/contact.html", context)
+
+
+@require_GET
+def blank_form(request: HttpRequest, lang: str, form: str) -> HttpResponse:
+    """A blank paper form as a PDF, in the language of the link. No personal data: cacheable,
+    with the version it was rendered from as its ETag."""
+    if form not in BLANK_FORMS or lang not in dict(settings.LANGUAGES):
+        raise Http404("no such form")
+    with translation.override(lang):
+        rendered = blank_form_pdf(form, hospital=settings.HOSPITAL)
+        filename = filename_of(form)
+    response = HttpResponse(rendered.pdf, content_type="application/pdf")
+    response["ETag"] = f'"{rendered.digest[:32]}"'
+    # Shown in the browser to print, saved under its own name (RFC 6266, RFC 5987).
+    response["Content-Disposition"] = (
+        f'inline; filename="{BLANK_FORMS[form].ascii_filename}"; '
+        f"filename*=UTF-8''{quote(filename)}"
+    )
+    patch_cache_control(response, public=True, max_age=24 * 3600)
+    return get_conditional_response(request, etag=response["ETag"], response=response)
 
 
 @never_cache

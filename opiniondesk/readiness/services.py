@@ -42,7 +42,7 @@ from opiniondesk.readiness.selectors import (
     invitation_for_token,
     readiness_facts,
 )
-from opiniondesk.referrals.selectors import paper_import
+from opiniondesk.referrals.selectors import paper_held
 
 
 def _require_patient_side(actor: User, case: Case) -> None:
@@ -311,7 +311,7 @@ def handover_invite(
     if actor.role != Role.COORDINATOR:
         raise ReadinessError(_("Only a coordinator hands a paper application over."))
     case = case_lock(case_id)
-    if paper_import(case) is None:
+    if paper_held(case) is None:
         raise ReadinessError(
             _("This case is not a paper application held by the hospital: it has its own account.")
         )
@@ -336,7 +336,7 @@ def _hand_over(
     """The accepting account becomes the case's applicant. The account opened with the case
     from the referral letter (no password, no e-mail, nobody ever signed in with it) held this
     one case only: it is deactivated, and the referral import keeps which account it was."""
-    opened = paper_import(case)
+    opened = paper_held(case)
     if opened is None:
         raise InvitationProblem(_("This invitation has already been used."))
     if actor.pk == case.patient_account_id:

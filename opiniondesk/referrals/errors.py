@@ -16,7 +16,7 @@ class PaperError(Exception):
     letter, or it belongs to a person's own account: its applicant sends it), NOT_DRAFT (already
     sent), STALE (saved in another window since), NOT_RECEIVED (the signed form and the consent
     to the privacy policy are not recorded yet), FUTURE_DATE, NO_POLICY (no privacy policy was in
-    force on that day)."""
+    force on that day), NO_FILES (no scan chosen)."""
 
     def __init__(self, code: str) -> None:
         self.code = code

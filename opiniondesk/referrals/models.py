@@ -68,22 +68,33 @@ class ReferralImport(models.Model):
 
 
 class PaperApplication(models.Model):
-    """The paper application form (申込書) of a case opened from a referral letter: received at
-    the desk or by post with the consent to the privacy policy signed on it, typed in by the
-    coordinator, who then sends it (`referrals.paper`)."""
+    """A case a coordinator opened for someone who applied on paper or by phone (申込書 posted
+    or brought to the desk, a call to the phone desk), with or without a referral letter: the
+    account opened for them, then the application form as received (the consent to the privacy
+    policy signed on it), typed in and sent by the coordinator (`referrals.paper`)."""
 
     case = models.OneToOneField(
         "cases.Case", on_delete=models.PROTECT, related_name="paper_application"
     )
-    received_on = models.DateField(_("received on"))
+    # The account opened for the person with the case (no password, no e-mail): the case's
+    # applicant until it is handed over to a person's own account (readiness: the handover).
+    opened_account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    opened_at = models.DateTimeField(null=True, blank=True)
+    # Empty until the signed form is recorded as received (`paper.paper_received`).
+    received_on = models.DateField(_("received on"), null=True, blank=True)
     # The privacy policy the signed form agreed to (the one in force when it was recorded).
     privacy_policy = models.ForeignKey(
-        "cases.PrivacyPolicy", on_delete=models.PROTECT, related_name="+"
+        "cases.PrivacyPolicy", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    recorded_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(null=True, blank=True)
     # The signed form, scanned (optional: the paper is kept at the desk either way).
     scanned_form = models.ForeignKey(
         "documents.Document", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -95,3 +106,7 @@ class PaperApplication(models.Model):
 
     def __str__(self) -> str:
         return f"paper application of case {self.case_id}"
+
+    @property
+    def received(self) -> bool:
+        return self.received_on is not None

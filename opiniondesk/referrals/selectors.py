@@ -1,30 +1,20 @@
 """Reads about referral letters and the paper applications typed in from them."""
 
 from opiniondesk.cases.models import Case
-from opiniondesk.referrals.models import PaperApplication, ReferralImport
+from opiniondesk.referrals.models import PaperApplication
 
 
-def paper_import(case: Case) -> ReferralImport | None:
-    """The referral letter a coordinator opened this case from, while the case still belongs to
-    the account opened with it: a paper application. None for any other case, and for a case
-    handed over to a person's own account (the person finishes it online)."""
+def paper_held(case: Case) -> PaperApplication | None:
+    """The paper application of a case a coordinator opened (on paper or by phone, with or
+    without a referral letter) while the case still belongs to the account opened with it.
+    None for any other case, and for a case handed over to a person's own account (the person
+    follows it online from then on)."""
     return (
-        ReferralImport.objects.filter(
-            case=case, started_case=True, opened_account_id=case.applicant_id
-        )
-        .exclude(opened_account__isnull=True)
+        PaperApplication.objects.filter(case=case, opened_account_id=case.applicant_id)
+        .select_related("recorded_by", "submitted_by", "scanned_form", "privacy_policy")
         .first()
     )
 
 
 def is_paper_case(case: Case) -> bool:
-    return paper_import(case) is not None
-
-
-def paper_application(case: Case) -> PaperApplication | None:
-    """What the coordinator recorded of the paper form, if anything yet."""
-    return (
-        PaperApplication.objects.filter(case=case)
-        .select_related("recorded_by", "submitted_by", "scanned_form", "privacy_policy")
-        .first()
-    )
+    return paper_held(case) is not None

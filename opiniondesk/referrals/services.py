@@ -17,12 +17,12 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from opiniondesk.accounts.models import Role, User
+from opiniondesk.accounts.models import User
 from opiniondesk.audit.models import AuditAction
 from opiniondesk.audit.services import audit_record
 from opiniondesk.cases.kinship import Relation
-from opiniondesk.cases.models import Case, Sex
-from opiniondesk.cases.services import NotEditable, case_create_draft, case_fill_blank_fields
+from opiniondesk.cases.models import Case, Channel, Sex
+from opiniondesk.cases.services import NotEditable, case_fill_blank_fields
 from opiniondesk.cases.workflow import OPEN_STATES
 from opiniondesk.documents.models import DocumentKind, UploadSource
 from opiniondesk.documents.services import document_add_fhir
@@ -35,6 +35,7 @@ from opiniondesk.referrals.ereferral import (
 )
 from opiniondesk.referrals.errors import ReferralError
 from opiniondesk.referrals.models import PendingReferral, ReferralImport
+from opiniondesk.referrals.paper import paper_case_open
 
 PENDING_FOR = timedelta(hours=1)
 
@@ -188,36 +189,25 @@ def _keep(
 def case_start_from_referral(
     *, pending_id: uuid.UUID, actor: User, request: HttpRequest | None = None
 ) -> Case:
-    """Open a paper-style case from the letter: a draft whose applicant is a new account of
-    the patient (no password: nobody signs in with it until the hospital hands it over), with
-    the letter's details filled in and the file kept as the referral letter."""
+    """Open a paper case from the letter (`paper.paper_case_open`: a draft held by a new
+    account of the patient until the hospital hands it over), with the letter's details filled
+    in and the file kept as the referral letter."""
     pending = pending_get(pending_id=pending_id, actor=actor, lock=True)
     referral = read_referral(bytes(pending.content))  # read again: the row is only bytes
     values = case_values(referral)
     existing = started_from(referral.bundle_identifier)
     if existing is not None:
         raise ReferralError("ALREADY_STARTED", case_id=existing.pk)
-    account = User(
-        username=f"referral-{uuid.uuid4().hex}",
-        role=Role.PATIENT,
-        last_name=referral.patient.family_name[:150],
-        first_name=referral.patient.given_name[:150],
-    )
-    account.set_unusable_password()
-    account.save()
-    audit_record(
-        action=AuditAction.CREATE,
-        user=actor,
-        request=request,
-        obj=account,
-        detail={"patient_account_for": "ereferral", "ereferral": referral.bundle_identifier[:200]},
-    )
-    case = case_create_draft(
-        applicant=account,
+    # Posted with the paper form, as a rule; the coordinator's page shows and keeps it.
+    case = paper_case_open(
         actor=actor,
+        channel=Channel.POST,
+        family_name=referral.patient.family_name,
+        given_name=referral.patient.given_name,
         request=request,
-        detail={"opened_by": "coordinator", "from": "ereferral"},
+        detail={"from": "ereferral", "ereferral": referral.bundle_identifier[:200]},
     )
+    account = case.applicant
     filled = case_fill_blank_fields(
         case_id=case.pk,
         values={"applicant_relation": Relation.SELF, **values},

@@ -195,7 +195,7 @@ def test_the_consent_must_be_ticked_and_the_date_not_in_the_future(form, paper_c
     future = (jst_today() + timedelta(days=1)).isoformat()
     response = form.received(received_on=future)
     assert response.status_code == 400
-    assert not PaperApplication.objects.exists()
+    assert PaperApplication.objects.get(case=paper_case).received_on is None
     assert Case.objects.get(pk=paper_case.pk).privacy_policy is None
 
 
@@ -371,4 +371,4 @@ def test_a_staff_account_cannot_take_the_case(form, coordinator_sato, dr_tanaka,
     with pytest.raises(InvitationProblem):
         invitation_accept(token=token, actor=dr_tanaka)
     case.refresh_from_db()
-    assert case.applicant.username.startswith("referral-")
+    assert case.applicant.username.startswith("paper-")
