@@ -166,10 +166,14 @@ def totals_by_month(period: Period) -> list[dict[str, Any]]:
 
 
 def totals_by_department(period: Period) -> list[dict[str, Any]]:
-    """One row per department with fees received: `code`, `name` and the sums."""
+    """One row per department with fees received: `code`, `name`, `name_en` and the sums."""
     return list(
         received(period)
-        .values(code=F("case__department__code"), name=F("case__department__name"))
+        .values(
+            code=F("case__department__code"),
+            name=F("case__department__name"),
+            name_en=F("case__department__name_en"),
+        )
         .annotate(position=F("case__department__position"))
         .annotate(**_sums())
         .order_by("position", "code")

@@ -5,6 +5,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from opiniondesk.catalog.vocabulary import DocumentCode, Mode
+from opiniondesk.core.wording import name_in_language
 
 WEEKDAYS = [
     (0, _("Monday")),
@@ -35,7 +36,12 @@ class Department(models.Model):
         verbose_name_plural = _("departments")
 
     def __str__(self) -> str:
-        return self.name
+        return self.local_name
+
+    @property
+    def local_name(self) -> str:
+        """The name in the active language: English when chosen and filled in, else Japanese."""
+        return name_in_language(self.name, self.name_en)
 
     @property
     def modes(self) -> list[Mode]:
@@ -65,7 +71,12 @@ class Disease(models.Model):
         verbose_name_plural = _("target diseases")
 
     def __str__(self) -> str:
-        return self.name
+        return self.local_name
+
+    @property
+    def local_name(self) -> str:
+        """The name in the active language: English when chosen and filled in, else Japanese."""
+        return name_in_language(self.name, self.name_en)
 
 
 class ConsultHours(models.Model):

@@ -3,10 +3,19 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from opiniondesk.cases.models import Case
 from opiniondesk.documents.models import Document, DocumentKind, TestDataKind
+
+
+def _file_help() -> str:
+    # Translated when shown, not when the module loads (it would stay in the default language).
+    return gettext("PDF, JPEG, PNG, HEIC, DICOM or ZIP; up to %(mb)d MB.") % {
+        "mb": settings.DOCUMENT_MAX_BYTES // (1024 * 1024)
+    }
 
 
 class UploadForm(forms.Form):
@@ -35,8 +44,7 @@ class UploadForm(forms.Form):
     note = forms.CharField(label=_("Note (optional)"), required=False, max_length=200)
     file = forms.FileField(
         label=_("File"),
-        help_text=_("PDF, JPEG, PNG, HEIC, DICOM or ZIP; up to %(mb)d MB.")
-        % {"mb": settings.DOCUMENT_MAX_BYTES // (1024 * 1024)},
+        help_text=lazy(_file_help, str)(),
     )
 
     def __init__(

@@ -9,22 +9,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.functional import Promise
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from opiniondesk.cases.eligibility import Reason
 from opiniondesk.cases.kinship import Relation
 from opiniondesk.catalog.vocabulary import DocumentCode, Mode
+from opiniondesk.core.wording import name_in_language
 
 
 def local_name(obj: Any) -> str:
     """A catalog entry's or the hospital's name in the active language (Japanese by default)."""
     if isinstance(obj, Mapping):
-        name, name_en = obj.get("name", ""), obj.get("name_en", "")
-    else:
-        name, name_en = obj.name, getattr(obj, "name_en", "")
-    english = (get_language() or "ja").startswith("en")
-    return str(name_en if english and name_en else name)
+        return name_in_language(obj.get("name", ""), obj.get("name_en", ""))
+    return name_in_language(obj.name, getattr(obj, "name_en", ""))
 
 
 RELATION_NAMES: dict[Relation, Promise] = {

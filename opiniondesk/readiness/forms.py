@@ -4,11 +4,20 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.utils.functional import Promise
+from django.utils.functional import Promise, lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from opiniondesk.readiness.rules import PHOTO_IDS, IdType
 from opiniondesk.readiness.wording import ID_TYPE_LABELS
+
+
+def _id_file_help() -> str:
+    # Translated when shown, not when the module loads (it would stay in the default language).
+    return gettext(
+        "A photo taken with a smartphone is fine (JPEG, PNG, HEIC) or a PDF; up to %(mb)d MB. "
+        "Make sure the name and the photo can be read."
+    ) % {"mb": settings.DOCUMENT_MAX_BYTES // (1024 * 1024)}
 
 
 class IdUploadForm(forms.Form):
@@ -20,11 +29,7 @@ class IdUploadForm(forms.Form):
     )
     file = forms.FileField(
         label=_("Photo or scan of the ID"),
-        help_text=_(
-            "A photo taken with a smartphone is fine (JPEG, PNG, HEIC) or a PDF; up to %(mb)d MB. "
-            "Make sure the name and the photo can be read."
-        )
-        % {"mb": settings.DOCUMENT_MAX_BYTES // (1024 * 1024)},
+        help_text=lazy(_id_file_help, str)(),
         error_messages={"required": _("Please choose the file to send.")},
     )
 

@@ -78,4 +78,4 @@ def department_name(code: str) -> str:
     from opiniondesk.catalog.models import Department
 
     department = Department.objects.filter(code=code).first()
-    return department.name if department else code
+    return department.local_name if department else code
