@@ -76,6 +76,7 @@ REFUSES_VALID_INPUT = {
     ("POST", "/api/v1/cases/{case_id}/transitions"): "referral to an unknown department",
     ("POST", "/api/v1/cases/{case_id}/phone-logs"): "a call in the future",
     ("POST", "/api/v1/cases/{case_id}/booking/change"): "either offered_slot or slot",
+    ("POST", "/api/v1/cases/{case_id}/offers"): "a hold ending when the phone desk is closed",
 }
 OPINION_PATHS = {
     "/api/v1/cases/{case_id}/opinion",

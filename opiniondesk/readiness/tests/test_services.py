@@ -34,6 +34,7 @@ from opiniondesk.readiness.services import (
     invitation_accept,
     invitation_create,
     invitation_for_token,
+    patient_privacy_accept,
 )
 from opiniondesk.readiness.tests.conftest import CONSENT_EN, CONSENT_JA
 from opiniondesk.scheduling.services import booking_cancel, booking_change, booking_create
@@ -438,8 +439,9 @@ def steps(proxy_ken, patient_hana, coordinator_sato, upload_id, consent_form):
     ken, hana, sato = proxy_ken, patient_hana, coordinator_sato
 
     def make(case, offer):
-        def link():
+        def link():  # Hana's own account, and with it her own acceptance of the policy
             factories.link_patient(case, ken, hana)
+            patient_privacy_accept(case_id=case.pk, actor=hana, version=case.privacy_policy.version)
 
         def identity():
             document = upload_id(case, ken, "my_number_card")
@@ -545,6 +547,7 @@ def test_a_rejected_id_or_a_failed_check_does_not_make_a_case_ready(
     case = factories.proxy_case(
         proxy_ken, patient_hana, coordinator=coordinator_sato, specialist=dr_tanaka
     )
+    patient_privacy_accept(case_id=case.pk, actor=patient_hana, version=case.privacy_policy.version)
     offer = factories.offer(case, coordinator_sato, factories.free_slots(case, limit=1))
     do = steps(case, offer)
     do["book"]()
