@@ -140,12 +140,17 @@ def test_the_calendar_is_japans_whatever_the_servers_zone(specialists, code, sta
 @given(today=days, hour=st.integers(0, 23))
 @example(today=date(2026, 12, 24), hour=23)
 def test_suggestions_start_two_japanese_days_ahead(specialists, today, hour):
+    """Two days ahead, and after the phone desk's next open day (the hold ends on a day the
+    patient can call, SPEC §5)."""
     # The server's clock: `hour` o'clock in Japan on `today` — another date in UTC or LA.
     cardiology = Department.objects.get(code="cardiology")
     with time_machine.travel(datetime.combine(today, time(hour), tzinfo=JST), tick=False):
         views = suggest_slots(department=cardiology, today=jst_today(), limit=20)
 
-    first_day = today + timedelta(days=2)
+    desk_day = today + timedelta(days=1)
+    while closed(desk_day):
+        desk_day += timedelta(days=1)
+    first_day = max(today + timedelta(days=2), desk_day + timedelta(days=1))
     want = expected_starts("cardiology", first_day, today + timedelta(days=120))
     assert [v.starts_at for v in views] == sorted(want * 2)[:20]
     assert all(v.state is SlotState.FREE for v in views)
