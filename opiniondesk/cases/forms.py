@@ -316,7 +316,9 @@ class ConsultForm(StepForm):
         self.fields["disease"].queryset = Disease.objects.filter(
             department__is_active=True
         ).select_related("department")
-        self.fields["disease"].label_from_instance = lambda d: f"{d.department.local_name} — {d.local_name}"
+        self.fields["disease"].label_from_instance = lambda d: (
+            f"{d.department.local_name} — {d.local_name}"
+        )
         for name in ("department", "disease"):
             self.fields[name].empty_label = _("Please choose")
         if self.instance.joining_from_japan is not None:

@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 
 from opiniondesk.billing.models import CardOnFile
 from opiniondesk.billing.providers import takes_cards
-from opiniondesk.billing.selectors import live_card
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.wizard_rules import applies_for_family
 from opiniondesk.catalog.vocabulary import Mode

@@ -111,7 +111,7 @@ def _allowed(case: Case | None) -> list[str]:
         ]
         # What the hospital wrote to the patient about this case.
         allowed += [r.message for r in DocumentRequest.objects.filter(case=case)]
-    return sorted({a for a in allowed if a}, key=len, reverse=True)  # the longest first  # the longest first
+    return sorted({a for a in allowed if a}, key=len, reverse=True)  # the longest first
 
 
 def _url(name: str, case: Case | None, step: str | None = None) -> str:
@@ -155,7 +155,7 @@ def test_each_step_of_the_application_in_english_shows_no_japanese_of_its_own(st
 
 
 def test_the_department_and_disease_names_are_english_in_english(seeded):
-    response, case = _get("en", "patient_hana", "case-detail", Status.ACCEPTED)
+    response, __ = _get("en", "patient_hana", "case-detail", Status.ACCEPTED)
     page = response.content.decode()
     assert "Cardiology" in page and "Heart failure" in page
 
