@@ -170,7 +170,7 @@ def fill_applicant(page) -> None:
 
 def fill_proxies(page) -> None:
     """Ken attends (his details are not typed again); one more row by the button, left empty."""
-    you = page.get_by_role("group", name=ja("You"))
+    you = page.get_by_role("group", name=ja("You"), exact=True)
     assert "山田 健" in you.inner_text() and "090-1234-5678" in you.inner_text()
     answer(page, "Will you attend the consultation yourself?", "Yes")
     second = page.get_by_role("group", name=ja("Family member %(n)s") % {"n": 2})

@@ -24,6 +24,7 @@ from opiniondesk.cases.tests.test_browser_application import DESKTOP, Screens, f
 from opiniondesk.cases.wording import STAFF_STATUS_LABELS, STATUS_LABELS
 from opiniondesk.cases.workflow import Status
 from opiniondesk.catalog.vocabulary import DocumentCode
+from opiniondesk.catalog.selectors import patient_due_date
 from opiniondesk.core.time import jst_today
 from opiniondesk.documents.tests import samples
 from opiniondesk.public.wording import DOCUMENT_TITLES
@@ -172,7 +173,7 @@ def test_coordinator_asks_ken_uploads_coordinator_refers_specialist_accepts(
     assert items.get_by_role("checkbox", checked=True).count() == 0  # nothing missing
     items.get_by_label(ja(str(DOCUMENT_TITLES[DocumentCode.TEST_DATA])), exact=True).check()
     fill(request_form, "Message to the applicant", MESSAGE)
-    due = jst_today() + timedelta(days=10)
+    due = patient_due_date(jst_today() + timedelta(days=10), today=jst_today())
     request_form.get_by_label(ja("Please send by (JST)")).fill(due.isoformat())
     sato_screens.take("case-request")
     with sato.expect_navigation():

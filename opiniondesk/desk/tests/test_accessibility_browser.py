@@ -64,6 +64,7 @@ PATIENT_PAGES = {
     "consult-room": "patient",
     "case-invite-patient": "family",
     "patient-invitation": "family",
+    "case-patient-privacy": "family-patient",
 }
 STAFF_PAGES = {
     "staff-home": "coordinator",
@@ -73,6 +74,7 @@ STAFF_PAGES = {
     "staff-schedule": "coordinator",
     "staff-disclosures": "coordinator",
     "referral-upload": "coordinator",
+    "staff-paper-open": "coordinator",
     "staff-consults": "specialist",
     "staff-opinion": "specialist",
     "billing-home": "billing",
@@ -92,7 +94,7 @@ NOT_PAGES = {
     "mfa_generate_recovery_codes", "mfa_download_recovery_codes", "billing-webhook",
     "case-withdraw", "case-receipt", "case-new", "case-submit", "upload-link-create",
     "document-file", "case-book", "case-booking-ics", "card-setup-done", "charge-confirm",
-    "consult-token", "opinion-link-pdf", "case-opinion-copy", "case-disclosure-request",
+    "consult-token", "blank-form", "opinion-link-pdf", "case-opinion-copy", "case-disclosure-request",
 }  # fmt: skip
 # Staff routes that are actions (POST), files, htmx fragments, or pages of other helpers' work
 # not reachable from these walks' states.
@@ -102,7 +104,7 @@ STAFF_NOT_PAGES = {
     "billing-refund-resend", "billing-open-missing", "staff-disclosure-pdf",
     "staff-disclosure-fhir", "staff-disclosure-fulfil", "staff-receipt", "staff-case-screen",
     "staff-case-request-documents", "staff-case-phone-log", "staff-paper-received",
-    "staff-paper-submit", "staff-paper-handover", "staff-case-reject", "staff-case-refer",
+    "staff-paper-submit", "staff-paper-handover", "staff-paper-attach", "staff-case-reject", "staff-case-refer",
     "staff-case-withdraw", "staff-case-accept", "staff-case-decline", "staff-review-start",
     "staff-review-stop", "staff-review-correct", "staff-visit-start", "staff-visit-end",
     "staff-no-show", "staff-offer-create", "staff-offer-withdraw", "staff-booking-change",
@@ -292,6 +294,12 @@ def test_a_family_member_sees_accessible_pages(browser, site):
     walk.visit(reverse("case-invite-patient", args=[case.pk]))
     walk.visit(reverse("patient-invitation", args=[token]))
     walk.check(PATIENT_PAGES, "family")
+    # The patient of a case her son applied for: her own acceptance of the privacy policy.
+    hana = persona("patient_hana")
+    theirs = case_in(Status.ACCEPTED, relation="child", applicant=ken, patient_account=hana)
+    walk = Walk(browser, site, hana, reflow=True)
+    walk.visit(reverse("case-patient-privacy", args=[theirs.pk]))
+    walk.check(PATIENT_PAGES, "family-patient")
 
 
 def test_a_coordinator_sees_accessible_pages(browser, site):
@@ -306,6 +314,7 @@ def test_a_coordinator_sees_accessible_pages(browser, site):
     walk.visit(reverse("staff-schedule"), desktop=True)
     walk.visit(reverse("staff-disclosures"))
     walk.visit(reverse("referral-upload"))
+    walk.visit(reverse("staff-paper-open"))
     walk.check(STAFF_PAGES, "coordinator")
 
 
