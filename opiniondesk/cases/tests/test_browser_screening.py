@@ -23,8 +23,8 @@ from opiniondesk.cases.models import Case, DocumentRequest
 from opiniondesk.cases.tests.test_browser_application import DESKTOP, Screens, fill, ja, upload
 from opiniondesk.cases.wording import STAFF_STATUS_LABELS, STATUS_LABELS
 from opiniondesk.cases.workflow import Status
-from opiniondesk.catalog.vocabulary import DocumentCode
 from opiniondesk.catalog.selectors import patient_due_date
+from opiniondesk.catalog.vocabulary import DocumentCode
 from opiniondesk.core.time import jst_today
 from opiniondesk.documents.tests import samples
 from opiniondesk.public.wording import DOCUMENT_TITLES

@@ -94,9 +94,10 @@ NOT_PAGES = {
     "mfa_generate_recovery_codes", "mfa_download_recovery_codes", "billing-webhook",
     "case-withdraw", "case-receipt", "case-new", "case-submit", "upload-link-create",
     "document-file", "case-book", "case-booking-ics", "card-setup-done", "charge-confirm",
-    "consult-token", "blank-form", "opinion-link-pdf", "case-opinion-copy", "case-disclosure-request",
+    "consult-token", "blank-form", "opinion-link-pdf", "case-opinion-copy",
+    "case-disclosure-request",
 }  # fmt: skip
-# Staff routes that are actions (POST), files, htmx fragments, or pages of other helpers' work
+# Staff routes that are actions (POST), files, htmx fragments, or pages
 # not reachable from these walks' states.
 STAFF_NOT_PAGES = {
     "billing-export", "billing-charge-retry", "billing-charge-to-desk", "billing-charge-collect",
@@ -104,7 +105,8 @@ STAFF_NOT_PAGES = {
     "billing-refund-resend", "billing-open-missing", "staff-disclosure-pdf",
     "staff-disclosure-fhir", "staff-disclosure-fulfil", "staff-receipt", "staff-case-screen",
     "staff-case-request-documents", "staff-case-phone-log", "staff-paper-received",
-    "staff-paper-submit", "staff-paper-handover", "staff-paper-attach", "staff-case-reject", "staff-case-refer",
+    "staff-paper-submit", "staff-paper-handover", "staff-paper-attach", "staff-case-reject",
+    "staff-case-refer",
     "staff-case-withdraw", "staff-case-accept", "staff-case-decline", "staff-review-start",
     "staff-review-stop", "staff-review-correct", "staff-visit-start", "staff-visit-end",
     "staff-no-show", "staff-offer-create", "staff-offer-withdraw", "staff-booking-change",
