@@ -22,7 +22,9 @@ PORT ?= 8000
 # worker, so a patient and a doctor on two workers would never meet in the video room.
 WORKERS ?= $(if $(REDIS_URL),2,1)
 # The demo runs with an embedded default: SQLite, local files, in-process channel layer.
-DEMO_ENV := DEMO_MODE=true
+# Links in the demo's mails point where it is served (make run PORT=8301), unless SITE_URL says.
+SITE_URL ?= http://$(HOST):$(PORT)
+DEMO_ENV := DEMO_MODE=true SITE_URL=$(SITE_URL)
 TEST_ENV := SECRET_KEY=test-only-secret-key DEMO_MODE=false DEBUG=false
 # pytest-xdist: one worker per core; each worker has its own test database.
 TEST_WORKERS ?= auto

@@ -80,3 +80,24 @@ def test_it_gives_up_after_the_last_attempt(settings, run_tasks):
     result = DBTaskResult.objects.get()
     assert result.status == "FAILED"
     assert DBTaskResult.objects.count() == 1  # no further retry
+
+
+def test_make_run_links_mails_to_the_port_it_serves_on():
+    """`make run PORT=8301`: the demo's mails link to 8301, not to the default 8000."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    planned = subprocess.run(
+        ["make", "-n", "run", "PORT=8301"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
+    serve = [line for line in planned.splitlines() if "bin/serve" in line]
+    assert serve and "SITE_URL=http://127.0.0.1:8301" in serve[0]
+    chosen = subprocess.run(
+        ["make", "-n", "run", "PORT=8301", "SITE_URL=https://so.example.jp"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "SITE_URL=https://so.example.jp" in chosen and "SITE_URL=http://127.0.0.1" not in chosen
