@@ -8,13 +8,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from opiniondesk.cases.eligibility import Reason
-from opiniondesk.cases.forms import phone_field
 from opiniondesk.cases.models import PhoneOutcome
 from opiniondesk.cases.selectors import QueueFilters
 from opiniondesk.cases.wording import STAFF_STATUS_LABELS
 from opiniondesk.cases.workflow import OPEN_STATES, Status
 from opiniondesk.catalog.models import Department
 from opiniondesk.catalog.vocabulary import DocumentCode, Mode
+from opiniondesk.core.forms import phone_field
 from opiniondesk.core.time import JST, jst_now, jst_today
 from opiniondesk.public.wording import DOCUMENT_TITLES, MODE_NAMES, REASONS
 
