@@ -145,6 +145,9 @@ TEMPLATES = [
     },
 ]
 
+# Every form reads what was typed through one normaliser and never cuts text (SPEC §13).
+FORM_RENDERER = "opiniondesk.core.forms.FormRenderer"
+
 # Database: a SQLite file by default; DATABASE_URL (postgres://user@host:5432/name) to scale out.
 DATABASES = {
     "default": dj_database_url.parse(

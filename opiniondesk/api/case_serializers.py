@@ -23,6 +23,7 @@ from opiniondesk.cases.staff_forms import due_date_closed_message
 from opiniondesk.cases.workflow import Actor, Status
 from opiniondesk.catalog.selectors import desk_answers_on
 from opiniondesk.catalog.vocabulary import DocumentCode, Mode
+from opiniondesk.core import typed
 from opiniondesk.core.time import JST
 from opiniondesk.documents.models import DocumentKind, TestDataKind, UploadSource
 
@@ -427,6 +428,10 @@ class PhoneLogCreateSerializer(StrictSerializer):
     number = StrictCharField(max_length=20, validators=[PHONE_NUMBER])
     outcome = StrictChoiceField(choices=PhoneOutcome.values)
     notes = StrictCharField(max_length=2000, required=False, allow_blank=True)
+
+    def validate_number(self, number: str) -> str:
+        # Exactly the documented pattern is accepted; stored with hyphens as the forms store it.
+        return typed.phone(number)
 
     def validate_called_at(self, called_at: Any) -> Any:
         if called_at > timezone.now() + CLOCK_SLACK:

@@ -14,7 +14,7 @@ corporate number 7000012050002 checks: 2×1 + 5×1 + 2×1 + 1×2 = 11, 11 mod 9 
 Problems are reason codes (see `PROBLEMS`); the caller words them.
 """
 
-import unicodedata
+from opiniondesk.core import typed
 
 PREFIX = "T"
 DIGITS = 13
@@ -36,7 +36,7 @@ PROBLEMS = {
 def normalise(value: str) -> str:
     """Full-width letters and digits (Ｔ１２３…) to ASCII by NFKC, spaces around removed, the
     prefix upper-cased."""
-    value = unicodedata.normalize("NFKC", value).strip()
+    value = typed.code(value)
     if value[:1] == "t":
         value = PREFIX + value[1:]
     return value

@@ -2,7 +2,6 @@
 staff decide or record on a charge. Each form has a `key`: a form that failed is shown again."""
 
 import re
-import unicodedata
 from datetime import date
 from typing import Any
 
@@ -12,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from opiniondesk.billing.models import ChargeState, CollectMethod
 from opiniondesk.billing.reports import Period
 from opiniondesk.billing.services import MAX_REASON
+from opiniondesk.core import typed
 
 ACTION = "action"
 # The longest period a page or a file covers: a few years of charges is still a small file.
@@ -101,8 +101,7 @@ class CollectForm(forms.Form):
 
 def yen(value: str) -> int | None:
     """An amount as typed: full-width digits, commas, ¥ and 円 allowed ("￥１，０００" is 1000)."""
-    text = unicodedata.normalize("NFKC", value)
-    text = re.sub(r"[\s,¥\\円]", "", text)
+    text = re.sub(r"[\s,¥\\円]", "", typed.code(value))
     return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
 
 

@@ -61,9 +61,7 @@ class BirthDateWidget(forms.MultiWidget):
         days = [("", "–")] + [(d, str(d)) for d in range(1, 32)]
         super().__init__(
             widgets=[
-                forms.TextInput(
-                    attrs={"inputmode": "numeric", "maxlength": "4", "autocomplete": "off"}
-                ),
+                forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
                 forms.Select(choices=months),
                 forms.Select(choices=days),
             ]

@@ -1,7 +1,6 @@
 """The application wizard's forms, one per step. They check answers; rules decide eligibility."""
 
 import re
-import unicodedata
 from datetime import date
 from typing import Any
 
@@ -15,40 +14,17 @@ from opiniondesk.cases.models import Case, Proxy, Sex
 from opiniondesk.cases.wizard_rules import patient_questions_skipped
 from opiniondesk.catalog.models import Department, Disease
 from opiniondesk.catalog.vocabulary import Mode
+from opiniondesk.core.forms import address_field, phone_field, postal_code_field
 from opiniondesk.core.time import jst_today
 from opiniondesk.public.wording import MODE_NAMES, REASONS
 
+# Full-width digits and hyphens are read for every form in opiniondesk.core.forms.
 KANA = re.compile(r"^[\u3040-\u309F\u30A0-\u30FF\u30FC\s　]+$")
-PHONE = re.compile(r"^0\d{1,4}-?\d{1,4}-?\d{3,4}$")
-POSTAL = re.compile(r"^\d{3}-?\d{4}$")
-
-
-def nfkc(value: str) -> str:
-    """Full-width digits, letters, hyphens and spaces as plain ones; a long-vowel mark or minus
-    typed for a hyphen made one."""
-    value = unicodedata.normalize("NFKC", value)
-    return value.replace("ー", "-").replace("−", "-").strip()
 
 
 def _kana(value: str) -> str:
     if value and not KANA.match(value):
         raise forms.ValidationError(_("Please write the name in kana (hiragana or katakana)."))
-    return value
-
-
-def phone_field(field: forms.Field) -> None:
-    """Check a Japanese phone number, and show the number keypad on phones."""
-    field.validators.append(_phone)
-    field.widget.input_type = "tel"
-    field.widget.attrs.update({"autocomplete": "tel", "inputmode": "tel"})
-
-
-def _phone(value: str) -> str:
-    value = value.replace("ー", "-").replace("−", "-").strip()
-    if value and not PHONE.match(value):
-        raise forms.ValidationError(
-            _("Please enter a Japanese phone number, for example 03-1234-5678 or 090-1234-5678.")
-        )
     return value
 
 
@@ -205,6 +181,8 @@ class PatientForm(StepForm):
         for name in ("patient_family_name_kana", "patient_given_name_kana"):
             self.fields[name].validators.append(_kana)
         phone_field(self.fields["patient_phone"])
+        postal_code_field(self.fields["patient_postal_code"])
+        address_field(self.fields["patient_address"])
         self.fields["patient_phone"].help_text = _(
             "A number we can reach on weekdays between 10:00 and 17:00."
         )
@@ -221,12 +199,6 @@ class PatientForm(StepForm):
         if birth and birth > jst_today():
             raise forms.ValidationError(_("The date of birth cannot be in the future."))
         return birth
-
-    def clean_patient_postal_code(self) -> str:
-        value = self.cleaned_data["patient_postal_code"].strip()
-        if value and not POSTAL.match(value):
-            raise forms.ValidationError(_("Please enter the postal code as 123-4567."))
-        return value
 
     def values(self) -> dict[str, Any]:
         values = super().values()
@@ -396,18 +368,7 @@ class PhysicianForm(StepForm):
             "physician_address": _("Where the written opinion is posted, if not by e-mail."),
         }
 
-    # Typed the Japanese way (０３－１２３４, 〒１１３－８６５５): stored plain (NFKC, SPEC §13).
-    NORMALISED = ("physician_phone", "physician_postal_code", "physician_fax", "physician_email")
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        if args and args[0] is not None:  # the submitted answers, normalised before checking
-            data = args[0].copy()
-            for name in self.NORMALISED:
-                if isinstance(data.get(name), str):
-                    data[name] = nfkc(data[name])
-            if isinstance(data.get("physician_postal_code"), str):  # 〒 is no part of the code
-                data["physician_postal_code"] = data["physician_postal_code"].lstrip("〒 ")
-            args = (data, *args[1:])
         super().__init__(*args, **kwargs)
         for name, question in DECLARATION_QUESTIONS.items():
             self.fields[name] = yes_no(question, required=not self.partial)
@@ -417,18 +378,10 @@ class PhysicianForm(StepForm):
         phone_field(self.fields["physician_phone"])
         phone_field(self.fields["physician_fax"])
         self.fields["physician_fax"].widget.attrs["autocomplete"] = "off"
-        self.fields["physician_postal_code"].widget.attrs.update(
-            {"inputmode": "numeric", "autocomplete": "off"}
-        )
+        postal_code_field(self.fields["physician_postal_code"])
+        self.fields["physician_postal_code"].widget.attrs["autocomplete"] = "off"
+        address_field(self.fields["physician_address"])
         self.fields["physician_email"].widget.attrs["autocomplete"] = "off"
-
-    def clean_physician_postal_code(self) -> str:
-        value = self.cleaned_data["physician_postal_code"]
-        if value and not POSTAL.match(value):
-            raise forms.ValidationError(_("Please enter the postal code as 123-4567."))
-        if value and "-" not in value:
-            value = f"{value[:3]}-{value[3:]}"
-        return value
 
 
 class PrivacyForm(forms.Form):

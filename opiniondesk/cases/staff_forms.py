@@ -8,7 +8,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from opiniondesk.cases.eligibility import Reason
-from opiniondesk.cases.forms import phone_field
 from opiniondesk.cases.models import PhoneOutcome
 from opiniondesk.cases.queue_search import MAX_LENGTH, parse_search
 from opiniondesk.cases.selectors import QueueFilters
@@ -17,6 +16,7 @@ from opiniondesk.cases.workflow import OPEN_STATES, Status
 from opiniondesk.catalog.models import Department, Disease
 from opiniondesk.catalog.selectors import desk_answers_on, patient_due_date
 from opiniondesk.catalog.vocabulary import DocumentCode, Mode
+from opiniondesk.core.forms import phone_field
 from opiniondesk.core.time import JST, jst_now, jst_today
 from opiniondesk.public.wording import DOCUMENT_TITLES, MODE_NAMES, REASONS, local_name
 

@@ -5,6 +5,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from opiniondesk.core.forms import address_field, phone_field, postal_code_field, typed_as
+from opiniondesk.core.typed import Kind
 from opiniondesk.opinions.models import OpinionVersion
 
 TEXT = {"rows": 8}
@@ -79,3 +81,12 @@ class DeliveryDetailsForm(forms.Form):
     address = forms.CharField(label=_("Address"), required=False, max_length=200)
     fax = forms.CharField(label=_("Fax"), required=False, max_length=20)
     email = forms.CharField(label=_("E-mail"), required=False, max_length=254)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        postal_code_field(self.fields["postal_code"])
+        address_field(self.fields["address"])
+        phone_field(self.fields["fax"])
+        typed_as(self.fields["email"], Kind.EMAIL)
+        for name in ("postal_code", "fax", "email"):  # the doctor's, not the user's own
+            self.fields[name].widget.attrs["autocomplete"] = "off"

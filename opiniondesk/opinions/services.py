@@ -22,6 +22,7 @@ from opiniondesk.audit.services import audit_record
 from opiniondesk.cases.lifecycle import case_lock, case_transition
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.workflow import Status
+from opiniondesk.core import typed
 from opiniondesk.core.tokens import new_token, token_hash
 from opiniondesk.opinions import notifications
 from opiniondesk.opinions.errors import LinkRefused, OpinionError
@@ -288,12 +289,6 @@ def _require_recipient(case: Case) -> None:
         )
 
 
-def normalised(value: str) -> str:
-    """Typed input as stored: full-width digits, hyphens and spaces made plain (NFKC)."""
-    value = unicodedata.normalize("NFKC", value or "").strip()
-    return value.replace("ー", "-").replace("−", "-")
-
-
 @transaction.atomic
 def delivery_details_save(
     *,
@@ -308,16 +303,17 @@ def delivery_details_save(
     """Staff fill in where the opinion goes, when the application did not say."""
     case = case_lock(case_id)
     _require_staff(actor, case)
-    email = normalised(email)
+    # The form normalised these already; a caller without a form (the demo) gets the same.
+    email = typed.email(email or "")
     if email:
         try:
             validate_email(email)
         except ValidationError:
             raise OpinionError(_("Please enter a valid e-mail address."), "email") from None
     values = {
-        "physician_postal_code": normalised(postal_code).lstrip("〒 "),
-        "physician_address": unicodedata.normalize("NFKC", address or "").strip(),
-        "physician_fax": normalised(fax),
+        "physician_postal_code": typed.postal(postal_code or ""),
+        "physician_address": typed.address(address or ""),
+        "physician_fax": typed.phone(fax or ""),
         "physician_email": email,
     }
     changed = {k: v for k, v in values.items() if getattr(case, k) != v}

@@ -5,7 +5,6 @@ once every required item is done.
 """
 
 import hashlib
-import unicodedata
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +25,7 @@ from opiniondesk.cases.workflow import PREPARATION_STATES, Actor, Status
 from opiniondesk.catalog.selectors import patient_deadline
 from opiniondesk.catalog.vocabulary import Mode
 from opiniondesk.core.tokens import new_token, token_hash
+from opiniondesk.core.typed import name_key
 from opiniondesk.documents.models import Document, DocumentKind, UploadSource
 from opiniondesk.documents.services import document_add
 from opiniondesk.readiness import notifications, rules
@@ -129,11 +129,6 @@ def identity_review(
     return review
 
 
-def _name_key(name: str) -> str:
-    """Names compare without spaces (full- or half-width) and in one Unicode form."""
-    return "".join(unicodedata.normalize("NFKC", name).split())
-
-
 @transaction.atomic
 def consent_sign(
     *,
@@ -154,7 +149,7 @@ def consent_sign(
     form = current_consent_form()
     if form is None or form.version != form_version:
         raise ReadinessError(_("The consent text has changed. Please read it again and sign."))
-    if not _name_key(signer_name) or _name_key(signer_name) != _name_key(case.patient_name):
+    if not name_key(signer_name) or name_key(signer_name) != name_key(case.patient_name):
         raise ReadinessError(
             _("Please type the patient's name exactly as in the application: %(name)s")
             % {"name": case.patient_name}

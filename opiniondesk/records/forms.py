@@ -8,8 +8,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from opiniondesk.cases.forms import KANA, POSTAL, phone_field
+from opiniondesk.cases.forms import KANA
 from opiniondesk.cases.models import Case
+from opiniondesk.core.forms import address_field, phone_field, postal_code_field
 from opiniondesk.core.time import jst_today
 from opiniondesk.records.services import CORRECTABLE
 
@@ -38,6 +39,8 @@ class ApplicationCorrectForm(forms.ModelForm):
             self.fields[name].required = True
         for name in ("patient_phone", "physician_phone"):
             phone_field(self.fields[name])
+        postal_code_field(self.fields["patient_postal_code"])
+        address_field(self.fields["patient_address"])
 
     def _clean_kana(self, name: str) -> str:
         value = str(self.cleaned_data[name]).strip()
@@ -56,12 +59,6 @@ class ApplicationCorrectForm(forms.ModelForm):
         if birth and birth > jst_today():
             raise forms.ValidationError(_("The date of birth cannot be in the future."))
         return birth
-
-    def clean_patient_postal_code(self) -> str:
-        value = str(self.cleaned_data["patient_postal_code"]).strip()
-        if value and not POSTAL.match(value):
-            raise forms.ValidationError(_("Please enter the postal code as 123-4567."))
-        return value
 
     def values(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in CORRECTABLE}

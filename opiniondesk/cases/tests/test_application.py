@@ -223,7 +223,8 @@ def test_the_physician_s_delivery_details_are_stored_as_typed_the_japanese_way(
         wizard.case.physician_fax,
         wizard.case.physician_email,
     ) == ("113-8655", "03-1234-5678", "suzuki@hongo.example.jp")
-    assert wizard.case.physician_address == "東京都架空区見本町７－３－１"  # an address as written
+    # An address is no name: its digits and hyphens are stored plain too (#16 item 1).
+    assert wizard.case.physician_address == "東京都架空区見本町7-3-1"
 
 
 def test_a_bad_physician_postal_code_or_e_mail_is_explained_and_nothing_saved(
