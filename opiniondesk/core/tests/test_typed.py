@@ -25,7 +25,8 @@ from opiniondesk.core.typed import Kind, name_key, normalise
         (Kind.CODE, "ＳＯ－０００１２３", "SO-000123"),
         (Kind.CODE, "SOー000123", "SO-000123"),
         (Kind.ADDRESS, "東京都架空区見本町７ー３ー１", "東京都架空区見本町7-3-1"),
-        (Kind.ADDRESS, "見本町７－３－１　センター棟", "見本町7-3-1 センター棟"),  # ー of センター stays
+        # The ー of センター stays.
+        (Kind.ADDRESS, "見本町７－３－１　センター棟", "見本町7-3-1 センター棟"),
         (Kind.EMAIL, "ｈａｎａ＠ｅｘａｍｐｌｅ．ｊｐ", "hana@example.jp"),
         (Kind.TEXT, "  山田　花子（やまだ）①  ", "山田　花子（やまだ）①"),  # names as typed
         (Kind.TEXT, "一行目\r\n二行目\r三行目", "一行目\n二行目\n三行目"),
