@@ -86,7 +86,9 @@ def test_without_a_provider_the_fee_is_paid_at_the_hospital(case, patient_hana, 
     assert "charged to your registered credit card" not in fees
 
 
-def test_with_a_provider_the_fees_page_names_the_card(localstripe):
+def test_with_a_provider_the_fees_page_names_the_card(localstripe, seeded):
+    # The payment line is part of the fee table's section: the seed's table must be there,
+    # not left over by whichever test ran before on this worker.
     fees = Client(HTTP_ACCEPT_LANGUAGE="en").get(reverse("public:fees")).content.decode()
     assert "credit card you register beforehand" in fees
 
