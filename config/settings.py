@@ -449,6 +449,9 @@ HOSPITAL = {
     "invoice_number": env_str("HOSPITAL_INVOICE_NUMBER", "T9000000000000"),
 }
 
+# allauth's mails: the hospital's name, not the site's domain ("[127.0.0.1:8000]").
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{HOSPITAL['name']}] "
+
 # Year-end closure (年末年始), inclusive, as MM-DD; it may wrap over the new year.
 CLOSURE_YEAR_END = (
     env_str("CLOSURE_YEAR_END_START", "12-29"),

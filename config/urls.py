@@ -14,6 +14,8 @@ admin.site.site_header = settings.HOSPITAL["name"]
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    # Our confirmation page ("already confirmed", "expired") in place of allauth's.
+    path("accounts/", include("opiniondesk.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/", include("opiniondesk.api.urls")),
     path("billing/", include("opiniondesk.billing.urls")),

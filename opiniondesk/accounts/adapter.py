@@ -1,37 +1,94 @@
 import time
 from typing import Any
+from urllib.parse import quote
 
+from allauth.account import app_settings as allauth_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.utils import filter_users_by_email, filter_users_by_username
-from allauth.core import context as allauth_context
 
 # allauth's counters: where it keeps them and at which rates (no public API names them).
 from allauth.core.internal import ratelimit as allauth_ratelimit
 from django.conf import settings
-from django.contrib.sites.shortcuts import get_current_site
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import ngettext
 
 from opiniondesk.accounts import lockout
+from opiniondesk.accounts.models import User
+from opiniondesk.accounts.names import person_name
 from opiniondesk.audit.models import AuditAction
 from opiniondesk.audit.services import audit_record
-from opiniondesk.core.mail import queue_email
+from opiniondesk.core.mail import from_address, queue_email, site_link
+
+# The account mails go to an address before we know which language its owner reads (a sign-up,
+# a reset for an unknown address): Japanese first, then English, in one mail.
+MAIL_LANGUAGES = ("ja", "en")
+# Stays English in the Japanese part: it is for the reader who cannot read that part.
+ENGLISH_FOLLOWS = "(English follows the Japanese.)"
+MAIL_SEPARATOR = "-" * 40
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    """allauth, the OpinionDesk way: mail through the task queue, audited login failures."""
+    """allauth, the OpinionDesk way: mail through the task queue in the hospital's name with
+    links on SITE_URL, audited login failures."""
 
-    def format_email_subject(self, subject: str) -> str:
-        return f"[{settings.HOSPITAL['name']}] {subject}"
+    def get_from_email(self) -> str:
+        return from_address()
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
-        request = allauth_context.request
-        ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
-        ctx.update(context)
-        queue_email(self.render_mail(template_prefix, email, ctx))
+        queue_email(self.render_mail(template_prefix, email, {"email": email, **context}))
+
+    def render_mail(
+        self,
+        template_prefix: str,
+        email: str | list[str],
+        context: dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> EmailMessage:
+        """Our own templates (templates/account/email/), Japanese then English. They are given
+        no request: every link in them is built on SITE_URL, not on the host the request came
+        in by; and no user name (one made up from the e-mail address is no name of theirs)."""
+        to = [email] if isinstance(email, str) else email
+        context = {key: value for key, value in context.items() if key != "username"}
+        user = context.get("user") or _account_of(to[0])
+        context.update(
+            name=person_name(user),
+            hospital=settings.HOSPITAL,
+            site_url=settings.SITE_URL,
+            confirmation_days=allauth_settings.EMAIL_CONFIRMATION_EXPIRE_DAYS,
+            reset_days=max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+        )
+        subjects, bodies = [], []
+        for language in MAIL_LANGUAGES:
+            with translation.override(language):
+                hospital_name = settings.HOSPITAL["name_en" if language == "en" else "name"]
+                ctx = {**context, "hospital_name": hospital_name}
+                subject = render_to_string(f"{template_prefix}_subject.txt", ctx)
+                subjects.append(" ".join(subject.split()))
+                bodies.append(render_to_string(f"{template_prefix}_message.txt", ctx).strip())
+        japanese, english = bodies
+        return EmailMultiAlternatives(
+            subject=self.format_email_subject(" / ".join(subjects)),
+            body=f"{ENGLISH_FOLLOWS}\n\n{japanese}\n\n{MAIL_SEPARATOR}\n\n{english}\n",
+            from_email=self.get_from_email(),
+            to=to,
+            headers=headers,
+        )
+
+    def get_email_confirmation_url(
+        self, request: HttpRequest | None, emailconfirmation: Any
+    ) -> str:
+        return site_link(reverse("account_confirm_email", args=[emailconfirmation.key]))
+
+    def get_reset_password_from_key_url(self, key: str) -> str:
+        # As allauth builds the path (one opaque key in place of its uidb36-key pair).
+        path = reverse("account_reset_password_from_key", kwargs={"uidb36": "UID", "key": "KEY"})
+        return site_link(path.replace("UID-KEY", quote(key)))
 
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         if getattr(request.user, "is_hospital_staff", False):
@@ -83,6 +140,12 @@ class AccountAdapter(DefaultAccountAdapter):
         if request.user.is_authenticated:
             audit_record(action=AuditAction.LOGOUT, request=request)
         super().logout(request)
+
+
+def _account_of(email: str) -> User | None:
+    """The one account an address belongs to (for whom an "already exists" mail is), if any."""
+    users = filter_users_by_email(email)
+    return users[0] if len(users) == 1 else None
 
 
 def account_id_for_login(typed: str) -> int | None:

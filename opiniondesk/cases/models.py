@@ -223,6 +223,22 @@ class Case(models.Model):
     def patient_name(self) -> str:
         return f"{self.patient_family_name} {self.patient_given_name}".strip()
 
+    @property
+    def applicant_name(self) -> str:
+        """The name of whoever applies: the patient's when they apply for themselves."""
+        if self.applicant_relation in ("", Relation.SELF):
+            return self.patient_name
+        return f"{self.applicant_family_name} {self.applicant_given_name}".strip()
+
+    def name_of(self, account_id: int | None) -> str:
+        """The name this application gives the account (its applicant or the patient's own),
+        as typed on the form; empty when it gives none. Never a user name."""
+        if account_id is not None and account_id == self.applicant_id:
+            return self.applicant_name
+        if account_id is not None and account_id == self.patient_account_id:
+            return self.patient_name
+        return ""
+
 
 class Proxy(models.Model):
     """A family member who will attend the consult for or with the patient."""

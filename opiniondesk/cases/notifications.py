@@ -12,8 +12,16 @@ from opiniondesk.core.mail import email_message, queue_email
 STAFF_LANGUAGE = "ja"
 
 
-def _message(template: str, context: dict[str, object], to: list[str]) -> EmailMultiAlternatives:
-    return email_message(f"cases/email/{template}", context, to)
+def _message(
+    template: str, context: dict[str, object], to: list[str], *, name: str = ""
+) -> EmailMultiAlternatives:
+    return email_message(f"cases/email/{template}", context, to, name=name)
+
+
+def name_in_mail(case: Case, person: User) -> str:
+    """How a mail about `case` addresses `person`: the name on the application, else the
+    account's own; never the user name."""
+    return case.name_of(person.pk) or person.get_full_name()
 
 
 def coordinator_emails() -> list[str]:
@@ -36,7 +44,14 @@ def case_submitted(case_id: int) -> None:
     if not case.applicant.email:  # a paper application, not yet handed to anyone's account
         return
     with translation.override(case.applicant.language or settings.LANGUAGE_CODE):
-        queue_email(_message("applicant_case_submitted", context, [case.applicant.email]))
+        queue_email(
+            _message(
+                "applicant_case_submitted",
+                context,
+                [case.applicant.email],
+                name=name_in_mail(case, case.applicant),
+            )
+        )
 
 
 def documents_complete(case_id: int) -> None:
@@ -60,7 +75,12 @@ def to_patient_side(
         if not person.email:
             continue
         with translation.override(person.language or settings.LANGUAGE_CODE):
-            message = email_message(template, {"case": case, **context}, [person.email])
+            message = email_message(
+                template,
+                {"case": case, **context},
+                [person.email],
+                name=name_in_mail(case, person),
+            )
         if ics is not None:
             message.attach("second-opinion.ics", ics, "text/calendar")
         queue_email(message)
@@ -68,7 +88,14 @@ def to_patient_side(
 
 def _to_applicant(case: Case, template: str, context: dict[str, object]) -> None:
     with translation.override(case.applicant.language or settings.LANGUAGE_CODE):
-        queue_email(_message(template, {"case": case, **context}, [case.applicant.email]))
+        queue_email(
+            _message(
+                template,
+                {"case": case, **context},
+                [case.applicant.email],
+                name=name_in_mail(case, case.applicant),
+            )
+        )
 
 
 def documents_requested(request_id: int) -> None:

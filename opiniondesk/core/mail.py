@@ -4,6 +4,7 @@ import base64
 import logging
 import smtplib
 from datetime import timedelta
+from email.utils import formataddr
 from typing import Any
 
 from django.conf import settings
@@ -50,14 +51,38 @@ def _bytes(content: str | bytes) -> bytes:
     return content.encode() if isinstance(content, str) else content
 
 
-def email_message(template: str, context: dict[str, Any], to: list[str]) -> EmailMultiAlternatives:
+def from_address() -> str:
+    """The hospital's name and our address: `OpinionDesk 大学病院 <second-opinion@…>`, the name
+    as an RFC 2047 encoded word when it is not ASCII."""
+    return formataddr((settings.HOSPITAL["name"], settings.DEFAULT_FROM_EMAIL))
+
+
+def site_link(path: str) -> str:
+    """An absolute link for a mail: on the address the site is served on (SITE_URL), never the
+    host a request happened to come in by."""
+    return f"{settings.SITE_URL}{path}"
+
+
+def greeting(name: str) -> str:
+    """The first line of a mail to a person whose name we know ("山田 花 様"); empty if we don't."""
+    return render_to_string("core/email/_greeting.txt", {"name": name}).strip() if name else ""
+
+
+def email_message(
+    template: str, context: dict[str, Any], to: list[str], *, name: str = ""
+) -> EmailMultiAlternatives:
     """A plain-text e-mail from `<template>_subject.txt` and `<template>.txt`, rendered in the
-    active language, its subject prefixed with the hospital's name."""
+    active language, its subject prefixed with the hospital's name, from the hospital's name.
+    `name`: the one recipient's name, if known, to address them by."""
     context = {**context, "hospital": settings.HOSPITAL, "site_url": settings.SITE_URL}
     subject = render_to_string(f"{template}_subject.txt", context).strip()
+    body = render_to_string(f"{template}.txt", context)
+    if name:
+        body = f"{greeting(name)}\n\n{body}"
     return EmailMultiAlternatives(
         subject=f"[{settings.HOSPITAL['name']}] {' '.join(subject.splitlines())}",
-        body=render_to_string(f"{template}.txt", context),
+        body=body,
+        from_email=from_address(),
         to=to,
     )
 

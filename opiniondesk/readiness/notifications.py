@@ -4,7 +4,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
-from opiniondesk.cases.notifications import to_patient_side
+from opiniondesk.cases.notifications import name_in_mail, to_patient_side
 from opiniondesk.core.mail import email_message, queue_email
 from opiniondesk.readiness.models import IdentityReview, PatientInvitation
 
@@ -32,10 +32,13 @@ def patient_invited(invitation_id: int, token: str) -> None:
             {
                 "case": invitation.case,
                 "invitation": invitation,
+                # Who applied, as they wrote their name on the form (not their user name).
+                "applicant_name": name_in_mail(invitation.case, invitation.created_by),
                 "days": settings.PATIENT_INVITATION_DAYS,
                 "url": reverse("patient-invitation", args=[token]),
             },
             [invitation.email],
+            name=invitation.case.patient_name,
         )
     queue_email(message)
 
@@ -53,5 +56,6 @@ def case_handed_over(invitation_id: int, token: str) -> None:
                 "url": reverse("patient-invitation", args=[token]),
             },
             [invitation.email],
+            name=invitation.case.applicant_name,  # who applied on paper
         )
     queue_email(message)

@@ -87,7 +87,8 @@ def birth_date_aged(years: int, today: date) -> date:
 
 
 @pytest.fixture
-def site(transactional_db, live_server, policy, coordinator_sato, smtp_inbox):
+def site(transactional_db, live_server, policy, coordinator_sato, smtp_inbox, settings):
+    settings.SITE_URL = live_server.url  # the mails link to where the site is served (make run)
     return {"url": live_server.url, "inbox": smtp_inbox, "coordinator": coordinator_sato}
 
 

@@ -34,7 +34,10 @@ from opiniondesk.testing.builders import case_in
 
 pytestmark = pytest.mark.django_db
 
-PERSONAL_DATA = ("山田", "慢性心不全", "手術は必要でしょうか", "鈴木一郎")
+# The patient's name, illness and questions (the mails greet their reader by their own name:
+# Ken, 山田 健, who applied for his mother Hana).
+PATIENT_NAME = "山田 花"
+PERSONAL_DATA = (PATIENT_NAME, "慢性心不全", "手術は必要でしょうか", "鈴木一郎")
 
 
 # Given: a case brought to each state through the services, by the personas.
@@ -286,7 +289,7 @@ def test_a_coordinator_rejects_with_reasons_and_a_kind_note_and_the_mail_holds_n
     assert event.user == coordinator_sato and event.detail["reason"] == note
     [mail] = smtp_inbox.messages
     assert mail["To"] == "proxy_ken@example.jp" and case.reference in mail["Subject"]
-    assert _without_personal_data(mail)
+    assert _without_personal_data(mail) and _body(mail).startswith("山田 健 様")
     assert "転院" not in _body(mail) and "WANTS_TRANSFER" not in _body(mail)
 
 

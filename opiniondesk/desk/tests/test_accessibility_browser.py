@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from allauth.account.models import EmailAddress, EmailConfirmationHMAC
 from django.conf import settings
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
@@ -49,6 +50,7 @@ PATIENT_PAGES = {
     "account_login": "visitor",
     "account_signup": "visitor",
     "account_reset_password": "visitor",
+    "account_confirm_email": "visitor",
     "physician-upload": "visitor",
     "opinion-link": "visitor",
     "dashboard": "patient",
@@ -87,7 +89,7 @@ STAFF_PAGES = {
 NOT_PAGES = {
     "set_language", "account_logout", "account_inactive", "account_reauthenticate",
     "account_email", "account_email_verification_sent", "account_change_password",
-    "account_set_password", "account_confirm_login_code", "account_confirm_email",
+    "account_set_password", "account_confirm_login_code",
     "account_reset_password_from_key_done", "account_reset_password_from_key",
     "account_reset_password_done", "mfa_index", "mfa_authenticate", "mfa_reauthenticate",
     "mfa_activate_totp", "mfa_deactivate_totp", "mfa_view_recovery_codes",
@@ -253,6 +255,13 @@ def test_a_visitor_and_a_physician_see_accessible_pages(browser, site, smtp_inbo
         walk.visit(reverse(name))
     walk.visit(reverse("physician-upload", args=[upload]))
     walk.visit(reverse("opinion-link", args=[token]))
+    # The e-mail confirmation link, before and after it is used.
+    newcomer = User.objects.create_user("walk-newcomer", "walk.newcomer@example.jp")
+    address = EmailAddress.objects.create(user=newcomer, email=newcomer.email, primary=True)
+    key = EmailConfirmationHMAC(address).key
+    walk.visit(reverse("account_confirm_email", args=[key]))
+    EmailAddress.objects.filter(pk=address.pk).update(verified=True)
+    walk.visit(reverse("account_confirm_email", args=[key]))
     walk.check(PATIENT_PAGES, "visitor")
 
 
