@@ -1,5 +1,6 @@
 """Input and output shapes of the authenticated case endpoints (issue #4)."""
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -23,8 +24,9 @@ from opiniondesk.cases.staff_forms import due_date_closed_message
 from opiniondesk.cases.workflow import Actor, Status
 from opiniondesk.catalog.selectors import desk_answers_on
 from opiniondesk.catalog.vocabulary import DocumentCode, Mode
-from opiniondesk.core import typed
+from opiniondesk.core.serializer_fields import PHONE_AS_TYPED
 from opiniondesk.core.time import JST
+from opiniondesk.core.typed import Kind
 from opiniondesk.documents.models import DocumentKind, TestDataKind, UploadSource
 
 # The transitions a person may ask for through the API, each backed by one named service.
@@ -37,7 +39,9 @@ TARGETS = [
     Status.DECLINED,
     Status.WITHDRAWN,
 ]
-PHONE_NUMBER = RegexValidator(r"^\+?[0-9][0-9 ()-]{1,18}\Z", _("Must be a phone number."))
+# Either width (０３（１２３４）５６７８), as the document says; stored as the forms store it.
+PHONE_NUMBER = RegexValidator(PHONE_AS_TYPED, _("Must be a phone number."))
+PHONE_STORED = re.compile(r"\+?[0-9]+(-[0-9]+)*")
 # A call is logged after it happened; a little slack for clocks that disagree.
 CLOCK_SLACK = timedelta(minutes=5)
 
@@ -425,13 +429,20 @@ TRANSITION_BODIES: dict[Status, type[TransitionBody]] = {
 
 class PhoneLogCreateSerializer(StrictSerializer):
     called_at = StrictDateTimeField(help_text="ISO 8601 with the offset: 2026-11-25T10:30+09:00.")
-    number = StrictCharField(max_length=20, validators=[PHONE_NUMBER])
+    number = StrictCharField(
+        kind=Kind.PHONE,
+        max_length=20,
+        validators=[PHONE_NUMBER],
+        help_text="In either width (０３（１２３４）５６７８); stored as 03-1234-5678.",
+    )
     outcome = StrictChoiceField(choices=PhoneOutcome.values)
     notes = StrictCharField(max_length=2000, required=False, allow_blank=True)
 
     def validate_number(self, number: str) -> str:
-        # Exactly the documented pattern is accepted; stored with hyphens as the forms store it.
-        return typed.phone(number)
+        # Normalised by its field: digit groups joined by "-" (separators alone are no number).
+        if not PHONE_STORED.fullmatch(number):
+            raise serializers.ValidationError(_("Must be a phone number."))
+        return number
 
     def validate_called_at(self, called_at: Any) -> Any:
         if called_at > timezone.now() + CLOCK_SLACK:

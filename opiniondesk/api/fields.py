@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from opiniondesk.core.serializer_fields import TypedCharField
+
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2099, 12, 31)  # the national-holiday library's last year
 # Only the calendar form: Python's ISO parser also takes 20261125, 2026-W48-3 and full-width digits.
@@ -52,7 +54,9 @@ NO_NUL = RegexValidator(
 )
 
 
-class StrictCharField(serializers.CharField):
+class StrictCharField(TypedCharField):
+    """A JSON string, normalised as a form normalises it (`kind`, text unless given)."""
+
     default_error_messages = {"invalid": _("Must be a string.")}
 
     def __init__(self, **kwargs: Any) -> None:

@@ -26,7 +26,8 @@ class Kind(StrEnum):
 
 # Dashes NFKC leaves as they are (it already makes － and ﹣ a "-"): hyphen, non-breaking hyphen,
 # figure dash, en dash, em dash, horizontal bar, minus sign, hyphen bullet.
-_DASHES = re.compile("[\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2043]")
+DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2043"
+_DASHES = re.compile(f"[{DASHES}]")
 # The long-vowel mark (ー; half-width ｰ is ー after NFKC) reads as a hyphen only between digits
 # (03ー1234): in words it is a vowel (センター), which an address may hold.
 _LONG_MARK_IN_NUMBER = re.compile(r"(?<=[0-9])\s*ー\s*(?=[0-9])")

@@ -914,7 +914,7 @@ def test_it_takes_a_call_time_in_utc(api_as, coordinator_sato, hana_case):
         ({"called_at": 1736904600}, "called_at"),
         ({"number": "call me"}, "number"),
         ({"number": ""}, "number"),
-        ({"number": "０３-1234-5678"}, "number"),
+        ({"number": "03-1234-5678 内線2"}, "number"),
         ({"outcome": "busy"}, "outcome"),
         ({"notes": None}, "notes"),
         ({"caller": "sato"}, "caller"),
