@@ -39,7 +39,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 
-from opiniondesk.core.storage import PrivateS3Storage, expect_sha256, fsync_path
+from opiniondesk.core.storage import PrivateS3Storage, expect_sha256, fsync_path, stored_files
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1
@@ -103,13 +103,8 @@ def object_names() -> Iterator[str]:
     storage = default_storage
     if not isinstance(storage, PrivateS3Storage):
         raise BackupError(f"Backups of a {type(storage).__name__} storage are not supported.")
-    prefix = storage.location.strip("/") + "/" if storage.location.strip("/") else ""
-    pages = storage.connection.meta.client.get_paginator("list_objects_v2")
-    for page in pages.paginate(Bucket=storage.bucket_name, Prefix=prefix):
-        for entry in page.get("Contents", ()):
-            name = entry["Key"][len(prefix) :]
-            if name and not name.endswith("/"):  # a "folder" marker is no file
-                yield name
+    for name, _modified in stored_files(storage, ""):
+        yield name
 
 
 def _inside(root: Path, name: str) -> Path:

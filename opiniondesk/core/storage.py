@@ -8,9 +8,13 @@ Object storage (STORAGE_BUCKET) is durable once its PUT returns and needs none o
 class below bounds the memory of uploads and reads and leaves nothing behind a failed upload.
 """
 
+import collections
 import contextlib
 import hashlib
 import os
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +58,7 @@ class DurableFileSystemStorage(FileSystemStorage):
 # One part in memory at a time: an upload of any size holds about this much (S3's smallest part
 # is 5 MiB; 8 MiB keeps a 200 MB document to 25 requests).
 PART_BYTES = 8 * 1024 * 1024
+PARTS_IN_FLIGHT = 2
 
 
 class ChecksumMismatch(OSError):
@@ -69,14 +74,16 @@ def expect_sha256(content: Any, sha256: str) -> Any:
 
 
 def _read_part(content: Any) -> bytes:
-    """Up to PART_BYTES, fewer only at the end (a file object may return short reads)."""
-    buffer = bytearray()
-    while len(buffer) < PART_BYTES:
-        chunk = content.read(PART_BYTES - len(buffer))
-        if not chunk:
-            break
-        buffer += chunk
-    return bytes(buffer)
+    """Up to PART_BYTES, fewer only at the end. One read in the common case (no second copy);
+    a file object that returns short reads is read again until the part is full."""
+    part: bytes = content.read(PART_BYTES)
+    if len(part) in (0, PART_BYTES):
+        return part
+    pieces, size = [part], len(part)
+    while size < PART_BYTES and (more := content.read(PART_BYTES - size)):
+        pieces.append(more)
+        size += len(more)
+    return b"".join(pieces)
 
 
 class ObjectStream(File):  # type: ignore[type-arg]
@@ -163,25 +170,69 @@ class PrivateS3Storage(S3Storage):
             Bucket=self.bucket_name, Key=key, Metadata=metadata, **params
         )
         where = {"Bucket": self.bucket_name, "Key": key, "UploadId": upload["UploadId"]}
+        # PARTS_IN_FLIGHT parts are sent at once while the next one is read and hashed: the
+        # object store's latency overlaps, and memory stays at PARTS_IN_FLIGHT + 1 parts.
+        sender = ThreadPoolExecutor(PARTS_IN_FLIGHT, thread_name_prefix="s3-part")
+        sending: collections.deque[Future[dict[str, Any]]] = collections.deque()
+        parts: list[dict[str, Any]] = []
         try:
-            parts = []
+            number = 0
             while part:
                 sha256.update(part)
-                number = len(parts) + 1
-                answer = client.upload_part(PartNumber=number, Body=part, **where)
-                parts.append({"ETag": answer["ETag"], "PartNumber": number})
-                part = b""  # not two parts in memory while the next is read
+                number += 1
+                sending.append(sender.submit(_send_part, client, where, number, part))
+                del part  # the sender holds it until it is sent
+                while len(sending) >= PARTS_IN_FLIGHT:
+                    parts.append(sending.popleft().result())
                 part = _read_part(content)
+            while sending:
+                parts.append(sending.popleft().result())
             _verify(expected, sha256)
             client.complete_multipart_upload(MultipartUpload={"Parts": parts}, **where)
         except BaseException:
             # Whatever stopped it (also a cancelled request), the parts sent so far go.
+            for future in sending:
+                future.cancel()
+            sender.shutdown(wait=True)  # no part may arrive after the abort
             with contextlib.suppress(Exception):
                 client.abort_multipart_upload(**where)
             raise
+        finally:
+            sender.shutdown(wait=False)
         return cleaned
+
+
+def _send_part(client: Any, where: dict[str, str], number: int, part: bytes) -> dict[str, Any]:
+    answer = client.upload_part(PartNumber=number, Body=part, **where)
+    return {"ETag": answer["ETag"], "PartNumber": number}
 
 
 def _verify(expected: str, sha256: "hashlib._Hash") -> None:
     if expected and sha256.hexdigest() != expected:
         raise ChecksumMismatch("the bytes sent differ from the file that was checked")
+
+
+def stored_files(storage: Any, prefix: str) -> Iterator[tuple[str, datetime]]:
+    """(name, last modified) of every file under `prefix` in the storage: a flat, paged listing
+    of the bucket (not one request per folder), or a walk of the local directory."""
+    prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+    if isinstance(storage, S3Storage):
+        root = storage.location.strip("/")
+        full = f"{root}/{prefix}" if root else prefix
+        pages = storage.connection.meta.client.get_paginator("list_objects_v2")
+        for page in pages.paginate(Bucket=storage.bucket_name, Prefix=full):
+            for entry in page.get("Contents", ()):
+                name = entry["Key"][len(full) - len(prefix) :]
+                if not name.endswith("/"):  # a "folder" marker is no file
+                    yield name, entry["LastModified"]
+        return
+    if not isinstance(storage, FileSystemStorage):
+        raise NotImplementedError(f"cannot list a {type(storage).__name__}")
+    location = Path(storage.location)
+    for directory, dirnames, filenames in os.walk(location / prefix):
+        dirnames.sort()
+        for filename in sorted(filenames):
+            path = Path(directory) / filename
+            if path.is_file() and not path.is_symlink():
+                name = path.relative_to(location).as_posix()
+                yield name, storage.get_modified_time(name)

@@ -5,6 +5,8 @@ the bucket by an upload that fails (issue #17, item 2)."""
 import hashlib
 import io
 import os
+import tracemalloc
+from unittest import mock
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -17,6 +19,7 @@ from django.urls import reverse
 
 from opiniondesk.audit.models import AuditEvent
 from opiniondesk.cases.workflow import Status
+from opiniondesk.core import storage
 from opiniondesk.core.storage import PART_BYTES, ChecksumMismatch, expect_sha256
 from opiniondesk.documents import services
 from opiniondesk.documents.models import Document, UploadSource
@@ -196,3 +199,48 @@ def test_a_transaction_that_fails_after_the_upload_removes_the_object(
                 source=UploadSource.STAFF,
             )
     assert s3_storage.keys() == before and s3_storage.unfinished_uploads() == []
+
+
+def test_memory_of_an_upload_and_a_read_is_a_few_parts_not_the_file(s3_storage, tmp_path):
+    """A file of eight parts of the smallest size S3 takes: the upload holds the parts in
+    flight and the one being read, the read one chunk. 200 MB: bench/s3.py."""
+    part = 5 * MiB
+    source = tmp_path / "scan"
+    with source.open("wb") as out:
+        for _ in range(8):
+            out.write(os.urandom(part))
+    default_storage.exists("cases/1/scan")  # the S3 client made (its models loaded) before
+    with mock.patch.object(storage, "PART_BYTES", part), source.open("rb") as handle:
+        tracemalloc.start()
+        try:
+            name = default_storage.save("cases/1/scan", handle)
+            _, upload_peak = tracemalloc.get_traced_memory()
+            tracemalloc.reset_peak()
+            digest = hashlib.sha256()
+            with default_storage.open(name) as stored:
+                while chunk := stored.read(512 * 1024):
+                    digest.update(chunk)
+            _, read_peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert digest.hexdigest() == hashlib.sha256(source.read_bytes()).hexdigest()
+    # The parts in flight, the one being read, and a little: the whole file would be 8.
+    assert upload_peak < (storage.PARTS_IN_FLIGHT + 1) * part, upload_peak
+    assert read_peak < 2 * MiB, read_peak
+
+
+def test_the_sweep_removes_old_files_no_document_points_to(document_storage, patient_hana):
+    """Local and in the bucket: what a process killed between the file and its row left."""
+    from opiniondesk.documents.uploads import remove_orphan_files
+
+    case = case_in(Status.SUBMITTED, applicant=patient_hana)
+    documents = sorted(case.documents.values_list("file", flat=True))
+    orphan = default_storage.save(f"cases/{case.pk}/orphan", ContentFile(b"%PDF-1.7\n"))
+    outside = default_storage.save("elsewhere/kept", ContentFile(b"not a document"))
+    assert remove_orphan_files() == 0  # younger than UPLOAD_TEMP_MAX_AGE_HOURS: maybe committing
+    assert default_storage.exists(orphan)
+    assert remove_orphan_files(max_age_hours=0) == 1
+    assert not default_storage.exists(orphan)
+    assert all(default_storage.exists(name) for name in [*documents, outside])
+    if document_storage is not None:
+        assert document_storage.keys() == sorted([*documents, outside])
