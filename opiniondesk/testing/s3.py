@@ -159,7 +159,13 @@ def running_seaweedfs(directory: Path, *, bucket: str = "opiniondesk-test") -> I
     )
     with log.open("wb") as out:
         process = subprocess.Popen(
-            command, cwd=directory, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            cwd=directory,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            # Its other sockets go to the temporary directory: this one, not /tmp.
+            env={**os.environ, "TMPDIR": str(directory)},
         )
     try:
         _create_bucket(server, process)
@@ -168,6 +174,14 @@ def running_seaweedfs(directory: Path, *, bucket: str = "opiniondesk-test") -> I
         # Its graceful stop takes 15 s and the data is thrown away: killed.
         process.kill()
         process.wait()
+        # Its gRPC sockets are in /tmp whatever TMPDIR says.
+        for kind, port in (
+            ("master", master_grpc),
+            ("volume", volume_grpc),
+            ("filer", filer_grpc),
+            ("s3", s3_grpc),
+        ):
+            Path(f"/tmp/seaweedfs-{kind}-grpc-{port}.sock").unlink(missing_ok=True)
 
 
 def _create_bucket(server: S3Server, process: subprocess.Popen[bytes]) -> None:
