@@ -55,8 +55,8 @@ class DurableFileSystemStorage(FileSystemStorage):
 
 # --- object storage (STORAGE_BUCKET) --------------------------------------------------------------
 
-# One part in memory at a time: an upload of any size holds about this much (S3's smallest part
-# is 5 MiB; 8 MiB keeps a 200 MB document to 25 requests).
+# An upload of any size holds the parts being sent and the one being read, about 20 MiB
+# (bench/s3.py). S3's smallest part is 5 MiB; 8 MiB keeps a 200 MB document to 25 requests.
 PART_BYTES = 8 * 1024 * 1024
 PARTS_IN_FLIGHT = 2
 
@@ -129,14 +129,15 @@ class ObjectStream(File):  # type: ignore[type-arg]
 class PrivateS3Storage(S3Storage):
     """django-storages' S3 storage for the documents, with the guarantees the local one has:
 
-    - an upload is sent in parts of PART_BYTES, one part in memory at a time, hashed on the way;
+    - an upload is sent in parts of PART_BYTES, PARTS_IN_FLIGHT at a time while the next is
+      read, hashed on the way;
       a file larger than one part is a multipart upload that is completed only when every byte
       was sent and the SHA-256 is the one it was checked with (`expect_sha256`), and aborted on
       any failure (a read error, the server, a cancelled request), so a failed upload leaves no
       object and no parts behind;
     - a read is streamed (`ObjectStream`) rather than copied into memory first.
     Objects are private (default_acl) and never linked to: the views stream them after the
-    permission check and the audit row (README "Downloads behind a proxy").
+    permission check and the audit row (README "Documents in object storage").
     """
 
     def _open(self, name: str, mode: str = "rb") -> Any:
