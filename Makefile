@@ -32,7 +32,7 @@ TEST_WORKERS ?= auto
 TEST_SIDE_BY_SIDE ?= $(shell [ "$$(nproc 2>/dev/null || echo 1)" -ge 2 ] && echo 1 || echo 0)
 PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
-.PHONY: help setup run serve worker test test-sqlite test-postgres lint format bench bench-upload bench-downloads bench-scheduling bench-consults bench-receipts bench-audit messages clean
+.PHONY: help setup run serve worker test test-sqlite test-postgres lint format bench bench-upload bench-downloads bench-s3 bench-scheduling bench-consults bench-receipts bench-audit messages clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -104,6 +104,9 @@ bench-upload: setup ## Upload benchmark: 1 GiB through the documents page vs a c
 
 bench-downloads: setup ## Download benchmark: 4 clients x 150 MiB, each worker's peak RSS vs idle, vs reading from disk
 	$(BIN)/python bench/downloads.py $(BENCH_ARGS)
+
+bench-s3: setup ## Documents in S3 (SeaweedFS): memory and time of a 100 MiB upload and download, vs stock django-storages
+	$(BIN)/python bench/s3.py $(BENCH_ARGS)
 
 bench-scheduling: setup ## Scheduling benchmark: a year of slots, booking under 32 clients
 	$(BIN)/python bench/scheduling.py $(BENCH_ARGS)

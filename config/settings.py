@@ -285,7 +285,7 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 STORAGE_BUCKET = env_str("STORAGE_BUCKET", "")
 if STORAGE_BUCKET:
     _default_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        "BACKEND": "opiniondesk.core.storage.PrivateS3Storage",
         "OPTIONS": {
             "bucket_name": STORAGE_BUCKET,
             "endpoint_url": env_str("STORAGE_ENDPOINT_URL", "") or None,
@@ -388,9 +388,10 @@ REQUEST_MAX_BYTES = DOCUMENT_MAX_BYTES * PHYSICIAN_LINK_MAX_FILES + 10 * 1024 * 
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_HANDLERS = ["opiniondesk.documents.formdata.StreamingMultipartHandler"]
 # Request bodies and uploads are spooled on MEDIA_ROOT's filesystem, so that storing a document is
-# a rename, not a copy (the system's temporary directory may be another disk, or memory). None
-# (the system's) with object storage.
-FILE_UPLOAD_TEMP_DIR = None if STORAGE_BUCKET else str(MEDIA_ROOT / ".upload-tmp")
+# a rename, not a copy (the system's temporary directory may be another disk, or memory). With
+# object storage too: the spool is checked there before a byte goes to the bucket, and a tmpfs
+# would hold every upload in memory; what an interrupted request left is swept from there.
+FILE_UPLOAD_TEMP_DIR = str(MEDIA_ROOT / ".upload-tmp")
 FILE_UPLOAD_PERMISSIONS = 0o600
 # Documents are personal data: the media directories are the owner's only (with the files, 0600).
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700

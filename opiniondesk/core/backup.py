@@ -4,13 +4,17 @@ and a manifest (README "Backups").
 A generation `BACKUP_DIR/<id>/` holds
 - `database.sqlite3` (SQLite's online backup API: a consistent copy while the site runs) or
   `database.pgdump` (`pg_dump -Fc`, a consistent snapshot of a PostgreSQL database);
-- `media/`: the files of the local document storage (not the upload spool);
+- `media/`: the documents' files, from the local storage (not the upload spool) or, with
+  STORAGE_BUCKET, every object of the bucket (under the storage's prefix), each read as a stream
+  and written here under its name, so that the manifest holds its SHA-256 like any file;
 - `audit-checkpoints/`: the audit log's external checkpoints, when AUDIT_CHECKPOINT_DIR is set;
 - `manifest.json`, written last (atomically): the generation is complete only with it. It names
   every other file with its size and SHA-256, the migrations applied and the code's version.
 
-`restore` checks the manifest first, refuses an installation that already has users or cases,
-copies the documents, replaces the database, and then verifies: the audit log
+`restore` checks the manifest first, refuses an installation that already has users or cases
+(or a bucket that already holds objects), copies the documents into the storage this
+installation has (the media directory or the bucket, whichever the generation came from),
+replaces the database, and then verifies: the audit log
 (`manage.py verify_audit_log`) and every document against the SHA-256 in its row.
 """
 
@@ -29,12 +33,13 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.files import File
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 
-from opiniondesk.core.storage import fsync_path
+from opiniondesk.core.storage import PrivateS3Storage, expect_sha256, fsync_path, stored_files
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1
@@ -91,6 +96,53 @@ def local_media_root() -> Path | None:
     if isinstance(default_storage, FileSystemStorage):
         return Path(default_storage.location)
     return None
+
+
+def object_names() -> Iterator[str]:
+    """The names (in the storage: without its prefix) of every object of the document bucket."""
+    storage = default_storage
+    if not isinstance(storage, PrivateS3Storage):
+        raise BackupError(f"Backups of a {type(storage).__name__} storage are not supported.")
+    for name, _modified in stored_files(storage, ""):
+        yield name
+
+
+def _inside(root: Path, name: str) -> Path:
+    """`root/name`, refused when the name would leave `root` (an object key is anything)."""
+    target = (root / name).resolve()
+    if root.resolve() not in target.parents or ".." in Path(name).parts:
+        raise BackupError(f"The object {name!r} has a name that cannot be a file.")
+    return root / name
+
+
+def _copy_objects(target_root: Path) -> int:
+    """Every object of the bucket into `target_root`, streamed (a chunk in memory at a time)."""
+    count = 0
+    for name in object_names():
+        target = _inside(target_root, name)
+        private_dir(target.parent)
+        with default_storage.open(name, "rb") as source, target.open("wb") as out:
+            while chunk := source.read(CHUNK):
+                out.write(chunk)
+        target.chmod(0o600)
+        count += 1
+    return count
+
+
+def _restore_objects(source: Path, manifest: dict[str, Any]) -> int:
+    """The generation's media files into the empty bucket, each checked against the manifest's
+    SHA-256 as it is sent (core.storage: a mismatch keeps nothing)."""
+    listed = {entry["path"]: entry["sha256"] for entry in manifest["files"]}
+    count = 0
+    for path in _files_under(source):
+        name = path.relative_to(source).as_posix()
+        with path.open("rb") as handle:
+            content = expect_sha256(File(handle, name=name), listed[f"{MEDIA_DIR}/{name}"])
+            saved = default_storage.save(name, content)
+        if saved != name:
+            raise BackupError(f"{name} was stored as {saved}: the bucket was not empty.")
+        count += 1
+    return count
 
 
 def _upload_spool_name(media: Path) -> str | None:
@@ -252,10 +304,12 @@ def create_generation(backup_dir: Path) -> Generation:
         media = local_media_root()
         documents: dict[str, Any]
         if media is None:
+            storage = default_storage
             documents = {
                 "storage": "object",
-                "note": "Documents are in object storage (STORAGE_BUCKET): back them up with the "
-                "bucket's versioning and replication (README, Backups).",
+                "bucket": getattr(storage, "bucket_name", ""),
+                "prefix": getattr(storage, "location", ""),
+                "files": _copy_objects(gen_dir / MEDIA_DIR),
             }
         else:
             spool = _upload_spool_name(media)
@@ -479,23 +533,24 @@ def restore_generation(gen_dir: Path) -> RestoreReport:
     if problems:
         raise BackupError("The generation is damaged, nothing restored: " + "; ".join(problems))
     in_use = installation_in_use()
+    if local_media_root() is None and next(object_names(), None) is not None:
+        in_use.append("objects in its bucket")
     if in_use:
         raise BackupError(
             "This installation is not empty (it has " + " and ".join(in_use) + "); a generation "
-            "is restored only into an empty one (a new database, an empty media directory)."
+            "is restored only into an empty one (a new database, an empty media directory or "
+            "bucket)."
         )
     report = RestoreReport(manifest["generation"])
     old_umask = os.umask(0o077)
     try:
-        # The files first: until the database is in place nothing points to them.
-        if manifest["documents"].get("storage") == "local":
-            media = local_media_root()
-            if media is None:
-                raise BackupError(
-                    "The generation holds local documents but this installation uses object "
-                    "storage (STORAGE_BUCKET): copy the media directory into the bucket first."
-                )
+        # The files first: until the database is in place nothing points to them. Into this
+        # installation's storage, whichever the generation's documents came from.
+        media = local_media_root()
+        if media is not None:
             report.documents = _restore_tree(gen_dir / MEDIA_DIR, media)
+        else:
+            report.documents = _restore_objects(gen_dir / MEDIA_DIR, manifest)
         checkpoints = checkpoint_dir()
         if checkpoints is not None:
             report.checkpoints = _restore_tree(gen_dir / CHECKPOINTS_DIR, checkpoints)

@@ -11,7 +11,8 @@ request keeps FileResponse, which the WSGI server streams block by block.
 Behind nginx or Apache, DOWNLOAD_ACCEL hands the sending to the proxy (`X-Accel-Redirect` to an
 internal location, or `X-Sendfile`): the view has checked the permission and written the audit
 row by then, and only the headers leave Django. Objects in a bucket have no local path and are
-streamed as above.
+streamed as above, read from the object store as they are sent (core.storage.ObjectStream):
+never a link into the bucket, which would skip these headers and outlive the check.
 """
 
 import asyncio
@@ -88,12 +89,15 @@ def stored_file_response(
         file.open("rb")
         response = AsyncFileResponse(file, size=file.size, content_type=content_type)
     if response is None:
-        return FileResponse(
+        streamed = FileResponse(
             file.open("rb"),
             content_type=content_type,
             as_attachment=as_attachment,
             filename=filename,
         )
+        if "Content-Length" not in streamed:  # an object's stream cannot seek to measure itself
+            streamed["Content-Length"] = str(file.size)
+        return streamed
     disposition = content_disposition_header(as_attachment, filename)
     if disposition:
         response["Content-Disposition"] = disposition

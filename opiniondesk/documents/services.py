@@ -1,10 +1,14 @@
 """Adding documents to a case: checked by content, stored privately, audited, never replaced."""
 
+import contextlib
 import hashlib
 import json
+import logging
 import os
 import tempfile
+from collections.abc import Iterator
 from contextlib import ExitStack
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,6 +26,7 @@ from opiniondesk.cases.lifecycle import case_lock
 from opiniondesk.cases.models import Case, Proxy
 from opiniondesk.cases.services import case_documents_arrived
 from opiniondesk.cases.workflow import APPLICANT_UPLOAD_STATES, Status
+from opiniondesk.core.storage import expect_sha256
 from opiniondesk.core.tokens import new_token, token_hash
 from opiniondesk.documents.content import (
     ContentRejected,
@@ -44,6 +49,36 @@ from opiniondesk.documents.selectors import LinkUnusable, upload_link_get
 from opiniondesk.documents.uploads import server_digest
 from opiniondesk.documents.zipfilter import copy_without
 from opiniondesk.readiness.rules import IdType
+
+logger = logging.getLogger(__name__)
+
+# The files stored by the service call under way (the outermost one collects them).
+_stored_files: ContextVar[list[str] | None] = ContextVar("stored_files", default=None)
+
+
+@contextlib.contextmanager
+def _files_removed_on_failure() -> Iterator[None]:
+    """Files stored in this block are deleted again if it fails: the transaction that would
+    have pointed a row to them is rolled back, and an object nothing points to would stay in
+    the bucket (or on the disk) for good. Nested blocks hand theirs to the outermost."""
+    if _stored_files.get() is not None:
+        yield
+        return
+    stored: list[str] = []
+    token = _stored_files.set(stored)
+    try:
+        yield
+    except BaseException:
+        storage = Document._meta.get_field("file").storage  # type: ignore[attr-defined]
+        for name in stored:
+            try:
+                storage.delete(name)
+            except Exception:  # the failure that brought us here is the one to report
+                logger.exception("could not remove %s after a failed upload", name)
+        raise
+    finally:
+        _stored_files.reset(token)
+
 
 # An ID is a photo or a scan: an image or a PDF, never a DICOM series or an archive.
 ID_FILE_KINDS = frozenset({FileKind.PDF, FileKind.JPEG, FileKind.PNG, FileKind.HEIC})
@@ -148,7 +183,7 @@ def document_add(
         raise UploadRefused("BAD_PROXY")
     if supersedes is not None and supersedes.case_id != case.pk:
         raise UploadRefused("BAD_SUPERSEDES")
-    with ExitStack() as cleanup:
+    with ExitStack() as cleanup, _files_removed_on_failure():
         checked = _check(uploaded, cleanup)  # raises ContentRejected
         if kind == DocumentKind.PATIENT_ID and checked.inspection.kind not in ID_FILE_KINDS:
             raise UploadRefused("ID_FORMAT")
@@ -193,7 +228,7 @@ def documents_add_many(
             raise UploadRefused("BAD_KIND")  # an ID is checked on its own page, with its type
         if scan.kind == DocumentKind.TEST_DATA and scan.test_data_kind not in TestDataKind.values:
             raise UploadRefused("TEST_DATA_KIND_REQUIRED")
-    with ExitStack() as cleanup:
+    with ExitStack() as cleanup, _files_removed_on_failure():
         checked = [(scan, _check(scan.uploaded, cleanup)) for scan in scans]
         with transaction.atomic():
             return [
@@ -248,19 +283,20 @@ def document_add_fhir(
         name=named_for(name or "referral.json", FileKind.FHIR_JSON.value),
         inspection=inspection,
     )
-    return _store(
-        case=case,
-        kind=kind,
-        checked=checked,
-        actor=actor,
-        source=source,
-        request=request,
-        test_data_kind="",
-        id_type="",
-        proxy=None,
-        note=note,
-        supersedes=None,
-    )
+    with _files_removed_on_failure():
+        return _store(
+            case=case,
+            kind=kind,
+            checked=checked,
+            actor=actor,
+            source=source,
+            request=request,
+            test_data_kind="",
+            id_type="",
+            proxy=None,
+            note=note,
+            supersedes=None,
+        )
 
 
 @transaction.atomic
@@ -303,7 +339,11 @@ def _store(
         uploaded_by=actor,
         source=source,
     )
-    document.file.save("upload", checked.file, save=False)
+    # In object storage the bytes sent are hashed again: kept only if they are the ones checked.
+    document.file.save("upload", expect_sha256(checked.file, inspection.sha256), save=False)
+    stored = _stored_files.get()
+    if stored is not None:
+        stored.append(document.file.name)
     document.save()
     audit_record(
         action=AuditAction.CREATE,
@@ -362,7 +402,7 @@ def upload_link_use(
 ) -> list[Document]:
     """Store the physician's files (kind, test-data kind, file) and spend the link."""
     link = upload_link_get(token)
-    with ExitStack() as cleanup:
+    with ExitStack() as cleanup, _files_removed_on_failure():
         # Checked outside the transaction, before the link is locked: files may be large.
         inspected = [(kind, tdk, _check(f, cleanup)) for kind, tdk, f in files]
         with transaction.atomic():

@@ -1,4 +1,5 @@
-"""The periodic sweep of the upload spool: it runs every few hours and enqueues its next run.
+"""The periodic sweep of the upload spool, and of stored files no document points to: it runs
+every few hours and enqueues its next run.
 
 `manage.py sweep_uploads --schedule` (bin/serve runs it at start) sweeps at once and makes sure
 one future run is queued; each run queues the next, so exactly one is pending at any time unless
@@ -30,8 +31,10 @@ def schedule_sweep(*, delay: timedelta = SWEEP_EVERY) -> bool:
 
 @task()
 def sweep_upload_spool() -> int:
-    from opiniondesk.documents.uploads import remove_stale_upload_files
+    from opiniondesk.documents.uploads import remove_orphan_files, remove_stale_upload_files
 
     removed = remove_stale_upload_files()
+    # Also the stored files that no document points to (a process killed mid-upload).
+    removed += remove_orphan_files()
     schedule_sweep()
     return removed

@@ -21,9 +21,11 @@ Memory per upload stays bounded whatever the file's size (bench/upload.md).
 import collections
 import hashlib
 import io
+import logging
 import os
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.uploadedfile import (
@@ -31,7 +33,9 @@ from django.core.files.uploadedfile import (
     TemporaryUploadedFile,
     UploadedFile,
 )
+from django.utils import timezone
 
+from opiniondesk.core.storage import stored_files
 from opiniondesk.documents.content import Digest
 
 __all__ = [
@@ -43,6 +47,8 @@ __all__ = [
     "TemporaryHashing",
     "server_digest",
 ]
+
+logger = logging.getLogger(__name__)
 
 HASH_AHEAD_BYTES = 16 * 1024 * 1024  # handed to the hashing thread and not yet hashed, at most
 WRITEBACK_BYTES = 16 * 1024 * 1024
@@ -185,7 +191,7 @@ def remove_stale_upload_files(max_age_hours: int | None = None) -> int:
     interrupted upload leaves its temporary file behind); returns how many were removed.
 
     Only regular files directly in FILE_UPLOAD_TEMP_DIR, never a directory or a link's target.
-    With the system's temporary directory (object storage) there is nothing of ours to sweep.
+    Without FILE_UPLOAD_TEMP_DIR (the system's temporary directory) nothing of ours to sweep.
     """
     spool = settings.FILE_UPLOAD_TEMP_DIR
     if not spool:
@@ -205,3 +211,38 @@ def remove_stale_upload_files(max_age_hours: int | None = None) -> int:
         except FileNotFoundError:
             continue  # its request finished and removed it meanwhile
     return removed
+
+
+def remove_orphan_files(max_age_hours: int | None = None) -> int:
+    """Remove the document files that no document points to, older than
+    UPLOAD_TEMP_MAX_AGE_HOURS; returns how many were removed.
+
+    A failed upload removes its own file (documents.services), but not when the process was
+    killed between storing the file and committing its row, nor when a caller's transaction
+    was rolled back after the service returned. The age keeps a file whose row is still being
+    committed. Only under `cases/`, where documents are stored."""
+    from opiniondesk.documents.models import Document
+
+    storage = Document._meta.get_field("file").storage  # type: ignore[attr-defined]
+    hours = settings.UPLOAD_TEMP_MAX_AGE_HOURS if max_age_hours is None else max_age_hours
+    cutoff = timezone.now() - timedelta(hours=hours)
+    removed = 0
+    batch: list[tuple[str, datetime]] = []
+
+    def sweep() -> int:
+        names = [name for name, _ in batch]
+        kept = set(Document.objects.filter(file__in=names).values_list("file", flat=True))
+        count = 0
+        for name, modified in batch:
+            if name not in kept and modified <= cutoff:
+                storage.delete(name)
+                logger.warning("removed %s: a stored file no document points to", name)
+                count += 1
+        batch.clear()
+        return count
+
+    for entry in stored_files(storage, "cases"):
+        batch.append(entry)
+        if len(batch) >= 500:
+            removed += sweep()
+    return removed + sweep()

@@ -298,3 +298,51 @@ def test_postgresql_backup_and_restore_with_pg_dump(tmp_path):
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{fresh_name}" WITH (FORCE)')
+
+
+@pytest.mark.sqlite
+def test_the_bucket_is_backed_up_and_restored_into_a_bucket(s3_storage, tmp_path):
+    """With STORAGE_BUCKET: every object in the generation with its SHA-256 in the manifest,
+    and the restore drill puts them into a new installation's (empty) bucket."""
+    import hashlib
+    import uuid
+
+    activity()
+    documents = {d.file.name: d.sha256 for d in Document.objects.all()}
+    assert sorted(documents) == s3_storage.keys() and len(documents) >= 2
+    gen = backup(tmp_path / "backups")
+
+    manifest = json.loads((gen / MANIFEST).read_text())
+    assert manifest["documents"] == {
+        "storage": "object",
+        "bucket": s3_storage.server.bucket,
+        "prefix": s3_storage.prefix,
+        "files": len(documents),
+    }
+    listed = {entry["path"]: entry["sha256"] for entry in manifest["files"]}
+    assert {path: sha for path, sha in listed.items() if path.startswith("media/")} == {
+        f"media/{name}": sha for name, sha in documents.items()
+    }
+
+    server = s3_storage.server
+    bucket = f"restore-{uuid.uuid4().hex[:12]}"
+    server.client().create_bucket(Bucket=bucket)
+    env = fresh_installation(tmp_path) | server.env() | {"STORAGE_BUCKET": bucket}
+    result = manage(env, "restore", str(gen))
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert f"{len(documents)} document files" in result.stdout
+    assert "every file matches the SHA-256 in its row" in result.stdout
+    client = server.client()
+    restored = {}
+    for entry in client.list_objects_v2(Bucket=bucket)["Contents"]:
+        body = client.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read()
+        restored[entry["Key"]] = hashlib.sha256(body).hexdigest()
+    assert restored == documents
+
+    # A bucket that holds objects is not restored into (a second installation on the same one).
+    again = manage(
+        fresh_installation(tmp_path, "second") | server.env() | {"STORAGE_BUCKET": bucket},
+        "restore",
+        str(gen),
+    )
+    assert again.returncode != 0 and "objects in its bucket" in again.stderr

@@ -49,7 +49,9 @@ def _get_async(user, url):
     return async_to_sync(fetch)()
 
 
-def test_it_streams_the_file_asynchronously_under_asgi(letter, patient_hana, monkeypatch):
+def test_it_streams_the_file_asynchronously_under_asgi(
+    document_storage, letter, patient_hana, monkeypatch
+):
     monkeypatch.setattr(downloads, "CHUNK_BYTES", 1000)  # several reads of the small PDF
     url = reverse("document-file", args=[letter.pk]) + "?download=1"
     response, parts = _get_async(patient_hana, url)
@@ -67,13 +69,13 @@ def test_it_streams_the_file_asynchronously_under_asgi(letter, patient_hana, mon
     assert _downloads(letter) == 1
 
 
-def test_it_refuses_before_sending_anything_under_asgi(letter, dr_mori):
+def test_it_refuses_before_sending_anything_under_asgi(document_storage, letter, dr_mori):
     response, _ = _get_async(dr_mori, reverse("document-file", args=[letter.pk]))
     assert response.status_code == 404 and not response.streaming
     assert _downloads(letter) == 0
 
 
-def test_it_streams_synchronously_under_wsgi(letter, patient_hana):
+def test_it_streams_synchronously_under_wsgi(document_storage, letter, patient_hana):
     client = Client()
     client.force_login(patient_hana)
     response = client.get(reverse("document-file", args=[letter.pk]))

@@ -83,7 +83,9 @@ def upload_dir(settings, tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_streamed_upload_is_stored_with_the_hash_of_its_bytes(wizard_for, proxy_ken, upload_dir):
+def test_a_streamed_upload_is_stored_with_the_hash_of_its_bytes(
+    document_storage, wizard_for, proxy_ken, upload_dir
+):
     wizard = wizard_for(proxy_ken)
     data = _pdf(5 * MiB + 123)  # larger than FILE_UPLOAD_MAX_MEMORY_SIZE: streamed
     body = encode_multipart(
@@ -100,12 +102,14 @@ def test_a_streamed_upload_is_stored_with_the_hash_of_its_bytes(wizard_for, prox
     assert document.sha256 == hashlib.sha256(data).hexdigest()
     with document.file.open("rb") as stored:
         assert stored.read() == data
-    assert list(upload_dir.iterdir()) == []  # the temporary file became the document
+    assert list(upload_dir.iterdir()) == []  # the temporary file became the document (or is gone)
+    if document_storage is not None:
+        assert document_storage.keys() == [document.file.name]
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_client_gone_mid_upload_leaves_no_document_and_no_file(
-    wizard_for, proxy_ken, upload_dir, caplog
+    document_storage, wizard_for, proxy_ken, upload_dir, caplog
 ):
     wizard = wizard_for(proxy_ken)
     body = encode_multipart(
@@ -119,6 +123,8 @@ def test_a_client_gone_mid_upload_leaves_no_document_and_no_file(
     assert not Document.objects.filter(case=wizard.case).exists()
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
     assert not upload_dir.exists() or list(upload_dir.iterdir()) == []
+    if document_storage is not None:
+        assert document_storage.keys() == [] and document_storage.unfinished_uploads() == []
 
 
 def _named(data: bytes, name: str):

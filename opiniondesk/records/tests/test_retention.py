@@ -338,3 +338,18 @@ def test_a_case_closed_by_its_opinion_is_kept_whole_then_purged_whole(
     for model in (Opinion, OpinionDelivery, Disclosure):
         assert not model.objects.filter(case_id=case.pk).exists()
     assert not OpinionVersion.objects.filter(pk=signed.pk).exists()
+
+
+def test_a_purge_deletes_the_case_objects_from_the_bucket(
+    s3_storage, billing_ito, django_capture_on_commit_callbacks
+):
+    # Without moving the clock: the object store refuses requests signed years ahead.
+    expired = closed_case(billing_ito)
+    kept = case_in(Status.SCREENING)
+    files = list(expired.documents.values_list("file", flat=True))
+    kept_files = list(kept.documents.values_list("file", flat=True))
+    assert files and set(files) | set(kept_files) == set(s3_storage.keys())
+    later = (timezone.now() + FIVE_YEARS_AND_A_DAY).date()
+    with django_capture_on_commit_callbacks(execute=True):  # the objects go after the commit
+        case_purge(case_id=expired.pk, years=5, today=later, by="test")
+    assert s3_storage.keys() == sorted(kept_files)
