@@ -198,3 +198,37 @@ def test_the_demo_has_an_opinion_posted_and_one_being_written(settings):
         assert "架空" in case.physician_address
     call_command("load_demo")
     assert OpinionVersion.objects.count() == 2 and OpinionDelivery.objects.count() == 1
+
+
+def test_every_contact_in_the_demo_is_invented():
+    """Every phone number, postal code and address the demo stores (issue #16 item 12; the
+    pattern is explained in test_invented_contacts)."""
+    from opiniondesk.cases.models import Proxy
+    from opiniondesk.core.tests.test_invented_contacts import (
+        INVENTED_POSTAL,
+        invented_address,
+        invented_phone,
+    )
+    from opiniondesk.opinions.models import OpinionDelivery
+
+    phones = ["patient_phone", "applicant_phone", "physician_phone", "physician_fax"]
+    postal = ["patient_postal_code", "physician_postal_code"]
+    addresses = ["patient_address", "physician_address"]
+    wrong = []
+    for row in Case.objects.values("pk", *phones, *postal, *addresses):
+        wrong += [(row["pk"], row[f]) for f in phones if row[f] and not invented_phone(row[f])]
+        wrong += [
+            (row["pk"], row[f]) for f in postal if row[f] and not INVENTED_POSTAL.match(row[f])
+        ]
+        wrong += [(row["pk"], row[f]) for f in addresses if row[f] and not invented_address(row[f])]
+    numbers = [*Proxy.objects.values_list("phone", flat=True)]
+    numbers += PhoneLog.objects.values_list("number", flat=True)
+    wrong += [("phone", n) for n in numbers if n and not invented_phone(n)]
+    posted = OpinionDelivery.objects.exclude(recipient_address="")
+    wrong += [
+        ("delivery", a)
+        for a in posted.values_list("recipient_address", flat=True)
+        if not invented_address(a)
+    ]
+    assert Case.objects.exclude(patient_phone="").count() >= 10
+    assert not wrong, wrong
