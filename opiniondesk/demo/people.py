@@ -36,6 +36,7 @@ class Persona:
     password: str
     departments: tuple[str, ...] = ()
     asks: Asks | None = None  # patients who apply for themselves (demo/cases.py, schedule.py)
+    head: bool = False  # heads their departments (診療科長): sees their lead times
 
     @property
     def email(self) -> str:
@@ -55,7 +56,11 @@ def _patient(username: str, name: tuple[str, str], asks: Asks | None = None) -> 
 
 DEMO_PERSONAS = [
     Persona("coordinator_sato", ("佐藤", "美咲"), Role.COORDINATOR, "demo-sato-2026"),
-    Persona("dr_tanaka", ("田中", "健一"), Role.SPECIALIST, "demo-tanaka-2026", ("cardiology",)),
+    # The head of cardiology (診療科長): sees the department's lead times.
+    Persona(
+        "dr_tanaka", ("田中", "健一"), Role.SPECIALIST, "demo-tanaka-2026", ("cardiology",),
+        head=True,
+    ),
     Persona("dr_mori", ("森", "直子"), Role.SPECIALIST, "demo-mori-2026", ("neurology",)),
     Persona("billing_ito", ("伊藤", "誠"), Role.BILLING_CLERK, "demo-ito-2026"),
     Persona("admin_kato", ("加藤", "亮"), Role.ADMIN, "demo-kato-2026"),
@@ -149,6 +154,7 @@ def load_users() -> list[DemoLogin]:
         user.role = persona.role
         user.is_staff = persona.role is Role.ADMIN  # the Django admin edits the catalog
         user.is_superuser = persona.role is Role.ADMIN
+        user.is_department_head = persona.head
         user.set_password(persona.password)
         user.save()
         user.departments.set(Department.objects.filter(code__in=persona.departments))
