@@ -183,8 +183,13 @@ def lead_times(request: HttpRequest) -> HttpResponse:
     if not may_see_lead_times(user):
         raise PermissionDenied
     departments = lead_time_departments(user).order_by("pk")
-    # Always bound: no filters given means the defaults (every department, the last 12 months).
-    form = LeadTimeFilterForm(request.GET, departments=departments)
+    # Always bound: no months given means the last 12, shown in the fields.
+    query = request.GET.copy()
+    if not query.get("start") and not query.get("end"):
+        end = jst_today().replace(day=1)
+        query["start"] = f"{_months_before(end, DEFAULT_MONTHS - 1):%Y-%m}"
+        query["end"] = f"{end:%Y-%m}"
+    form = LeadTimeFilterForm(query, departments=departments)
     context: dict[str, Any] = {"form": form, "step_labels": [STEP_LABELS[s] for s in STEPS]}
     if not form.is_valid():
         return render(request, "desk/lead_times.html", context)

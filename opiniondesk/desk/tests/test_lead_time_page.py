@@ -91,6 +91,7 @@ def test_the_coordinator_sees_each_departments_median_and_90th_percentile(seeded
     assert "1.0 / 1.0" in cell(html, "cardiology", "all", 2)  # screening → acceptance
     assert "—" in cell(html, "cardiology", "2026-10", 1)  # no step ended in October
     assert 'data-month="2025-12"' in html and 'data-month="2025-11"' not in html  # 12 months
+    assert 'name="start" value="2025-12"' in html and 'name="end" value="2026-11"' in html
 
 
 def test_a_department_head_sees_only_their_department(seeded):
