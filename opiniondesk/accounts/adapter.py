@@ -23,7 +23,7 @@ from opiniondesk.accounts.models import User
 from opiniondesk.accounts.names import person_name
 from opiniondesk.audit.models import AuditAction
 from opiniondesk.audit.services import audit_record
-from opiniondesk.core.mail import from_address, queue_email, site_link
+from opiniondesk.core.mail import from_address, queue_email, site_link, year_end_dates
 
 # The account mails go to an address before we know which language its owner reads (a sign-up,
 # a reset for an unknown address): Japanese first, then English, in one mail.
@@ -60,6 +60,7 @@ class AccountAdapter(DefaultAccountAdapter):
             name=person_name(user),
             hospital=settings.HOSPITAL,
             site_url=settings.SITE_URL,
+            year_end=year_end_dates(),
             confirmation_days=allauth_settings.EMAIL_CONFIRMATION_EXPIRE_DAYS,
             reset_days=max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
         )

@@ -22,7 +22,7 @@ class UserAdmin(BaseUserAdmin):
     filter_horizontal = ["departments", "groups", "user_permissions"]
     fieldsets = [
         *BaseUserAdmin.fieldsets,
-        (_("Hospital role"), {"fields": ["role", "departments"]}),
+        (_("Hospital role"), {"fields": ["role", "departments", "is_department_head"]}),
     ]
 
 

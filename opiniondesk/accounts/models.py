@@ -27,6 +27,12 @@ class User(AbstractUser):
         related_name="specialists",
         verbose_name=_("departments"),
     )
+    # 診療科長: a specialist who heads their departments sees those departments' lead times.
+    is_department_head = models.BooleanField(
+        _("head of department"),
+        default=False,
+        help_text=_("A specialist who heads the departments above sees their lead times."),
+    )
 
     def get_full_name(self) -> str:
         """Family name first, as Japanese names are written (山田 花)."""

@@ -3,7 +3,7 @@
 import base64
 import logging
 import smtplib
-from datetime import timedelta
+from datetime import date, timedelta
 from email.utils import formataddr
 from typing import Any
 
@@ -13,6 +13,7 @@ from django.tasks import task
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from opiniondesk.catalog.closed_days import MonthDay
 from opiniondesk.core.tasks import enqueue_with_transaction
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,13 @@ def _bytes(content: str | bytes) -> bytes:
     return content.encode() if isinstance(content, str) else content
 
 
+def year_end_dates() -> dict[str, date]:
+    """The first and last day of the year-end closure as the setting has them
+    (CLOSURE_YEAR_END_START / _END), as dates of a leap year for the mails to print."""
+    start, end = (MonthDay.parse(text) for text in settings.CLOSURE_YEAR_END)
+    return {"start": date(2024, start.month, start.day), "end": date(2024, end.month, end.day)}
+
+
 def from_address() -> str:
     """The hospital's name and our address: `OpinionDesk 大学病院 <second-opinion@…>`, the name
     as an RFC 2047 encoded word when it is not ASCII."""
@@ -74,7 +82,12 @@ def email_message(
     """A plain-text e-mail from `<template>_subject.txt` and `<template>.txt`, rendered in the
     active language, its subject prefixed with the hospital's name, from the hospital's name.
     `name`: the one recipient's name, if known, to address them by."""
-    context = {**context, "hospital": settings.HOSPITAL, "site_url": settings.SITE_URL}
+    context = {
+        **context,
+        "hospital": settings.HOSPITAL,
+        "site_url": settings.SITE_URL,
+        "year_end": year_end_dates(),
+    }
     subject = render_to_string(f"{template}_subject.txt", context).strip()
     body = render_to_string(f"{template}.txt", context)
     if name:

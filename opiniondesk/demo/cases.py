@@ -49,7 +49,7 @@ HANA = {
     "patient_sex": "female",
     "patient_postal_code": "000-0001",
     "patient_address": "東京都架空区見本町2-3-4",
-    "patient_phone": "03-1234-5678",
+    "patient_phone": "03-0100-2345",
     "patient_email": "patient_hana@demo.opiniondesk.invalid",
 }
 TARO = {  # Ken's father; no e-mail of his own
@@ -84,7 +84,7 @@ def answers_for(
         "physician_name": "鈴木 一郎",
         "physician_institution": "見本町内科クリニック",
         "physician_department": "内科",
-        "physician_phone": "03-9876-5432",
+        "physician_phone": "03-0200-3456",
         "attending_physician_agrees": True,
         "wants_tests_or_treatment_here": False,
         "wants_transfer": False,
@@ -118,7 +118,7 @@ KEN = {
     "applicant_given_name": "健",
     "applicant_family_name_kana": "ヤマダ",
     "applicant_given_name_kana": "ケン",
-    "applicant_phone": "090-1234-5678",
+    "applicant_phone": "03-0300-4567",
     "applicant_lives_with_patient": False,
 }
 KEN_ATTENDS = {
@@ -127,7 +127,7 @@ KEN_ATTENDS = {
     "family_name_kana": "ヤマダ",
     "given_name_kana": "ケン",
     "relation": "child",
-    "phone": "090-1234-5678",
+    "phone": "03-0300-4567",
 }
 
 
@@ -207,7 +207,7 @@ def self_applied(applicant: User) -> Case:
         "patient_given_name_kana": given_kana,
         "patient_birth_date": asks.born,
         "patient_sex": asks.sex,
-        "patient_postal_code": "100-0001",
+        "patient_postal_code": "000-0002",
         "patient_address": "東京都架空区試験町5-6-7",
         "patient_phone": asks.phone,
         "patient_email": applicant.email,

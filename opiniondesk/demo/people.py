@@ -36,6 +36,7 @@ class Persona:
     password: str
     departments: tuple[str, ...] = ()
     asks: Asks | None = None  # patients who apply for themselves (demo/cases.py, schedule.py)
+    head: bool = False  # heads their departments (診療科長): sees their lead times
 
     @property
     def email(self) -> str:
@@ -55,7 +56,11 @@ def _patient(username: str, name: tuple[str, str], asks: Asks | None = None) -> 
 
 DEMO_PERSONAS = [
     Persona("coordinator_sato", ("佐藤", "美咲"), Role.COORDINATOR, "demo-sato-2026"),
-    Persona("dr_tanaka", ("田中", "健一"), Role.SPECIALIST, "demo-tanaka-2026", ("cardiology",)),
+    # The head of cardiology (診療科長): sees the department's lead times.
+    Persona(
+        "dr_tanaka", ("田中", "健一"), Role.SPECIALIST, "demo-tanaka-2026", ("cardiology",),
+        head=True,
+    ),
     Persona("dr_mori", ("森", "直子"), Role.SPECIALIST, "demo-mori-2026", ("neurology",)),
     Persona("billing_ito", ("伊藤", "誠"), Role.BILLING_CLERK, "demo-ito-2026"),
     Persona("admin_kato", ("加藤", "亮"), Role.ADMIN, "demo-kato-2026"),
@@ -63,74 +68,74 @@ DEMO_PERSONAS = [
     _patient("proxy_ken", ("山田", "健")),  # Hana's son
     # Applicants whose cases the hospital has moved on (demo/cases.py): one state each.
     _patient("patient_jun", ("高橋", "潤"), Asks(  # screening
-        "タカハシ ジュン", date(1961, 8, 20), "male", "090-2222-3333",
+        "タカハシ ジュン", date(1961, 8, 20), "male", "03-0222-3333",
         "gastroenterology", "gastric_cancer", "online",
         "早期胃がん", "内視鏡的切除を勧められている。",
         "内視鏡治療で十分でしょうか。外科手術が必要な可能性はありますか。",
     )),
     _patient("patient_emi", ("小林", "恵美"), Asks(  # documents asked for
-        "コバヤシ エミ", date(1974, 2, 14), "female", "080-4444-5555",
+        "コバヤシ エミ", date(1974, 2, 14), "female", "045-022-4444",
         "breast_surgery", "breast_cancer", "online",
         "左乳がん(ステージIIA)", "術前化学療法の後に手術の予定。",
         "乳房温存手術は可能でしょうか。術前化学療法は必要でしょうか。",
     )),
     _patient("patient_yoshio", ("渡辺", "義男"), Asks(  # referred
-        "ワタナベ ヨシオ", date(1948, 11, 3), "male", "048-777-8888",
+        "ワタナベ ヨシオ", date(1948, 11, 3), "male", "048-077-8888",
         "cardiology", "arrhythmia", "in_person",
         "発作性心房細動", "抗凝固薬と抗不整脈薬を内服。",
         "カテーテルアブレーションを受けるべきでしょうか。",
     )),
     _patient("patient_kazuko", ("中村", "和子"), Asks(  # accepted
-        "ナカムラ カズコ", date(1956, 5, 30), "female", "043-111-2222",
+        "ナカムラ カズコ", date(1956, 5, 30), "female", "043-011-2222",
         "cardiology", "valvular_disease", "online",
         "大動脈弁狭窄症", "経過観察中。息切れが増えてきた。",
         "弁置換術とカテーテル治療(TAVI)のどちらが向いていますか。",
     )),
     _patient("patient_takeshi", ("山本", "武"), Asks(  # rejected
-        "ヤマモト タケシ", date(1967, 9, 12), "male", "090-6666-7777",
+        "ヤマモト タケシ", date(1967, 9, 12), "male", "03-0666-7777",
         "gastroenterology", "colorectal_cancer", "in_person",
         "S状結腸がん", "手術を予定している。", "こちらの病院で手術を受けられますか。",
     )),
     _patient("patient_sachiko", ("井上", "幸子"), Asks(  # declined
-        "イノウエ サチコ", date(1985, 1, 25), "female", "080-8888-9999",
+        "イノウエ サチコ", date(1985, 1, 25), "female", "042-088-9999",
         "neurology", "multiple_sclerosis", "in_person",
         "多発性硬化症(再発寛解型)", "疾患修飾薬の注射。妊娠を希望している。",
         "妊娠を考えたとき、薬をどう変えればよいでしょうか。",
     )),
     # Scheduling (demo/schedule.py): dates offered, booked with an ID to check, ready.
     _patient("patient_michiko", ("松本", "美智子"), Asks(  # offered
-        "マツモト ミチコ", date(1952, 3, 8), "female", "03-3333-4444",
+        "マツモト ミチコ", date(1952, 3, 8), "female", "03-0333-4444",
         "cardiology", "ischemic_heart_disease", "online",
         "狭心症", "冠動脈ステント留置後、抗血小板薬を内服。",
         "抗血小板薬はいつまで続ける必要がありますか。",
     )),
     _patient("patient_hiroshi", ("木村", "博"), Asks(  # booked
-        "キムラ ヒロシ", date(1958, 7, 21), "male", "090-5555-6666",
+        "キムラ ヒロシ", date(1958, 7, 21), "male", "044-055-6666",
         "cardiology", "heart_failure", "online",
         "拡張型心筋症による慢性心不全", "薬物治療中。植込み型除細動器を勧められた。",
         "植込み型除細動器は今必要でしょうか。",
     )),
     _patient("patient_akiko", ("林", "明子"), Asks(  # ready, online
-        "ハヤシ アキコ", date(1963, 12, 2), "female", "080-7777-1111",
+        "ハヤシ アキコ", date(1963, 12, 2), "female", "047-077-1111",
         "cardiology", "arrhythmia", "online",
         "発作性上室頻拍", "発作時に薬で対処している。",
         "カテーテルアブレーションを受けるべきでしょうか。",
     )),
     _patient("patient_masao", ("斎藤", "正夫"), Asks(  # ready, in person
-        "サイトウ マサオ", date(1950, 10, 15), "male", "048-222-3333",
+        "サイトウ マサオ", date(1950, 10, 15), "male", "048-022-3333",
         "neurology", "parkinsons_disease", "in_person",
         "パーキンソン病(ヤール3度)", "レボドパを内服。薬の効く時間が短くなってきた。",
         "脳深部刺激療法(DBS)の対象になりますか。",
     )),
     # Fees (demo/billing.py): consults held in person, the fee paid at the desk or still due.
     _patient("patient_tomoko", ("清水", "智子"), Asks(  # charged: paid at the desk, receipt
-        "シミズ トモコ", date(1959, 6, 18), "female", "090-1010-2020",
+        "シミズ トモコ", date(1959, 6, 18), "female", "03-0101-2020",
         "cardiology", "valvular_disease", "in_person",
         "僧帽弁閉鎖不全症", "利尿薬を内服し、経過観察中。",
         "手術の時期はいつ頃がよいでしょうか。",
     )),
     _patient("patient_shigeru", ("池田", "茂"), Asks(  # completed: the fee is due at the desk
-        "イケダ シゲル", date(1946, 1, 9), "male", "03-3030-4040",
+        "イケダ シゲル", date(1946, 1, 9), "male", "03-0303-4040",
         "neurology", "parkinsons_disease", "in_person",
         "パーキンソン病(ヤール2度)", "ドパミンアゴニストを内服。",
         "今の薬を続けてよいでしょうか。",
@@ -149,6 +154,7 @@ def load_users() -> list[DemoLogin]:
         user.role = persona.role
         user.is_staff = persona.role is Role.ADMIN  # the Django admin edits the catalog
         user.is_superuser = persona.role is Role.ADMIN
+        user.is_department_head = persona.head
         user.set_password(persona.password)
         user.save()
         user.departments.set(Department.objects.filter(code__in=persona.departments))

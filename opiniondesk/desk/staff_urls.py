@@ -2,11 +2,21 @@
 
 from django.urls import include, path
 
-from opiniondesk.desk import corrections, disclosures, paper, queue, receipts, staff_case
+from opiniondesk.desk import (
+    corrections,
+    disclosures,
+    lead_time_page,
+    paper,
+    queue,
+    receipts,
+    staff_case,
+)
 
 urlpatterns = [
     path("", queue.staff_home, name="staff-home"),
     path("queue/", queue.queue, name="staff-queue"),
+    # Days each step of a case takes, per department and month (coordinator, department heads).
+    path("lead-times/", lead_time_page.lead_times, name="staff-lead-times"),
     path("billing/", include("opiniondesk.desk.billing_urls")),
     # Disclosure requests (開示請求).
     path("disclosures/", disclosures.disclosure_list, name="staff-disclosures"),

@@ -37,7 +37,7 @@ PHYSICIAN = {
     "physician_name": "鈴木一郎",
     "physician_institution": "見本町クリニック",
     "physician_department": "内科",
-    "physician_phone": "03-9876-5432",
+    "physician_phone": "03-0200-3456",
     "attending_physician_agrees": True,
     "wants_tests_or_treatment_here": False,
     "wants_transfer": False,

@@ -155,7 +155,7 @@ def test_it_refuses_a_due_date_before_tomorrow_and_changes_nothing(
 def test_it_records_a_phone_call_in_jst(screening_case, coordinator_sato):
     sato = _as(coordinator_sato)
     page = sato.get(reverse("staff-case", args=[screening_case.pk])).content.decode()
-    assert 'value="03-1234-5678"' in page  # the patient's phone, prefilled
+    assert 'value="03-0100-2345"' in page  # the patient's phone, prefilled
     with time_machine.travel("2026-11-25 15:00 +0900", tick=False):
         response = sato.post(
             reverse("staff-case-phone-log", args=[screening_case.pk]),

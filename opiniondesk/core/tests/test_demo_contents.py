@@ -15,6 +15,7 @@ from opiniondesk.core.time import jst_today
 from opiniondesk.documents.models import Document
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_loaded")]
+PAST = "past_patient_"  # the invented patients of the lead times' year (demo/history.py)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +48,8 @@ def test_it_gives_one_user_per_role_with_working_passwords(settings):
 
 def test_it_gives_each_persona_work_waiting(settings):
     settings.DEMO_MODE = True
-    states = sorted(Case.objects.values_list("applicant__username", "status"))
+    personas = Case.objects.exclude(applicant__username__startswith=PAST)  # not the year's history
+    states = sorted(personas.values_list("applicant__username", "status"))
     assert states == [
         ("patient_akiko", "ready"),
         ("patient_emi", "awaiting_documents"),
@@ -67,15 +69,15 @@ def test_it_gives_each_persona_work_waiting(settings):
         ("proxy_ken", "referred"),
     ]
     assert Document.objects.filter(case__applicant__username="proxy_ken").count() == 4 + 5
+    everything = Case.objects.count()
     call_command("load_demo")
-    assert Case.objects.count() == 16
+    assert personas.count() == 16 and Case.objects.count() == everything
 
 
 def _seen_by(username):
     user = User.objects.get(username=username)
-    return sorted(
-        cases_visible_to(user).values_list("applicant__username", "status", "department__code")
-    )
+    seen = cases_visible_to(user).exclude(applicant__username__startswith=PAST)
+    return sorted(seen.values_list("applicant__username", "status", "department__code"))
 
 
 def test_the_specialists_see_their_departments_cases_waiting(settings):
@@ -140,7 +142,9 @@ def test_the_demo_schedule_has_dates_bookings_and_readiness(settings):
     assert DeviceCheck.objects.filter(case=akiko).exists()
     masao = Case.objects.get(applicant__username="patient_masao")
     assert masao.mode == "in_person"
-    live = Booking.objects.filter(cancelled_at__isnull=True)
+    live = Booking.objects.filter(cancelled_at__isnull=True).exclude(
+        case__applicant__username__startswith=PAST
+    )
     assert sorted(b.case.applicant.username for b in live) == [
         "patient_akiko",
         "patient_hiroshi",
@@ -172,8 +176,11 @@ def test_the_demo_billing_desk_has_a_fee_paid_and_a_fee_due(settings):
     assert receipt.payer_name == "清水 智子" and receipt.registration_number.startswith("T")
     due = Charge.objects.get(case__applicant__username="patient_shigeru")
     assert (due.state, due.amount) == ("at_desk", 44_000)
+    counts = Charge.objects.count(), Receipt.objects.count()
     call_command("load_demo")
-    assert Charge.objects.count() == 2 and Receipt.objects.count() == 1
+    assert (Charge.objects.count(), Receipt.objects.count()) == counts
+    personas = Charge.objects.exclude(case__applicant__username__startswith=PAST)
+    assert personas.count() == 2
 
 
 def test_the_demo_has_an_opinion_posted_and_one_being_written(settings):
@@ -196,5 +203,79 @@ def test_the_demo_has_an_opinion_posted_and_one_being_written(settings):
     for case in (tomoko, shigeru):
         assert case.physician_email.endswith(".invalid")
         assert "架空" in case.physician_address
+    counts = OpinionVersion.objects.count(), OpinionDelivery.objects.count()
     call_command("load_demo")
-    assert OpinionVersion.objects.count() == 2 and OpinionDelivery.objects.count() == 1
+    assert (OpinionVersion.objects.count(), OpinionDelivery.objects.count()) == counts
+
+
+def test_every_contact_in_the_demo_is_invented():
+    """Every phone number, postal code and address the demo stores (issue #16 item 12; the
+    pattern is explained in test_invented_contacts)."""
+    from opiniondesk.cases.models import Proxy
+    from opiniondesk.core.tests.test_invented_contacts import (
+        INVENTED_POSTAL,
+        invented_address,
+        invented_phone,
+    )
+    from opiniondesk.opinions.models import OpinionDelivery
+
+    phones = ["patient_phone", "applicant_phone", "physician_phone", "physician_fax"]
+    postal = ["patient_postal_code", "physician_postal_code"]
+    addresses = ["patient_address", "physician_address"]
+    wrong = []
+    for row in Case.objects.values("pk", *phones, *postal, *addresses):
+        wrong += [(row["pk"], row[f]) for f in phones if row[f] and not invented_phone(row[f])]
+        wrong += [
+            (row["pk"], row[f]) for f in postal if row[f] and not INVENTED_POSTAL.match(row[f])
+        ]
+        wrong += [(row["pk"], row[f]) for f in addresses if row[f] and not invented_address(row[f])]
+    numbers = [*Proxy.objects.values_list("phone", flat=True)]
+    numbers += PhoneLog.objects.values_list("number", flat=True)
+    wrong += [("phone", n) for n in numbers if n and not invented_phone(n)]
+    posted = OpinionDelivery.objects.exclude(recipient_address="")
+    wrong += [
+        ("delivery", a)
+        for a in posted.values_list("recipient_address", flat=True)
+        if not invented_address(a)
+    ]
+    assert Case.objects.exclude(patient_phone="").count() >= 10
+    assert not wrong, wrong
+
+
+def test_the_lead_times_have_a_year_of_history_and_cases_waiting():
+    """The lead-time page under `make run` (issue #16 item 11): each step of cardiology has
+    figures in most of the last twelve months, neurology waits longer for a consult, cases
+    wait in the early steps, and Dr Tanaka heads cardiology."""
+    from django.test import Client
+
+    from opiniondesk.catalog.models import Department
+    from opiniondesk.core.time import JST
+    from opiniondesk.desk.lead_time_page import histories
+    from opiniondesk.desk.lead_times import STEPS, Milestone, months_between, summarise
+
+    today = jst_today()
+    months = months_between(today.replace(year=today.year - 1, day=1), today)
+    found = histories(Case.objects.filter(submitted_at__isnull=False))
+    figures = summarise(found, months=months, zone=JST)
+    cardiology, neurology = (Department.objects.get(code=c).pk for c in ("cardiology", "neurology"))
+    for step in STEPS:
+        with_figures = [m for m in months if (cardiology, m, step) in figures]
+        assert len(with_figures) >= 8, (step, with_figures)
+    booked = Milestone.BOOKED
+    assert figures[neurology, None, booked].median > figures[cardiology, None, booked].median
+    tanaka = User.objects.get(username="dr_tanaka")
+    assert tanaka.is_department_head and not User.objects.get(username="dr_mori").is_department_head
+    client = Client()
+    client.force_login(tanaka)
+    page = client.get("/staff/lead-times/").content.decode()
+    assert "SO-" in page.split('id="waiting"')[1]
+
+
+def test_the_past_cases_leave_no_booking_in_the_calendar_ahead():
+    from opiniondesk.scheduling.models import BookedSlot, Booking
+
+    past = Booking.objects.filter(case__applicant__username__startswith=PAST)
+    assert past.count() >= 15
+    assert all(b.starts_at < timezone.now() for b in past)
+    slots = BookedSlot.objects.filter(booking__in=past)
+    assert not slots.filter(starts_at__gte=timezone.now()).exists()

@@ -77,6 +77,7 @@ STAFF_PAGES = {
     "staff-disclosures": "coordinator",
     "referral-upload": "coordinator",
     "staff-paper-open": "coordinator",
+    "staff-lead-times": "coordinator",
     "staff-consults": "specialist",
     "staff-opinion": "specialist",
     "billing-home": "billing",
@@ -326,7 +327,12 @@ def test_a_coordinator_sees_accessible_pages(browser, site):
     walk.visit(reverse("staff-disclosures"))
     walk.visit(reverse("referral-upload"))
     walk.visit(reverse("staff-paper-open"))
+    walk.visit(reverse("staff-lead-times"), desktop=True)
     walk.check(STAFF_PAGES, "coordinator")
+    # The lead times' tables become cards on a phone: checked for reflow at 195 CSS pixels.
+    walk = Walk(browser, site, persona("coordinator_sato"), reflow=True)
+    walk.visit(reverse("staff-lead-times"))
+    walk.check({"staff-lead-times": "lead times"}, "lead times")
 
 
 def test_a_specialist_sees_accessible_pages(browser, site):

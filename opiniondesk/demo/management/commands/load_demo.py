@@ -5,6 +5,7 @@ from opiniondesk.demo.billing import load_demo_billing
 from opiniondesk.demo.cases import load_demo_cases
 from opiniondesk.demo.catalog import load_catalog
 from opiniondesk.demo.fees import load_fees
+from opiniondesk.demo.history import load_demo_history
 from opiniondesk.demo.people import load_users
 from opiniondesk.demo.schedule import load_demo_schedule
 from opiniondesk.demo.texts import load_consent_form, load_privacy_policy
@@ -26,6 +27,7 @@ class Command(BaseCommand):
         load_demo_cases()
         load_demo_schedule()
         load_demo_billing()
+        load_demo_history()
         self.stdout.write(self.style.SUCCESS("Demo data loaded. Demo accounts (demo only):"))
         for login in logins:
             p = login.persona
