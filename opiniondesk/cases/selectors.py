@@ -140,6 +140,7 @@ class QueueFilters:
     states: frozenset[Status] | None = None
     department_id: int | None = None
     mode: str = ""
+    channel: str = ""  # how the application reached us (Case.channel); "" for any
     min_days_waiting: int | None = None
     overdue: bool = False
     ids_to_check: bool = False  # an uploaded ID waits for a coordinator (本人確認待ち)
@@ -198,6 +199,8 @@ def case_queue(*, user: User, filters: QueueFilters) -> QuerySet[Case]:
         cases = cases.filter(department_id=filters.department_id)
     if filters.mode:
         cases = cases.filter(mode=filters.mode)
+    if filters.channel:
+        cases = cases.filter(channel=filters.channel)
     if filters.min_days_waiting:
         cutoff = timezone.now() - timedelta(days=filters.min_days_waiting)
         cases = cases.filter(waiting_since__lte=cutoff)

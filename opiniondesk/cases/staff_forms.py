@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from opiniondesk.cases.eligibility import Reason
-from opiniondesk.cases.models import PhoneOutcome
+from opiniondesk.cases.models import Channel, PhoneOutcome
 from opiniondesk.cases.queue_search import MAX_LENGTH, parse_search
 from opiniondesk.cases.selectors import QueueFilters
 from opiniondesk.cases.wording import STAFF_STATUS_LABELS
@@ -44,6 +44,11 @@ class QueueFilterForm(forms.Form):
         empty_label=_("All departments"),
     )
     mode = forms.ChoiceField(label=_("Mode"), required=False)
+    channel = forms.ChoiceField(
+        label=_("How the application came"),
+        required=False,
+        choices=[("", _("Every way")), *Channel.choices],
+    )
     min_days = forms.IntegerField(
         label=_("Waiting at least (days)"),
         required=False,
@@ -85,6 +90,7 @@ class QueueFilterForm(forms.Form):
             states=states,
             department_id=department.pk if department else None,
             mode=data.get("mode") or "",
+            channel=data.get("channel") or "",
             min_days_waiting=data.get("min_days"),
             overdue=bool(data.get("overdue")),
             ids_to_check=bool(data.get("ids")),

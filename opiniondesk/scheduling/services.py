@@ -25,6 +25,7 @@ from opiniondesk.audit.services import audit_record
 from opiniondesk.cases.lifecycle import actor_of, case_lock, case_transition
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.workflow import BOOKED_STATES, Actor, Status
+from opiniondesk.catalog.selectors import desk_answers_at, patient_deadline, phone_desk_hours
 from opiniondesk.catalog.vocabulary import Mode
 from opiniondesk.core.time import JST
 from opiniondesk.readiness.services import case_check_ready
@@ -145,6 +146,19 @@ def _hold(offer: Offer, case: Case, wanted: Sequence[tuple[int, datetime]], minu
     )
 
 
+def desk_closed_message(moment: datetime) -> str:
+    """Why a hold cannot end at `moment`, with the moment it could end at instead (SPEC §5)."""
+    hours = phone_desk_hours()
+    return _(
+        "The patient could not call us at that moment. Please end the hold on an open day "
+        "between %(opens)s and %(closes)s, for example %(suggestion)s."
+    ) % {
+        "opens": f"{hours.opens:%H:%M}",
+        "closes": f"{hours.closes:%H:%M}",
+        "suggestion": f"{patient_deadline(moment).astimezone(JST):%Y-%m-%d %H:%M}",
+    }
+
+
 @transaction.atomic
 def offer_create(
     *,
@@ -199,6 +213,9 @@ def offer_create(
         raise SchedulingError(_("The hold must end in the future."))
     if hold_until > latest_deadline:
         raise SchedulingError(_("The hold must end by the day before the last candidate date."))
+    # The patient must be able to call us about the dates until the hold ends (SPEC §5).
+    if not desk_answers_at(hold_until):
+        raise SchedulingError(desk_closed_message(hold_until))
     replaced = Offer.objects.filter(case=case, released_at__isnull=True).first()
     if replaced is not None:
         _release_offer(replaced, ReleaseReason.REPLACED)

@@ -11,10 +11,11 @@ from django.utils.translation import gettext_lazy as _
 from opiniondesk.accounts.models import Role, User
 from opiniondesk.cases.staff_forms import CaseActionForm, StaffForm
 from opiniondesk.catalog.models import Department
-from opiniondesk.catalog.selectors import desk_answers_at, patient_deadline, phone_desk_hours
+from opiniondesk.catalog.selectors import desk_answers_at, patient_deadline
 from opiniondesk.core.converters import MAX_ID
 from opiniondesk.core.time import JST, jst_today
 from opiniondesk.scheduling.selectors import parse_slot_key, specialists_of
+from opiniondesk.scheduling.services import desk_closed_message
 
 MAX_SLOTS = 20  # more candidate dates than anyone reads
 WEEK, MONTH = "week", "month"
@@ -135,19 +136,6 @@ class OfferForm(CaseActionForm):
         if not desk_answers_at(hold_until):
             raise forms.ValidationError(desk_closed_message(hold_until))
         return hold_until
-
-
-def desk_closed_message(moment: datetime) -> str:
-    """Why a hold cannot end at `moment`, with the moment it could end at instead (SPEC §5)."""
-    hours = phone_desk_hours()
-    return _(
-        "The patient could not call us at that moment. Please end the hold on an open day "
-        "between %(opens)s and %(closes)s, for example %(suggestion)s."
-    ) % {
-        "opens": f"{hours.opens:%H:%M}",
-        "closes": f"{hours.closes:%H:%M}",
-        "suggestion": f"{patient_deadline(moment).astimezone(JST):%Y-%m-%d %H:%M}",
-    }
 
 
 def default_hold_until(first_slot: datetime, hold_days: int) -> datetime:

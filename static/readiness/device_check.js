@@ -395,7 +395,7 @@ async function run() {
   root.dataset.state = "running";
   byId("start-check").hidden = true;
   byId("summary").hidden = true;
-  byId("retry-check").disabled = true;
+  document.querySelectorAll("#retry-check, [data-retry]").forEach((b) => { b.disabled = true; });
   Object.values(views).forEach((view) => view.reset());
   try {
     camera = await checkCamera(views.camera, streams);
@@ -430,13 +430,18 @@ async function run() {
     preview = keep;
     if (keep.length === 0) stopPreview();
     byId("camera-question").hidden = keep.length === 0;
+    // The summary took the focus (and the screen): on a phone the picture and its question
+    // would be scrolled away, so they are brought back on screen, the summary just below.
+    if (keep.length > 0) byId("check-camera").scrollIntoView({ block: "start" });
     audio?.close().catch(() => {});
-    byId("retry-check").disabled = false;
+    document.querySelectorAll("#retry-check, [data-retry]").forEach((b) => { b.disabled = false; });
     root.dataset.state = "done";
   }
 }
 
 byId("start-check").addEventListener("click", run);
 window.addEventListener("pagehide", stopPreview);
-byId("retry-check").addEventListener("click", run);
+document.querySelectorAll("#retry-check, [data-retry]").forEach((button) => {
+  button.addEventListener("click", run);
+});
 root.hidden = false;

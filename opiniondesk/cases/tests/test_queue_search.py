@@ -215,3 +215,29 @@ def test_a_search_keeps_its_text_and_the_other_filters(cases, coordinator_sato):
     assert f">{cases['hana'].reference}</a>" in page
     assert f">{cases['sato'].reference}</a>" not in page
     assert 'value="花"' in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("channel", "expected"),
+    [
+        ("", ["desk", "hana", "phone", "post", "sato"]),
+        ("online", ["hana", "sato"]),
+        ("post", ["post"]),
+        ("desk", ["desk"]),
+        ("phone", ["phone"]),
+        ("fax", ["desk", "hana", "phone", "post", "sato"]),  # not a channel: no filter
+    ],
+)
+def test_the_queue_filters_by_how_the_application_came(cases, coordinator_sato, channel, expected):
+    shown = {"hana": cases["hana"], "sato": cases["sato"]}
+    for way in ("post", "desk", "phone"):
+        shown[way] = case_in(Status.SUBMITTED, channel=way, patient_family_name=f"紙{way}")
+    client = _as(coordinator_sato)
+    page = client.get(reverse("staff-queue"), {"channel": channel, "state": "all"}).content.decode()
+    found = sorted(name for name, case in shown.items() if f">{case.reference}</a>" in page)
+    # The third case (鈴木) came online too; it is not among the names looked for here.
+    assert found == expected
+    if channel in ("post", "desk", "phone"):
+        assert f'data-channel="{channel}"' in page  # the row says how it came
+        assert f'<option value="{channel}" selected>' in page  # the filter keeps its choice

@@ -51,7 +51,7 @@ pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=JST)  # Wednesday
 TUE, WED, THU = date(2026, 12, 1), date(2026, 12, 2), date(2026, 12, 3)
-HOLD = datetime(2026, 11, 30, 18, 0, tzinfo=JST)  # Monday evening
+HOLD = datetime(2026, 11, 30, 17, 0, tzinfo=JST)  # Monday, when the phone desk closes
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
 
 _now = test_staff_offer._now  # "now", from the offer tests
 THU = date(2026, 12, 3)
-HOLD = at(date(2026, 11, 30), 18)
+HOLD = at(date(2026, 11, 30), 17)
 
 
 @pytest.fixture

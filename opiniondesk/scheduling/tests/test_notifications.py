@@ -24,7 +24,7 @@ from opiniondesk.scheduling.tests.factories import held
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=JST)
-HOLD = datetime(2026, 11, 30, 18, 0, tzinfo=JST)
+HOLD = datetime(2026, 11, 30, 17, 0, tzinfo=JST)
 TUESDAY_14 = datetime(2026, 12, 1, 14, 0, tzinfo=JST)
 THURSDAY_14 = datetime(2026, 12, 3, 14, 0, tzinfo=JST)
 HANA, KEN, SATO = "patient_hana@example.jp", "proxy_ken@example.jp", "coordinator_sato@example.jp"
@@ -95,10 +95,10 @@ def test_the_offer_lists_the_dates_and_the_deadline_in_each_readers_language(cas
     hana, ken = body(mails[HANA]), body(mails[KEN])
     assert "2026年12月1日(火) 14:00~14:30" in hana
     assert "2026年12月3日(木) 14:00~14:30" in hana
-    assert "2026年11月30日(月) 18:00" in hana
+    assert "2026年11月30日(月) 17:00" in hana
     assert "Tuesday 1 December 2026, 14:00–14:30 (Japan time)" in ken
     assert "Thursday 3 December 2026, 14:00–14:30 (Japan time)" in ken
-    assert "Monday 30 November 2026 18:00" in ken
+    assert "Monday 30 November 2026 17:00" in ken
     assert "ご都合のよい日をお選びください。" in ken
     assert f"/cases/{case.pk}/" in ken
     for message in mails.values():

@@ -91,6 +91,12 @@ def test_it_books_an_offered_date(offered, hana, patient_hana):
         assert f'data-slot="{slot.pk}"' in html
     assert html.count(f'action="{reverse("case-book", args=[offered.pk])}"') == len(slots)
     assert "Please choose by 17:00 on Monday 30 November 2026." in html
+    # Who cannot book online may call until the hold ends, while the desk still answers.
+    call_by = re.search(r'<p class="call-by" id="call-by">(.*?)</p>', html, re.S).group(1)
+    assert "If you cannot book online, please call us by 17:00 on Monday 30 November 2026" in (
+        call_by
+    )
+    assert f'href="tel:{settings.HOSPITAL["phone"]}"' in call_by
 
     response = book(hana, offered, slots[1])
 

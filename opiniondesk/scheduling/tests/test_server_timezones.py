@@ -25,6 +25,7 @@ from opiniondesk.accounts.models import Role
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.workflow import Status
 from opiniondesk.catalog.models import Department
+from opiniondesk.catalog.selectors import patient_deadline
 from opiniondesk.core.time import JST, jst_today
 from opiniondesk.scheduling.selectors import SlotState, department_slots, suggest_slots
 from opiniondesk.scheduling.services import (
@@ -197,8 +198,10 @@ def test_the_patient_is_refused_from_midnight_in_japan(specialists, index, offse
                 case_id=case.pk,
                 actor=sato,
                 slots=[(tanaka.pk, first), (tanaka.pk, second)],
-                hold_until=datetime.combine(later_day, time(), tzinfo=JST)
-                - timedelta(microseconds=1),
+                # The desk's last moment before the later date (SPEC §5).
+                hold_until=patient_deadline(
+                    datetime.combine(later_day, time(), tzinfo=JST) - timedelta(microseconds=1)
+                ),
             )
             booking_create(case_id=case.pk, actor=hana, offered_slot_id=held(offer)[0].pk)
         with time_machine.travel(now, tick=False):

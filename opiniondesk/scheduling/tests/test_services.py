@@ -60,7 +60,7 @@ def last_moment(day: date) -> datetime:
     return datetime.combine(day, time.max, tzinfo=JST)
 
 
-HOLD = at(MON, 18)  # the default hold: Monday evening
+HOLD = at(MON, 17)  # the default hold: Monday when the phone desk closes
 
 
 @pytest.fixture(autouse=True)
@@ -107,14 +107,14 @@ def offer_slots(sato):
 
 @pytest.fixture
 def offered(accepted, slots, offer_slots):
-    """Hana's own online case, offered A, B and C until Monday 18:00."""
+    """Hana's own online case, offered A, B and C until Monday 17:00."""
     offer = offer_slots(accepted, [slots["A"], slots["B"], slots["C"]])
     return Case.objects.get(pk=accepted.pk), offer
 
 
 @pytest.fixture
 def booked(offered, hana):
-    """Hana booked A; B and C are still held for her until Monday 18:00."""
+    """Hana booked A; B and C are still held for her until Monday 17:00."""
     case, offer = offered
     booking = booking_create(case_id=case.pk, actor=hana, offered_slot_id=held(offer)[0].pk)
     return Case.objects.get(pk=case.pk), offer, booking
@@ -128,7 +128,7 @@ def other_case(proxy_ken, dr_tanaka, sato):
 
 @pytest.fixture
 def proxy_offered(proxy_ken, patient_hana, dr_tanaka, sato, slots, offer_slots):
-    """Ken applied for Hana, who linked her own account; offered A and C until Monday 18:00."""
+    """Ken applied for Hana, who linked her own account; offered A and C until Monday 17:00."""
     case = factories.proxy_case(proxy_ken, patient_hana, coordinator=sato, specialist=dr_tanaka)
     offer = offer_slots(case, [slots["A"], slots["C"]])
     return Case.objects.get(pk=case.pk), offer
@@ -300,7 +300,7 @@ def test_candidate_dates_leave_the_minimum_lead(
     pair = (dr_tanaka.pk, at(day, 14))
 
     def call():
-        return offer_slots(accepted, [pair], hold_until=now + timedelta(hours=1))
+        return offer_slots(accepted, [pair], hold_until=at(MON, 12))
 
     if allowed:
         assert len(held(call())) == 1
@@ -357,12 +357,62 @@ def test_the_hold_ends_in_the_future_and_by_the_day_before_the_last_date(
     )
 
 
-def test_the_hold_may_last_until_the_end_of_the_day_before_the_last_date(
+def test_the_hold_may_last_until_the_desk_closes_on_the_day_before_the_last_date(
     accepted, slots, offer_slots
 ):
-    offer = offer_slots(accepted, [slots["A"], slots["C"]], hold_until=last_moment(WED))
+    offer = offer_slots(accepted, [slots["A"], slots["C"]], hold_until=at(WED, 17))
 
-    assert offer.hold_until == last_moment(WED)
+    assert offer.hold_until == at(WED, 17)
+
+
+BEFORE_YEAR_END = at(date(2026, 12, 24), 10)  # Thursday; the desk closes 29 Dec – 3 Jan
+JAN_12 = date(2027, 1, 12)  # a Tuesday, the day after 成人の日 (Monday 11 January 2027)
+
+
+@pytest.mark.parametrize(
+    ("now", "consult_day", "hold_until", "instead"),
+    [
+        (NOW, TUE, at(date(2026, 11, 27), 17), None),  # Friday, as the desk closes
+        (NOW, TUE, at(date(2026, 11, 27), 17, 0, 1), "2026-11-27 17:00"),  # a second late
+        (NOW, TUE, at(date(2026, 11, 28), 17), "2026-11-27 17:00"),  # Saturday
+        (NOW, TUE, at(MON, 9, 59), "2026-11-27 17:00"),  # before it opens
+        (NOW, TUE, at(MON, 10), None),
+        (BEFORE_YEAR_END, JAN_12, at(date(2026, 12, 28), 17), None),  # last open day of the year
+        (BEFORE_YEAR_END, JAN_12, at(date(2026, 12, 29), 12), "2026-12-28 17:00"),
+        (BEFORE_YEAR_END, JAN_12, at(date(2027, 1, 3), 12), "2026-12-28 17:00"),
+        (BEFORE_YEAR_END, JAN_12, at(date(2027, 1, 4), 10), None),
+        (BEFORE_YEAR_END, JAN_12, at(date(2027, 1, 11), 12), "2027-01-08 17:00"),  # holiday
+        (BEFORE_YEAR_END, JAN_12, at(date(2027, 1, 8), 17), None),  # the Friday before it
+    ],
+    ids=[
+        "friday-17:00",
+        "friday-17:00:01",
+        "saturday",
+        "monday-09:59",
+        "monday-10:00",
+        "dec-28",
+        "dec-29",
+        "jan-3",
+        "jan-4",
+        "coming-of-age-day",
+        "friday-before-the-holiday",
+    ],
+)
+def test_the_hold_ends_when_the_patient_can_still_call_us(
+    accepted, dr_tanaka, offer_slots, clock, now, consult_day, hold_until, instead
+):
+    """The service itself, whoever calls it (SPEC §5): an open day, inside the desk's hours."""
+    clock.move_to(now, tick=False)
+
+    def call():
+        return offer_slots(accepted, [(dr_tanaka.pk, at(consult_day, 14))], hold_until=hold_until)
+
+    if instead is None:
+        assert call().hold_until == hold_until
+    else:
+        message = refused(SchedulingError, call)
+        assert "could not call us" in message and f"for example {instead}" in message
+        assert not Offer.objects.filter(case=accepted).exists()
 
 
 @pytest.mark.parametrize("who", ["dr_tanaka", "patient_hana", "proxy_ken", "outsider_eve"])
@@ -678,8 +728,8 @@ def test_the_patient_moves_to_another_held_date(booked, hana, slots):
 
 @pytest.fixture
 def booked_long_hold(accepted, slots, offer_slots, hana):
-    """A and C held until the end of Wednesday; Hana booked A (Tuesday 14:00)."""
-    offer = offer_slots(accepted, [slots["A"], slots["C"]], hold_until=last_moment(WED))
+    """A and C held until the desk closes on Wednesday; Hana booked A (Tuesday 14:00)."""
+    offer = offer_slots(accepted, [slots["A"], slots["C"]], hold_until=at(WED, 17))
     a, c = held(offer)
     booking = booking_create(case_id=accepted.pk, actor=hana, offered_slot_id=a.pk)
     return accepted, (a, c), booking
@@ -717,7 +767,7 @@ def test_the_patient_changes_or_cancels_until_the_end_of_the_day_before(
 def test_the_patient_cannot_move_to_a_held_date_past_its_own_deadline(
     accepted, slots, offer_slots, hana, clock
 ):
-    offer = offer_slots(accepted, [slots["A"], slots["C"]], hold_until=last_moment(WED))
+    offer = offer_slots(accepted, [slots["A"], slots["C"]], hold_until=at(WED, 17))
     a, c = held(offer)
     booking_create(case_id=accepted.pk, actor=hana, offered_slot_id=c.pk)  # Thursday
     clock.move_to(at(TUE, 0), tick=False)

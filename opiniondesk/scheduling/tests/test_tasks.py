@@ -29,7 +29,7 @@ from opiniondesk.scheduling.tests.factories import held
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=JST)  # Wednesday
-HOLD = datetime(2026, 11, 30, 18, 0, tzinfo=JST)
+HOLD = datetime(2026, 11, 30, 17, 0, tzinfo=JST)
 TUESDAY_14 = datetime(2026, 12, 1, 14, 0, tzinfo=JST)
 THURSDAY_14 = datetime(2026, 12, 3, 14, 0, tzinfo=JST)
 DAY_BEFORE = datetime(2026, 11, 30, 10, 0, tzinfo=JST)  # Monday 10:00
@@ -65,7 +65,7 @@ def deliver(run_tasks, committed, smtp_inbox):
 def offered(
     clock, proxy_ken, patient_hana, coordinator_sato, dr_tanaka, dr_kato, committed, deliver
 ):
-    """Ken's application for Hana, offered Tuesday 14:00 and Thursday 14:00 until Monday 18:00."""
+    """Ken's application for Hana, offered Tuesday 14:00 and Thursday 14:00 until Monday 17:00."""
     proxy_ken.language = "en"
     proxy_ken.save(update_fields=["language"])
     case = factories.proxy_case(
