@@ -17,7 +17,7 @@ def _counts():
 @pytest.mark.django_db
 def test_it_loads_the_demo_catalog_of_the_spec(settings, capsys):
     settings.DEMO_MODE = True
-    call_command("load_demo")
+    call_command("load_demo", no_history=True)
     assert list(Department.objects.values_list("code", flat=True)) == [
         "cardiology",
         "gastroenterology",
@@ -35,6 +35,8 @@ def test_it_loads_the_demo_catalog_of_the_spec(settings, capsys):
     assert Disease.objects.filter(department__code="cardiology").count() == 4
     out = capsys.readouterr().out
     assert "coordinator_sato" in out and "password" in out
+    # --no-history: none of the year of past cases behind the lead-time page
+    assert not User.objects.filter(username__startswith="past_patient_").exists()
 
 
 @pytest.mark.django_db

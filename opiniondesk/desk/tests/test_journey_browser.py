@@ -66,7 +66,7 @@ def clock():
 @pytest.fixture
 def demo(clock, settings, smtp_inbox):
     settings.DEMO_MODE = True
-    call_command("load_demo", stdout=io.StringIO())
+    call_command("load_demo", "--no-history", stdout=io.StringIO())
 
 
 @pytest.fixture

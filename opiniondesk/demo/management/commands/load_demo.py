@@ -14,6 +14,13 @@ from opiniondesk.demo.texts import load_consent_form, load_privacy_policy
 class Command(BaseCommand):
     help = "Load the demo catalog, fee table and demo users (idempotent; DEMO_MODE only)."
 
+    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+        parser.add_argument(
+            "--no-history",
+            action="store_true",
+            help="Leave out the year of past cases behind the lead-time page (loads faster).",
+        )
+
     def handle(self, *args: object, **options: object) -> None:
         if not settings.DEMO_MODE:
             raise CommandError(
@@ -27,7 +34,8 @@ class Command(BaseCommand):
         load_demo_cases()
         load_demo_schedule()
         load_demo_billing()
-        load_demo_history()
+        if not options["no_history"]:
+            load_demo_history()
         self.stdout.write(self.style.SUCCESS("Demo data loaded. Demo accounts (demo only):"))
         for login in logins:
             p = login.persona
