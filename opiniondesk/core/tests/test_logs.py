@@ -15,7 +15,6 @@ import pytest
 from asgiref.sync import async_to_sync
 from asgiref.testing import ApplicationCommunicator
 from django.conf import settings
-from django.core.management import call_command
 from django.tasks import task
 
 from opiniondesk.core import logs
@@ -264,9 +263,9 @@ def logging_task() -> None:
 
 
 @pytest.mark.django_db
-def test_a_tasks_records_carry_its_id(json_lines):
+def test_a_tasks_records_carry_its_id(run_tasks, json_lines):
     result = logging_task.enqueue()
-    call_command("db_worker", "--batch", "--queue-name", "*", "--interval", "0", verbosity=0)
+    run_tasks()
     working = [line for line in json_lines() if line["message"] == "working"]
     assert [line["request_id"] for line in working] == [f"task-{result.id}"]
     assert logs.current() is None, "the task's id does not stay after it"
