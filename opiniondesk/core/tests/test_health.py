@@ -4,6 +4,7 @@ bucket refusing the credentials and a real task row left waiting — and never a
 a host name, a cookie or a cacheable answer."""
 
 import json
+import os
 import socket
 import time
 from datetime import timedelta
@@ -228,3 +229,27 @@ def test_it_is_cheap(client, django_assert_max_num_queries):
         assert client.get("/healthz").status_code == 200
     per_probe = (time.perf_counter() - started) / rounds
     assert per_probe < 0.05, f"{per_probe * 1000:.1f} ms per probe"
+
+
+@pytest.fixture
+def redis_url():
+    url = os.environ.get("REDIS_URL_FOR_TESTS", "")
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but REDIS_URL_FOR_TESTS is not set")
+        pytest.skip("REDIS_URL_FOR_TESTS is not set: the Redis cache is not exercised")
+    return url
+
+
+@pytest.mark.django_db
+def test_healthy_with_the_cache_in_redis(client, settings, redis_url):
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+        },
+    }
+    response, body = _get(client, "/healthz/web")
+    assert response.status_code == 200
+    assert _statuses(body)["cache"] == "ok"
