@@ -17,6 +17,7 @@ from django.conf import settings  # noqa: E402
 
 from opiniondesk.consults import routing as consults_routing  # noqa: E402
 from opiniondesk.core.asgi import BodySizeLimit, StreamingASGIHandler  # noqa: E402
+from opiniondesk.core.logs import RequestIdASGI  # noqa: E402
 from opiniondesk.readiness import routing as readiness_routing  # noqa: E402
 
 django_asgi_app = StreamingASGIHandler()
@@ -26,12 +27,15 @@ websocket_urlpatterns: list = [
     *consults_routing.websocket_urlpatterns,
 ]
 
-application = ProtocolTypeRouter(
-    {
-        "http": BodySizeLimit(django_asgi_app, max_bytes=settings.REQUEST_MAX_BYTES),
-        # Consumers see the signed-in user of the Django session cookie (scope["user"]).
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
-    }
+# Outermost: the request id covers everything logged for a request or a WebSocket.
+application = RequestIdASGI(
+    ProtocolTypeRouter(
+        {
+            "http": BodySizeLimit(django_asgi_app, max_bytes=settings.REQUEST_MAX_BYTES),
+            # Consumers see the signed-in user of the Django session cookie (scope["user"]).
+            "websocket": AllowedHostsOriginValidator(
+                AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            ),
+        }
+    )
 )

@@ -103,6 +103,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: the request id on every log record and answer, one access line per request.
+    "opiniondesk.core.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
     # Outside the session and CSRF middleware, so that both see the final answer (and its Vary).
@@ -255,6 +257,10 @@ else:
 TASK_RUNNING_TIMEOUT_MINUTES = env_int("TASK_RUNNING_TIMEOUT_MINUTES", 10)
 TASK_RESULT_DAYS = env_int("TASK_RESULT_DAYS", 7)
 TASK_RECONCILE_MINUTES = env_int("TASK_RECONCILE_MINUTES", 5)
+# /healthz (core/health.py) fails its task part when the oldest due task has waited longer than
+# this, or when more than this many are due: no worker is taking them.
+HEALTHZ_TASK_MAX_AGE_SECONDS = env_int("HEALTHZ_TASK_MAX_AGE_SECONDS", 300)
+HEALTHZ_TASK_MAX_READY = env_int("HEALTHZ_TASK_MAX_READY", 1000)
 
 # The audit log (SPEC §11.11). Two keys that are NOT in the database: the MAC key every event is
 # keyed with, and the Ed25519 key that signs the sealer's checkpoints. Each a file, mode 0600, best
@@ -529,6 +535,8 @@ if TRUSTED_PROXY:
 SESSION_COOKIE_SECURE = HTTPS_ONLY
 CSRF_COOKIE_SECURE = HTTPS_ONLY
 SECURE_SSL_REDIRECT = HTTPS_ONLY
+# A health probe may ask a worker directly over plain HTTP: it carries no cookie and no secret.
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/web)?$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000) if HTTPS_ONLY else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS_ONLY)
 # Preloading asks browsers to know the HSTS rule before the first visit (only the hospital can
@@ -560,15 +568,34 @@ SECURE_CSP = {
 # Mounts bench/bare_view.py's baseline view for bench/eligibility_api.py; never in production.
 BENCH_BARE_VIEW = env_bool("BENCH_BARE_VIEW", False)
 
+# LOG_FORMAT=json: one JSON object per line (time, level, logger, message, request_id, user_id,
+# path; status and duration on the access lines of `opiniondesk.access`), for a log collector.
+# The default, text, stays readable for `make run`. Both carry the request id (core/logs.py).
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be 'text' or 'json'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "text": {"()": "opiniondesk.core.logs.TextFormatter"},
+        "json": {"()": "opiniondesk.core.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # WeasyPrint logs every step of every receipt PDF at INFO.
     # A refused request (403, 404) is one line of opiniondesk.security (core/middleware.py):
     # django.request's own line for it, with a traceback for a 403, is dropped.
-    "filters": {"no_refusals": {"()": "opiniondesk.core.middleware.DropRefusals"}},
+    "filters": {
+        "no_refusals": {"()": "opiniondesk.core.middleware.DropRefusals"},
+        "request_context": {"()": "opiniondesk.core.logs.RequestContextFilter"},
+    },
     "loggers": {
         "weasyprint.progress": {"level": "WARNING"},
         "django.request": {"filters": ["no_refusals"]},

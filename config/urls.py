@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
+from opiniondesk.core import health
 from opiniondesk.core.converters import IdConverter
 
 register_converter(IdConverter, "id")
@@ -12,6 +13,9 @@ admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = settings.HOSPITAL["name"]
 
 urlpatterns = [
+    # Public, for load balancers and monitoring: a status per part, nothing more (core/health.py).
+    path("healthz", health.healthz, name="healthz"),
+    path("healthz/web", health.healthz_web, name="healthz-web"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     # Our confirmation page ("already confirmed", "expired") in place of allauth's.

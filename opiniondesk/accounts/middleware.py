@@ -26,7 +26,7 @@ PUBLIC_API_PREFIXES = (
     "/api/v1/departments",
     "/api/v1/calendar/",
 )
-SESSIONLESS_PREFIXES = (*PUBLIC_API_PREFIXES, "/static/")
+SESSIONLESS_PREFIXES = (*PUBLIC_API_PREFIXES, "/static/", "/healthz")
 
 
 def _is_api(request: HttpRequest) -> bool:
@@ -94,6 +94,7 @@ MFA_SETUP_PREFIXES = (
     "/accounts/logout/",
     "/i18n/",
     "/static/",
+    "/healthz",
     # The public API and its documentation are open to anyone, staff included.
     *PUBLIC_API_PREFIXES,
     "/api/schema/",

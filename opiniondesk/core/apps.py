@@ -28,7 +28,13 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
+        from django.tasks.signals import task_finished, task_started
+
+        from opiniondesk.core import logs
         from opiniondesk.core.checks import secret_key_check
 
         connection_created.connect(private_sqlite_files, dispatch_uid="core.private_sqlite_files")
         checks.register(secret_key_check)
+        # A task's log records carry its id (core/logs.py).
+        task_started.connect(logs.task_started, dispatch_uid="core.logs.task_started")
+        task_finished.connect(logs.task_finished, dispatch_uid="core.logs.task_finished")

@@ -8,6 +8,8 @@ from django.http import HttpRequest, HttpResponse, UnreadablePostError
 from django.utils.cache import add_never_cache_headers, has_vary_header
 from django.utils.deprecation import MiddlewareMixin
 
+from opiniondesk.core.logs import logged_path
+
 logger = logging.getLogger(__name__)
 
 
@@ -67,7 +69,8 @@ security_logger = logging.getLogger("opiniondesk.security")
 class RefusalLogMiddleware(MiddlewareMixin):
     """One warning line of `opiniondesk.security` for each refused request (403, 404), so that
     someone trying other people's case numbers is seen. The line holds the status, the method,
-    the path (never the query string, which may carry a name), the user's id and the address."""
+    the path (never the query string, which may carry a name, nor a one-time link's token), the
+    user's id and the address."""
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         if response.status_code in REFUSED:
@@ -77,7 +80,7 @@ class RefusalLogMiddleware(MiddlewareMixin):
                 "Refused %d %s %s user=%s from=%s",
                 response.status_code,
                 request.method,
-                request.path.encode("unicode_escape").decode("ascii"),  # no forged log lines
+                logged_path(request),  # escaped (no forged lines), one-time link tokens replaced
                 user_id,
                 request.META.get("REMOTE_ADDR", ""),
                 extra={"status_code": response.status_code, "user_id": user_id},

@@ -118,7 +118,8 @@ def test_the_site_serves_http_through_the_spooling_handler():
     from config import asgi
 
     assert isinstance(asgi.django_asgi_app, StreamingASGIHandler)
-    assert asgi.application.application_mapping["http"].app is asgi.django_asgi_app
+    # Inside the request-id wrapper (core/logs.py) and the body size limit.
+    assert asgi.application.app.application_mapping["http"].app is asgi.django_asgi_app
 
 
 @pytest.mark.django_db

@@ -98,7 +98,7 @@ NOT_PAGES = {
     "case-withdraw", "case-receipt", "case-new", "case-submit", "upload-link-create",
     "document-file", "case-book", "case-booking-ics", "card-setup-done", "charge-confirm",
     "consult-token", "blank-form", "opinion-link-pdf", "case-opinion-copy",
-    "case-disclosure-request",
+    "case-disclosure-request", "healthz", "healthz-web",
 }  # fmt: skip
 # Staff routes that are actions (POST), files, htmx fragments, or pages
 # not reachable from these walks' states.
