@@ -1,11 +1,29 @@
-"""The sealer as a periodic task: it seals, then enqueues itself again AUDIT_SEAL_EVERY seconds
-later (the worker `make run` starts runs it)."""
+"""The sealer as a periodic task: it seals, then enqueues its next run AUDIT_SEAL_EVERY seconds
+later (the worker `make run` starts runs it). Exactly one run waits at any time: every start of
+the site runs `seal_audit_log --schedule`, which must not add a second self-repeating sealer."""
 
 from datetime import timedelta
 
 from django.conf import settings
 from django.tasks import task
 from django.utils import timezone
+
+TASK_PATH = "opiniondesk.audit.tasks.seal_audit_log"
+
+
+def schedule_sealer(*, delay: timedelta | None = None) -> bool:
+    """Queue the sealer's next run unless one is already waiting; True if one was queued."""
+    from django_tasks_db.models import DBTaskResult
+
+    if not seal_audit_log.get_backend().supports_defer:
+        return False
+    database_queue = settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend"
+    if database_queue and DBTaskResult.objects.filter(task_path=TASK_PATH, status="READY").exists():
+        return False
+    if delay is None:
+        delay = timedelta(seconds=settings.AUDIT_SEAL_EVERY)
+    seal_audit_log.using(run_after=timezone.now() + delay).enqueue()
+    return True
 
 
 @task()
@@ -15,7 +33,4 @@ def seal_audit_log() -> int:
     try:
         return seal().events
     finally:
-        if seal_audit_log.get_backend().supports_defer:
-            seal_audit_log.using(
-                run_after=timezone.now() + timedelta(seconds=settings.AUDIT_SEAL_EVERY)
-            ).enqueue()
+        schedule_sealer()

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.core.management.base import BaseCommand, CommandParser
 
 from opiniondesk.audit.sealer import seal
@@ -15,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--schedule",
             action="store_true",
-            help="Also enqueue the periodic sealer task (it enqueues itself again).",
+            help="Also make sure the periodic sealer task is queued (once: it enqueues itself).",
         )
 
     def handle(self, *args: object, **options: object) -> None:
@@ -24,6 +26,9 @@ class Command(BaseCommand):
             f"Sealed {result.events} events in {len(result.checkpoints)} checkpoint(s)."
         )
         if options["schedule"]:
-            from opiniondesk.audit.tasks import seal_audit_log
+            from opiniondesk.audit.tasks import schedule_sealer
 
-            seal_audit_log.enqueue()
+            queued = schedule_sealer(delay=timedelta(0))
+            self.stdout.write(
+                "Periodic sealer queued." if queued else "Periodic sealer already queued."
+            )
