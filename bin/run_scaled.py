@@ -515,8 +515,9 @@ class Stack:
         site = fill(
             (ROOT / "deploy" / "nginx" / "opiniondesk.conf").read_text(),
             SERVER_NAME="127.0.0.1 localhost",
-            HTTPS_PORT=self.ports["https"],
-            HTTP_PORT=self.ports["http"],
+            HTTPS_LISTEN=f"127.0.0.1:{self.ports['https']}",
+            HTTP_LISTEN=f"127.0.0.1:{self.ports['http']}",
+            HTTPS_PORT=f":{self.ports['https']}",
             CERT=cert,
             KEY=key,
             UPSTREAMS=upstreams,
@@ -651,11 +652,14 @@ http {{
             "turn": self.start_turn,
             "nginx": self.start_nginx,
         }
-        site_started = False
+        # With a worker running the site is ready: one brought back alone starts at once.
+        site_started = any(
+            self.pid(name) for name in SERVICES if name.startswith(("web", "worker"))
+        )
         for name in SERVICES:
             if name not in names or self.pid(name):
                 continue
-            if (name.startswith(("web", "worker")) or name == "nginx") and not site_started:
+            if name.startswith(("web", "worker")) and not site_started:
                 print("  the site: audit keys, migrations, static files, demo data")
                 began = time.monotonic()
                 self.prepare_site()
@@ -830,7 +834,8 @@ def stop_all(stack: Stack, names: list[str]) -> None:
         if name in names and stack.pid(name):
             began = time.monotonic()
             stack.stop_service(name)
-            print(f"  {name:9} stopped ({time.monotonic() - began:.1f} s)")
+            with contextlib.suppress(OSError):  # a closed terminal stops nothing from stopping
+                print(f"  {name:9} stopped ({time.monotonic() - began:.1f} s)", flush=True)
 
 
 def main() -> int:
@@ -893,13 +898,27 @@ def main() -> int:
     # would not turn Ctrl-C into KeyboardInterrupt.
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    already = set(stack.running())
     try:
         stack.start(names)
+    except BaseException as exc:
+        # What this start began is stopped again; what ran before it runs on.
+        message = "Interrupted." if isinstance(exc, KeyboardInterrupt) else str(exc)
+        print(f"{message}\nStopping what started.", file=sys.stderr)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stop_all(stack, [name for name in SERVICES if name not in already])
+        return 1
+    if args.command == "start":
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         print(f"Started in {time.monotonic() - began:.1f} s.")
         print(stack.describe())
-        if args.command == "start":
-            return 0
-        print("Ctrl-C stops everything.")
+        return 0
+    try:
+        print(f"Started in {time.monotonic() - began:.1f} s.")
+        print(stack.describe())
+        print("Ctrl-C stops everything.", flush=True)
         told: set[str] = set()
         while True:
             time.sleep(2)
@@ -907,16 +926,13 @@ def main() -> int:
             for name in sorted(gone - told, key=SERVICES.index):
                 print(f"  {name} stopped (bin/run-scaled start {name} starts it again)")
             told = gone
-    except KeyboardInterrupt:
-        print("\nStopping the scaled stack.")
+    except BaseException:  # Ctrl-C, SIGTERM, or the terminal gone: everything stops
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        with contextlib.suppress(OSError):
+            print("\nStopping the scaled stack.", flush=True)
         stop_all(stack, list(SERVICES))
         return 0
-    except BaseException as exc:
-        print(f"{exc}\nStopping what started.", file=sys.stderr)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        stop_all(stack, list(SERVICES))
-        return 1
 
 
 if __name__ == "__main__":
