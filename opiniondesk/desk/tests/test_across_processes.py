@@ -251,9 +251,9 @@ def test_a_group_message_reaches_a_websocket_on_the_other_process(
 
 
 def test_two_task_workers_never_run_a_task_twice(servers, inbox):  # noqa: F811
-    """Two db_worker processes on one queue of mails: each mail is sent once, each task
-    claimed once, and both workers took part (the SMTP server answers slowly, so that they
-    overlap)."""
+    """Two db_worker processes let go at once on one queue of mails: each mail is sent once,
+    each task claimed once, and both workers took part (the SMTP server answers slowly, so that
+    they overlap)."""
     handler, port = inbox
     original = handler.handle_DATA
 
@@ -269,18 +269,29 @@ def test_two_task_workers_never_run_a_task_twice(servers, inbox):  # noqa: F811
                 EmailMessage(f"mail {n}", "body", "desk@example.jp", ["someone@example.jp"])
             )
     env = site_env(REDIS_URL=REDIS_URL, EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(port))
-    workers = [
-        manage(
-            "db_worker",
-            "--queue-name",
-            "*",
-            "--batch",
-            "--no-startup-delay",
-            f"--worker-id=worker-{n}",
-            env=env,
+    # Both let go at the same moment: the queue's table is locked until both wait for it.
+    with connections["default"].cursor() as lock, transaction.atomic():
+        lock.execute(f'LOCK TABLE "{DBTaskResult._meta.db_table}" IN ACCESS EXCLUSIVE MODE')
+        workers = [
+            manage(
+                "db_worker",
+                "--queue-name",
+                "*",
+                "--batch",
+                "--no-startup-delay",
+                f"--worker-id=worker-{n}",
+                env=env,
+            )
+            for n in (1, 2)
+        ]
+        wait_until(
+            lambda: (
+                waiting_for_a_lock(lock) == 2
+                or any(worker.poll() is not None for worker in workers)
+            ),
+            "both workers to wait for the queue",
+            seconds=120,
         )
-        for n in (1, 2)
-    ]
     try:
         for worker in workers:
             assert worker.wait(180) == 0
