@@ -32,7 +32,7 @@ TEST_WORKERS ?= auto
 TEST_SIDE_BY_SIDE ?= $(shell [ "$$(nproc 2>/dev/null || echo 1)" -ge 2 ] && echo 1 || echo 0)
 PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
-.PHONY: help setup run serve worker test test-sqlite test-postgres lint format bench bench-upload bench-downloads bench-s3 bench-scheduling bench-consults bench-receipts bench-audit messages clean
+.PHONY: help setup run run-scaled serve worker test test-sqlite test-postgres lint format bench bench-upload bench-downloads bench-s3 bench-scheduling bench-consults bench-receipts bench-audit messages clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -57,6 +57,11 @@ run: setup ## Set up, migrate, load the demo data and serve on http://127.0.0.1:
 	$(DEMO_ENV) $(BIN)/python manage.py load_demo
 	$(DEMO_ENV) $(BIN)/python manage.py seal_audit_log --schedule
 	$(DEMO_ENV) HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) BIN=$(BIN) bin/serve
+
+# The hospital's topology on this machine (bin/run_scaled.py): PostgreSQL, Redis, SeaweedFS (S3),
+# coturn and nginx (TLS) in front of three ASGI workers, two task workers; all under var/scaled/.
+run-scaled: setup ## PostgreSQL, Redis, S3, coturn, nginx (TLS) before 3 ASGI workers, 2 task workers: https://127.0.0.1:8443
+	BIN=$(BIN) bin/run-scaled run
 
 test: setup ## Set up and run the whole suite (SQLite, and PostgreSQL when DATABASE_URL is set)
 	@if [[ "$$DATABASE_URL" != postgres* ]]; then \

@@ -113,7 +113,9 @@ def pytest_runtest_teardown(item, nextitem):
     every later test on this worker would write it again inside its own rolled-back
     transaction (a fifth of a second each, thousands of times)."""
     yield
-    if not empties_the_database(item):
+    # After the session's last test its database is gone (dropped in the `yield` above): the
+    # seed would go to the database DATABASE_URL names.
+    if nextitem is None or not empties_the_database(item):
         return
     from pytest_django.plugin import blocking_manager_key
 

@@ -9,8 +9,12 @@ after writing its audit event (set the lag above the database's transaction time
 that still commits later is found by `verify_audit_log --full` ("committed after its range was
 sealed"), not lost silently.
 
-Two sealers at once cannot both win: positions and checkpoint numbers are primary keys, and the
-last checkpoint row is locked for the batch (a lock among sealers only, never taken by writers).
+Two sealers at once (two task workers, a start's `seal_audit_log` beside the periodic task) take
+turns, batch by batch: each batch first takes a lock among sealers only, never taken by writers
+(PostgreSQL: a transaction-level advisory lock; SQLite: the write transaction itself). Locking the
+last checkpoint row was not enough: before the first there is none, and a sealer that waited for
+the row read that row, not the checkpoint written meanwhile, and then failed on the positions,
+which are primary keys (as are checkpoint numbers: nothing is ever sealed twice).
 """
 
 import json
@@ -20,7 +24,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from opiniondesk.audit.chain import GENESIS, checkpoint_body, link
@@ -113,8 +117,21 @@ def next_number(last: AuditCheckpoint | None) -> int:
     return max(last.number if last else 0, highest_external) + 1
 
 
+# The advisory lock's key: "odaudit" as a number, one of our own among the database's locks.
+SEALER_LOCK = int.from_bytes(b"odaudit", "big")
+
+
+def _one_sealer_at_a_time() -> None:
+    """Until the transaction ends; its later statements then see the checkpoint the last
+    holder committed (READ COMMITTED takes a new snapshot per statement)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEALER_LOCK])
+
+
 def _seal_batch(batch: int, horizon_at: datetime) -> tuple[AuditCheckpoint, int] | None:
     with transaction.atomic():
+        _one_sealer_at_a_time()
         last = AuditCheckpoint.objects.select_for_update().order_by("-number").first()
         watermark = last.sealed_through if last else 0
         position = last.last_position if last else 0
