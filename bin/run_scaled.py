@@ -718,7 +718,7 @@ steps = [
     ("create_audit_keys",),
     ("migrate", "--no-input", "-v0"),
     ("collectstatic", "--no-input", "-v0"),
-    ("load_demo",),
+    ("load_demo", *(["--no-history"] if os.environ.get("SCALED_NO_HISTORY") else [])),
     ("seal_audit_log", "--schedule"),
     # What bin/serve does before its workers start.
     ("sweep_uploads", "--schedule"),
@@ -853,7 +853,14 @@ def main() -> int:
     parser.add_argument(
         "--port", type=int, help="the HTTPS port (at the first start only; default 8443)"
     )
+    parser.add_argument(
+        "--no-history",
+        action="store_true",
+        help="demo data without the year of past cases behind the lead-time page (faster)",
+    )
     args = parser.parse_args()
+    if args.no_history:
+        os.environ["SCALED_NO_HISTORY"] = "1"  # read by PREPARE_SITE, in the site's environment
     # Everything the stack writes (data, logs, keys, configs) is the owner's only.
     os.umask(0o077)
     stack = Stack(args.dir)

@@ -58,7 +58,7 @@ def stack():
             pytest.fail(f"CI=true but {why}")
         pytest.skip(why)
     directory = Path(tempfile.mkdtemp(prefix="opiniondesk-scaled-"))
-    started = run_scaled("start", "--free-ports", directory=directory)
+    started = run_scaled("start", "--free-ports", "--no-history", directory=directory)
     try:
         assert started.returncode == 0, started.stdout + started.stderr
         state = json.loads((directory / "stack.json").read_text())
