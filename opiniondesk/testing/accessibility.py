@@ -29,7 +29,11 @@ RUN_AXE = """async (tags) => {
   }));
 }"""
 
-MEASURE = """() => {
+# `screen`: the viewport's width as the test set it. In a mobile context (is_mobile) the browser
+# widens the layout viewport to fit content that overflows, as a phone does by zooming out, so
+# window.innerWidth grows with the overflow and cannot show it.
+MEASURE = """(screen) => {
+  const width = Math.min(window.innerWidth, screen || window.innerWidth);
   const named = (e) => {
     const classes = typeof e.className === "string" ? e.className.trim().split(/\\s+/) : [];
     const id = e.id ? `#${e.id}` : "";
@@ -37,14 +41,14 @@ MEASURE = """() => {
     return `${e.tagName.toLowerCase()}${id}${classes.map((c) => "." + c).join("")} (${width}px)`;
   };
   const wide = [...document.querySelectorAll("body *")]
-    .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+    .filter((e) => e.getBoundingClientRect().right > width + 1)
     .filter((e) => !e.closest(".visually-hidden, .skip-link"))
     .slice(0, 5)
     .map(named);
   const heading = document.querySelector("main h1");
   return {
     scrollWidth: document.documentElement.scrollWidth,
-    innerWidth: window.innerWidth,
+    innerWidth: width,
     innerHeight: window.innerHeight,
     headingTop: heading ? heading.getBoundingClientRect().top + window.scrollY : null,
     wide,
@@ -72,7 +76,7 @@ def axe_violations(page: Any) -> list[str]:
 
 def reflow_problems(page: Any) -> list[str]:
     """Sideways scrolling, or a main heading pushed below the first screen (by the header)."""
-    m = page.evaluate(MEASURE)
+    m = page.evaluate(MEASURE, (page.viewport_size or {}).get("width"))
     problems = []
     if m["scrollWidth"] > m["innerWidth"]:
         problems.append(

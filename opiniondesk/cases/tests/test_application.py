@@ -236,3 +236,27 @@ def test_a_bad_physician_postal_code_or_e_mail_is_explained_and_nothing_saved(
     assert 'aria-invalid="true"' in response.content.decode()
     wizard.case.refresh_from_db()
     assert wizard.case.physician_postal_code == "" and wizard.case.physician_email == ""
+
+
+def test_the_privacy_agreement_reads_as_one_sentence_in_english(wizard_for, proxy_ken):
+    """The case page said "… on Dec. 3, 2026, 5:01 p.m.." (Django's date format ends in a full
+    stop, and so did the sentence): the date and the time are written as on the other pages."""
+    from datetime import datetime
+
+    from django.conf import settings
+
+    from opiniondesk.core.time import JST
+
+    wizard = wizard_for(proxy_ken)
+    wizard.fill_all()
+    wizard.submit()
+    Case.objects.filter(pk=wizard.case.pk).update(
+        privacy_accepted_at=datetime(2026, 12, 3, 17, 1, tzinfo=JST)
+    )
+    wizard.client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = wizard.client.get(reverse("case-detail", args=[wizard.case.pk])).content.decode()
+    assert "on Thursday 3 December 2026 17:01." in body
+    assert "p.m.." not in body
+    wizard.client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ja"
+    body = wizard.client.get(reverse("case-detail", args=[wizard.case.pk])).content.decode()
+    assert "2026年12月3日(木) 17:01" in body

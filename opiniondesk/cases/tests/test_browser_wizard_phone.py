@@ -227,3 +227,16 @@ def test_the_patient_accepts_the_policy_herself_from_her_case_page(browser, site
     assert page.locator('[data-item="patient_privacy"]').get_attribute("data-state") == "done"
     assert reflow_problems(page) == []
     page.context.close()
+
+
+def test_a_long_e_mail_address_wraps_on_the_case_page_at_200_percent_zoom(browser, site):
+    """Found walking make run: the answers' grid column was as wide as the patient's e-mail
+    address (a grid's 1fr is never narrower than its longest word), so her own case page
+    scrolled sideways at 195 CSS pixels."""
+    hana = User.objects.get(username="patient_hana")
+    case = case_in(Status.SUBMITTED, patient_email="hanako.kakuu.mihoncho@example.jp")
+    page = phone_page(browser, site, hana, viewport=ZOOMED_PHONE)
+    page.goto(f"{site}{reverse('case-detail', args=[case.pk])}")
+    assert "hanako.kakuu.mihoncho@example.jp" in page.get_by_role("main").inner_text()
+    assert reflow_problems(page) == []
+    page.context.close()

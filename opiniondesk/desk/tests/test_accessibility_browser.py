@@ -166,6 +166,21 @@ def test_the_checks_see_what_they_look_for(browser):
     page.context.close()
 
 
+def test_the_reflow_check_sees_overflow_in_a_phone_s_browser_too(browser):
+    """In a mobile context the browser zooms out to fit what overflows (innerWidth grows with
+    it); the check measures against the screen the test asked for."""
+    context = browser.new_context(viewport=ZOOMED_PHONE, is_mobile=True)
+    page = context.new_page()
+    page.set_content(
+        '<html lang="en"><head><meta name="viewport" content="width=device-width, '
+        'initial-scale=1"></head><title>t</title><main><h1>A page</h1>'
+        '<table style="width: 30rem"><tr><td>wide</td></tr></table></main></html>'
+    )
+    [problem] = reflow_problems(page)
+    assert problem.startswith("scrolls sideways") and "table" in problem
+    context.close()
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """One Chromium for the module, watched for CSP violations as the shared fixture is. Its
@@ -333,6 +348,22 @@ def test_a_coordinator_sees_accessible_pages(browser, site):
     walk = Walk(browser, site, persona("coordinator_sato"), reflow=True)
     walk.visit(reverse("staff-lead-times"))
     walk.check({"staff-lead-times": "lead times"}, "lead times")
+
+
+def test_queue_case_and_self_check_reflow_in_english_at_200_percent_zoom(browser, site):
+    """Found walking make run in English at 195 CSS pixels: the queue's cards, the case page
+    (a grid column as wide as its longest word) and the self-check's choices and step headings
+    ("Documents" beside its number) were wider than the screen; in Japanese they fit."""
+    missing = case_in(Status.AWAITING_DOCUMENTS, relation="child", documents=False)
+    for language in ("en", "ja"):
+        walk = Walk(browser, site, persona("coordinator_sato"), reflow=True)
+        walk.context.add_cookies(
+            [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": site}]
+        )
+        walk.visit(reverse("staff-queue"))
+        walk.visit(reverse("staff-case", args=[missing.pk]))
+        walk.visit(reverse("public:check"))
+        walk.check({}, language)
 
 
 def test_a_specialist_sees_accessible_pages(browser, site):

@@ -30,6 +30,8 @@ def test_the_whole_journey(charged, patient_hana, coordinator_sato):
     hana, sato = signed_in(patient_hana), signed_in(coordinator_sato)
     page = hana.get(reverse("case-detail", args=[charged.pk])).content.decode()
     assert "Ask for a copy of the record of this case" in page
+    # Folded until she opens it: its "Send the request" is not one more thing she has to do.
+    assert '<section class="card disclosure"' in page and "<details open" not in page
 
     response = ask(hana, charged, delivery="electronic")
     assert response.status_code == 302
