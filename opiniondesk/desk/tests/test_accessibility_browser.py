@@ -366,6 +366,21 @@ def test_queue_case_and_self_check_reflow_in_english_at_200_percent_zoom(browser
         walk.check({}, language)
 
 
+def test_the_wizard_s_heading_is_on_the_first_screen_in_english_at_200_percent_zoom(browser, site):
+    """Found walking make run in English at 195 CSS pixels: the header (the hospital's and the
+    service's longer English names, the language button and "Menu" on two rows) pushed each
+    wizard step's heading below the first screen; in Japanese it fitted."""
+    hana = persona("patient_hana")
+    draft = case_in(Status.DRAFT, applicant=hana, documents=False)
+    walk = Walk(browser, site, hana, reflow=True)
+    walk.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": site}])
+    walk.visit(reverse("dashboard"))
+    for step in steps():
+        walk.visit(reverse("case-step", args=[draft.pk, step.slug]))
+    walk.visit(reverse("public:home"))
+    walk.check({}, "en")
+
+
 def test_a_specialist_sees_accessible_pages(browser, site):
     referred = case_in(Status.REFERRED)
     done = completed_case(mode="in_person")
