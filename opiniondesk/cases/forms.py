@@ -291,6 +291,7 @@ class ConsultForm(StepForm):
         self.fields["disease"].label_from_instance = lambda d: (
             f"{d.department.local_name} — {d.local_name}"
         )
+        self.fields["disease"].widget = DiseaseSelect(choices=self.fields["disease"].choices)
         for name in ("department", "disease"):
             self.fields[name].empty_label = _("Please choose")
         if self.instance.joining_from_japan is not None:
@@ -305,6 +306,19 @@ class ConsultForm(StepForm):
         if online and data.get("joining_from_japan") is None and not self.partial:
             self.add_error("joining_from_japan", _("Please choose yes or no."))
         return data
+
+
+class DiseaseSelect(forms.Select):
+    """Each disease carries its department (data-department), so the page's script can show only
+    the chosen department's diseases; without the script every disease is listed and the form
+    refuses a mismatch."""
+
+    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(*args, **kwargs)
+        instance = getattr(option["value"], "instance", None)
+        if instance is not None:
+            option["attrs"]["data-department"] = str(instance.department_id)
+        return option
 
 
 class SheetForm(StepForm):

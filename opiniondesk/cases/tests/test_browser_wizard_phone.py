@@ -132,7 +132,12 @@ def test_a_patient_applying_for_herself_is_asked_neither_death_nor_family_and_co
     answer(page, "Does the patient have Japanese public health insurance?", "Yes")
     save_and_continue(page)
     assert page.url == f"{step_url}consult/"
-    fill_consult(page)
+    # Only the chosen department's diseases are offered (found walking make run: any was).
+    diseases = page.get_by_label(ja("disease"), exact=True)
+    page.get_by_label(ja("department"), exact=True).select_option(label="脳神経内科")
+    offered = [t.strip() for t in diseases.locator("option").all_inner_texts()]
+    assert offered[1:] and all(t.startswith("脳神経内科 — ") for t in offered[1:]), offered
+    fill_consult(page)  # cardiology, then a cardiology disease
     assert page.url == f"{step_url}sheet/"
 
     case.refresh_from_db()
