@@ -185,7 +185,9 @@ async def _asgi_get(app, path, headers=()):
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
         "method": "GET",
-        "scheme": "http",
+        # As the TLS proxy forwards it: the application may have been built (its middleware
+        # loaded) before this test's plain-HTTP settings, with the HTTPS redirect on.
+        "scheme": "https",
         "path": path,
         "raw_path": path.encode(),
         "query_string": b"",

@@ -402,7 +402,7 @@ def test_twenty_attempts_at_overlapping_starts_one_wins(
             case_id=case.pk,
             actor=coordinator_sato,
             slots=[(dr_tanaka.pk, half_past)],
-            hold_until=datetime(2026, 11, 30, 18, 0, tzinfo=JST),
+            hold_until=datetime(2026, 11, 30, 17, 0, tzinfo=JST),
         )
 
     calls = [
