@@ -8,22 +8,18 @@ from django.conf import settings
 from django.tasks import task
 from django.utils import timezone
 
+from opiniondesk.core.tasks import queue_once
+
 TASK_PATH = "opiniondesk.audit.tasks.seal_audit_log"
 
 
 def schedule_sealer(*, delay: timedelta | None = None) -> bool:
     """Queue the sealer's next run unless one is already waiting; True if one was queued."""
-    from django_tasks_db.models import DBTaskResult
-
     if not seal_audit_log.get_backend().supports_defer:
-        return False
-    database_queue = settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend"
-    if database_queue and DBTaskResult.objects.filter(task_path=TASK_PATH, status="READY").exists():
         return False
     if delay is None:
         delay = timedelta(seconds=settings.AUDIT_SEAL_EVERY)
-    seal_audit_log.using(run_after=timezone.now() + delay).enqueue()
-    return True
+    return queue_once(seal_audit_log, run_after=timezone.now() + delay)
 
 
 @task()

@@ -36,6 +36,18 @@ def enqueue_with_transaction(
         transaction.on_commit(lambda: task.enqueue(*args, **kwargs))
 
 
+def queue_once(task: Task[Any, Any], *, run_after: datetime) -> bool:
+    """Queue a periodic task's next run unless one already waits (database queue): each run
+    queues the next, and every start of the site asks again. True if one was queued."""
+    from django_tasks_db.models import DBTaskResult
+
+    waiting = DBTaskResult.objects.filter(task_path=task_path(task), status=TaskResultStatus.READY)
+    if in_database_queue(task) and waiting.exists():
+        return False
+    task.using(run_after=run_after).enqueue()
+    return True
+
+
 # The reconciler's generic half (the domains say what is missing: desk.reconcile).
 
 

@@ -8,9 +8,10 @@ a worker died mid-run (the next start queues it again).
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.tasks import task
 from django.utils import timezone
+
+from opiniondesk.core.tasks import in_database_queue, queue_once
 
 SWEEP_EVERY = timedelta(hours=6)
 TASK_PATH = "opiniondesk.documents.tasks.sweep_upload_spool"
@@ -18,15 +19,9 @@ TASK_PATH = "opiniondesk.documents.tasks.sweep_upload_spool"
 
 def schedule_sweep(*, delay: timedelta = SWEEP_EVERY) -> bool:
     """Queue the next sweep unless one is already waiting; True if one was queued."""
-    from django_tasks_db.models import DBTaskResult
-
-    if settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend":
-        waiting = DBTaskResult.objects.filter(task_path=TASK_PATH, status="READY").exists()
-        if waiting:
-            return False
-        sweep_upload_spool.using(run_after=timezone.now() + delay).enqueue()
-        return True
-    return False
+    if not in_database_queue(sweep_upload_spool):
+        return False
+    return queue_once(sweep_upload_spool, run_after=timezone.now() + delay)
 
 
 @task()
