@@ -18,6 +18,7 @@ from opiniondesk.api.fields import (
 )
 from opiniondesk.api.serializers import StrictSerializer, VerdictSerializer
 from opiniondesk.cases.eligibility import Consent, Reason
+from opiniondesk.cases.keyset import Cursor, cursor_decode
 from opiniondesk.cases.kinship import Relation
 from opiniondesk.cases.models import PhoneOutcome, Sex
 from opiniondesk.cases.staff_forms import due_date_closed_message
@@ -305,10 +306,34 @@ class CaseListQuerySerializer(StrictSerializer):
     status = serializers.ChoiceField(choices=STATUS_VALUES, required=False)
     department = serializers.SlugField(max_length=50, required=False, help_text="A code.")
     mode = serializers.ChoiceField(choices=_choices(Mode), required=False)
-    page = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False)
+    cursor = serializers.RegexField(
+        r"^[A-Za-z0-9_-]+$",
+        max_length=200,
+        required=False,
+        help_text="Where a page starts, as given in `next` and `previous`: read at the same "
+        "speed however far down the list. Not together with `page`.",
+    )
+    page = serializers.IntegerField(
+        min_value=1,
+        max_value=1_000_000,
+        required=False,
+        help_text="A page by its number; the links in `next` and `previous` use `cursor` "
+        "instead, which is faster far down the list.",
+    )
     page_size = serializers.IntegerField(
         min_value=1, max_value=100, required=False, help_text="25 unless given."
     )
+
+    def validate_cursor(self, value: str) -> Cursor:
+        cursor = cursor_decode(value)
+        if cursor is None:
+            raise serializers.ValidationError(_("This is not a cursor from this list."))
+        return cursor
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "cursor" in attrs and "page" in attrs:
+            raise serializers.ValidationError({"page": _("Give a page or a cursor, not both.")})
+        return attrs
 
 
 # Writing ------------------------------------------------------------------------------------

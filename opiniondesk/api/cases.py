@@ -24,10 +24,10 @@ from drf_spectacular.utils import (
 from rest_framework import status as http
 from rest_framework.decorators import api_view, parser_classes, renderer_classes
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
 from opiniondesk.accounts.models import Role, User
 from opiniondesk.accounts.vocabulary import Scope
@@ -44,10 +44,12 @@ from opiniondesk.audit.services import audit_denied, audit_read
 from opiniondesk.cases import screening, workflow
 from opiniondesk.cases.access import case_for_request
 from opiniondesk.cases.applications import missing_answers
+from opiniondesk.cases.keyset import cursor_encode, keyset_page
 from opiniondesk.cases.lifecycle import actor_of, case_lock
 from opiniondesk.cases.models import Case, PhoneOutcome
 from opiniondesk.cases.selectors import (
     case_verdict,
+    cases_counted,
     cases_visible_to,
     documents_visible_to,
     open_document_request,
@@ -103,10 +105,7 @@ NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such case, or not y
 BAD_INPUT = OpenApiResponse(ValidationErrorSerializer, description="The fields at fault.")
 
 
-class CasePagination(PageNumberPagination):
-    page_size = 25
-    page_size_query_param = "page_size"
-    max_page_size = 100
+CASE_PAGE_SIZE = 25
 
 
 def _valid(serializer_class: type[Any], data: Any) -> dict[str, Any]:
@@ -221,7 +220,8 @@ def _names_for(viewer: User) -> Callable[[User | None], str | None]:
         404: OpenApiResponse(ErrorSerializer, description="No such page."),
     },
     summary="The cases this user may see",
-    description=f"Newest first, {CasePagination.page_size} a page. Patients see their own "
+    description=f"Newest first, {CASE_PAGE_SIZE} a page unless `page_size` says; "
+    "`next` and `previous` link the pages around by `cursor`. Patients see their own "
     "applications, coordinators every sent one, specialists those referred to their "
     f"departments, billing clerks those past the consult; administrators none. {SESSION}",
     tags=TAGS,
@@ -231,23 +231,48 @@ def _names_for(viewer: User) -> Callable[[User | None], str | None]:
 def case_list(request: Request) -> Response:
     params = {key: value for key, value in request.query_params.items() if key != "format"}
     query = _valid(s.CaseListQuerySerializer, params)
-    cases = (
-        cases_visible_to(request.user)
-        .select_related("department", "disease")
-        .order_by("-created_at", "-pk")
-    )
+    cases = cases_visible_to(request.user).select_related("department", "disease")
+    department_id: int | None = None
     if "status" in query:
         cases = cases.filter(status=query["status"])
     if "department" in query:
-        cases = cases.filter(department__code=query["department"])
+        department = Department.objects.filter(code=query["department"]).first()
+        department_id = department.pk if department else 0
+        cases = cases.filter(department_id=department_id)
     if "mode" in query:
         cases = cases.filter(mode=query["mode"])
-    paginator = CasePagination()
-    page = paginator.paginate_queryset(cases, request) or []
+    count = cases_counted(
+        user=request.user,
+        states=frozenset({Status(query["status"])}) if "status" in query else None,
+        department_id=department_id,
+        mode=query.get("mode", ""),
+    )
+    if count is None:
+        count = cases.count()
+    size = query.get("page_size", CASE_PAGE_SIZE)
+    url = request.build_absolute_uri()
+    links: dict[str, str | None] = {"next": None, "previous": None}
+    if "page" in query:  # by number: an OFFSET, as before cursors
+        number = query["page"]
+        if number > 1 and (number - 1) * size >= count:
+            raise NotFound(_("No such page."))
+        rows = list(cases.order_by("-created_at", "-pk")[(number - 1) * size : number * size])
+        if number * size < count:
+            links["next"] = replace_query_param(url, "page", number + 1)
+        if number > 1:
+            links["previous"] = replace_query_param(url, "page", number - 1)
+    else:
+        page = keyset_page(
+            cases, key="created_at", descending=True, cursor=query.get("cursor"), size=size
+        )
+        rows = list(page.items)
+        for name, cursor in (("next", page.next), ("previous", page.previous)):
+            if cursor is not None:
+                links[name] = replace_query_param(url, "cursor", cursor_encode(cursor))
     # One audit row for the page: it names every case whose data was shown.
-    audit_read(request, api="case_list", cases=[case.pk for case in page])
-    data = s.CaseSummarySerializer(page, many=True, context={"today": jst_today()}).data
-    return paginator.get_paginated_response(data)
+    audit_read(request, api="case_list", cases=[case.pk for case in rows])
+    data = s.CaseSummarySerializer(rows, many=True, context={"today": jst_today()}).data
+    return Response({"count": count, **links, "results": data})
 
 
 @extend_schema(

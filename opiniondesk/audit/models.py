@@ -65,6 +65,15 @@ class AuditEvent(models.Model):
         ordering = ["-sequence"]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit log")
+        # The admin's filters and search (audit.admin), newest first, each on an index (a
+        # case's few events are found by case_id's own).
+        indexes = [
+            models.Index(fields=["username", "sequence"], name="audit_by_user"),
+            models.Index(fields=["action", "sequence"], name="audit_by_action"),
+            models.Index(fields=["object_type", "sequence"], name="audit_by_type"),
+            models.Index(fields=["object_id", "sequence"], name="audit_by_object"),
+            models.Index(fields=["source_address", "sequence"], name="audit_by_address"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.action}"

@@ -61,6 +61,9 @@ def case_transition(
     if to is Status.SUBMITTED:
         case.submitted_at = now
         fields.append("submitted_at")
+    if to is Status.REFERRED and case.referred_at is None:
+        case.referred_at = now
+        fields.append("referred_at")
     case.save(update_fields=fields)
     CaseTransition.objects.create(
         case=case,

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from opiniondesk.cases.eligibility import Consent
@@ -79,6 +80,16 @@ class Case(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    # Since when the case waits on someone's desk (the last change of state): the work queue's
+    # sort key, kept by the database so that it can be indexed.
+    waiting_since = models.GeneratedField(
+        expression=Coalesce("status_changed_at", "submitted_at", "created_at"),
+        output_field=models.DateTimeField(),
+        db_persist=True,
+    )
+    # The first referral to a department (紹介): from then on its specialists see the case,
+    # whatever happens next. On the row, so the queue and its counts need not read the history.
+    referred_at = models.DateTimeField(null=True, blank=True, editable=False)
     channel = models.CharField(
         _("application channel"), max_length=10, choices=Channel.choices, default=Channel.ONLINE
     )
@@ -203,6 +214,15 @@ class Case(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("case")
         verbose_name_plural = _("cases")
+        # The work queue pages by (waiting_since, id), within a state or across them (keyset).
+        indexes = [
+            models.Index(fields=["waiting_since", "id"], name="case_queue_all"),
+            models.Index(fields=["status", "waiting_since", "id"], name="case_queue_state"),
+            models.Index(fields=["department", "waiting_since", "id"], name="case_queue_dept"),
+            # The API lists newest first, within a state or across them.
+            models.Index(fields=["created_at", "id"], name="case_newest"),
+            models.Index(fields=["status", "created_at", "id"], name="case_newest_state"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.get_status_display()}"
@@ -342,3 +362,30 @@ class DocumentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}: {', '.join(self.items)}"
+
+
+class CaseStateCount(models.Model):
+    """How many cases are in each state, per department, channel, mode and whether ever referred.
+
+    Kept by triggers in the database itself (cases.state_counts), so every write — a service, a
+    bulk load, a restore — counts and the queue's counts read a few rows instead of every case.
+    """
+
+    status = models.CharField(max_length=20)
+    department_id = models.BigIntegerField()  # 0 while no department is chosen
+    channel = models.CharField(max_length=20)
+    mode = models.CharField(max_length=20)
+    referred = models.BooleanField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status", "department_id", "channel", "mode", "referred"],
+                name="case_count_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        key = (self.status, self.department_id, self.channel, self.mode, self.referred)
+        return f"{'/'.join(map(str, key))}: {self.n}"

@@ -5,8 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -24,6 +23,7 @@ from opiniondesk.cases.eligibility import (
 from opiniondesk.cases.kinship import Relation
 from opiniondesk.cases.models import (
     Case,
+    CaseStateCount,
     CaseTransition,
     Channel,
     DocumentRequest,
@@ -38,7 +38,7 @@ from opiniondesk.catalog.selectors import eligibility_catalog
 from opiniondesk.catalog.vocabulary import DocumentCode, Mode
 from opiniondesk.core.converters import MAX_ID
 from opiniondesk.core.time import jst_today
-from opiniondesk.documents.models import Document, DocumentKind
+from opiniondesk.documents.models import Document
 from opiniondesk.documents.visibility import kinds_hidden_from
 
 
@@ -56,9 +56,8 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
     if user.role == Role.SPECIALIST:
         # "Once referred": a case withdrawn during screening is in a specialist state too, but was
         # never the department's to see.
-        referred = CaseTransition.objects.filter(case=OuterRef("pk"), to_status=Status.REFERRED)
         return cases.filter(
-            Exists(referred),
+            referred_at__isnull=False,
             status__in=SPECIALIST_STATES,
             department__in=user.departments.all(),
         )
@@ -92,8 +91,33 @@ def open_document_request(case: Case) -> DocumentRequest | None:
 
 
 def case_counts_by_status(*, user: User) -> dict[str, int]:
-    rows = cases_visible_to(user).values("status").annotate(n=Count("pk")).order_by()
-    return {row["status"]: row["n"] for row in rows}
+    """How many of the cases this user may see are in each state (none: absent)."""
+    counted = _counted_visible_to(user)
+    if counted is None:
+        rows = cases_visible_to(user).values("status").annotate(n=Count("pk")).order_by()
+    else:
+        rows = counted.values("status").annotate(n=Sum("n")).order_by()
+    return {row["status"]: row["n"] for row in rows if row["n"]}
+
+
+def _counted_visible_to(user: User) -> QuerySet[CaseStateCount] | None:
+    """The staff's share of the kept counts, by the rules of cases_visible_to (a test holds the
+    two together); None for the patient's side, whose few cases are counted directly."""
+    counts = CaseStateCount.objects.filter(n__gt=0)
+    if not user.is_authenticated or not user.is_active:
+        return counts.none()
+    if user.role == Role.COORDINATOR:
+        return counts.exclude(status=Status.DRAFT, channel=Channel.ONLINE)
+    if user.role == Role.SPECIALIST:
+        departments = list(user.departments.values_list("pk", flat=True))
+        return counts.filter(
+            referred=True, status__in=SPECIALIST_STATES, department_id__in=departments
+        )
+    if user.role == Role.BILLING_CLERK:
+        return counts.filter(status__in=BILLING_STATES)
+    if user.role == Role.PATIENT:
+        return None
+    return counts.none()
 
 
 def application_from_data(data: Mapping[str, Any]) -> Application:
@@ -169,25 +193,20 @@ def _consult_at() -> Subquery:
 
 
 def _id_waiting() -> Exists:
-    return Exists(
-        Document.objects.filter(
-            case=OuterRef("pk"), kind=DocumentKind.PATIENT_ID, identity_review__isnull=True
-        )
-    )
+    return Exists(Document.objects.filter(case=OuterRef("pk"), identity_check_pending=True))
 
 
 def case_queue(*, user: User, filters: QueueFilters) -> QuerySet[Case]:
     """The cases waiting for this user, longest-waiting first unless asked otherwise.
 
     Waiting time runs from the last change of state: that is when the case landed on someone's
-    desk. Each row carries `waiting_since`, `request_due`, `consult_at` and `id_waiting` (no
-    query per row).
+    desk (Case.waiting_since). Each row carries `request_due`, `consult_at` and `id_waiting` (no
+    query per row). Paged by cases.keyset on (waiting_since, pk).
     """
     cases = (
         cases_visible_to(user)
         .select_related("department", "disease")
         .annotate(
-            waiting_since=Coalesce("status_changed_at", "submitted_at", "created_at"),
             request_due=_open_request_due(),
             consult_at=_consult_at(),
             id_waiting=_id_waiting(),
@@ -210,8 +229,57 @@ def case_queue(*, user: User, filters: QueueFilters) -> QuerySet[Case]:
         cases = cases.filter(id_waiting=True)
     if filters.search.active:
         cases = cases.filter(_search_filter(filters.search))
-    order = "-waiting_since" if filters.newest_first else "waiting_since"
-    return cases.order_by(order, "pk")
+    order = ("-waiting_since", "-pk") if filters.newest_first else ("waiting_since", "pk")
+    return cases.order_by(*order)
+
+
+# Beyond this a filtered queue says "1,000 or more": counting every match would read them all.
+QUEUE_COUNT_CAP = 1000
+
+
+def case_queue_count(*, user: User, filters: QueueFilters) -> tuple[int, bool]:
+    """How many cases the queue holds with these filters, and whether that is only a lower
+    bound. Filters on the kept counts' keys are exact and read a few rows; the others count at
+    most QUEUE_COUNT_CAP + 1 matches."""
+    plain = not (
+        filters.min_days_waiting or filters.overdue or filters.ids_to_check or filters.search.active
+    )
+    if plain:
+        n = cases_counted(
+            user=user,
+            states=filters.states,
+            department_id=filters.department_id,
+            mode=filters.mode,
+            channel=filters.channel,
+        )
+        if n is not None:
+            return n, False
+    n = case_queue(user=user, filters=filters).order_by()[: QUEUE_COUNT_CAP + 1].count()
+    return min(n, QUEUE_COUNT_CAP), n > QUEUE_COUNT_CAP
+
+
+def cases_counted(
+    *,
+    user: User,
+    states: frozenset[Status] | None = None,
+    department_id: int | None = None,
+    mode: str = "",
+    channel: str = "",
+) -> int | None:
+    """How many cases this user may see match, from the kept counts (a few rows, however many
+    cases); None for the patient's side, whose own cases the caller counts directly."""
+    counted = _counted_visible_to(user)
+    if counted is None:
+        return None
+    if states is not None:
+        counted = counted.filter(status__in=states)
+    if department_id is not None:
+        counted = counted.filter(department_id=department_id)
+    if mode:
+        counted = counted.filter(mode=mode)
+    if channel:
+        counted = counted.filter(channel=channel)
+    return counted.aggregate(n=Sum("n"))["n"] or 0
 
 
 _NAME_FIELDS = (

@@ -228,14 +228,17 @@ def _move_back(case: Case, past: Past) -> None:
     """Give the case's recorded times the dates of its plan: each transition to a milestone
     state its moment, the ones between a few minutes after the one before."""
     moments = _milestones(past)
-    at = past.applied
+    at, referred_at = past.applied, None
     for transition in CaseTransition.objects.filter(case=case).order_by("at", "pk"):
         at = moments.get(Status(transition.to_status), at + timedelta(minutes=20))
         CaseTransition.objects.filter(pk=transition.pk).update(at=at)
+        if transition.to_status == Status.REFERRED and referred_at is None:
+            referred_at = at
     Case.objects.filter(pk=case.pk).update(
         created_at=past.applied - timedelta(minutes=30),
         submitted_at=past.applied,
         status_changed_at=at,
+        referred_at=referred_at,
     )
     if past.waits_in is None:
         _move_rows(case, moments[Status.IN_CONSULT], moments[Status.CLOSED])

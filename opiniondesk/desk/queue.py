@@ -3,7 +3,6 @@ queue with filters, counts per state and waiting times."""
 
 from typing import Any
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -11,7 +10,8 @@ from opiniondesk.accounts.models import Role
 from opiniondesk.accounts.permissions import role_required
 from opiniondesk.audit.services import audit_read
 from opiniondesk.cases import staff_forms
-from opiniondesk.cases.selectors import case_counts_by_status, case_queue
+from opiniondesk.cases.keyset import cursor_decode, cursor_encode, keyset_page
+from opiniondesk.cases.selectors import case_counts_by_status, case_queue, case_queue_count
 from opiniondesk.cases.wording import STAFF_STATUS_LABELS
 from opiniondesk.cases.workflow import OPEN_STATES, Status
 from opiniondesk.catalog.models import Department
@@ -47,7 +47,14 @@ def queue(request: HttpRequest) -> HttpResponse:
     form = staff_forms.QueueFilterForm(request.GET or None, departments=departments)
     filters = form.filters()
     cases = case_queue(user=request.user, filters=filters)
-    page = Paginator(cases, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(
+        cases,
+        key="waiting_since",
+        descending=filters.newest_first,
+        cursor=cursor_decode(request.GET.get("cursor")),
+        size=QUEUE_PAGE_SIZE,
+    )
+    found, capped = case_queue_count(user=request.user, filters=filters)
     # A search says whom someone looked for: it is recorded with what it showed.
     searched = {"search": filters.search.kind.value} if filters.search.active else {}
     audit_read(request, page="staff queue", cases=[case.pk for case in page], **searched)
@@ -67,7 +74,12 @@ def queue(request: HttpRequest) -> HttpResponse:
             "open_total": sum(n for s, n in counts.items() if s in OPEN_STATES),
             "current_state": request.GET.get("state") or staff_forms.OPEN,
             "refresh_url": f"{request.path}?{query.urlencode()}",
-            "page_query": _without(request.GET, "page", "auto"),
+            "found": found,
+            "found_capped": capped,
+            "pages": None if capped else max(1, -(-found // QUEUE_PAGE_SIZE)),
+            "next_cursor": cursor_encode(page.next) if page.next else "",
+            "previous_cursor": cursor_encode(page.previous) if page.previous else "",
+            "page_query": _without(request.GET, "cursor", "auto"),
         },
     )
 

@@ -95,11 +95,21 @@ class Document(models.Model):
     )
     source = models.CharField(max_length=20, choices=UploadSource.choices)
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    # An uploaded ID no coordinator has checked yet (本人確認待ち): set with the upload, cleared
+    # by the check (readiness.services). The few waiting are indexed, not every ID ever sent.
+    identity_check_pending = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["case", "uploaded_at", "pk"]
         verbose_name = _("document")
         verbose_name_plural = _("documents")
+        indexes = [
+            models.Index(
+                fields=["case"],
+                condition=models.Q(identity_check_pending=True),
+                name="document_id_to_check",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.original_name}"

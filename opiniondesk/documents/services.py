@@ -338,6 +338,7 @@ def _store(
         supersedes=supersedes,
         uploaded_by=actor,
         source=source,
+        identity_check_pending=kind == DocumentKind.PATIENT_ID,
     )
     # In object storage the bytes sent are hashed again: kept only if they are the ones checked.
     document.file.save("upload", expect_sha256(checked.file, inspection.sha256), save=False)

@@ -115,6 +115,7 @@ def identity_review(
             )
     except IntegrityError as exc:
         raise ReadinessError(_("This ID has already been checked.")) from exc
+    Document.objects.filter(pk=document.pk).update(identity_check_pending=False)
     audit_record(
         action=AuditAction.UPDATE,
         user=actor,

@@ -159,6 +159,9 @@ def case_in(
     incomplete = status is Status.AWAITING_DOCUMENTS and not documents
     for current, target, actor in SENT_INCOMPLETE if incomplete else PATHS[status]:
         _record(case, current, target, people[actor], _detail(case, target, actor))
+        if target is Status.REFERRED and case.referred_at is None:
+            case.referred_at = now
+            case.save(update_fields=["referred_at"])
     if not incomplete:
         _state_rows(case, status, coordinator=coordinator)
     return case
@@ -240,6 +243,7 @@ def add_document(
         sha256=hashlib.sha256(content).hexdigest(),
         uploaded_by=uploaded_by or case.applicant,
         source=source,
+        identity_check_pending=kind == DocumentKind.PATIENT_ID,
     )
     document.file.save("upload", ContentFile(content), save=False)
     document.save()

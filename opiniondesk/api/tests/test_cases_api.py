@@ -293,6 +293,33 @@ def test_it_pages_the_list(api_as, coordinator_sato, make_case, patient_hana):
     assert api.get(CASES_URL, {"page": 9}).status_code == 404
 
 
+def test_it_pages_by_cursor_through_every_case_once_both_ways(
+    api_as, coordinator_sato, make_case, patient_hana
+):
+    made = [make_case(patient_hana, documents=False).pk for _ in range(5)]
+    api = api_as(coordinator_sato)
+    pages, url = [], CASES_URL + "?page_size=2"
+    while url:
+        page = api.get(url).json()
+        assert page["count"] == 5  # from the kept counts, on every page
+        pages.append([row["id"] for row in page["results"]])
+        url = page["next"]
+    assert pages == [made[::-1][i : i + 2] for i in range(0, 5, 2)]  # newest first
+    back = api.get(page["previous"]).json()
+    assert [row["id"] for row in back["results"]] == pages[1]
+    assert "cursor=" in back["next"] and "cursor=" in page["previous"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"cursor": "bm90LWEtY3Vyc29y"}, {"cursor": "a!"}, {"cursor": "eA", "page": "2"}],
+)
+def test_it_refuses_a_cursor_it_did_not_give(api_as, coordinator_sato, params):
+    response = api_as(coordinator_sato).get(CASES_URL, params)
+    assert response.status_code == 400
+    assert set(response.json()) & {"cursor", "page"}
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [

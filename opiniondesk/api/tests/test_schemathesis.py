@@ -71,6 +71,7 @@ CHECKS = [
 # between two fields. The other checks still run on these operations.
 REFUSES_VALID_INPUT = {
     ("POST", "/api/v1/eligibility/check"): "a birth date after as_of (today by default)",
+    ("GET", "/api/v1/cases"): "a cursor this list did not give, or both page and cursor",
     ("POST", "/api/v1/fees/quote"): "no fee table in force on that day",
     ("GET", "/api/v1/schedule/slots"): "a department the catalog does not have",
     ("POST", "/api/v1/cases/{case_id}/transitions"): "referral to an unknown department",

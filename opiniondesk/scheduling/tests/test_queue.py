@@ -36,7 +36,7 @@ def booked(coordinator_sato, patient_hana, accepted):
 def _rows(client, **params):
     response = client.get(reverse("staff-queue"), {"state": "all", **params})
     assert response.status_code == 200
-    return response.context["page"].object_list
+    return response.context["page"].items
 
 
 def test_the_queue_shows_the_consult_and_filters_ids_to_check(
