@@ -9,6 +9,7 @@ from opiniondesk.cases.eligibility import Consent
 from opiniondesk.cases.kinship import Relation
 from opiniondesk.cases.workflow import Status
 from opiniondesk.catalog.vocabulary import Mode
+from opiniondesk.core.fields import StoredGeneratedField
 
 RELATION_CHOICES = [(r.value, r.value) for r in Relation]  # shown in words by the templates
 
@@ -82,10 +83,9 @@ class Case(models.Model):
     status_changed_at = models.DateTimeField(null=True, blank=True)
     # Since when the case waits on someone's desk (the last change of state): the work queue's
     # sort key, kept by the database so that it can be indexed.
-    waiting_since = models.GeneratedField(
+    waiting_since = StoredGeneratedField(
         expression=Coalesce("status_changed_at", "submitted_at", "created_at"),
         output_field=models.DateTimeField(),
-        db_persist=True,
     )
     # The first referral to a department (紹介): from then on its specialists see the case,
     # whatever happens next. On the row, so the queue and its counts need not read the history.
