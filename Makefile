@@ -126,5 +126,12 @@ bench-audit: setup ## Audit log benchmark (PostgreSQL: DATABASE_URL): writers vs
 bench-receipts: setup ## Receipt benchmark: PDF per receipt (target < 0.5 s) vs a one-line PDF; a month's CSV of 10,000 charges
 	$(BIN)/python bench/receipts.py $(BENCH_ARGS)
 
+bench-scale: setup ## Hospital-scale data (PostgreSQL: DATABASE_URL): pages at 10,000 and 100,000 cases
+	@[[ "$$DATABASE_URL" == postgres* ]] || { echo "bench-scale needs DATABASE_URL=postgres://..."; exit 2; }
+	$(BIN)/python bench/scale.py $(BENCH_ARGS)
+
+bench-load: setup ## Load test (locust): 200 people for 5 min on make run-scaled (a worker, Redis, S3 killed) and on make run
+	$(BIN)/python bench/load.py $(BENCH_ARGS)
+
 clean: ## Remove the virtual environment and local data
 	rm -rf $(VENV) var

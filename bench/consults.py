@@ -209,7 +209,7 @@ class Room:
 _counter = iter(range(1, 10**6))
 
 
-def build_rooms(count: int, tag: str) -> list[Room]:
+def build_rooms(count: int, tag: str, lead: timedelta = timedelta(minutes=3)) -> list[Room]:
     """`count` online cases `ready` for their consult with Dr Tanaka, each applied for by its own
     patient account, moved to start a few minutes from now (the waiting room opens 5 minutes
     before). The booked slot moves with its booking, so the next case is offered the same free
@@ -237,7 +237,7 @@ def build_rooms(count: int, tag: str) -> list[Room]:
         )
         for n in range(count)
     )
-    soon = timezone.now() + timedelta(minutes=3)
+    soon = timezone.now() + lead
     rooms = []
     for n, patient in enumerate(patients):
         case = ready_case(applicant=patient, specialist=doctor)

@@ -9,6 +9,7 @@ page and ends the call at the limit (and a task does, should no page be open).
 
 import asyncio
 import json
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
@@ -23,6 +24,10 @@ from opiniondesk.accounts.models import Role
 from opiniondesk.consults import clock, selectors, services, tasks
 from opiniondesk.consults.errors import ConsultError
 from opiniondesk.consults.models import Consult, ConsultState, EndReason, Side
+
+# One line when a room's connection opens and when it closes, with the connection's request id
+# (core/logs.py): which worker process holds whom, for the operators of several workers.
+logger = logging.getLogger("opiniondesk.consults")
 
 TOKEN_SALT = "opiniondesk.consults.join"  # noqa: S105 (a namespace for signing, no secret)
 TOKEN_MAX_AGE = 10 * 60  # seconds: the page fetches a new one to reconnect
@@ -74,6 +79,11 @@ class ConsultConsumer(AsyncWebsocketConsumer):
             return
         self.user, self.side = user, side
         await self.accept()
+        logger.info(
+            "consult %s: %s side connected",
+            self.consult_id,
+            side.value,
+        )
         if side is Side.HOSPITAL:
             await self._join_hospital()
         # The patient's side joins with its first message, which names the device.
@@ -81,6 +91,13 @@ class ConsultConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         for timer in getattr(self, "timers", []):
             timer.cancel()
+        if hasattr(self, "side"):
+            logger.info(
+                "consult %s: %s side closed (%s)",
+                self.consult_id,
+                self.side.value,
+                code,
+            )
         if not getattr(self, "joined", False):
             return
         await self.channel_layer.group_discard(tasks.group_name(self.consult_id), self.channel_name)

@@ -1,10 +1,12 @@
 """`make run-scaled` (bin/run_scaled.py) itself: the whole stack started in a temporary directory
 on free ports, used through nginx over TLS (a page, a static file, a WebSocket of a signed-in
-demo user), a second start refused, and nothing left running after the stop.
+demo user), the whole journey in Chromium with the patient and the specialist on different
+workers, a second start refused, and nothing left running after the stop.
 
-It costs about a minute (a fresh PostgreSQL cluster, its migrations and the demo data), once,
-in the SQLite half of the suite (it uses no test database)."""
+The stack costs about a minute (a fresh PostgreSQL cluster, its migrations and the demo data),
+once, the journey another; in the SQLite half of the suite (they use no test database)."""
 
+import contextlib
 import json
 import os
 import re
@@ -14,6 +16,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
@@ -170,6 +173,247 @@ def test_a_second_start_says_it_runs(stack):
     status = run_scaled("status", directory=directory, timeout=60)
     assert status.returncode == 0
     assert status.stdout.count("running, pid") == 10
+
+
+def stack_sql(directory: Path, query: str, *params: object) -> list[tuple]:
+    """A query on the stack's own PostgreSQL (the test's database is another)."""
+    import psycopg
+
+    env = dict(
+        line.split("=", 1)
+        for line in (directory / "env").read_text().splitlines()
+        if line.startswith("DATABASE_URL=")
+    )
+    with psycopg.connect(env["DATABASE_URL"].strip("'"), autocommit=True) as connection:
+        cursor = connection.execute(query, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def case_status(directory: Path, case_id: int) -> str:
+    return stack_sql(directory, "SELECT status FROM cases_case WHERE id = %s", case_id)[0][0]
+
+
+def served_by(directory: Path, line: str) -> set[str]:
+    """The web workers whose log has this line."""
+    return {log.stem for log in (directory / "logs").glob("web*.log") if line in log.read_text()}
+
+
+def mailed_link(directory: Path, pattern: str) -> str:
+    """A link from an e-mail the task workers sent (the stack prints them: console backend)."""
+    import base64
+    import binascii
+    import quopri
+
+    for log in (directory / "logs").glob("worker*.log"):
+        for block in re.split(r"\n\s*\n", log.read_text()):
+            candidates = [block]
+            with contextlib.suppress(binascii.Error, ValueError):
+                candidates.append(base64.b64decode("".join(block.split()), validate=True).decode())
+            candidates.append(quopri.decodestring(block.encode()).decode(errors="replace"))
+            for text in candidates:
+                if found := re.search(pattern, text):
+                    return found.group(0)
+    raise AssertionError(f"no e-mail with {pattern}")
+
+
+@pytest.mark.browser
+def test_the_journey_across_workers(stack, media_browser, tmp_path):
+    """The journey of test_journey_browser.py against the scaled stack, through nginx over TLS:
+    apply with uploads (into S3), screening, acceptance, booking, readiness, the video consult
+    with fake media with the patient and the specialist held by different web workers (their
+    signalling crosses Redis), the fee at the desk, the receipt, the opinion and its one-time
+    link. The servers' clock cannot move: the booked date is moved to two minutes from now in
+    the stack's database, as the only shortcut."""
+    from django.urls import reverse
+
+    from opiniondesk.cases.tests.test_browser_application import DESKTOP, fill, ja
+    from opiniondesk.consults.tests.test_room_browser import call_started, state_is
+    from opiniondesk.desk.tests.test_journey_browser import (
+        apply_steps,
+        open_page,
+        sign_in,
+        status,
+        submit,
+    )
+    from opiniondesk.documents.tests import samples
+    from opiniondesk.testing.pdf import pdf_text
+
+    directory, state, __ = stack
+    url = f"https://127.0.0.1:{state['ports']['https']}"
+    files = {"referral.pdf": samples.pdf(), "blood-test.png": samples.image("PNG")}
+    files["licence.jpg"] = samples.image("JPEG")
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    pages = {}
+
+    def person(name: str):
+        context = media_browser.new_context(
+            locale="ja-JP", viewport=DESKTOP, ignore_https_errors=True
+        )
+        pages[name] = page = context.new_page()
+        page.set_default_timeout(30_000)
+        return page
+
+    try:
+        hana = person("hana")
+        sign_in(hana, url, "patient_hana")
+        apply_steps(hana, {n: tmp_path / n for n in files})
+        case_id = int(re.search(r"/cases/(\d+)/", hana.url).group(1))
+        assert case_status(directory, case_id) == "submitted"
+        stored = stack_sql(
+            directory, "SELECT count(*) FROM documents_document WHERE case_id = %s", case_id
+        )
+        assert stored == [(2,)]
+        staff_case = f"{url}{reverse('staff-case', args=[case_id])}"
+
+        sato = person("sato")
+        sign_in(sato, url, "coordinator_sato")
+        sato.goto(staff_case)
+        submit(sato, sato.get_by_role("button", name=ja("Start screening")))
+        refer = sato.locator("form").filter(has=sato.get_by_role("button", name=ja("Refer")))
+        submit(sato, refer.get_by_role("button", name=ja("Refer")))
+        assert case_status(directory, case_id) == "referred"
+
+        tanaka = person("tanaka")
+        sign_in(tanaka, url, "dr_tanaka")
+        tanaka.goto(staff_case)
+        decision = tanaka.get_by_role("region", name=ja("Your decision"))
+        decision.get_by_label(ja("30 minutes (one slot)")).check()
+        submit(tanaka, decision.get_by_role("button", name=ja("Accept the case")))
+        assert case_status(directory, case_id) == "accepted"
+
+        open_page(sato, staff_case)
+        sato.locator("#sched-choices input[name=slots]").first.check()
+        submit(sato, sato.locator("#sched-offer form[method=post] button[type=submit]"))
+        hana.goto(f"{url}{reverse('case-detail', args=[case_id])}")
+        submit(hana, hana.locator("#dates .slot button").first)
+        assert case_status(directory, case_id) == "booked"
+
+        # Readiness: the device check (its TURN test uses the stack's coturn), the ID, consent.
+        hana.goto(f"{url}{reverse('device-check', args=[case_id])}")
+        hana.locator("#start-check").click()
+        tab = hana.context.new_page()
+        tab.goto(f"{url}{reverse('case-identity', args=[case_id])}")
+        tab.locator("input[name=id_type][value=drivers_licence]").check()
+        tab.locator("input[name=file]").set_input_files(tmp_path / "licence.jpg")
+        submit(tab, tab.get_by_role("button", name=ja("Send this ID")))
+        open_page(sato, staff_case)
+        submit(sato, sato.locator(".idcheck-verify button[type=submit]"))
+        tab.goto(f"{url}{reverse('case-consent', args=[case_id])}")
+        fill(tab, "The patient's full name", "山田 花")
+        submit(tab, tab.get_by_role("button", name=ja("Sign with my name")))
+        tab.close()
+        hana.wait_for_selector("#summary[data-passed=true][data-saved=true]", timeout=60_000)
+        assert case_status(directory, case_id) == "ready"
+
+        # The booked date, two minutes from now (the rows that hold its slot move with it).
+        (booking,) = stack_sql(
+            directory,
+            "SELECT id, offered_slot_id FROM scheduling_booking "
+            "WHERE case_id = %s AND cancelled_at IS NULL",
+            case_id,
+        )
+        soon = "now() + interval '2 minutes'"
+        stack_sql(
+            directory,
+            f"UPDATE scheduling_booking SET starts_at = {soon}, "
+            f"ends_at = {soon} + (ends_at - starts_at) WHERE id = %s",
+            booking[0],
+        )
+        stack_sql(
+            directory,
+            f"UPDATE scheduling_offeredslot SET starts_at = {soon}, "
+            f"ends_at = {soon} + (ends_at - starts_at) WHERE id = %s",
+            booking[1],
+        )
+        for table, key in (
+            ("scheduling_bookedslot", "booking_id"),
+            ("scheduling_heldslot", "offered_slot_id"),
+        ):
+            stack_sql(
+                directory,
+                f"UPDATE {table} SET starts_at = {soon} WHERE {key} = %s",
+                booking[0] if key == "booking_id" else booking[1],
+            )
+
+        # The consult: Hana waits; Dr Tanaka's room is opened until a worker other than
+        # Hana's holds it (nginx sends a new connection to the least busy worker).
+        hana.goto(f"{url}{reverse('consult-room', args=[case_id])}")
+        state_is(hana, "waiting")
+        (consult,) = stack_sql(
+            directory, "SELECT id FROM consults_consult WHERE case_id = %s", case_id
+        )
+        patient_on = served_by(directory, f"consult {consult[0]}: patient side connected")
+        assert len(patient_on) == 1
+        for _ in range(6):
+            tanaka.goto(f"{url}{reverse('staff-consult-room', args=[case_id])}")
+            tanaka.wait_for_selector("#patient-waiting[data-waiting=true]")
+            doctor_on = served_by(directory, f"consult {consult[0]}: hospital side connected")
+            if doctor_on - patient_on:
+                break
+        assert doctor_on - patient_on, "the specialist was always on the patient's worker"
+        call_started(hana, tanaka)
+        assert case_status(directory, case_id) == "in_consult"
+        tanaka.once("dialog", lambda dialog: dialog.accept())
+        tanaka.locator("#end-call").click()
+        state_is(hana, "ended")
+        state_is(tanaka, "ended")
+        assert case_status(directory, case_id) == "completed"
+
+        # Ito records the payment at the desk; Hana downloads her receipt (from S3).
+        ito = person("ito")
+        sign_in(ito, url, "billing_ito")
+        ito.goto(f"{url}{reverse('billing-home')}")
+        ito.get_by_role("link", name=f"SO-{case_id:06d}").click()
+        # The call was short and the materials were not reviewed: no billable minutes, and the
+        # desk decides; Ito charges the first tier (the journey goes on to the receipt).
+        ito.locator("summary").filter(has_text=ja("Charge the first tier")).click()
+        bill = ito.locator("form[action*='/bill-zero/']")
+        bill.locator("textarea[name=reason]").fill("面談を行ったため第1区分を請求します。")
+        submit(ito, bill.locator("button[type=submit]"))
+        collect = ito.locator("form[action*='/collect/']")
+        collect.locator("input[name=method][value=cash]").check()
+        collect.locator("input[name=confirm]").check()
+        submit(ito, collect.locator("button[type=submit]"))
+        assert case_status(directory, case_id) == "charged"
+        hana.goto(f"{url}{reverse('case-detail', args=[case_id])}")
+        with hana.expect_download() as receipt:
+            hana.locator("#fee .receipt a[download]").first.click()
+        assert "領収書" in pdf_text(receipt.value.path().read_bytes())
+
+        # Dr Tanaka writes and signs the opinion and e-mails the one-time link; the physician
+        # opens it once (the task workers sent the e-mail).
+        tanaka.goto(f"{url}{reverse('staff-opinion', args=[case_id])}")
+        tanaka.locator("[name=on_current]").fill("慢性心不全の診断と現在の内服治療は妥当です。")
+        tanaka.locator("[name=on_future]").fill("当面は内服治療の継続を勧めます。")
+        tanaka.locator("[name=answer_0]").fill("現時点では手術やカテーテル治療は不要と考えます。")
+        submit(tanaka, tanaka.get_by_role("button", name=ja("Save and preview")))
+        tanaka.locator("#sign input[name=confirm]").check()
+        submit(tanaka, tanaka.get_by_role("button", name=ja("Sign the opinion")))
+        submit(tanaka, tanaka.get_by_role("button", name=ja("E-mail a one-time link")))
+        assert ja("The link was sent to the attending physician by e-mail.") in status(tanaka)
+        link = None
+        for _ in range(60):
+            with contextlib.suppress(AssertionError):
+                link = mailed_link(directory, re.escape(url) + r"/opinion/[^/\s]+/")
+                break
+            time.sleep(1)
+        assert link, "the opinion's e-mail was not sent within a minute"
+        physician = person("physician")
+        physician.goto(link)
+        submit(physician, physician.get_by_role("button", name=ja("Open the opinion")))
+        with physician.expect_download() as opinion:
+            physician.get_by_role("link", name=ja("Download the PDF")).click()
+        assert "当面は内服治療の継続を勧めます。" in pdf_text(
+            opinion.value.path().read_bytes()
+        ).replace(" ", "")
+        assert physician.goto(link).status == 410
+        assert case_status(directory, case_id) == "closed"
+    finally:
+        for name, page in pages.items():
+            with contextlib.suppress(Exception):
+                page.screenshot(path=tmp_path / f"last-{name}.png", full_page=True)
+            page.context.close()
 
 
 def test_stop_leaves_no_process(stack):

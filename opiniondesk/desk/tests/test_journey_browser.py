@@ -141,6 +141,13 @@ def refreshed(case: Case) -> Case:
 
 def apply_online(page, files) -> Case:
     """Hana's own short application: cardiology, heart failure, online; two documents."""
+    apply_steps(page, files)
+    case_id = int(re.search(r"/cases/(\d+)/", page.url).group(1))
+    return Case.objects.get(pk=case_id)
+
+
+def apply_steps(page, files) -> None:
+    """The application's pages, from the dashboard to "sent" (also against make run-scaled)."""
     page.get_by_role("button", name=ja("Start a new application")).click()
     page.get_by_label(ja("Who is applying?")).select_option("self")
     save_and_continue(page)
@@ -174,8 +181,6 @@ def apply_online(page, files) -> Case:
     page.get_by_role("link", name=ja("Next: check and send")).click()
     submit(page, page.get_by_role("button", name=ja("Send the application")))
     assert ja("Thank you. Your application has been sent.") in status(page)
-    case_id = int(re.search(r"/cases/(\d+)/", page.url).group(1))
-    return Case.objects.get(pk=case_id)
 
 
 def test_the_whole_journey_on_the_demo_data(
