@@ -366,8 +366,14 @@ class Report:
         capacity = self.seconds * (os.cpu_count() or 1)
         print(
             f"CPU used during the run, of {capacity:.0f} s ({os.cpu_count()} cores): "
-            + ", ".join(f"{name} {sec:.0f} s" for name, sec in self.cpu_seconds.items() if sec >= 1)
+            + ", ".join(
+                f"{name} {sec:.0f} s"
+                for name, sec in self.cpu_seconds.items()
+                if sec >= 1 and not name.startswith("(")
+            )
         )
+        busy = self.cpu_seconds.get("(the machine was busy, %)", 0.0)
+        print(f"all cores together were {busy:.0f} % busy during the run (/proc/stat)")
         stray = self.stray_errors
         print(f"errors outside the outages: {len(stray)}")
         for r in stray[:10]:
@@ -449,6 +455,7 @@ def run_target(
         )
         elapsed = time.monotonic() - began
         cpu_seconds = cpu.finish()
+        cpu_seconds["(the machine was busy, %)"] = round(cpu.busy_fraction * 100, 1)
         if chaos:
             chaos.join()
         if locust.returncode != 0 or not records_path.exists():
@@ -530,8 +537,9 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 class CpuAccount(threading.Thread):
-    """Which processes used the CPU during the run: every process's user and system time,
-    sampled every 2 s (processes that start and die meanwhile are counted from their start)."""
+    """Which processes used the CPU during the run: every process's user and system time and its
+    reaped children's, sampled every 2 s (processes that start meanwhile count from their start;
+    a child sampled before it ended is counted twice, a small excess)."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
@@ -539,6 +547,8 @@ class CpuAccount(threading.Thread):
         self.last: dict[int, tuple[str, int]] = {}
         self.stopping = threading.Event()
         self.boot_ticks = self.uptime_ticks()
+        self.at_start = self.machine()
+        self.busy_fraction = 0.0
 
     @staticmethod
     def uptime_ticks() -> int:
@@ -555,7 +565,9 @@ class CpuAccount(threading.Thread):
                 )
             except OSError:
                 continue
-            pid, ticks = int(proc.name), int(fields[11]) + int(fields[12])
+            # Its own time and its reaped children's: PostgreSQL's backends, one per connection,
+            # often live less than a sample's interval, and are counted in the postmaster's.
+            pid, ticks = int(proc.name), sum(int(f) for f in fields[11:15])
             if pid not in self.first:
                 started_during = int(fields[19]) >= self.boot_ticks
                 self.first[pid] = 0 if started_during else ticks
@@ -565,9 +577,18 @@ class CpuAccount(threading.Thread):
         while not self.stopping.wait(2.0):
             self.sample()
 
+    @staticmethod
+    def machine() -> tuple[int, int]:
+        """(busy, total) ticks of all cores since boot, from /proc/stat."""
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = values[3] + values[4]  # idle and iowait
+        return sum(values) - idle, sum(values)
+
     def finish(self) -> dict[str, float]:
         self.stopping.set()
         self.sample()
+        busy, total = self.machine()
+        self.busy_fraction = (busy - self.at_start[0]) / max(1, total - self.at_start[1])
         used: dict[str, float] = {}
         for pid, (cmdline, ticks) in self.last.items():
             name = next((label for key, label in CATEGORIES if key in cmdline), "other")

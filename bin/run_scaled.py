@@ -147,6 +147,7 @@ class Stack:
         turn = f"127.0.0.1:{p['turn']}"
         return {
             "DATABASE_URL": f"postgres://opiniondesk:{s['postgres_password']}@127.0.0.1:{p['postgres']}/opiniondesk",
+            "DATABASE_POOL": "true",
             "REDIS_URL": f"redis://127.0.0.1:{p['redis']}/0",
             "STORAGE_BUCKET": BUCKET,
             "STORAGE_ENDPOINT_URL": f"http://127.0.0.1:{p['s3']}",

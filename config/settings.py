@@ -157,6 +157,19 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
+# PostgreSQL: a pool of connections in each process (psycopg_pool, Django's "pool" option).
+# Under ASGI each request runs in a thread of its own, so without it every request opens and
+# closes its own connection: a new server process, its authentication and its caches each time,
+# which made the scaled stack ten times slower than SQLite under load (bench/README.md, load
+# test). Not in the test runs, which open and drop databases.
+DATABASE_POOL = env_bool("DATABASE_POOL", False)
+if DATABASE_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DATABASE_POOL_MIN", 2),
+        "max_size": env_int("DATABASE_POOL_MAX", 10),
+        # A request waits this long for a free connection, then fails (503-like, logged).
+        "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers and the task worker go on while a request writes.
     DATABASES["default"]["OPTIONS"] = {
@@ -209,7 +222,9 @@ STAFF_IDLE_TIMEOUT_MINUTES = env_int("STAFF_IDLE_TIMEOUT_MINUTES", 15)
 PATIENT_SESSION_IDLE_MINUTES = env_int("PATIENT_SESSION_IDLE_MINUTES", 60)
 PATIENT_SESSION_MAX_HOURS = env_int("PATIENT_SESSION_MAX_HOURS", 12)
 
-# Redis serves the channel layer, the cache and the task queue when REDIS_URL is set.
+# Redis serves the channel layer and the cache when REDIS_URL is set. The task queue stays in
+# the database on purpose: a task is queued in the same transaction as the change that asks for
+# it, and survives what Redis, run as a cache without persistence, would lose (docs/deploy.md).
 REDIS_URL = env_str("REDIS_URL", "")
 # The default cache holds the rate limits (allauth's login failures, the public API's calls), so
 # every worker process must see the same counts: Redis, or else the database (the table of

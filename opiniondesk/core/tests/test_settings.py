@@ -27,6 +27,8 @@ def _load_settings(monkeypatch, **env):
         "WEBRTC_TURN_TTL_SECONDS",
         "TRUSTED_PROXY",
         "PUBLIC_API_RATE",
+        "DATABASE_POOL",
+        "DATABASE_POOL_MAX",
     ):
         monkeypatch.delenv(key, raising=False)
     for key, value in env.items():
@@ -79,6 +81,26 @@ def test_it_scales_out_with_environment_variables(monkeypatch):
     assert s.HOSPITAL["invoice_number"] == "T1234567890123"
     # Production: HTTPS only.
     assert s.SESSION_COOKIE_SECURE and s.CSRF_COOKIE_SECURE and s.SECURE_HSTS_SECONDS > 0
+    assert "pool" not in s.DATABASES["default"].get("OPTIONS", {})  # only when asked for
+
+
+def test_it_pools_postgresql_connections_when_asked(monkeypatch):
+    s = _load_settings(
+        monkeypatch,
+        SECRET_KEY="k",
+        DATABASE_URL="postgres://od:pw@db.internal:5432/opiniondesk",
+        DATABASE_POOL="true",
+        DATABASE_POOL_MAX="12",
+    )
+    assert s.DATABASES["default"]["OPTIONS"]["pool"] == {
+        "min_size": 2,
+        "max_size": 12,
+        "timeout": 10,
+    }
+    assert s.DATABASES["default"]["CONN_MAX_AGE"] == 0
+    # SQLite has nothing to pool: the option is ignored there.
+    embedded = _load_settings(monkeypatch, DEMO_MODE="true", DATABASE_POOL="true")
+    assert "pool" not in embedded.DATABASES["default"].get("OPTIONS", {})
 
 
 @pytest.mark.parametrize(
@@ -86,6 +108,7 @@ def test_it_scales_out_with_environment_variables(monkeypatch):
     [
         ("DEBUG", "maybe"),
         ("DATABASE_CONN_MAX_AGE", "x"),
+        ("DATABASE_POOL", "sometimes"),
         ("TASK_BACKEND", "celery"),
         ("PUBLIC_API_RATE", "60 per minute"),
         ("TRUSTED_PROXY", "nginx"),
