@@ -232,12 +232,32 @@ REDIS_URL = env_str("REDIS_URL", "")
 # The catalog's version (catalog/cache.py) is read on every eligibility check: without Redis it
 # stays in each process's memory, where a query per check would cost what the catalog cache saves.
 if REDIS_URL:
-    _redis_cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    from redis.asyncio.retry import Retry as AsyncRetry
+    from redis.backoff import ExponentialBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from redis.retry import Retry
+
+    # When Redis restarts, each pooled connection is broken once: a command on one reconnects
+    # and is sent again, for up to ~10 s (backoff 0.1 s doubling to 2 s, 8 tries), instead of
+    # failing the request or ending a video room's connection (bench/load.py kills Redis).
+    _redis_retry = {
+        "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+        "health_check_interval": 10,
+    }
+    _backoff = ExponentialBackoff(cap=2.0, base=0.1)
+    _redis_cache = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": _redis_retry | {"retry": Retry(_backoff, 8)},
+    }
     CACHES = {"default": _redis_cache, "catalog": _redis_cache}
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "retry": AsyncRetry(_backoff, 8)} | _redis_retry]
+            },
         }
     }
 else:

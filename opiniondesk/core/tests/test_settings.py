@@ -1,7 +1,13 @@
 """The settings read from the environment, and the Redis-backed engines really work."""
 
+import asyncio
+import contextlib
 import importlib
 import os
+import shutil
+import socket
+import subprocess
+import time
 import uuid
 
 import pytest
@@ -190,3 +196,79 @@ def test_it_relays_channel_messages_through_redis(redis_url):
         return received
 
     assert async_to_sync(round_trip)() == {"type": "room.ping", "n": 1}
+
+
+@pytest.fixture
+def own_redis():
+    """A Redis server of this test's own on a free port, that the test may kill and restart."""
+    server = shutil.which("redis-server")
+    if not server:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but redis-server is not installed")
+        pytest.skip("redis-server is not installed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [
+        server,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ]
+
+    def start():
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as probe, contextlib.suppress(OSError):
+                probe.connect(("127.0.0.1", port))
+                return process
+            time.sleep(0.05)
+        process.kill()
+        pytest.fail("redis-server did not start")
+
+    running = {"process": start()}
+
+    def restart():
+        running["process"].kill()  # SIGKILL: as a crash, nothing saved
+        running["process"].wait()
+        running["process"] = start()
+
+    yield f"redis://127.0.0.1:{port}/0", restart
+    running["process"].kill()
+    running["process"].wait()
+
+
+def test_the_channel_layer_and_the_cache_outlive_a_redis_restart(monkeypatch, own_redis):
+    """A video room's connection waits on the channel layer (a blocking read on a pooled
+    connection) while Redis crashes and comes back: the read reconnects and the next message
+    arrives, as does the cache's next command, instead of an error for each broken connection."""
+    from channels_redis.core import RedisChannelLayer
+    from django.core.cache.backends.redis import RedisCache
+
+    url, restart = own_redis
+    s = _load_settings(monkeypatch, SECRET_KEY="k", REDIS_URL=url)
+    cache_settings = s.CACHES["default"]
+    cache = RedisCache(url, {"OPTIONS": cache_settings["OPTIONS"]})
+    cache.set("k", 1)
+
+    async def scenario():
+        layer = RedisChannelLayer(**s.CHANNEL_LAYERS["default"]["CONFIG"])
+        channel = await layer.new_channel()
+        await layer.send(channel, {"type": "room.state", "n": 1})
+        assert (await layer.receive(channel))["n"] == 1
+        waiting = asyncio.ensure_future(layer.receive(channel))
+        await asyncio.sleep(0.3)  # blocked in Redis
+        await asyncio.to_thread(restart)
+        await layer.send(channel, {"type": "room.state", "n": 2})
+        return await asyncio.wait_for(waiting, timeout=20)
+
+    assert asyncio.run(scenario())["n"] == 2
+    assert cache.get("k") is None  # gone with the crash (Redis is a cache here), no error
+    cache.set("k", 2)
+    assert cache.get("k") == 2
