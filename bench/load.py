@@ -619,31 +619,19 @@ class Chaos(threading.Thread):
             killed = time.monotonic()
             try:
                 run_scaled("start", name, directory=self.directory, timeout=RECOVERY_TIMEOUT)
-                check = (
-                    f"http://{HOST}:{self.ports()[name]}/healthz/web"
+                # A worker asked directly; Redis and S3 through nginx's /healthz.
+                site, path = (
+                    (Site(f"http://{HOST}:{self.ports()[name]}", {}), "/healthz/web")
                     if name.startswith("web")
-                    else None
+                    else (self.site, "/healthz")
                 )
-                while time.monotonic() - killed < RECOVERY_TIMEOUT:
-                    if (check and plain_ok(check)) or (
-                        not check and get(self.site, "/healthz") == 200
-                    ):
-                        outage.back_after = time.monotonic() - killed
-                        break
-                    time.sleep(0.2)
+                wait_healthy(site, path, RECOVERY_TIMEOUT - (time.monotonic() - killed))
+                outage.back_after = time.monotonic() - killed
             except BenchError as error:
                 print(f"   restarting {name} failed: {error}", flush=True)
 
     def ports(self) -> dict[str, int]:
         return dict(json.loads((self.directory / "stack.json").read_text())["ports"])
-
-
-def plain_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=3) as r:
-            return int(r.status) == 200
-    except OSError:
-        return False
 
 
 def print_side_by_side(results: dict[str, Report]) -> None:
@@ -696,11 +684,10 @@ def prepare(counts: dict[str, int]) -> dict[str, Any]:
     from datetime import time as clock
 
     from django.conf import settings
-    from django.contrib.auth.hashers import make_password
     from django.utils import timezone
 
     from bench.consults import build_rooms, new_session
-    from opiniondesk.accounts.models import Role, User
+    from bench.scheduling import patients
     from opiniondesk.cases.models import Case
     from opiniondesk.cases.workflow import Status
     from opiniondesk.catalog.selectors import patient_deadline
@@ -711,20 +698,9 @@ def prepare(counts: dict[str, int]) -> dict[str, Any]:
     from opiniondesk.testing.personas import persona
 
     tag = f"l{os.getpid()}"
-    password = make_password(None)
 
     def people(kind: str) -> list[Any]:
-        return User.objects.bulk_create(
-            User(
-                username=f"load_{tag}_{kind}_{n:04d}",
-                email=f"load_{tag}_{kind}_{n:04d}@load.example.jp",
-                role=Role.PATIENT,
-                last_name="木村",
-                first_name=f"患者{n:04d}",
-                password=password,
-            )
-            for n in range(counts[kind])
-        )
+        return patients(f"load_{tag}_{kind}_", counts[kind], "木村")
 
     coordinator, doctor = persona("coordinator_sato"), persona("dr_tanaka")
     accounts: dict[str, list[dict[str, Any]]] = {"visitor": []}

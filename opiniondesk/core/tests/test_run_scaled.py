@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import re
+import shlex
 import shutil
 import socket
 import ssl
@@ -180,11 +181,9 @@ def stack_sql(directory: Path, query: str, *params: object) -> list[tuple]:
     import psycopg
 
     env = dict(
-        line.split("=", 1)
-        for line in (directory / "env").read_text().splitlines()
-        if line.startswith("DATABASE_URL=")
+        shlex.split(line)[0].split("=", 1) for line in (directory / "env").read_text().splitlines()
     )
-    with psycopg.connect(env["DATABASE_URL"].strip("'"), autocommit=True) as connection:
+    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as connection:
         cursor = connection.execute(query, params)
         return cursor.fetchall() if cursor.description else []
 
@@ -226,14 +225,20 @@ def test_the_journey_across_workers(stack, media_browser, tmp_path):
     the stack's database, as the only shortcut."""
     from django.urls import reverse
 
-    from opiniondesk.cases.tests.test_browser_application import DESKTOP, fill, ja
+    from opiniondesk.cases.tests.test_browser_application import DESKTOP, ja
     from opiniondesk.consults.tests.test_room_browser import call_started, state_is
     from opiniondesk.desk.tests.test_journey_browser import (
+        accept_for_30_minutes,
         apply_steps,
-        open_page,
+        book_first_date,
+        get_ready,
+        offer_first_date,
+        physician_opens_once,
+        screen_and_refer,
+        send_opinion_link,
         sign_in,
-        status,
         submit,
+        write_and_sign_opinion,
     )
     from opiniondesk.documents.tests import samples
     from opiniondesk.testing.pdf import pdf_text
@@ -268,42 +273,20 @@ def test_the_journey_across_workers(stack, media_browser, tmp_path):
 
         sato = person("sato")
         sign_in(sato, url, "coordinator_sato")
-        sato.goto(staff_case)
-        submit(sato, sato.get_by_role("button", name=ja("Start screening")))
-        refer = sato.locator("form").filter(has=sato.get_by_role("button", name=ja("Refer")))
-        submit(sato, refer.get_by_role("button", name=ja("Refer")))
+        screen_and_refer(sato, staff_case)
         assert case_status(directory, case_id) == "referred"
 
         tanaka = person("tanaka")
         sign_in(tanaka, url, "dr_tanaka")
-        tanaka.goto(staff_case)
-        decision = tanaka.get_by_role("region", name=ja("Your decision"))
-        decision.get_by_label(ja("30 minutes (one slot)")).check()
-        submit(tanaka, decision.get_by_role("button", name=ja("Accept the case")))
+        accept_for_30_minutes(tanaka, staff_case)
         assert case_status(directory, case_id) == "accepted"
 
-        open_page(sato, staff_case)
-        sato.locator("#sched-choices input[name=slots]").first.check()
-        submit(sato, sato.locator("#sched-offer form[method=post] button[type=submit]"))
-        hana.goto(f"{url}{reverse('case-detail', args=[case_id])}")
-        submit(hana, hana.locator("#dates .slot button").first)
+        offer_first_date(sato, staff_case)
+        book_first_date(hana, url, case_id)
         assert case_status(directory, case_id) == "booked"
 
         # Readiness: the device check (its TURN test uses the stack's coturn), the ID, consent.
-        hana.goto(f"{url}{reverse('device-check', args=[case_id])}")
-        hana.locator("#start-check").click()
-        tab = hana.context.new_page()
-        tab.goto(f"{url}{reverse('case-identity', args=[case_id])}")
-        tab.locator("input[name=id_type][value=drivers_licence]").check()
-        tab.locator("input[name=file]").set_input_files(tmp_path / "licence.jpg")
-        submit(tab, tab.get_by_role("button", name=ja("Send this ID")))
-        open_page(sato, staff_case)
-        submit(sato, sato.locator(".idcheck-verify button[type=submit]"))
-        tab.goto(f"{url}{reverse('case-consent', args=[case_id])}")
-        fill(tab, "The patient's full name", "山田 花")
-        submit(tab, tab.get_by_role("button", name=ja("Sign with my name")))
-        tab.close()
-        hana.wait_for_selector("#summary[data-passed=true][data-saved=true]", timeout=60_000)
+        get_ready(hana, sato, url, case_id, staff_case, tmp_path / "licence.jpg")
         assert case_status(directory, case_id) == "ready"
 
         # The booked date, two minutes from now (the rows that hold its slot move with it).
@@ -326,15 +309,16 @@ def test_the_journey_across_workers(stack, media_browser, tmp_path):
             f"ends_at = {soon} + (ends_at - starts_at) WHERE id = %s",
             booking[1],
         )
-        for table, key in (
-            ("scheduling_bookedslot", "booking_id"),
-            ("scheduling_heldslot", "offered_slot_id"),
-        ):
-            stack_sql(
-                directory,
-                f"UPDATE {table} SET starts_at = {soon} WHERE {key} = %s",
-                booking[0] if key == "booking_id" else booking[1],
-            )
+        stack_sql(
+            directory,
+            f"UPDATE scheduling_bookedslot SET starts_at = {soon} WHERE booking_id = %s",
+            booking[0],
+        )
+        stack_sql(
+            directory,
+            f"UPDATE scheduling_heldslot SET starts_at = {soon} WHERE offered_slot_id = %s",
+            booking[1],
+        )
 
         # The consult: Hana waits; Dr Tanaka's room is opened until a worker other than
         # Hana's holds it (nginx sends a new connection to the least busy worker).
@@ -383,15 +367,8 @@ def test_the_journey_across_workers(stack, media_browser, tmp_path):
 
         # Dr Tanaka writes and signs the opinion and e-mails the one-time link; the physician
         # opens it once (the task workers sent the e-mail).
-        tanaka.goto(f"{url}{reverse('staff-opinion', args=[case_id])}")
-        tanaka.locator("[name=on_current]").fill("慢性心不全の診断と現在の内服治療は妥当です。")
-        tanaka.locator("[name=on_future]").fill("当面は内服治療の継続を勧めます。")
-        tanaka.locator("[name=answer_0]").fill("現時点では手術やカテーテル治療は不要と考えます。")
-        submit(tanaka, tanaka.get_by_role("button", name=ja("Save and preview")))
-        tanaka.locator("#sign input[name=confirm]").check()
-        submit(tanaka, tanaka.get_by_role("button", name=ja("Sign the opinion")))
-        submit(tanaka, tanaka.get_by_role("button", name=ja("E-mail a one-time link")))
-        assert ja("The link was sent to the attending physician by e-mail.") in status(tanaka)
+        write_and_sign_opinion(tanaka, url, case_id)
+        send_opinion_link(tanaka)
         link = None
         for _ in range(60):
             with contextlib.suppress(AssertionError):
@@ -399,15 +376,7 @@ def test_the_journey_across_workers(stack, media_browser, tmp_path):
                 break
             time.sleep(1)
         assert link, "the opinion's e-mail was not sent within a minute"
-        physician = person("physician")
-        physician.goto(link)
-        submit(physician, physician.get_by_role("button", name=ja("Open the opinion")))
-        with physician.expect_download() as opinion:
-            physician.get_by_role("link", name=ja("Download the PDF")).click()
-        assert "当面は内服治療の継続を勧めます。" in pdf_text(
-            opinion.value.path().read_bytes()
-        ).replace(" ", "")
-        assert physician.goto(link).status == 410
+        physician_opens_once(person("physician"), link)
         assert case_status(directory, case_id) == "closed"
     finally:
         for name, page in pages.items():

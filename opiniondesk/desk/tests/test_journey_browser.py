@@ -183,6 +183,90 @@ def apply_steps(page, files) -> None:
     assert ja("Thank you. Your application has been sent.") in status(page)
 
 
+# Steps of the journey through the pages, shared with the journey against make run-scaled
+# (core/tests/test_run_scaled.py): each checks what the page says, not the database.
+
+
+def screen_and_refer(sato, staff_case: str) -> None:
+    sato.goto(staff_case)
+    submit(sato, sato.get_by_role("button", name=ja("Start screening")))
+    assert ja("Screening started.") in status(sato)
+    refer = sato.locator("form").filter(has=sato.get_by_role("button", name=ja("Refer")))
+    submit(sato, refer.get_by_role("button", name=ja("Refer")))
+
+
+def accept_for_30_minutes(tanaka, staff_case: str) -> None:
+    tanaka.goto(staff_case)
+    decision = tanaka.get_by_role("region", name=ja("Your decision"))
+    decision.get_by_label(ja("30 minutes (one slot)")).check()
+    submit(tanaka, decision.get_by_role("button", name=ja("Accept the case")))
+
+
+def offer_first_date(sato, staff_case: str) -> None:
+    open_page(sato, staff_case)
+    sato.locator("#sched-choices input[name=slots]").first.check()
+    submit(sato, sato.locator("#sched-offer form[method=post] button[type=submit]"))
+
+
+def book_first_date(hana, url: str, case_id: int) -> None:
+    hana.goto(f"{url}{reverse('case-detail', args=[case_id])}")
+    submit(hana, hana.locator("#dates .slot button").first)
+
+
+def get_ready(hana, sato, url: str, case_id: int, staff_case: str, licence) -> None:
+    """The device check runs (fake camera and microphone) while Hana, in a second tab, sends
+    her ID, Sato accepts it, and Hana signs the consent; until the check's summary is saved."""
+    hana.goto(f"{url}{reverse('device-check', args=[case_id])}")
+    hana.locator("#start-check").click()
+    tab = hana.context.new_page()
+    tab.goto(f"{url}{reverse('case-identity', args=[case_id])}")
+    tab.locator("input[name=id_type][value=drivers_licence]").check()
+    tab.locator("input[name=file]").set_input_files(licence)
+    submit(tab, tab.get_by_role("button", name=ja("Send this ID")))
+    open_page(sato, staff_case)
+    submit(sato, sato.locator(".idcheck-verify button[type=submit]"))
+    tab.goto(f"{url}{reverse('case-consent', args=[case_id])}")
+    fill(tab, "The patient's full name", "山田 花")
+    submit(tab, tab.get_by_role("button", name=ja("Sign with my name")))
+    assert tab.locator("#signature").is_visible()
+    tab.close()
+    hana.wait_for_selector("#summary[data-passed=true][data-saved=true]", timeout=60_000)
+
+
+def write_and_sign_opinion(tanaka, url: str, case_id: int) -> None:
+    tanaka.goto(f"{url}{reverse('staff-opinion', args=[case_id])}")
+    tanaka.locator("[name=on_current]").fill("慢性心不全の診断と現在の内服治療は妥当です。")
+    tanaka.locator("[name=on_future]").fill("当面は内服治療の継続を勧めます。")
+    tanaka.locator("[name=answer_0]").fill("現時点では手術やカテーテル治療は不要と考えます。")
+    submit(tanaka, tanaka.get_by_role("button", name=ja("Save and preview")))
+    assert tanaka.url.endswith(reverse("staff-opinion-preview", args=[case_id]))
+    assert "当面は内服治療の継続を勧めます。" in tanaka.get_by_role("main").inner_text()
+    tanaka.locator("#sign input[name=confirm]").check()
+    submit(tanaka, tanaka.get_by_role("button", name=ja("Sign the opinion")))
+    assert ja("Version %(n)s of the opinion is signed.") % {"n": 1} in status(tanaka)
+
+
+def send_opinion_link(tanaka) -> None:
+    submit(tanaka, tanaka.get_by_role("button", name=ja("E-mail a one-time link")))
+    assert ja("The link was sent to the attending physician by e-mail.") in status(tanaka)
+
+
+def physician_opens_once(physician, link: str) -> None:
+    """Not signed in, the physician opens the link once and downloads the PDF; a second open
+    is refused, and says why."""
+    physician.goto(link)
+    submit(physician, physician.get_by_role("button", name=ja("Open the opinion")))
+    with physician.expect_download() as opinion:
+        physician.get_by_role("link", name=ja("Download the PDF")).click()
+    pdf = opinion.value.path().read_bytes()
+    assert pdf.startswith(b"%PDF-")
+    assert "当面は内服治療の継続を勧めます。" in pdf_text(pdf).replace(" ", "")
+    response = physician.goto(link)
+    assert response.status == 410
+    assert ja("The link has already been opened.") in physician.get_by_role("main").inner_text()
+    assert physician.get_by_role("button", name=ja("Open the opinion")).count() == 0
+
+
 def test_the_whole_journey_on_the_demo_data(
     demo, clock, asgi_url, people, files, smtp_inbox, run_tasks, settings
 ):
@@ -198,52 +282,28 @@ def test_the_whole_journey_on_the_demo_data(
     # Sato screens and refers.
     sato = people("sato")
     sign_in(sato, url, "coordinator_sato")
-    sato.goto(staff_case)
-    submit(sato, sato.get_by_role("button", name=ja("Start screening")))
-    assert ja("Screening started.") in status(sato)
-    refer = sato.locator("form").filter(has=sato.get_by_role("button", name=ja("Refer")))
-    submit(sato, refer.get_by_role("button", name=ja("Refer")))
+    screen_and_refer(sato, staff_case)
     assert refreshed(case).status == Status.REFERRED
 
     # Dr Tanaka accepts for 30 minutes and reviews the materials for 12 (the clock moved on).
     tanaka = people("tanaka")
     sign_in(tanaka, url, "dr_tanaka")
-    tanaka.goto(staff_case)
-    decision = tanaka.get_by_role("region", name=ja("Your decision"))
-    decision.get_by_label(ja("30 minutes (one slot)")).check()
-    submit(tanaka, decision.get_by_role("button", name=ja("Accept the case")))
+    accept_for_30_minutes(tanaka, staff_case)
     assert refreshed(case).status == Status.ACCEPTED and case.planned_minutes == 30
     submit(tanaka, tanaka.get_by_role("button", name=ja("Start reviewing the materials")))
     clock.shift(timedelta(minutes=12))
     submit(tanaka, tanaka.get_by_role("button", name=ja("Stop reviewing")))
 
     # Sato offers the first free date; Hana books it.
-    open_page(sato, staff_case)
-    sato.locator("#sched-choices input[name=slots]").first.check()
-    submit(sato, sato.locator("#sched-offer form[method=post] button[type=submit]"))
+    offer_first_date(sato, staff_case)
     assert refreshed(case).status == Status.OFFERED
-    hana.goto(f"{url}{reverse('case-detail', args=[case.pk])}")
-    submit(hana, hana.locator("#dates .slot button").first)
+    book_first_date(hana, url, case.pk)
     assert refreshed(case).status == Status.BOOKED
     booking = live_booking(case.pk)
 
     # Readiness. The device check runs (fake camera and microphone) while Hana, in a second tab,
     # sends her ID, Sato accepts it, and Hana signs the consent.
-    hana.goto(f"{url}{reverse('device-check', args=[case.pk])}")
-    hana.locator("#start-check").click()
-    tab = hana.context.new_page()
-    tab.goto(f"{url}{reverse('case-identity', args=[case.pk])}")
-    tab.locator("input[name=id_type][value=drivers_licence]").check()
-    tab.locator("input[name=file]").set_input_files(files["licence.jpg"])
-    submit(tab, tab.get_by_role("button", name=ja("Send this ID")))
-    open_page(sato, staff_case)
-    submit(sato, sato.locator(".idcheck-verify button[type=submit]"))
-    tab.goto(f"{url}{reverse('case-consent', args=[case.pk])}")
-    fill(tab, "The patient's full name", "山田 花")
-    submit(tab, tab.get_by_role("button", name=ja("Sign with my name")))
-    assert tab.locator("#signature").is_visible()
-    tab.close()
-    hana.wait_for_selector("#summary[data-passed=true][data-saved=true]", timeout=40_000)
+    get_ready(hana, sato, url, case.pk, staff_case, files["licence.jpg"])
     assert DeviceCheck.objects.get(case=case).passed
     assert refreshed(case).status == Status.READY
 
@@ -291,19 +351,9 @@ def test_the_whole_journey_on_the_demo_data(
     assert "領収書" in pdf_text(pdf)
 
     # Dr Tanaka writes, previews and signs the opinion, and e-mails the one-time link.
-    tanaka.goto(f"{url}{reverse('staff-opinion', args=[case.pk])}")
-    tanaka.locator("[name=on_current]").fill("慢性心不全の診断と現在の内服治療は妥当です。")
-    tanaka.locator("[name=on_future]").fill("当面は内服治療の継続を勧めます。")
-    tanaka.locator("[name=answer_0]").fill("現時点では手術やカテーテル治療は不要と考えます。")
-    submit(tanaka, tanaka.get_by_role("button", name=ja("Save and preview")))
-    assert tanaka.url.endswith(reverse("staff-opinion-preview", args=[case.pk]))
-    assert "当面は内服治療の継続を勧めます。" in tanaka.get_by_role("main").inner_text()
-    tanaka.locator("#sign input[name=confirm]").check()
-    submit(tanaka, tanaka.get_by_role("button", name=ja("Sign the opinion")))
-    assert ja("Version %(n)s of the opinion is signed.") % {"n": 1} in status(tanaka)
+    write_and_sign_opinion(tanaka, url, case.pk)
     smtp_inbox.messages.clear()
-    submit(tanaka, tanaka.get_by_role("button", name=ja("E-mail a one-time link")))
-    assert ja("The link was sent to the attending physician by e-mail.") in status(tanaka)
+    send_opinion_link(tanaka)
     run_tasks()
     (mail,) = [m for m in smtp_inbox.messages if m["To"] == PHYSICIAN_EMAIL]
     body = mail.get_body(preferencelist=("plain",)).get_content()
@@ -313,18 +363,7 @@ def test_the_whole_journey_on_the_demo_data(
 
     # The physician, not signed in, opens it once and downloads the PDF.
     physician = people("physician")
-    physician.goto(link)
-    submit(physician, physician.get_by_role("button", name=ja("Open the opinion")))
-    with physician.expect_download() as opinion:
-        physician.get_by_role("link", name=ja("Download the PDF")).click()
-    pdf = opinion.value.path().read_bytes()
-    assert pdf.startswith(b"%PDF-")
-    assert "当面は内服治療の継続を勧めます。" in pdf_text(pdf).replace(" ", "")
-    # A second open is refused, and says why.
-    response = physician.goto(link)
-    assert response.status == 410
-    assert ja("The link has already been opened.") in physician.get_by_role("main").inner_text()
-    assert physician.get_by_role("button", name=ja("Open the opinion")).count() == 0
+    physician_opens_once(physician, link)
 
     # The fee is settled and the opinion delivered: the case is closed.
     assert OpinionDelivery.objects.get(case=case).delivered_at is not None
