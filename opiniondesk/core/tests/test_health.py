@@ -218,17 +218,13 @@ def test_running_tasks_are_counted(client):
 
 @pytest.mark.django_db
 def test_it_is_cheap(client, django_assert_max_num_queries):
+    """A probe's cost in queries; its time is not asserted here (a loaded CI machine is no
+    clock): the load test (bench/load.py) sees what probes cost under load."""
     client.get("/healthz")  # warm: the connection, the URL resolver
     # SELECT 1, the task backlog, and the cache's set and get (with the database's cache table:
     # its count, read, write and savepoint; with Redis none of these).
     with django_assert_max_num_queries(8):
-        client.get("/healthz")
-    rounds = 50
-    started = time.perf_counter()
-    for _ in range(rounds):
         assert client.get("/healthz").status_code == 200
-    per_probe = (time.perf_counter() - started) / rounds
-    assert per_probe < 0.05, f"{per_probe * 1000:.1f} ms per probe"
 
 
 @pytest.fixture
