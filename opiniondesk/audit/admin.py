@@ -90,7 +90,10 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_help_text = _(
         "A case number or object id, an IP address, or a user name exactly as it is written."
     )
-    list_per_page = 100
+    # 50 events a page (Django's 100 doubles the page's time, ~half of it printing the rows);
+    # the log is read by its filters and search, not paged through.
+    list_per_page = 50
+    actions = None  # nothing to do to events in bulk: no checkbox column
     paginator = CappedCountPaginator
     show_full_result_count = False
 

@@ -1,7 +1,10 @@
 """What each case state means to the applicant, and what happens next (plain words)."""
 
+from datetime import datetime
+
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from opiniondesk.cases.workflow import Status
 
@@ -80,6 +83,18 @@ STAFF_STATUS_LABELS: dict[Status, Promise] = {
     Status.CANCELLED: _("Booking cancelled"),
     Status.NO_SHOW: _("No-show"),
 }
+
+
+def waited(since: datetime, now: datetime) -> str:
+    """How long ago, in the coarsest useful unit: "3 days", "5 hours", "12 minutes"."""
+    seconds = max(0, int((now - since).total_seconds()))
+    days, hours, minutes = seconds // 86400, seconds // 3600, seconds // 60
+    if days:
+        return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+    if hours:
+        return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
+    return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+
 
 # The staff consoles' answers to a refused action (cases, scheduling and readiness pages).
 STAFF_CONFLICT = _(

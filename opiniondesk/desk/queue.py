@@ -11,6 +11,7 @@ from opiniondesk.accounts.permissions import role_required
 from opiniondesk.audit.services import audit_read
 from opiniondesk.cases import staff_forms
 from opiniondesk.cases.keyset import cursor_decode, cursor_encode, keyset_page
+from opiniondesk.cases.queue_rows import page_rows
 from opiniondesk.cases.selectors import case_counts_by_status, case_queue, case_queue_count
 from opiniondesk.cases.wording import STAFF_STATUS_LABELS
 from opiniondesk.cases.workflow import OPEN_STATES, Status
@@ -68,6 +69,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
+            "rows": page_rows(page),
             "is_coordinator": is_coordinator,
             "counts": [(s, STAFF_STATUS_LABELS[s], counts[s]) for s in Status if s in counts],
             "total": sum(counts.values()),

@@ -5,7 +5,6 @@ from datetime import date, datetime
 from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from opiniondesk.cases import wording
 from opiniondesk.cases.eligibility import Reason
@@ -25,15 +24,7 @@ def staff_status(status: str) -> str:
 @register.filter
 def waited(since: datetime | None) -> str:
     """How long ago, in the coarsest useful unit: "3 days", "5 hours", "12 minutes"."""
-    if since is None:
-        return ""
-    seconds = max(0, int((timezone.now() - since).total_seconds()))
-    days, hours, minutes = seconds // 86400, seconds // 3600, seconds // 60
-    if days:
-        return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
-    if hours:
-        return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
-    return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+    return "" if since is None else wording.waited(since, timezone.now())
 
 
 @register.filter
