@@ -84,6 +84,9 @@ def django_db_setup(django_db_setup, django_db_blocker, _audit_keys):
                 )
                 name = cursor.fetchone()[1]
                 cursor.execute(f"ALTER DATABASE \"{name}\" SET opiniondesk.audit_flush = 'on'")
+            # With DATABASE_POOL the pool's connections opened before that: new ones read it.
+            if connection.settings_dict.get("OPTIONS", {}).get("pool"):
+                connection.close_pool()
         seed()
     yield
     if connection.vendor == "postgresql":

@@ -18,9 +18,10 @@ At each size of --sizes (10,000 and 100,000 cases: the second extends the first)
 in this process through Django's test client (the views, templates and queries; no server, no
 network), --runs requests after 3 warm-ups per page: p50/p95 in ms and the queries one request
 makes. Pages: the coordinator's queue (open cases, all states, 20 pages down by cursor), the
-specialist's queue, the case API list (first page, and 2,000 rows down by cursor), the admin's
-audit log and its search by case number. Reference, in the same run: the API list 2,000 rows
-down by page number (an OFFSET read), which grows with the rows before it.
+specialist's queue, the coordinator's page of a case being screened, the case API list (first
+page, and 2,000 rows down by cursor), the admin's audit log and its search by case number.
+Reference, in the same run: the API list 2,000 rows down by page number (an OFFSET read),
+which grows with the rows before it.
 
 Target: p95 <= 50 ms for each page at 100,000 cases and flat: the 100,000 figure within 1.5x of
 the 10,000 one (both printed, with the ratio).
@@ -189,7 +190,7 @@ def generate(first: int, count: int, *, years: int, rng: random.Random) -> None:
                             case=case,
                             kind=kind,
                             test_data_kind="blood" if kind == "test_data" else "",
-                            id_type="license" if kind == "patient_id" else "",
+                            id_type="drivers_licence" if kind == "patient_id" else "",
                             file=f"cases/{case.pk}/bench-{kind}.pdf",
                             original_name=f"{kind}.pdf",
                             file_kind="pdf",
@@ -303,11 +304,13 @@ def measure(runs: int) -> dict[str, tuple[float, float, int]]:
     far_cursor = cursor_encode(Cursor(far.created_at, far.pk, False, down // 25 + 1))
     queue_far = _walk(coordinator, "/staff/queue/?state=all", 20)
     a_case = Case.objects.order_by("?").values_list("pk", flat=True).first()
+    screened = Case.objects.filter(status="screening").order_by("?").values_list("pk", flat=True)
     pages = {
         "coordinator queue (open)": (coordinator, "/staff/queue/"),
         "coordinator queue (all states)": (coordinator, "/staff/queue/?state=all"),
         "coordinator queue, 20 pages down": (coordinator, queue_far),
         "specialist queue": (specialist, "/staff/queue/"),
+        "coordinator's case page (screening)": (coordinator, f"/staff/cases/{screened[0]}/"),
         "case API list": (coordinator, "/api/v1/cases"),
         "case API list, 2,000 down (cursor)": (coordinator, f"/api/v1/cases?cursor={far_cursor}"),
         "admin audit log": (admin, "/admin/audit/auditevent/"),

@@ -61,7 +61,7 @@ def test_family_applications_and_paper_ones_are_tagged():
 
 def test_an_uploaded_id_is_tagged_until_it_is_checked():
     case = case_in(Status.SCREENING)
-    document = add_document(case, DocumentKind.PATIENT_ID, id_type="license")
+    document = add_document(case, DocumentKind.PATIENT_ID, id_type="drivers_licence")
     assert row_of(case)["id_waiting"] is True
     identity_review(document_id=document.pk, actor=persona("coordinator_sato"), verified=True)
     assert row_of(case)["id_waiting"] is False

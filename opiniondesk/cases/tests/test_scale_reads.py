@@ -149,7 +149,7 @@ def test_referred_at_is_the_first_referral_only():
 
 def test_the_id_to_check_flag_follows_the_upload_and_the_check():
     case = case_in(Status.ACCEPTED)
-    document = add_document(case, DocumentKind.PATIENT_ID, id_type="license")
+    document = add_document(case, DocumentKind.PATIENT_ID, id_type="drivers_licence")
     other = add_document(case, DocumentKind.TEST_DATA, test_data_kind="blood")
     assert Document.objects.get(pk=document.pk).identity_check_pending
     assert not Document.objects.get(pk=other.pk).identity_check_pending
