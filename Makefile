@@ -81,10 +81,11 @@ test-sqlite: setup
 # which run in the SQLite half. The PostgreSQL-only browser test (two servers) stays. Tests of
 # an SQLite installation's own file (marker `sqlite`: backups) have PostgreSQL twins. Tests that
 # touch no database at all (pure rules, parsers: two thirds of them) ran in the SQLite half and
-# would test nothing new here (conftest.py: TESTS_NEEDING_A_DATABASE_ONLY).
+# would test nothing new here (conftest.py: TESTS_NEEDING_A_DATABASE_ONLY). Through the
+# connection pool, as a hospital runs it (DATABASE_POOL, docs/deploy.md), unless told otherwise.
 test-postgres: setup
 	@echo "== tests on PostgreSQL ($$DATABASE_URL) =="
-	$(TEST_ENV) TESTS_NEEDING_A_DATABASE_ONLY=true $(PYTEST) -m "not contract and not sqlite and (not browser or postgresql)" $(PYTEST_ARGS)
+	$(TEST_ENV) DATABASE_POOL=$${DATABASE_POOL:-true} TESTS_NEEDING_A_DATABASE_ONLY=true $(PYTEST) -m "not contract and not sqlite and (not browser or postgresql)" $(PYTEST_ARGS)
 
 lint: setup ## ruff, ruff format --check, mypy (strict on the pure rule modules), the layers (import-linter)
 	$(BIN)/ruff check .

@@ -161,7 +161,7 @@ DATABASES = {
 # Under ASGI each request runs in a thread of its own, so without it every request opens and
 # closes its own connection: a new server process, its authentication and its caches each time,
 # which made the scaled stack ten times slower than SQLite under load (bench/README.md, load
-# test). Not in the test runs, which open and drop databases.
+# test). The PostgreSQL half of the tests runs through it too (make test-postgres).
 DATABASE_POOL = env_bool("DATABASE_POOL", False)
 if DATABASE_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
