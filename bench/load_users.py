@@ -272,7 +272,7 @@ class Coordinator(Person):
     @task(2)
     def queue_filtered(self) -> None:
         status = random.choice(["submitted", "screening", "referred", "offered", "ready"])
-        self.page(f"/staff/queue/?status={status}", "staff queue")
+        self.page(f"/staff/queue/?state={status}", "staff queue")
 
     @task(3)
     def case(self) -> None:

@@ -11,13 +11,13 @@ from datetime import date, datetime
 from typing import TypedDict
 
 from django.urls import reverse
-from django.utils import timezone
 
+from opiniondesk.cases.kinship import Relation
 from opiniondesk.cases.models import Case, Channel
 from opiniondesk.cases.wording import STAFF_STATUS_LABELS, waited
 from opiniondesk.cases.workflow import Status
 from opiniondesk.catalog.vocabulary import Mode
-from opiniondesk.core.time import JST
+from opiniondesk.core.time import JST, jst_now
 from opiniondesk.public.wording import MODE_NAMES
 
 # A case waiting this long is marked (the row's waiting time in bold red).
@@ -66,7 +66,7 @@ def queue_rows(cases: Iterable[Case], *, now: datetime, today: date) -> list[Que
                 url=reverse("staff-case", args=[case.pk]),
                 reference=case.reference,
                 patient_name=case.patient_name,
-                family_applies=bool(case.applicant_relation) and case.applicant_relation != "self",
+                family_applies=case.applicant_relation not in ("", Relation.SELF),
                 channel="" if online else case.channel,
                 channel_label="" if online else label(case.channel, Channel(case.channel).label),
                 department=case.department.local_name,
@@ -88,8 +88,8 @@ def queue_rows(cases: Iterable[Case], *, now: datetime, today: date) -> list[Que
 
 def page_rows(cases: Iterable[Case]) -> list[QueueRow]:
     """queue_rows at this moment."""
-    now = timezone.now()
-    return queue_rows(cases, now=now, today=now.astimezone(JST).date())
+    now = jst_now()
+    return queue_rows(cases, now=now, today=now.date())
 
 
 def _jst(moment: datetime | None) -> str:

@@ -28,13 +28,6 @@ def waited(since: datetime | None) -> str:
 
 
 @register.filter
-def waited_days(since: datetime | None) -> int:
-    if since is None:
-        return 0
-    return max(0, (timezone.now() - since).days)
-
-
-@register.filter
 def is_past(day: date | None) -> bool:
     """A due date before today (JST): the request is overdue."""
     return day is not None and day < jst_today()
