@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from opiniondesk.billing.fees import NoFeeTable, table_in_force
 from opiniondesk.billing.providers import takes_cards
@@ -32,18 +32,18 @@ from opiniondesk.public.blank_forms import BLANK_FORMS, blank_form_pdf, filename
 from opiniondesk.public.forms import SelfCheckForm
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "public/home.html", {"takes_cards": takes_cards()})
 
 
-@require_GET
+@require_safe
 def departments(request: HttpRequest) -> HttpResponse:
     shown = [_department(dept) for dept in departments_public()]
     return render(request, "public/departments.html", {"departments": shown})
 
 
-@require_GET
+@require_safe
 def fees(request: HttpRequest) -> HttpResponse:
     try:
         table = table_in_force(fee_tables(), jst_today())
@@ -62,7 +62,7 @@ def fees(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def contact(request: HttpRequest) -> HttpResponse:
     today = jst_today()
     closure = year_end_closure()
@@ -77,7 +77,7 @@ def contact(request: HttpRequest) -> HttpResponse:
     return render(request, "public/contact.html", context)
 
 
-@require_GET
+@require_safe
 def blank_form(request: HttpRequest, lang: str, form: str) -> HttpResponse:
     """A blank paper form as a PDF, in the language of the link. No personal data: cacheable,
     with the version it was rendered from as its ETag."""

@@ -166,3 +166,10 @@ def test_it_has_the_language_switch_and_phone_on_every_page(client, demo_catalog
 def test_it_marks_the_current_page_in_the_menu(client, demo_catalog):
     html = text(client.get("/fees/"))
     assert 'href="/fees/" aria-current="page"' in html
+
+
+@pytest.mark.parametrize("path", ["/", "/departments/", "/fees/", "/contact/"])
+def test_a_monitor_or_link_checker_may_ask_with_head_but_not_post(client, demo_catalog, path):
+    head = client.head(path)
+    assert head.status_code == 200 and head.content == b""
+    assert client.post(path).status_code == 405
