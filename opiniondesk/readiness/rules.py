@@ -39,10 +39,13 @@ PHOTO_IDS = frozenset(
     }
 )
 
+ID_TYPE_VALUES = frozenset(kind.value for kind in IdType)
 
-def identity_satisfied(verified: Iterable[IdType]) -> bool:
-    """One verified photo ID, or two verified non-photo IDs of different types (SPEC §11.2)."""
-    kinds = {IdType(kind) for kind in verified}
+
+def identity_satisfied(verified: Iterable[str]) -> bool:
+    """One verified photo ID, or two verified non-photo IDs of different types (SPEC §11.2).
+    A stored type that is not an IdType (only bad data can hold one) counts for nothing."""
+    kinds = {IdType(kind) for kind in verified if kind in ID_TYPE_VALUES}
     return bool(kinds & PHOTO_IDS) or len(kinds - PHOTO_IDS) >= 2
 
 
@@ -57,7 +60,7 @@ class IdentityState(StrEnum):
 class IdReview:
     """One uploaded ID and what the coordinator said of it (None: not reviewed yet)."""
 
-    id_type: IdType
+    id_type: str  # an IdType, or what bad data stored
     verified: bool | None
 
 

@@ -46,7 +46,7 @@ def _review_of(document: Document) -> bool | None:
 
 def identity_state(case: Case) -> rules.IdentityState:
     return rules.identity_state(
-        rules.IdReview(rules.IdType(doc.id_type), _review_of(doc)) for doc in id_documents(case)
+        rules.IdReview(doc.id_type, _review_of(doc)) for doc in id_documents(case)
     )
 
 
@@ -106,7 +106,7 @@ def snapshots(cases: Sequence[Case]) -> dict[int, Snapshot]:
     ids = [case.pk for case in cases]
     reviews: dict[int, list[rules.IdReview]] = defaultdict(list)
     for doc in id_documents_of(ids):
-        reviews[doc.case_id].append(rules.IdReview(rules.IdType(doc.id_type), _review_of(doc)))
+        reviews[doc.case_id].append(rules.IdReview(doc.id_type, _review_of(doc)))
     form = current_consent_form()
     signatures = ConsentSignature.objects.filter(case_id__in=ids, form=form)
     signed = set(signatures.values_list("case_id", flat=True) if form is not None else ())

@@ -39,7 +39,6 @@ from opiniondesk.readiness.forms import (
     InvitationForm,
 )
 from opiniondesk.readiness.models import PatientInvitation
-from opiniondesk.readiness.rules import IdType
 
 NOT_YET_OPEN = gettext_lazy("This step opens once the department has accepted the case.")
 
@@ -64,7 +63,7 @@ def _id_rows(case: Case) -> list[IdRow]:
     for document in selectors.id_documents(case):
         review = getattr(document, "identity_review", None)
         state = "waiting" if review is None else ("verified" if review.verified else "rejected")
-        label = str(ID_TYPE_LABELS.get(IdType(document.id_type), document.id_type))
+        label = str(ID_TYPE_LABELS.get(document.id_type, document.id_type or "—"))
         rows.append(IdRow(document, label, state, review.reason if review else ""))
     return rows
 

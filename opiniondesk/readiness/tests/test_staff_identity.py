@@ -85,6 +85,22 @@ def test_it_shows_the_checklist_and_the_id_waiting(passport, booked, coordinator
         assert f"{ID_TYPE_LABELS[id_type]} — {photo}".replace("'", "&#x27;") in html
 
 
+def test_a_stored_id_type_that_does_not_exist_still_opens_the_pages(
+    passport, booked, coordinator_sato, patient_hana
+):
+    # Only bad data (an import, a hand edit) can hold one: the pages once failed with 500.
+    Document.objects.filter(pk=passport.pk).update(id_type="library_card")
+
+    staff = signed_in(coordinator_sato).get(case_url(booked))
+    patient = signed_in(patient_hana).get(reverse("case-identity", args=[booked.pk]))
+
+    assert staff.status_code == 200 and patient.status_code == 200
+    html = staff.content.decode()
+    assert f'data-document="{passport.pk}" data-state="waiting"' in html
+    assert "library_card" in html  # shown as stored, for the coordinator to see and refuse
+    assert 'data-item="identity" data-done="false"' in html
+
+
 def test_it_accepts_an_id(passport, booked, coordinator_sato):
     sato = coordinator_sato
 
