@@ -170,6 +170,12 @@ if DATABASE_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postg
         # A request waits this long for a free connection, then fails (503-like, logged).
         "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A server that cannot be reached fails the request (and /healthz) in seconds, not after
+    # the kernel's two minutes of SYN retries.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5)
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers and the task worker go on while a request writes.
     DATABASES["default"]["OPTIONS"] = {
@@ -241,15 +247,20 @@ if REDIS_URL:
     # When Redis restarts, each pooled connection is broken once: a command on one reconnects
     # and is sent again, for up to ~10 s (backoff 0.1 s doubling to 2 s, 8 tries), instead of
     # failing the request or ending a video room's connection (bench/load.py kills Redis).
+    # A host that does not answer at all (not a refused connection) times out instead of
+    # holding the request: redis-py waits forever by default. The cache's commands are short;
+    # the channel layer's reads block on purpose (BZPOPMIN), so only its connect is bounded.
     _redis_retry = {
         "retry_on_error": [RedisConnectionError, RedisTimeoutError],
         "health_check_interval": 10,
+        "socket_connect_timeout": env_int("REDIS_CONNECT_TIMEOUT", 2),
     }
     _backoff = ExponentialBackoff(cap=2.0, base=0.1)
     _redis_cache = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
-        "OPTIONS": _redis_retry | {"retry": Retry(_backoff, 8)},
+        "OPTIONS": _redis_retry
+        | {"retry": Retry(_backoff, 8), "socket_timeout": env_int("REDIS_TIMEOUT", 5)},
     }
     CACHES = {"default": _redis_cache, "catalog": _redis_cache}
     CHANNEL_LAYERS = {
@@ -325,6 +336,8 @@ AUDIT_SEAL_EVERY = env_int("AUDIT_SEAL_EVERY", 60)
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 STORAGE_BUCKET = env_str("STORAGE_BUCKET", "")
 if STORAGE_BUCKET:
+    from botocore.config import Config as BotoConfig
+
     _default_storage = {
         "BACKEND": "opiniondesk.core.storage.PrivateS3Storage",
         "OPTIONS": {
@@ -337,6 +350,13 @@ if STORAGE_BUCKET:
             "default_acl": "private",
             "querystring_auth": True,
             "file_overwrite": False,
+            # botocore waits 60 s to connect and 60 s for each read, times its five tries: a
+            # store that stopped answering would hold an upload, a download or /healthz for
+            # ten minutes. Its retries stay (they carry uploads over an S3 restart).
+            "client_config": BotoConfig(
+                connect_timeout=env_int("STORAGE_CONNECT_TIMEOUT", 5),
+                read_timeout=env_int("STORAGE_READ_TIMEOUT", 30),
+            ),
         },
     }
 else:

@@ -35,6 +35,11 @@ def _load_settings(monkeypatch, **env):
         "PUBLIC_API_RATE",
         "DATABASE_POOL",
         "DATABASE_POOL_MAX",
+        "DATABASE_CONNECT_TIMEOUT",
+        "REDIS_CONNECT_TIMEOUT",
+        "REDIS_TIMEOUT",
+        "STORAGE_CONNECT_TIMEOUT",
+        "STORAGE_READ_TIMEOUT",
     ):
         monkeypatch.delenv(key, raising=False)
     for key, value in env.items():
@@ -107,6 +112,46 @@ def test_it_pools_postgresql_connections_when_asked(monkeypatch):
     # SQLite has nothing to pool: the option is ignored there.
     embedded = _load_settings(monkeypatch, DEMO_MODE="true", DATABASE_POOL="true")
     assert "pool" not in embedded.DATABASES["default"].get("OPTIONS", {})
+
+
+def test_nothing_waits_forever_for_a_service_that_does_not_answer(monkeypatch):
+    """Bounded waits on every remote service (defaults: libpq and redis-py wait forever for a
+    silent host, botocore 60 s a try), so a request and /healthz fail in seconds instead."""
+    from opiniondesk.core.storage import PrivateS3Storage
+
+    scaled = {
+        "SECRET_KEY": "k",
+        "DATABASE_URL": "postgres://od:pw@db.internal:5432/opiniondesk",
+        "REDIS_URL": "redis://cache.internal:6379/0",
+        "STORAGE_BUCKET": "records",
+        "STORAGE_ENDPOINT_URL": "http://s3.internal:8333",
+    }
+    s = _load_settings(monkeypatch, **scaled)
+    assert s.DATABASES["default"]["OPTIONS"]["connect_timeout"] == 5
+    cache = s.CACHES["default"]["OPTIONS"]
+    assert (cache["socket_connect_timeout"], cache["socket_timeout"]) == (2, 5)
+    (host,) = s.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]
+    # The layer's reads block on purpose (BZPOPMIN for up to 5 s): only its connect is bounded.
+    assert host["socket_connect_timeout"] == 2 and "socket_timeout" not in host
+    storage = PrivateS3Storage(**s.STORAGES["default"]["OPTIONS"])
+    config = storage.connection.meta.client.meta.config
+    assert (config.connect_timeout, config.read_timeout) == (5, 30)
+
+    tuned = _load_settings(
+        monkeypatch,
+        **scaled,
+        DATABASE_CONNECT_TIMEOUT="3",
+        REDIS_CONNECT_TIMEOUT="1",
+        REDIS_TIMEOUT="2",
+        STORAGE_CONNECT_TIMEOUT="4",
+        STORAGE_READ_TIMEOUT="60",
+    )
+    assert tuned.DATABASES["default"]["OPTIONS"]["connect_timeout"] == 3
+    assert tuned.CACHES["default"]["OPTIONS"]["socket_timeout"] == 2
+    config = PrivateS3Storage(**tuned.STORAGES["default"]["OPTIONS"]).connection.meta.client
+    assert (config.meta.config.connect_timeout, config.meta.config.read_timeout) == (4, 60)
+    with pytest.raises(ImproperlyConfigured, match="REDIS_TIMEOUT"):
+        _load_settings(monkeypatch, **scaled, REDIS_TIMEOUT="5s")
 
 
 @pytest.mark.parametrize(
