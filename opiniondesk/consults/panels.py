@@ -50,10 +50,12 @@ def review_panel(case: Case, user: User, bound: dict[str, forms.Form]) -> dict[s
     }
 
 
-def staff_consult_panel(case: Case, user: User, now: datetime) -> dict[str, Any]:
-    """The consult's state and record on the staff case page, and the actions of this user."""
+def staff_consult_panel(
+    case: Case, user: User, now: datetime, booking: Booking | None
+) -> dict[str, Any]:
+    """The consult's state and record on the staff case page, and the actions of this user.
+    `booking`: the case's live booking, which the page has read already."""
     consult = selectors.consult_of(case)
-    booking = live_booking(case.pk)
     specialist = _is_department_specialist(user, case)
     online = case.mode == Mode.ONLINE
     in_call = consult is not None and consult.state == ConsultState.IN_CALL

@@ -40,9 +40,11 @@ def panel(case: Case, user: User, bound: dict[str, forms.Form]) -> dict[str, Any
         )
         for revision in revisions_of(case)
     ]
+    # Every revision is listed: their number is what the form carries (no COUNT of its own).
+    seen = {"seen_revisions": len(revisions)}
     return {
         "revisions": revisions,
-        "correct_form": (bound.get("correct") or ApplicationCorrectForm(case=case))
+        "correct_form": (bound.get("correct") or ApplicationCorrectForm(case=case, initial=seen))
         if can_correct
         else None,
     }

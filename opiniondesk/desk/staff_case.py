@@ -61,7 +61,9 @@ def staff_case_page(
     context = {"case": case, "documents": documents, "proxies": case.proxies.all()}
     context |= scheduling_panels.staff_panel(request, case, bound)
     context |= consult_panels.review_panel(case, request.user, bound)
-    context |= consult_panels.staff_consult_panel(case, request.user, timezone.now())
+    context |= consult_panels.staff_consult_panel(
+        case, request.user, timezone.now(), context["booking"]
+    )
     context |= opinion_panels.staff_opinion_panel(case, request.user)
     context |= corrections.panel(case, request.user, bound)
     if request.user.role == Role.COORDINATOR:

@@ -63,10 +63,10 @@ def booking_panel(case: Case, user: User) -> dict[str, object]:
 def staff_panel(request: HttpRequest, case: Case, bound: dict[str, forms.Form]) -> dict[str, Any]:
     """What the staff case page shows of dates and bookings: the coordinator offers, moves and
     cancels here. `bound` holds forms that failed, to show again with their errors."""
-    booking = live_booking(case.pk)
     if request.user.role != Role.COORDINATOR:
-        return {"booking": booking}
+        return {"booking": live_booking(case.pk)}
     history = booking_history(case.pk)
+    booking = next((b for b in history if b.is_live), None)  # one at most (a constraint)
     context: dict[str, Any] = {"booking": booking, "booking_history": history}
     if case.department is not None and case.status in OFFER_STATES:
         context |= offer_panel(request, case, bound)

@@ -389,6 +389,6 @@ def booking_history(case_id: int) -> list[Booking]:
     """Every booking the case had, live, moved or cancelled, oldest first."""
     return list(
         Booking.objects.filter(case_id=case_id)
-        .select_related("specialist", "booked_by", "cancelled_by")
+        .select_related("specialist", "department", "booked_by", "cancelled_by")
         .order_by("booked_at", "pk")
     )
