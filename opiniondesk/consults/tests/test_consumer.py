@@ -2,7 +2,6 @@
 the waiting room, one patient-side device, signalling between the two sides only, the call from
 "call in" to its end, and the server ending it at the limit."""
 
-import asyncio
 import json
 from datetime import timedelta
 
@@ -66,6 +65,22 @@ async def patient_in(consult, user, device=DEVICE, takeover=False):
         text_data=json.dumps({"type": "hello", "device": device, "takeover": takeover})
     )
     return communicator
+
+
+async def start_call(patient, doctor):
+    """Call in, both sides confirm who is present, start: each step once the last one is seen
+    (the server refuses a start before both confirmations, and on a loaded machine a fixed
+    pause between the messages was sometimes too short)."""
+    steps = (
+        (doctor, {"type": "call_in"}, lambda state: state["state"] == "called"),
+        (patient, {"type": "present", "people": ["山田 花"]}, lambda s: s["patient_confirmed"]),
+        (doctor, {"type": "present", "people": ["田中 健一"]}, lambda s: s["hospital_confirmed"]),
+    )
+    for communicator, message, done in steps:
+        await communicator.send_to(text_data=json.dumps(message))
+        while not done(await receive(doctor, "state")):
+            pass
+    await doctor.send_to(text_data=json.dumps({"type": "start"}))
 
 
 def run(scenario):
@@ -254,14 +269,7 @@ def test_the_server_ends_the_call_at_the_limit(in_room, hana, dr_tanaka, setting
         doctor = socket(in_room, dr_tanaka)
         await doctor.connect()
         await receive(patient, "state")
-        for communicator, message in (
-            (doctor, {"type": "call_in"}),
-            (patient, {"type": "present", "people": ["山田 花"]}),
-            (doctor, {"type": "present", "people": ["田中 健一"]}),
-            (doctor, {"type": "start"}),
-        ):
-            await communicator.send_to(text_data=json.dumps(message))
-            await asyncio.sleep(0.2)
+        await start_call(patient, doctor)
         state = await receive(patient, "state")
         while state["state"] != "ended":
             state = await receive(patient, "state", timeout=5)
@@ -326,14 +334,7 @@ def test_waiting_and_talking_keep_both_sessions_alive_until_the_end(in_room, han
             await ping(patient, minutes)
             await ping(doctor, minutes)
             if minutes == 10:
-                for communicator, message in (
-                    (doctor, {"type": "call_in"}),
-                    (patient, {"type": "present", "people": ["山田 花"]}),
-                    (doctor, {"type": "present", "people": ["田中 健一"]}),
-                    (doctor, {"type": "start"}),
-                ):
-                    await communicator.send_to(text_data=json.dumps(message))
-                    await asyncio.sleep(0.1)
+                await start_call(patient, doctor)
                 while (await receive(doctor, "state"))["state"] != "in_call":
                     pass
         await doctor.send_to(text_data=json.dumps({"type": "end"}))
