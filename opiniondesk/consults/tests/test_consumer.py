@@ -49,8 +49,10 @@ def socket(consult, user, token=None, path=None):
     )
 
 
-async def receive(communicator, kind, timeout=3):
-    """The next message of this type (others are skipped)."""
+async def receive(communicator, kind, timeout=15):
+    """The next message of this type (others are skipped). The wait only bounds a failure:
+    a state follows a database write and a broadcast, which took more than 3 s twice on the CI
+    machine running both halves of the suite side by side."""
     while True:
         message = json.loads(await communicator.receive_from(timeout=timeout))
         if message["type"] == kind:
