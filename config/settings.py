@@ -350,9 +350,9 @@ if STORAGE_BUCKET:
             "default_acl": "private",
             "querystring_auth": True,
             "file_overwrite": False,
-            # botocore waits 60 s to connect and 60 s for each read, times its five tries: a
+            # botocore waits 60 s to connect and 60 s for each read, and tries five times: a
             # store that stopped answering would hold an upload, a download or /healthz for
-            # ten minutes. Its retries stay (they carry uploads over an S3 restart).
+            # minutes. Its retries stay (they carry uploads over an S3 restart).
             "client_config": BotoConfig(
                 connect_timeout=env_int("STORAGE_CONNECT_TIMEOUT", 5),
                 read_timeout=env_int("STORAGE_READ_TIMEOUT", 30),

@@ -18,7 +18,7 @@ from opiniondesk.catalog.vocabulary import Mode
 from opiniondesk.readiness import rules, selectors
 from opiniondesk.readiness.rules import PHOTO_IDS, IdentityState, IdType, Item
 from opiniondesk.readiness.staff_forms import IdentityReviewForm, identity_form_key
-from opiniondesk.readiness.wording import ID_TYPE_LABELS
+from opiniondesk.readiness.wording import ID_TYPE_LABELS, id_type_label
 
 # The patient's checklist (case page and dashboard).
 
@@ -263,7 +263,7 @@ def identity_panel(case: Case, bound: dict[str, forms.Form]) -> dict[str, Any]:
         rows.append(
             {
                 "document": document,
-                "label": ID_TYPE_LABELS.get(document.id_type, document.id_type or "—"),
+                "label": id_type_label(document.id_type),
                 "has_photo": document.id_type in PHOTO_IDS,
                 "review": review,
                 "form": form or IdentityReviewForm(document_id=document.pk),

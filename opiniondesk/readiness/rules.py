@@ -39,13 +39,11 @@ PHOTO_IDS = frozenset(
     }
 )
 
-ID_TYPE_VALUES = frozenset(kind.value for kind in IdType)
-
 
 def identity_satisfied(verified: Iterable[str]) -> bool:
     """One verified photo ID, or two verified non-photo IDs of different types (SPEC §11.2).
     A stored type that is not an IdType (only bad data can hold one) counts for nothing."""
-    kinds = {IdType(kind) for kind in verified if kind in ID_TYPE_VALUES}
+    kinds = {IdType(kind) for kind in verified if kind in IdType}
     return bool(kinds & PHOTO_IDS) or len(kinds - PHOTO_IDS) >= 2
 
 

@@ -33,12 +33,12 @@ from opiniondesk.documents.services import UploadRefused
 from opiniondesk.documents.wording import refusal_message
 from opiniondesk.readiness import selectors, services
 from opiniondesk.readiness.forms import (
-    ID_TYPE_LABELS,
     ConsentSignForm,
     IdUploadForm,
     InvitationForm,
 )
 from opiniondesk.readiness.models import PatientInvitation
+from opiniondesk.readiness.wording import id_type_label
 
 NOT_YET_OPEN = gettext_lazy("This step opens once the department has accepted the case.")
 
@@ -63,7 +63,7 @@ def _id_rows(case: Case) -> list[IdRow]:
     for document in selectors.id_documents(case):
         review = getattr(document, "identity_review", None)
         state = "waiting" if review is None else ("verified" if review.verified else "rejected")
-        label = str(ID_TYPE_LABELS.get(document.id_type, document.id_type or "—"))
+        label = str(id_type_label(document.id_type))
         rows.append(IdRow(document, label, state, review.reason if review else ""))
     return rows
 

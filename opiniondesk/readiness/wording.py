@@ -18,3 +18,8 @@ ID_TYPE_LABELS: dict[IdType, Promise] = {
     IdType.RESIDENT_RECORD: _("Copy of the resident record (住民票)"),
     IdType.OTHER_NON_PHOTO: _("Another official document without a photo"),
 }
+
+
+def id_type_label(stored: str) -> str | Promise:
+    """The name of a stored ID type; one that is not an IdType (bad data) as stored."""
+    return ID_TYPE_LABELS.get(stored, stored or "—")
