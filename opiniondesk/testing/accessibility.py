@@ -66,6 +66,7 @@ def axe_source() -> str:
 
 def axe_violations(page: Any) -> list[str]:
     """What axe-core finds on the page as it is now, one readable line per element."""
+    page.wait_for_load_state()
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(axe_source())
     found = page.evaluate(RUN_AXE, WCAG_AA)
@@ -76,6 +77,7 @@ def axe_violations(page: Any) -> list[str]:
 
 def reflow_problems(page: Any) -> list[str]:
     """Sideways scrolling, or a main heading pushed below the first screen (by the header)."""
+    page.wait_for_load_state()  # a page just committed may have no <html> yet
     m = page.evaluate(MEASURE, (page.viewport_size or {}).get("width"))
     problems = []
     if m["scrollWidth"] > m["innerWidth"]:

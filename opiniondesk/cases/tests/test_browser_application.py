@@ -49,6 +49,7 @@ class Screens:
 
     def take(self, name: str) -> None:
         self.count += 1
+        self.page.wait_for_load_state()  # a page just committed may have no <html> yet
         size = self.page.viewport_size
         for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
             self.page.set_viewport_size(viewport)
@@ -69,6 +70,13 @@ def answer(scope, question: str, choice: str) -> None:
 
 def fill(scope, label: str, value: str) -> None:
     scope.get_by_label(ja(label), exact=True).fill(value)
+
+
+def follow(link) -> None:
+    """Click a link and wait for the page it opens: reading the page before the new one has
+    committed finds the old one, or none at all (CI once read a null documentElement)."""
+    with link.page.expect_navigation():
+        link.click()
 
 
 def save_and_continue(page) -> None:
@@ -125,7 +133,7 @@ def files(tmp_path):
 
 def sign_up(page, site, run_tasks, screens) -> None:
     page.goto(site["url"])
-    page.get_by_role("link", name=ja("Create an account")).first.click()
+    follow(page.get_by_role("link", name=ja("Create an account")).first)
     screens.take("signup")
     fill(page, "Email", KEN_EMAIL)
     fill(page, "Password", KEN_PASSWORD)
@@ -325,7 +333,7 @@ def test_ken_signs_up_and_applies_for_his_mother(page, site, files, run_tasks, t
     assert checklist.locator(".document-missing").count() == 0
     screens.take("documents-complete")
 
-    page.get_by_role("link", name=ja("Next: check and send")).click()
+    follow(page.get_by_role("link", name=ja("Next: check and send")))
     review = page.get_by_role("main")
     assert "山田 花 (ヤマダ ハナ)" in review.inner_text()
     assert "手術やカテーテル治療は必要でしょうか。" in review.inner_text()
@@ -350,7 +358,7 @@ def test_ken_signs_up_and_applies_for_his_mother(page, site, files, run_tasks, t
     assert case.reference in to_sato["Subject"]
     assert "山田" not in to_sato.get_body(preferencelist=("plain",)).get_content()  # no names
 
-    page.get_by_role("link", name=ja("My applications")).first.click()
+    follow(page.get_by_role("link", name=ja("My applications")).first)
     card = page.get_by_role("article", name=re.compile(case.reference))
     assert card.locator(".badge").inner_text() == ja("Received")  # plain words, not "submitted"
     assert (
@@ -382,7 +390,7 @@ def test_a_refused_application_is_explained_and_can_be_corrected_on_a_phone(
     sign_in(page, KEN_EMAIL, KEN_PASSWORD)
     page.get_by_role("button", name=ja("Start a new application")).click()
     fill_wizard(page, screens, ACCEPTABLE | {TRANSFER: "Yes", COMPLAINT: "Yes"})
-    page.get_by_role("link", name=ja("Next: check and send")).click()
+    follow(page.get_by_role("link", name=ja("Next: check and send")))
 
     refusal = page.get_by_role("region", name=ja(REFUSED))
     codes = [Reason.WANTS_TRANSFER, Reason.COMPLAINT_OR_LITIGATION]
@@ -402,7 +410,7 @@ def test_a_refused_application_is_explained_and_can_be_corrected_on_a_phone(
 
     # Ken misread the questions: he changes the two answers from the review page.
     step = ja("Attending physician and questions")
-    page.get_by_role("link", name=f"{ja('Change')} — {step}").click()
+    follow(page.get_by_role("link", name=f"{ja('Change')} — {step}"))
     assert page.get_by_role("heading", level=1).inner_text() == step
     transfer = page.get_by_role("group", name=ja(TRANSFER))
     assert transfer.get_by_label(ja("Yes"), exact=True).is_checked()  # his answer was kept
@@ -414,7 +422,7 @@ def test_a_refused_application_is_explained_and_can_be_corrected_on_a_phone(
     page.get_by_text(ja("All steps")).focus()
     page.keyboard.press("Enter")
     # After the physician comes the documents page, with its own "Next: check and send".
-    page.get_by_role("link", name=ja("Check and send"), exact=True).click()
+    follow(page.get_by_role("link", name=ja("Check and send"), exact=True))
     assert page.get_by_role("region", name=ja(REFUSED)).count() == 0
     assert page.get_by_role("button", name=ja("Send the application")).is_visible()
     screens.take("review-corrected")

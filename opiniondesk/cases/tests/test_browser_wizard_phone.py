@@ -52,6 +52,7 @@ def phone_page(browser, site: str, user: User, viewport=PHONE):
 
 
 def no_sideways_scroll(page) -> None:
+    page.wait_for_load_state()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= page.viewport_size["width"], f"{page.url} is {width}px wide"
 

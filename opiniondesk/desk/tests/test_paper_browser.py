@@ -43,6 +43,7 @@ def scans(tmp_path):
 
 def fits(page) -> None:
     """No sideways scrolling; every button of the page can be seen and reached."""
+    page.wait_for_load_state()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"{page.url} is {width}px wide on a phone"
     hidden = page.evaluate(
