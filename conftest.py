@@ -73,6 +73,7 @@ def django_db_setup(django_db_setup, django_db_blocker, _audit_keys):
     """The test database, migrated, with the catalog, fees, policy and personas written once."""
     from django.db import connection
 
+    from opiniondesk.testing.flush import cheap_flush, may_skip_triggers
     from opiniondesk.testing.seed import seed
 
     with django_db_blocker.unblock():
@@ -88,7 +89,9 @@ def django_db_setup(django_db_setup, django_db_blocker, _audit_keys):
             if connection.settings_dict.get("OPTIONS", {}).get("pool"):
                 connection.close_pool()
         seed()
-    yield
+        deletes = may_skip_triggers(connection)
+    with cheap_flush(connection, deletes=deletes):  # after each transactional test
+        yield
     if connection.vendor == "postgresql":
         # The live server's threads keep their connections open, and PostgreSQL refuses to
         # drop a database in use: end them before pytest-django drops this run's database.
