@@ -191,20 +191,35 @@ def _migrations() -> list[list[str]]:
     return sorted([app, name] for app, name in recorder.applied_migrations())
 
 
-def _pg_env(settings_dict: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
-    """pg_dump/pg_restore connection arguments (the password through the environment)."""
-    args = []
-    if settings_dict.get("HOST"):
-        args += ["--host", str(settings_dict["HOST"])]
-    if settings_dict.get("PORT"):
-        args += ["--port", str(settings_dict["PORT"])]
-    if settings_dict.get("USER"):
-        args += ["--username", str(settings_dict["USER"])]
-    args += ["--dbname", str(settings_dict["NAME"])]
+def _libpq_keywords() -> frozenset[str]:
+    from psycopg import pq
+
+    return frozenset(d.keyword.decode() for d in pq.Conninfo.get_defaults())
+
+
+def pg_connection_arguments(settings_dict: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
+    """pg_dump/pg_restore's `--dbname`: one libpq connection string with everything the app
+    connects with (host, port, user, database and DATABASE_URL's options such as sslmode,
+    sslrootcert or connect_timeout), so a backup goes over the same TLS; the password through
+    the environment (PGPASSWORD), never on the command line. Options of Django or psycopg that
+    libpq does not know (pool, isolation_level, …) are left out."""
+    from psycopg.conninfo import make_conninfo
+
+    keywords = _libpq_keywords()
+    params: dict[str, Any] = {
+        key: value
+        for key, value in (settings_dict.get("OPTIONS") or {}).items()
+        if key in keywords and value not in (None, "")
+    }
+    for key, setting in (("dbname", "NAME"), ("user", "USER"), ("host", "HOST"), ("port", "PORT")):
+        if settings_dict.get(setting):
+            params[key] = settings_dict[setting]
+    password = settings_dict.get("PASSWORD") or params.get("password")
+    params.pop("password", None)
     env = dict(os.environ)
-    if settings_dict.get("PASSWORD"):
-        env["PGPASSWORD"] = str(settings_dict["PASSWORD"])
-    return args, env
+    if password:
+        env["PGPASSWORD"] = str(password)
+    return ["--dbname", make_conninfo("", **params)], env
 
 
 # --- backup --------------------------------------------------------------------------------------
@@ -256,7 +271,7 @@ def _dump_database(target_dir: Path) -> str:
         return SQLITE_FILE
     if connection.vendor == "postgresql":
         target = target_dir / PGDUMP_FILE
-        args, env = _pg_env(connection.settings_dict)
+        args, env = pg_connection_arguments(connection.settings_dict)
         result = subprocess.run(  # noqa: S603
             ["pg_dump", "--format=custom", "--no-owner", "--file", str(target), *args],  # noqa: S607
             env=env,
@@ -458,7 +473,7 @@ def _restore_database(gen_dir: Path, manifest: dict[str, Any]) -> None:
         finally:
             origin.close()
         return
-    args, env = _pg_env(connection.settings_dict)
+    args, env = pg_connection_arguments(connection.settings_dict)
     connection.close()
     result = subprocess.run(  # noqa: S603
         [  # noqa: S607
