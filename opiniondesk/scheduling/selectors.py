@@ -289,6 +289,13 @@ def earliest_offer_day(today: date) -> date:
     )
 
 
+# Suggestions are looked for two weeks at a time: the earliest free consults are nearly always in
+# the first weeks, and the whole horizon (SCHEDULING_HORIZON_DAYS, 120 days) of every specialist
+# of the department costs ten times as much. A consult never spans two days, so the windows
+# find exactly what one pass over the horizon would.
+SUGGESTION_WINDOW_DAYS = 14
+
+
 def suggest_slots(
     *,
     department: Department,
@@ -299,13 +306,19 @@ def suggest_slots(
 ) -> list[SlotView]:
     """The earliest consults of `minutes` that fit in free slots, from the first day candidate
     dates may fall on; each covers the whole consult."""
-    fits = department_consults(
-        department=department,
-        start=earliest_offer_day(today),
-        end=today + timedelta(days=settings.SCHEDULING_HORIZON_DAYS),
-        minutes=minutes,
-        specialist=specialist,
-    )
+    start = earliest_offer_day(today)
+    end = today + timedelta(days=settings.SCHEDULING_HORIZON_DAYS)
+    fits: list[SlotView] = []
+    while start <= end and len(fits) < limit:
+        window_end = min(start + timedelta(days=SUGGESTION_WINDOW_DAYS - 1), end)
+        fits += department_consults(
+            department=department,
+            start=start,
+            end=window_end,
+            minutes=minutes,
+            specialist=specialist,
+        )
+        start = window_end + timedelta(days=1)
     return fits[:limit]
 
 

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from opiniondesk.catalog.models import Department
 from opiniondesk.core.time import JST
+from opiniondesk.scheduling import selectors
 from opiniondesk.scheduling.models import Away, ExtraSession
 from opiniondesk.scheduling.selectors import (
     Fit,
@@ -15,6 +16,7 @@ from opiniondesk.scheduling.selectors import (
     SlotView,
     bookable_slots,
     consult_fit,
+    department_consults,
     department_slots,
     earliest_offer_day,
     live_booking,
@@ -178,6 +180,27 @@ def test_suggestions_are_the_earliest_free_slots_from_the_first_day_allowed(
     assert {v.starts_at.date() for v in suggest_slots(department=cardiology, today=TODAY)} == {THU}
     kato_only = suggest_slots(department=cardiology, today=TODAY, specialist=dr_kato)
     assert {v.specialist_id for v in kato_only} == {dr_kato.pk}
+
+
+@pytest.mark.parametrize("window", [1, 3, 14])
+@pytest.mark.parametrize("minutes", [30, 60])
+def test_suggestions_looked_for_in_windows_are_those_of_one_pass_over_the_horizon(
+    accepted, coordinator_sato, cardiology, settings, monkeypatch, window, minutes
+):
+    factories.offer(
+        accepted, coordinator_sato, suggest_slots(department=cardiology, today=TODAY)[:2]
+    )
+    settings.SCHEDULING_HORIZON_DAYS = 40
+    whole = department_consults(
+        department=cardiology,
+        start=earliest_offer_day(TODAY),
+        end=TODAY + timedelta(days=40),
+        minutes=minutes,
+    )
+    monkeypatch.setattr(selectors, "SUGGESTION_WINDOW_DAYS", window)
+    for limit in (1, 5, len(whole) // 2, len(whole), len(whole) + 10):
+        found = suggest_slots(department=cardiology, today=TODAY, minutes=minutes, limit=limit)
+        assert found == whole[:limit]
 
 
 def test_the_year_end_has_no_suggestion(cardiology):
