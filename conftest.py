@@ -13,6 +13,15 @@ pytest_plugins = [
 ]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # The in-memory SQLite test database waits for a locked table as the app's file does.
+    from django.db.backends.signals import connection_created
+
+    from opiniondesk.testing.sqlite_locks import install
+
+    connection_created.connect(install, dispatch_uid="opiniondesk-test-sqlite-locks")
+
+
 def _run_id(config: pytest.Config) -> str:
     """One id for the whole run, shared by the xdist workers."""
     worker = getattr(config, "workerinput", None)
