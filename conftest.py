@@ -202,11 +202,19 @@ def _no_collected_static(tmp_path_factory):
     return tmp_path_factory.mktemp("static")
 
 
+@pytest.fixture(scope="session")
+def _media_folders(tmp_path_factory):
+    return tmp_path_factory.mktemp("media")
+
+
 @pytest.fixture(autouse=True)
-def _test_storages(settings, tmp_path_factory, _no_collected_static):
+def _test_storages(settings, _media_folders, _no_collected_static):
     # The manifest storage needs collectstatic; tests serve static files as they are.
-    # Uploaded documents go to a fresh folder per test, never into var/media.
-    media = tmp_path_factory.mktemp("media")
+    # Uploaded documents go to a fresh folder per test, never into var/media. Not a numbered
+    # tmp_path_factory folder each: finding the next number lists every folder made before
+    # (7 ms a test after 3,500 tests).
+    media = _media_folders / uuid.uuid4().hex
+    media.mkdir()
     settings.STORAGES = {
         "default": {  # what ships: each file synced to the disk when saved
             "BACKEND": "opiniondesk.core.storage.DurableFileSystemStorage",
