@@ -22,3 +22,9 @@ class AuditConfig(AppConfig):
         from django.db.backends.signals import connection_created
 
         connection_created.connect(_register_sqlite_guard, dispatch_uid="audit_sqlite_guard")
+
+        from django.db.models.signals import post_migrate
+
+        from opiniondesk.audit.guard import ensure_guard
+
+        post_migrate.connect(ensure_guard, sender=self, dispatch_uid="audit-ensure-guard")

@@ -9,7 +9,7 @@ runner's flush passes only where the database or connection allows it (opinionde
 import django.db.models.deletion
 from django.db import migrations, models
 
-TABLES = ["audit_auditevent", "audit_auditseal", "audit_auditcheckpoint"]
+from opiniondesk.audit.guard import TABLES, sqlite_statements
 
 POSTGRES_FUNCTION = """
 CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger AS $$
@@ -29,14 +29,6 @@ CREATE TRIGGER {table}_no_update BEFORE UPDATE OR DELETE ON {table}
 CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
     FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
 """
-SQLITE_TABLE = [
-    """CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
-       BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;""",
-    # audit_flush_allowed() is registered on the app's own connections (audit.apps); a shell
-    # without it cannot delete at all.
-    """CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} WHEN NOT audit_flush_allowed()
-       BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;""",
-]
 
 
 def drop_old_guard(apps, schema_editor):
@@ -103,9 +95,8 @@ def create_guard(apps, schema_editor):
         for table in TABLES:
             schema_editor.execute(POSTGRES_TABLE.format(table=table))
     elif vendor == "sqlite":
-        for table in TABLES:
-            for statement in SQLITE_TABLE:
-                schema_editor.execute(statement.format(table=table))
+        for statement in sqlite_statements(TABLES):
+            schema_editor.execute(statement)
 
 
 class Migration(migrations.Migration):
