@@ -31,7 +31,13 @@ class StrictSerializer(serializers.Serializer):
         if isinstance(data, dict):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
-                raise serializers.ValidationError({key: [_("Unknown field.")] for key in unknown})
+                errors: dict[str, list[str]] = {key: [_("Unknown field.")] for key in unknown}
+                if self.parent is None and "detail" in errors:
+                    # At the top, "detail" is the general error's key (api/errors.py): an
+                    # unknown field of that name is named under non_field_errors instead.
+                    del errors["detail"]
+                    errors["non_field_errors"] = [f"detail: {_('Unknown field.')}"]
+                raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
 
 

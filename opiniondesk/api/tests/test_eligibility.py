@@ -534,3 +534,12 @@ def test_it_answers_a_browser_asking_for_html_with_a_400_too(api):
 
 def test_it_only_takes_post(api):
     assert api.get(ELIGIBILITY_URL).status_code == 405
+
+
+def test_an_unknown_field_named_detail_is_not_taken_for_the_general_error(api):
+    body = copy.deepcopy(SPEC_EXAMPLE) | {"detail": "x"}
+    assert errors(api, json.dumps(body)) == {"non_field_errors": ["detail: 不明な項目です。"]}
+    # Inside an object it is an ordinary unknown field of that object.
+    body = copy.deepcopy(SPEC_EXAMPLE)
+    body["patient"]["detail"] = "x"
+    assert errors(api, json.dumps(body)) == {"patient": {"detail": ["不明な項目です。"]}}

@@ -194,3 +194,13 @@ def test_it_follows_a_tax_rate_change(api):
 
 def test_it_only_takes_post(api):
     assert api.get(FEE_QUOTE_URL).status_code == 405
+
+
+def test_an_unknown_field_named_detail_is_not_taken_for_the_general_error(api):
+    # {"detail": "..."} is the general error (a body that is not JSON): an unknown field of that
+    # name is named under non_field_errors (Hypothesis found {"detail": null} answered as such).
+    assert refused(api, {"detail": None}) == {"non_field_errors": ["detail: 不明な項目です。"]}
+    assert refused(api, {"detail": 1, "extra": 2}) == {
+        "extra": ["不明な項目です。"],
+        "non_field_errors": ["detail: 不明な項目です。"],
+    }
