@@ -3,10 +3,10 @@ UPDATE or DELETE of a row whose state is `signed` (SQLite and PostgreSQL)."""
 
 from django.db import migrations
 
+from opiniondesk.opinions.guard import SQLITE_TRIGGERS
+
 SQLITE = [
-    """CREATE TRIGGER opinions_signed_version_no_update
-    BEFORE UPDATE ON opinions_opinionversion WHEN OLD.state = 'signed'
-    BEGIN SELECT RAISE(ABORT, 'a signed opinion version never changes'); END""",
+    *SQLITE_TRIGGERS.values(),  # put back after every migration too (opinions/guard.py)
     """CREATE TRIGGER opinions_signed_version_no_delete
     BEFORE DELETE ON opinions_opinionversion WHEN OLD.state = 'signed'
     BEGIN SELECT RAISE(ABORT, 'a signed opinion version is never deleted'); END""",

@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.management.sql import emit_post_migrate_signal
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -14,8 +15,10 @@ from opiniondesk.billing import services as billing
 from opiniondesk.billing.models import Charge
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.workflow import Status
+from opiniondesk.core.sqlite_triggers import missing
 from opiniondesk.opinions import services
 from opiniondesk.opinions.errors import OpinionError
+from opiniondesk.opinions.guard import SQLITE_TRIGGERS
 from opiniondesk.opinions.models import (
     DeliveryMethod,
     Disclosure,
@@ -168,6 +171,25 @@ def test_a_signed_version_never_changes(case, dr_tanaka):
         OpinionVersion.objects.filter(pk=version.pk).update(remarks="changed")
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM opinions_opinionversion WHERE id = %s", [version.pk])
+    assert OpinionVersion.objects.get(pk=version.pk).remarks == ""
+
+
+@pytest.mark.sqlite
+def test_the_sqlite_trigger_comes_back_after_a_migration_that_dropped_it(case, dr_tanaka):
+    """SQLite drops a table's triggers when a migration rebuilds it; post_migrate puts it back."""
+    version = signed_opinion(case, dr_tanaka)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER opinions_signed_version_no_update")
+    assert missing(connection, list(SQLITE_TRIGGERS)) == ["opinions_signed_version_no_update"]
+    with transaction.atomic():  # unguarded now: the SQL goes through (rolled back)
+        OpinionVersion.objects.filter(pk=version.pk).update(remarks="changed")
+        transaction.set_rollback(True)
+
+    emit_post_migrate_signal(0, False, "default")
+
+    assert missing(connection, list(SQLITE_TRIGGERS)) == []
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OpinionVersion.objects.filter(pk=version.pk).update(remarks="changed")
     assert OpinionVersion.objects.get(pk=version.pk).remarks == ""
 
 
