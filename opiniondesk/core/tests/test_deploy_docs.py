@@ -259,6 +259,8 @@ def test_the_guide_has_the_units_of_the_topology():
         "opiniondesk-backup.timer",
         "opiniondesk-backup-offline.service",
         "opiniondesk-verify-audit.service",
+        "opiniondesk-sweep.service",  # each app host sweeps its own spool
+        "opiniondesk-sweep.timer",
     }
 
 
