@@ -17,11 +17,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidSignature
+from django.db import DatabaseError
 from django.db.models import Max
 from django.utils import timezone
 
 from opiniondesk.audit.chain import GENESIS, event_mac, link
-from opiniondesk.audit.keys import mac_key, public_key
+from opiniondesk.audit.keys import key_id, mac_key, public_key
 from opiniondesk.audit.models import (
     KEYED_COLUMNS,
     AuditCheckpoint,
@@ -83,6 +84,44 @@ class Report:
     def fault(self, sequence: int | None, problem: str) -> None:
         if len(self.faults) < MAX_FAULTS:
             self.faults.append(Fault(sequence, problem))
+
+
+# How many of the newest checkpointed events the start's key check tries: one of them verifying
+# is enough, so an event changed later does not stop the site (verify_audit_log names it).
+KEY_CHECK_SAMPLE = 20
+
+
+def keys_match_the_log() -> list[str]:
+    """Why the configured keys are not the ones the log was written with (nothing if they are,
+    or if there is no log yet). Another app host with keys made anew instead of copied would
+    write events that never verify; its start refuses instead (create_audit_keys --check-only).
+    The newest checkpoint must verify under our signing key, and our MAC key must verify one of
+    the newest events that checkpoint covers (or of the newest events, before any checkpoint)."""
+    try:
+        newest = AuditCheckpoint.objects.order_by("-number").first()
+        events = AuditEvent.objects.order_by("-sequence")
+        if newest is not None:
+            events = events.filter(sequence__lte=newest.last_sequence)
+        rows = list(events.values_list("mac", *KEYED_COLUMNS)[:KEY_CHECK_SAMPLE])
+    except DatabaseError:
+        return []  # not migrated yet: no log to compare with
+    problems = []
+    if newest is not None and _parse(newest.body, newest.signature) is None:
+        try:
+            theirs = json.loads(newest.body).get("key_id", "?")
+        except ValueError:
+            theirs = "?"
+        problems.append(
+            f"AUDIT_SIGNING_KEY_FILE (key id {key_id()}) is not the key the audit log's "
+            f"checkpoints are signed with (checkpoint {newest.number}: key id {theirs})."
+        )
+    key = mac_key()
+    if rows and not any(event_mac(key, keyed_fields(*fields)) == mac for mac, *fields in rows):
+        problems.append(
+            "AUDIT_MAC_KEY_FILE verifies none of the audit log's newest events: it is not the "
+            "key the log is written with."
+        )
+    return problems
 
 
 def _parse(body: str, signature: str) -> Checkpoint | None:

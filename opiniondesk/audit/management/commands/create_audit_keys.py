@@ -5,6 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from opiniondesk.audit.keys import check_keys, create_keys
+from opiniondesk.audit.verify import keys_match_the_log
 
 
 class Command(BaseCommand):
@@ -18,7 +19,8 @@ class Command(BaseCommand):
             "--check-only",
             action="store_true",
             help="Create nothing (outside DEBUG and DEMO_MODE); fail unless both keys can be "
-            "read. bin/serve runs this: the site refuses to start without its keys.",
+            "read and are the ones the audit log was written with. bin/serve runs this: the "
+            "site refuses to start without its keys.",
         )
 
     def handle(self, *args: object, **options: object) -> None:
@@ -30,6 +32,12 @@ class Command(BaseCommand):
             check_keys()
         except ImproperlyConfigured as exc:
             raise CommandError(str(exc)) from exc
+        if problems := keys_match_the_log():
+            raise CommandError(
+                " ".join(problems) + " Copy both key files from the installation's first app "
+                "host (or its key escrow) instead of making new ones (docs/deploy.md, "
+                '"Another app host").'
+            )
         self.stdout.write(
             f"Audit keys: MAC {mac}, signing {signing}; checkpoints in "
             f"{settings.AUDIT_CHECKPOINT_DIR}."
