@@ -7,6 +7,7 @@ The stack costs about a minute (a fresh PostgreSQL cluster, its migrations and t
 once, the journey another; in the SQLite half of the suite (they use no test database)."""
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -176,14 +177,18 @@ def test_a_second_start_says_it_runs(stack):
     assert status.stdout.count("running, pid") == 10
 
 
+def stack_env(directory: Path) -> dict[str, str]:
+    """The site's environment on the stack (its `env` file)."""
+    return dict(
+        shlex.split(line)[0].split("=", 1) for line in (directory / "env").read_text().splitlines()
+    )
+
+
 def stack_sql(directory: Path, query: str, *params: object) -> list[tuple]:
     """A query on the stack's own PostgreSQL (the test's database is another)."""
     import psycopg
 
-    env = dict(
-        shlex.split(line)[0].split("=", 1) for line in (directory / "env").read_text().splitlines()
-    )
-    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as connection:
+    with psycopg.connect(stack_env(directory)["DATABASE_URL"], autocommit=True) as connection:
         cursor = connection.execute(query, params)
         return cursor.fetchall() if cursor.description else []
 
@@ -197,13 +202,14 @@ def served_by(directory: Path, line: str) -> set[str]:
     return {log.stem for log in (directory / "logs").glob("web*.log") if line in log.read_text()}
 
 
-def mailed_link(directory: Path, pattern: str) -> str:
-    """A link from an e-mail the task workers sent (the stack prints them: console backend)."""
+def mailed_link(directory: Path, pattern: str, logs: list[Path] | None = None) -> str:
+    """A link from an e-mail the task workers sent (the stack prints them: console backend);
+    `logs`: other workers' logs than the stack's."""
     import base64
     import binascii
     import quopri
 
-    for log in (directory / "logs").glob("worker*.log"):
+    for log in (directory / "logs").glob("worker*.log") if logs is None else logs:
         for block in re.split(r"\n\s*\n", log.read_text()):
             candidates = [block]
             with contextlib.suppress(binascii.Error, ValueError):
@@ -383,6 +389,227 @@ def test_the_journey_across_workers(stack, media_browser, tmp_path):
             with contextlib.suppress(Exception):
                 page.screenshot(path=tmp_path / f"last-{name}.png", full_page=True)
             page.context.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(check, what: str, seconds: float = 60) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"{what}: not after {seconds} s"
+        time.sleep(0.3)
+
+
+def test_a_second_app_host_shares_only_the_network_services(stack, tmp_path):
+    """docs/deploy.md, "Another app host": a host with a spool, static files and copies of the
+    audit keys of its own (keys made anew are refused), started as the guide says
+    (collectstatic, the start unit's key check, a web worker and a task worker), shares with
+    the first host only what goes through PostgreSQL, Redis and the bucket: a session begun
+    through nginx, a document uploaded to it and read back from the first host, a mail a
+    request to it queued, sent by its own task worker while the first host's are stopped, and
+    the audit log its events join."""
+    from opiniondesk.documents.tests import samples
+
+    directory, state, __ = stack
+    ports = state["ports"]
+    site_url = f"https://127.0.0.1:{ports['https']}"
+    host = tmp_path / "app2"
+    keys = host / "keys"
+    keys.mkdir(parents=True, mode=0o700)
+    for name in ("audit-mac.key", "audit-signing.key"):  # copied, never made again
+        shutil.copyfile(directory / "keys" / name, keys / name)
+        (keys / name).chmod(0o600)
+    env = os.environ | stack_env(directory) | {"PYTHONDONTWRITEBYTECODE": ""}
+    env |= {
+        "MEDIA_ROOT": str(host / "media"),
+        "STATIC_ROOT": str(host / "static"),
+        "BACKUP_DIR": str(host / "backups"),
+        "AUDIT_MAC_KEY_FILE": str(keys / "audit-mac.key"),
+        "AUDIT_SIGNING_KEY_FILE": str(keys / "audit-signing.key"),
+    }
+
+    def manage(*command: str, **changes: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=ROOT,
+            env=env | changes,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    # Keys made anew there instead of copied would write events that never verify: refused.
+    anew = manage(
+        "create_audit_keys",
+        AUDIT_MAC_KEY_FILE=str(host / "anew" / "audit-mac.key"),
+        AUDIT_SIGNING_KEY_FILE=str(host / "anew" / "audit-signing.key"),
+    )
+    assert anew.returncode == 1 and "Copy both key files" in anew.stderr, anew.stderr
+    for command in (["collectstatic", "--no-input", "-v0"], ["create_audit_keys", "--check-only"]):
+        done = manage(*command)
+        assert done.returncode == 0, done.stdout + done.stderr
+    port = free_port()
+    bin_dir = Path(sys.executable).parent
+    logs = {name: (host / f"{name}.log").open("wb") for name in ("web", "worker")}
+    processes = [
+        subprocess.Popen(
+            [
+                str(bin_dir / "uvicorn"),
+                "config.asgi:application",
+                "--host=127.0.0.1",
+                f"--port={port}",
+                "--lifespan=off",
+                "--proxy-headers",
+                "--forwarded-allow-ips=127.0.0.1",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=logs["web"],
+            stderr=subprocess.STDOUT,
+        ),
+        subprocess.Popen(
+            [
+                *(sys.executable, "manage.py", "db_worker"),
+                *("--queue-name", "*", "--worker-id", "app2-1"),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=logs["worker"],
+            stderr=subprocess.STDOUT,
+        ),
+    ]
+    app2 = f"http://127.0.0.1:{port}"
+    as_proxied = {"X-Forwarded-Proto": "https", "Host": f"127.0.0.1:{ports['https']}"}
+    stopped_first_hosts_workers = False
+    try:
+
+        def answers() -> bool:
+            try:
+                return httpx.get(f"{app2}/healthz/web", headers=as_proxied).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        wait_until(answers, "the second host's web worker")
+        with httpx.Client(base_url=site_url, verify=tls(directory)) as client:
+            login = client.get("/accounts/login/")
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text).group(1)
+            answer = client.post(
+                "/accounts/login/",
+                data={
+                    "login": "patient_hana",
+                    "password": "demo-hana-2026",
+                    "csrfmiddlewaretoken": token,
+                },
+                headers={"Origin": site_url, "Referer": f"{site_url}/accounts/login/"},
+            )
+            assert answer.status_code == 302
+            cookies = {"sessionid": client.cookies["sessionid"]}
+
+        # The session begun through nginx is known on the second host; a document uploaded
+        # there goes to the bucket, not to its disk, and the first host serves it back whole.
+        (case_id,) = stack_sql(
+            directory,
+            "SELECT c.id FROM cases_case c JOIN accounts_user u ON u.id = c.applicant_id"
+            " WHERE u.username = 'patient_hana' AND c.status = 'draft' ORDER BY c.id LIMIT 1",
+        )[0]
+        path = f"/cases/{case_id}/documents/"
+        page = httpx.get(app2 + path, headers=as_proxied, cookies=cookies)
+        assert page.status_code == 200
+        cookies["csrftoken"] = page.cookies["csrftoken"]
+        body = samples.pdf()
+        sent = httpx.post(
+            app2 + path,
+            headers=as_proxied
+            | {
+                "Accept": "application/json",
+                "X-CSRFToken": cookies["csrftoken"],
+                "Origin": site_url,
+                "Referer": site_url + path,
+            },
+            cookies=cookies,
+            data={"kind": "test_data", "test_data_kind": "ct_mri", "note": "second host"},
+            files={"file": ("scan.pdf", body, "application/pdf")},
+            timeout=60,
+        )
+        assert sent.status_code == 200 and sent.json()["ok"], sent.text
+        (document_id, sha256), *__ = stack_sql(
+            directory,
+            "SELECT id, sha256 FROM documents_document WHERE case_id = %s AND note = %s",
+            case_id,
+            "second host",
+        )
+        assert sha256 == hashlib.sha256(body).hexdigest()
+        back = httpx.get(
+            f"http://127.0.0.1:{ports['web1']}/documents/{document_id}/",
+            headers=as_proxied,
+            cookies=cookies,
+        )
+        assert back.status_code == 200 and back.content == body
+        assert [p for p in (host / "media").rglob("*") if p.is_file()] == []
+
+        # With the first host's task workers stopped, the mail a request to the second host
+        # queued (a password reset) is sent by the second host's worker.
+        assert run_scaled("stop", "worker1", "worker2", directory=directory).returncode == 0
+        stopped_first_hosts_workers = True
+        form = httpx.get(app2 + "/accounts/password/reset/", headers=as_proxied)
+        reset = httpx.post(
+            app2 + "/accounts/password/reset/",
+            headers=as_proxied | {"Origin": site_url, "Referer": site_url + "/accounts/"},
+            cookies={"csrftoken": form.cookies["csrftoken"]},
+            data={
+                "email": stack_sql(
+                    directory, "SELECT email FROM accounts_user WHERE username = 'patient_hana'"
+                )[0][0],
+                "csrfmiddlewaretoken": re.search(
+                    r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text
+                ).group(1),
+            },
+        )
+        assert reset.status_code == 302, reset.text[:500]
+
+        def reset_mail_sent() -> bool:
+            try:
+                mailed_link(directory, r"/accounts/password/reset/key/", [host / "worker.log"])
+            except AssertionError:
+                return False
+            return True
+
+        wait_until(reset_mail_sent, "the reset mail from the second host's worker")
+        assert (
+            stack_sql(
+                directory,
+                "SELECT count(*) FROM django_tasks_database_dbtaskresult"
+                " WHERE worker_ids @> %s::jsonb AND status = 'SUCCESSFUL'",
+                '["app2-1"]',
+            )[0][0]
+            >= 1
+        )
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=60)
+        for log in logs.values():
+            log.close()
+        if stopped_first_hosts_workers:
+            assert run_scaled("start", "worker1", "worker2", directory=directory).returncode == 0
+
+    # Its events joined the one audit log: the same MAC key, so it verifies whole.
+    verified = subprocess.run(
+        [sys.executable, "manage.py", "verify_audit_log", "--full"],
+        cwd=ROOT,
+        env=os.environ | stack_env(directory),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
 def test_stop_leaves_no_process(stack):
