@@ -104,7 +104,7 @@ def keys_match_the_log() -> list[str]:
             events = events.filter(sequence__lte=newest.last_sequence)
         rows = list(events.values_list("mac", *KEYED_COLUMNS)[:KEY_CHECK_SAMPLE])
     except DatabaseError:
-        return []  # not migrated yet: no log to compare with
+        return []  # not migrated yet (or unreachable, which the site's start reports itself)
     problems = []
     if newest is not None and _parse(newest.body, newest.signature) is None:
         try:
