@@ -5,7 +5,6 @@ set -euo pipefail
 H=${HOSTS_DIR:-/tmp/opiniondesk-hosts}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort | tail -n 1)
-mkdir -p $H && chmod 755 $H
 PW=db-pw-$(cat /proc/sys/kernel/random/uuid | cut -c1-8)
 echo "$PW" > $H/db.pw
 mkdir -p $H && chmod 755 $H && mkdir -p $H/db && chown postgres:postgres $H/db

@@ -78,6 +78,26 @@ def tls(directory: Path) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=directory / "tls" / "cert.pem")
 
 
+def csrf_token(page: str) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+
+
+def hana_signs_in(client: httpx.Client, url: str) -> str:
+    """The demo patient signs in through nginx (the demo data is loaded); her session id."""
+    login = client.get("/accounts/login/")
+    answer = client.post(
+        "/accounts/login/",
+        data={
+            "login": "patient_hana",
+            "password": "demo-hana-2026",
+            "csrfmiddlewaretoken": csrf_token(login.text),
+        },
+        headers={"Origin": url, "Referer": f"{url}/accounts/login/"},
+    )
+    assert answer.status_code == 302, answer.text[:500]
+    return client.cookies["sessionid"]
+
+
 def test_the_stack_through_nginx(stack):
     directory, state, printed = stack
     ports = state["ports"]
@@ -109,19 +129,7 @@ def test_the_stack_through_nginx(stack):
 
         # A demo patient signs in (the demo data is loaded) and her session is valid on every
         # worker: each ASGI port, asked directly, knows her.
-        login = client.get("/accounts/login/")
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text).group(1)
-        answer = client.post(
-            "/accounts/login/",
-            data={
-                "login": "patient_hana",
-                "password": "demo-hana-2026",
-                "csrfmiddlewaretoken": token,
-            },
-            headers={"Origin": url, "Referer": f"{url}/accounts/login/"},
-        )
-        assert answer.status_code == 302, answer.text[:500]
-        session = client.cookies["sessionid"]
+        session = hana_signs_in(client, url)
         for name in ("web1", "web2", "web3"):
             dashboard = httpx.get(
                 f"http://127.0.0.1:{ports[name]}/dashboard/",
@@ -496,19 +504,7 @@ def test_a_second_app_host_shares_only_the_network_services(stack, tmp_path):
 
         wait_until(answers, "the second host's web worker")
         with httpx.Client(base_url=site_url, verify=tls(directory)) as client:
-            login = client.get("/accounts/login/")
-            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text).group(1)
-            answer = client.post(
-                "/accounts/login/",
-                data={
-                    "login": "patient_hana",
-                    "password": "demo-hana-2026",
-                    "csrfmiddlewaretoken": token,
-                },
-                headers={"Origin": site_url, "Referer": f"{site_url}/accounts/login/"},
-            )
-            assert answer.status_code == 302
-            cookies = {"sessionid": client.cookies["sessionid"]}
+            cookies = {"sessionid": hana_signs_in(client, site_url)}
 
         # The session begun through nginx is known on the second host; a document uploaded
         # there goes to the bucket, not to its disk, and the first host serves it back whole.
@@ -565,9 +561,7 @@ def test_a_second_app_host_shares_only_the_network_services(stack, tmp_path):
                 "email": stack_sql(
                     directory, "SELECT email FROM accounts_user WHERE username = 'patient_hana'"
                 )[0][0],
-                "csrfmiddlewaretoken": re.search(
-                    r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text
-                ).group(1),
+                "csrfmiddlewaretoken": csrf_token(form.text),
             },
         )
         assert reset.status_code == 302, reset.text[:500]
