@@ -87,11 +87,16 @@ test-postgres: setup
 	@echo "== tests on PostgreSQL ($$DATABASE_URL) =="
 	$(TEST_ENV) DATABASE_POOL=$${DATABASE_POOL:-true} TESTS_NEEDING_A_DATABASE_ONLY=true $(PYTEST) -m "not contract and not sqlite and (not browser or postgresql)" $(PYTEST_ARGS)
 
-lint: setup ## ruff, ruff format --check, mypy (strict on the pure rule modules), the layers (import-linter)
+# Every file of .ci/, bin/ and bench/ that starts as a shell script.
+SHELL_SCRIPTS = $(shell for f in .ci/* bin/* bench/*/*.sh; do \
+	head -n1 "$$f" 2>/dev/null | grep -qE '^\#!.*[/ ](ba)?sh$$' && echo "$$f"; done)
+
+lint: setup ## ruff, ruff format --check, mypy (strict on the pure rule modules), the layers (import-linter), shellcheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-logo
+	$(BIN)/shellcheck $(SHELL_SCRIPTS)
 
 format: setup ## Format the code with ruff
 	$(BIN)/ruff check --fix .

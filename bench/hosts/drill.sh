@@ -7,13 +7,23 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 export HOSTS_DIR=${HOSTS_DIR:-/tmp/opiniondesk-hosts}
-trap '"$here/down.sh"' EXIT
+finish() {
+  status=$?
+  if [ "$status" != 0 ] && [ -d "$HOSTS_DIR" ]; then  # the logs outlive the next run's rm
+    kept="$HOSTS_DIR-failed-$(date +%Y%m%d-%H%M%S)"
+    mkdir -p "$kept"
+    (cd "$HOSTS_DIR" && find . -type f \( -name '*.log' -o -name log \) -exec cp --parents {} "$kept" \;)
+    echo "drill FAILED ($status): the hosts' logs are kept in $kept" >&2
+  fi
+  "$here/down.sh"
+}
+trap finish EXIT
 rm -rf "$HOSTS_DIR"
 "$here/up.sh"
 "$here/services.sh"
 "$here/apps.sh"
 for n in 1 2; do  # the app hosts answer
-  for i in $(seq 1 120); do
+  for _ in $(seq 1 120); do
     ip netns exec od-app$n python3 -c "import urllib.request as u; u.urlopen(u.Request('http://10.77.0.1$n:8001/healthz/web', headers={'X-Forwarded-Proto': 'https', 'Host': '10.77.0.1'}), timeout=2)" 2>/dev/null && break
     sleep 0.5
   done
