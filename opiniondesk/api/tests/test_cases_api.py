@@ -7,7 +7,7 @@ billing_ito sees cases past the consult; admin_kato sees no clinical data.
 
 import json
 import os
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -437,7 +437,7 @@ def test_it_shows_the_open_request_for_documents(
         actor=coordinator_sato,
         items=["MEDICATION_LIST"],
         message="お薬手帳の写しをお送りください。",
-        due_date=jst_today() + timedelta(days=7),
+        due_date=date.fromisoformat(DUE),  # a week ahead falls on a closed day on Saturdays
     )
     body = api_as(patient_hana).get(url(screened_case)).json()
     request = body["open_document_request"]
