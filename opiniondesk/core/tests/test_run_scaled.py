@@ -29,6 +29,8 @@ import pytest
 from django.conf import settings
 from websockets.sync.client import connect
 
+from opiniondesk.testing.browser import free_port
+
 ROOT = Path(settings.BASE_DIR)
 TOOLS = {
     "initdb": next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))), None),
@@ -425,12 +427,6 @@ def test_the_journey_across_workers(stack, media_browser, tmp_path):
             with contextlib.suppress(Exception):
                 page.screenshot(path=tmp_path / f"last-{name}.png", full_page=True)
             page.context.close()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_until(check, what: str, seconds: float = 60) -> None:  # type: ignore[no-untyped-def]
