@@ -68,8 +68,13 @@ class Closure:
 
 
 @lru_cache(maxsize=256)
-def _holidays(year: int) -> dict[date, str]:
-    return dict(holidays.country_holidays("JP", years=year, language="ja").items())
+def _holidays(year: int, language: str = "ja") -> dict[date, str]:
+    return dict(holidays.country_holidays("JP", years=year, language=language).items())
+
+
+def holiday_name(day: date, language: str) -> str:
+    """The holiday's name in the page's language (Japanese for "ja…", else English), or ""."""
+    return _holidays(day.year, "ja" if language.startswith("ja") else "en_US").get(day, "")
 
 
 def _holiday_reason(name: str) -> ClosedReason:

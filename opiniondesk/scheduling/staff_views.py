@@ -16,8 +16,8 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from opiniondesk.accounts.models import Role
@@ -27,7 +27,7 @@ from opiniondesk.cases.access import case_for_request
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.wording import STAFF_NOT_CHANGED
 from opiniondesk.cases.workflow import BOOKED_STATES, OFFER_STATES
-from opiniondesk.catalog.closed_days import ClosedReason, Closure, closure
+from opiniondesk.catalog.closed_days import ClosedReason, Closure, closure, holiday_name
 from opiniondesk.catalog.models import Department
 from opiniondesk.catalog.selectors import year_end_closure
 from opiniondesk.core.time import JST, jst_today
@@ -98,7 +98,10 @@ class CalendarDay:
         if self.closure is None:
             return ""
         label = str(CLOSED_REASONS[self.closure.reason])
-        return f"{label} ({self.closure.name})" if self.closure.name else label
+        if self.closure.reason is not ClosedReason.NATIONAL_HOLIDAY:
+            return label  # a substitute or citizens' holiday is named by its label
+        # Closure.name is Japanese; an English page names the holiday in English.
+        return f"{label} ({holiday_name(self.day, get_language() or 'ja')})"
 
     @property
     def counts(self) -> dict[str, int]:

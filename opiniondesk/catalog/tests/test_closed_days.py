@@ -16,6 +16,7 @@ from opiniondesk.catalog.closed_days import (
     YearEndClosure,
     closed_days,
     closure,
+    holiday_name,
     is_open,
     next_open_day,
 )
@@ -172,6 +173,23 @@ def test_closure(day: date, reason: ClosedReason | None, name: str) -> None:
 
     assert closure(day) == expected
     assert is_open(day) is (reason is None)
+
+
+@pytest.mark.parametrize(
+    ("day", "language", "name"),
+    [
+        (date(2027, 1, 1), "ja", "元日"),
+        (date(2027, 1, 1), "en", "New Year's Day"),
+        (date(2027, 1, 1), "en-us", "New Year's Day"),
+        (date(2026, 11, 23), "ja", "勤労感謝の日"),
+        (date(2026, 11, 23), "en", "Labor Thanksgiving Day"),
+        (date(2027, 3, 22), "en", "Substitute Holiday"),
+        (date(2026, 12, 29), "en", ""),  # the year-end closure is not a holiday
+        (date(2026, 12, 2), "ja", ""),
+    ],
+)
+def test_holiday_name(day: date, language: str, name: str) -> None:
+    assert holiday_name(day, language) == name
 
 
 def test_the_reason_codes() -> None:

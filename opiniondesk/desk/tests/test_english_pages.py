@@ -146,6 +146,16 @@ def test_each_page_in_english_shows_no_japanese_of_its_own(username, name, statu
     assert _japanese_left(response.content, case) == []
 
 
+def test_the_calendar_in_english_names_the_holidays_in_english(seeded):
+    # January 2027: New Year's Day, Coming of Age Day and the end of the year-end closure.
+    response = _client("en", "coordinator_sato").get(
+        reverse("staff-schedule"), {"view": "month", "date": "2027-01-15"}
+    )
+    assert response.status_code == 200
+    assert "National holiday (Coming of Age Day)" in response.content.decode()
+    assert _japanese_left(response.content, None) == []
+
+
 @pytest.mark.parametrize("step", [step.slug for step in steps()])
 def test_each_step_of_the_application_in_english_shows_no_japanese_of_its_own(step, seeded):
     case = case_in(Status.DRAFT, applicant=persona("patient_hana"))

@@ -6,6 +6,7 @@ the administrator sees no case data), and the specialists' absences and extra se
 from datetime import date, time
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from opiniondesk.accounts.models import User
@@ -65,7 +66,26 @@ def test_it_shows_this_week_from_monday_for_the_first_department(coordinator_sat
     thursday = day_of(response, date(2026, 11, 26))
     assert len(thursday.entries) == 8  # Tanaka and Kato, 14:00–16:00
     html = response.content.decode()
-    assert 'data-day="2026-11-23"' in html and "National holiday (勤労感謝の日)" in html
+    assert 'data-day="2026-11-23"' in html and "National holiday (Labor Thanksgiving Day)" in html
+    assert "勤労感謝の日" not in html  # the holiday is named in the page's language
+
+
+def test_it_names_a_holiday_in_the_pages_language(coordinator_sato):
+    client = signed_in(coordinator_sato)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ja"
+    html = client.get(URL).content.decode()
+    assert "祝日 (勤労感謝の日)" in html and "Labor Thanksgiving Day" not in html
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_a_substitute_holiday_is_named_once(coordinator_sato, language):
+    client = signed_in(coordinator_sato)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    # Monday 22 March 2027: the substitute holiday of the equinox (Sunday the 21st).
+    response = client.get(URL, {"department": "cardiology", "date": "2027-03-22"})
+    monday = day_of(response, date(2027, 3, 22))
+    assert monday.closure.reason == ClosedReason.SUBSTITUTE_HOLIDAY
+    assert monday.closed_reason == {"en": "Substitute holiday", "ja": "振替休日"}[language]
 
 
 def test_it_marks_free_held_and_booked_slots_and_links_the_case(busy, coordinator_sato):
