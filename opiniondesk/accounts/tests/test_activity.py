@@ -38,12 +38,14 @@ def test_it_keeps_a_live_session_going(signed_in, hana):
 
 
 def test_it_keeps_what_requests_wrote_since(signed_in, hana):
-    session = signed_in.session
-    session["written.later"] = "kept"
-    session.save()
+    # Inside the travel: the session of 25 November has expired in today's real time.
+    with time_machine.travel("2026-11-25 10:20 +0900", tick=False):
+        session = signed_in.session
+        session["written.later"] = "kept"
+        session.save()
     with time_machine.travel("2026-11-25 10:30 +0900", tick=False):
         assert keep_alive(session_key=session.session_key, user=hana, now=time.time())
-    assert signed_in.session["written.later"] == "kept"
+        assert signed_in.session["written.later"] == "kept"
 
 
 def test_it_never_revives_an_ended_session(signed_in, hana):
