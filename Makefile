@@ -75,6 +75,11 @@ test-sqlite: setup
 	@echo "== tests on SQLite =="
 	env -u DATABASE_URL $(TEST_ENV) $(PYTEST) -m "not postgresql" $(PYTEST_ARGS)
 
+# The SQLite suite, without the browser tests, as if at AT (opiniondesk/testing/clock.py).
+test-as-if: setup ## The suite as if at AT="2027-01-04 09:00 +0900": a weekend, holiday or year-end before it comes
+	@[ -n "$(AT)" ] || { echo 'Say when, e.g. make test-as-if AT="2027-01-04 09:00 +0900"'; exit 2; }
+	env -u DATABASE_URL TEST_AS_IF_AT="$(AT)" $(TEST_ENV) $(PYTEST) -m "not postgresql and not browser" $(PYTEST_ARGS)
+
 # On PostgreSQL everything that reaches the database runs, except what tests no database
 # behaviour and costs most: the API contract fuzzers and the header walks (marker `contract`) and the browser tests
 # (`browser`: the pages and scripts in Chromium; the services and views under them run here),

@@ -10,6 +10,7 @@ pytest_plugins = [
     "opiniondesk.testing.fixtures",
     "opiniondesk.testing.browser",
     "opiniondesk.testing.stripe",
+    "opiniondesk.testing.clock",
 ]
 
 

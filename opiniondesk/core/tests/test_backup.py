@@ -244,6 +244,7 @@ def test_documents_are_stored_private():
     assert mode(path.parent) == 0o700
 
 
+@pytest.mark.real_clock  # a spooled file's age is its modification time
 def test_stale_upload_files_are_swept_and_the_sweep_stays_queued():
     spool = Path(settings.FILE_UPLOAD_TEMP_DIR)
     old, fresh = spool / "old.upload", spool / "fresh.upload"

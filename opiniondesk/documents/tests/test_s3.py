@@ -229,6 +229,7 @@ def test_memory_of_an_upload_and_a_read_is_a_few_parts_not_the_file(s3_storage, 
     assert read_peak < 2 * MiB, read_peak
 
 
+@pytest.mark.real_clock  # a file's age is the storage's modification time
 def test_the_sweep_removes_old_files_no_document_points_to(document_storage, patient_hana):
     """Local and in the bucket: what a process killed between the file and its row left."""
     from opiniondesk.documents.uploads import remove_orphan_files
