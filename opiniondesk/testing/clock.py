@@ -43,10 +43,12 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not AT:
         return
-    dropped = [item for item in items if needs_the_real_clock(item)]
+    kept, dropped = [], []
+    for item in items:
+        (dropped if needs_the_real_clock(item) else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-        items[:] = [item for item in items if not needs_the_real_clock(item)]
+        items[:] = kept
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:

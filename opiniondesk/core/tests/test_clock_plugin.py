@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
-ROOT = Path(__file__).resolve().parents[3]
 TESTS = """
 from datetime import date
 
@@ -33,7 +33,7 @@ def test_stored(document_storage):
 def run(tmp_path: Path, at: str | None) -> str:
     (tmp_path / "test_when.py").write_text(TESTS)
     env = {k: v for k, v in os.environ.items() if k != "TEST_AS_IF_AT"}
-    env["PYTHONPATH"] = str(ROOT)
+    env["PYTHONPATH"] = str(settings.BASE_DIR)
     if at:
         env["TEST_AS_IF_AT"] = at
     options = ["-p", "no:django", "-p", "no:xdist", "-p", "no:cacheprovider"]

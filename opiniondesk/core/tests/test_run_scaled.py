@@ -630,17 +630,22 @@ def test_a_second_app_host_shares_only_the_network_services(stack, tmp_path):
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
-def children(pid: int) -> dict[int, str]:
-    """The processes whose parent is `pid`, with their state (Z: exited, not yet reaped)."""
-    found = {}
+def processes():  # type: ignore[no-untyped-def]
+    """Every process: pid, command line, state (Z: exited, not yet reaped), parent, group."""
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
-        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+        try:
+            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
             fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) == pid:
-                found[int(proc.name)] = fields[0]
-    return found
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        yield int(proc.name), cmdline, fields[0], int(fields[1]), int(fields[2])
+
+
+def children(pid: int) -> dict[int, str]:
+    """The processes whose parent is `pid`, with their state."""
+    return {child: state for child, __, state, parent, __ in processes() if parent == pid}
 
 
 def test_ctrl_c_leaves_no_process(running):
@@ -666,15 +671,8 @@ def test_ctrl_c_leaves_no_process(running):
             assert probe.connect_ex(("127.0.0.1", port)) != 0, name
     # Nothing still runs from this directory, nor in the process group of a service (nginx's
     # and PostgreSQL's own workers).
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
-            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-        if fields[0] == "Z":
+    for __, cmdline, state, __, group in processes():
+        if state == "Z":
             continue
         assert str(directory) not in cmdline, cmdline
-        assert int(fields[2]) not in pids, cmdline  # its process group
+        assert group not in pids, cmdline  # its process group
