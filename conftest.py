@@ -3,6 +3,7 @@ plumbing. The personas and builders are in opiniondesk/testing."""
 
 import os
 import uuid
+import warnings
 
 import pytest
 
@@ -79,11 +80,12 @@ def _audit_checkpoint_dir(settings, tmp_path_factory, _audit_keys):
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker, _audit_keys):
+def django_db_setup(django_db_setup, django_db_blocker, _audit_keys, request):
     """The test database, migrated, with the catalog, fees, policy and personas written once."""
-    from django.db import connection
+    from django.db import connection, connections
 
     from opiniondesk.testing.flush import cheap_flush, may_skip_triggers
+    from opiniondesk.testing.memory_db import Watch, is_memory_database, kept_alive
     from opiniondesk.testing.seed import seed
 
     with django_db_blocker.unblock():
@@ -100,8 +102,12 @@ def django_db_setup(django_db_setup, django_db_blocker, _audit_keys):
                 connection.close_pool()
         seed()
         deletes = may_skip_triggers(connection)
-    with cheap_flush(connection, deletes=deletes):  # after each transactional test
+        # The wrapper itself: `connection` is a proxy to whichever the current context has.
+        watch = Watch(connections["default"]) if is_memory_database(connection) else None
+    with cheap_flush(connection, deletes=deletes), kept_alive(connection):
+        request.config.stash[MEMORY_DB_WATCH] = watch
         yield
+        request.config.stash[MEMORY_DB_WATCH] = None
     if connection.vendor == "postgresql":
         # The live server's threads keep their connections open, and PostgreSQL refuses to
         # drop a database in use: end them before pytest-django drops this run's database.
@@ -110,6 +116,9 @@ def django_db_setup(django_db_setup, django_db_blocker, _audit_keys):
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                 " WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
+
+
+MEMORY_DB_WATCH = pytest.StashKey()
 
 
 TRANSACTIONAL_FIXTURES = {"transactional_db", "live_server", "django_db_reset_sequences"}
@@ -129,6 +138,10 @@ def pytest_runtest_teardown(item, nextitem):
     every later test on this worker would write it again inside its own rolled-back
     transaction (a fifth of a second each, thousands of times)."""
     yield
+    watch = item.config.stash.get(MEMORY_DB_WATCH, None)
+    if watch is not None and watch.replaced():
+        # The database itself is kept (opiniondesk/testing/memory_db.py); say who did it.
+        warnings.warn(f"{item.nodeid} made Django reopen the test database", stacklevel=1)
     # After the session's last test its database is gone (dropped in the `yield` above): the
     # seed would go to the database DATABASE_URL names.
     if nextitem is None or not empties_the_database(item):

@@ -1,0 +1,74 @@
+"""The in-memory SQLite test database lives as long as the session, whatever happens to the
+connections to it (opiniondesk/testing/memory_db.py)."""
+
+import sqlite3
+import uuid
+from types import SimpleNamespace
+
+import pytest
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from opiniondesk.testing.memory_db import Watch, kept_alive
+
+
+def memory_database() -> SimpleNamespace:
+    """What kept_alive reads of Django's connection, for a database of this test's own."""
+    name = f"file:memorydb_{uuid.uuid4().hex}?mode=memory&cache=shared"
+    return SimpleNamespace(
+        vendor="sqlite", is_in_memory_db=lambda: True, settings_dict={"NAME": name}
+    )
+
+
+def tables(name: str) -> list[str]:
+    reopened = sqlite3.connect(name, uri=True)
+    try:
+        return [row[0] for row in reopened.execute("SELECT name FROM sqlite_master")]
+    finally:
+        reopened.close()
+
+
+def test_sqlite_frees_a_shared_memory_database_with_its_last_connection():
+    database = memory_database()
+    name = database.settings_dict["NAME"]
+    only = sqlite3.connect(name, uri=True)
+    only.execute("CREATE TABLE kept (id INTEGER)")
+    only.close()
+    assert tables(name) == []  # a new, empty database: "no such table" from here on
+
+
+def test_kept_alive_the_database_outlives_every_other_connection():
+    database = memory_database()
+    name = database.settings_dict["NAME"]
+    with kept_alive(database) as anchor:
+        assert anchor is not None
+        only = sqlite3.connect(name, uri=True)
+        only.execute("CREATE TABLE kept (id INTEGER)")
+        only.commit()
+        only.close()
+        assert tables(name) == ["kept"]
+    assert tables(name) == []  # freed once the session lets it go
+
+
+def test_kept_alive_does_nothing_on_another_database():
+    with kept_alive(SimpleNamespace(vendor="postgresql")) as anchor:
+        assert anchor is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_watch_says_once_that_django_opened_another_connection():
+    if not connections["default"].is_in_memory_db():
+        pytest.skip("the watch is for the in-memory SQLite test database")
+    wrapper = connections.create_connection("default")
+    try:
+        wrapper.ensure_connection()
+        watch = Watch(wrapper)
+        assert not watch.replaced()
+        BaseDatabaseWrapper.close(wrapper)  # a close SQLite's wrapper refuses on this database
+        with wrapper.cursor() as cursor:  # opens a new one: the same database, still there
+            cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = 'accounts_user'")
+            assert cursor.fetchone()[0] == 1
+        assert watch.replaced()
+        assert not watch.replaced()
+    finally:
+        BaseDatabaseWrapper.close(wrapper)
