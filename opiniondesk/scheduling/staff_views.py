@@ -101,7 +101,9 @@ class CalendarDay:
         if self.closure.reason is not ClosedReason.NATIONAL_HOLIDAY:
             return label  # a substitute or citizens' holiday is named by its label
         # Closure.name is Japanese; an English page names the holiday in English.
-        return f"{label} ({holiday_name(self.day, get_language() or 'ja')})"
+        name = holiday_name(self.day, get_language() or "ja")
+        # Japanese puts the name in full-width brackets: 祝日（元日）.
+        return _("%(label)s (%(name)s)") % {"label": label, "name": name}
 
     @property
     def counts(self) -> dict[str, int]:

@@ -74,7 +74,7 @@ def test_it_names_a_holiday_in_the_pages_language(coordinator_sato):
     client = signed_in(coordinator_sato)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ja"
     html = client.get(URL).content.decode()
-    assert "祝日 (勤労感謝の日)" in html and "Labor Thanksgiving Day" not in html
+    assert "祝日（勤労感謝の日）" in html and "Labor Thanksgiving Day" not in html
 
 
 @pytest.mark.parametrize("language", ["en", "ja"])
