@@ -55,10 +55,9 @@ def test_kept_alive_does_nothing_on_another_database():
         assert anchor is None
 
 
+@pytest.mark.sqlite  # the watch is for the in-memory SQLite test database
 @pytest.mark.django_db(transaction=True)
 def test_the_watch_says_once_that_django_opened_another_connection():
-    if not connections["default"].is_in_memory_db():
-        pytest.skip("the watch is for the in-memory SQLite test database")
     wrapper = connections.create_connection("default")
     try:
         wrapper.ensure_connection()
