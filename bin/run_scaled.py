@@ -927,7 +927,7 @@ def main() -> int:
         print(f"Started in {time.monotonic() - began:.1f} s.")
         print(stack.describe())
         print("Ctrl-C stops everything.", flush=True)
-        told: set[str] = set()
+        told = {name for name in SERVICES if not stack.pid(name)}  # not asked for, or not yet
         while True:
             time.sleep(2)
             for process in stack.started.values():
@@ -936,6 +936,9 @@ def main() -> int:
             for name in sorted(gone - told, key=SERVICES.index):
                 print(f"  {name} stopped (bin/run-scaled start {name} starts it again)")
             told = gone
+            if gone == set(SERVICES):  # all stopped from outside (bin/run-scaled stop)
+                print("Nothing of the scaled stack runs any more.", flush=True)
+                return 0
     except BaseException:  # Ctrl-C, SIGTERM, or the terminal gone: everything stops
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)

@@ -676,3 +676,38 @@ def test_ctrl_c_leaves_no_process(running):
             continue
         assert str(directory) not in cmdline, cmdline
         assert group not in pids, cmdline  # its process group
+
+
+def test_run_ends_once_what_it_ran_is_stopped_from_outside(tmp_path):
+    """`run` waits while a part runs; once `bin/run-scaled stop` (another terminal) has stopped
+    them all, it says so and ends instead of waiting for nothing. Parts it never started (here
+    all but Redis) are not reported as stopped."""
+    if not TOOLS["redis-server"]:
+        why = "this test needs redis-server"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but {why}")
+        pytest.skip(why)
+    directory = Path(tempfile.mkdtemp(prefix="opiniondesk-scaled-"))
+    output = tmp_path / "run.out"
+    command = ["bin/run_scaled.py", "run", "redis", "--free-ports", "--dir", str(directory)]
+    with output.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, *command],
+            cwd=ROOT,
+            env=os.environ | {"STATIC_COMPRESS": "false"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until(lambda: "Ctrl-C stops everything." in output.read_text(), "run to start")
+        assert run_scaled("stop", directory=directory).returncode == 0
+        assert process.wait(timeout=30) == 0, output.read_text()
+        said = output.read_text()
+        assert "redis stopped" in said and "Nothing of the scaled stack runs any more." in said
+        assert "postgres stopped" not in said
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
+        run_scaled("stop", directory=directory)
+        shutil.rmtree(directory, ignore_errors=True)
