@@ -6,7 +6,7 @@ it closes, and a connection opened after that finds a new, empty database ("no s
 every later test of that worker). Django guards its own connection (it ignores `close()` on an
 in-memory database), but not every connection is that one: the ORM under Playwright's sync API
 (an event loop in the test's thread) and under uvicorn's threads gets connections of its own, and
-twice in CI (stops 28 and 29) an xdist worker lost its database near the end of a run. A raw
+twice in CI an xdist worker lost its database near the end of a run. A raw
 connection held for the whole session keeps the database whatever happens to the others; the
 check after each test says which test dropped Django's connection, if one ever does again.
 """
