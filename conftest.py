@@ -102,8 +102,7 @@ def django_db_setup(django_db_setup, django_db_blocker, _audit_keys, request):
                 connection.close_pool()
         seed()
         deletes = may_skip_triggers(connection)
-        # The wrapper itself: `connection` is a proxy to whichever the current context has.
-        watch = Watch(connections["default"]) if is_memory_database(connection) else None
+        watch = Watch(connections, "default") if is_memory_database(connection) else None
     with cheap_flush(connection, deletes=deletes), kept_alive(connection):
         request.config.stash[MEMORY_DB_WATCH] = watch
         yield

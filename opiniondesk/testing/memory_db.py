@@ -11,6 +11,7 @@ connection held for the whole session keeps the database whatever happens to the
 check after each test says which test dropped Django's connection, if one ever does again.
 """
 
+import asyncio
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,17 +37,25 @@ def kept_alive(connection: Any) -> Iterator[sqlite3.Connection | None]:
 
 
 class Watch:
-    """A Django connection (the wrapper, not `django.db.connection`, which is a proxy to the
-    current context's) and the driver's connection under it: if a test makes that wrapper open
-    another one, `replaced()` says so once."""
+    """Django's connection of the session's thread (the wrapper in `connections`, not the
+    `django.db.connection` proxy) and the driver's connection under it. `replaced()` says once
+    that Django has since dropped that wrapper (a new one in `connections`) or made it open
+    another driver's connection. Outside an event loop only: under one (Playwright's sync API in
+    the test's thread) `connections` gives that context's own wrapper."""
 
-    def __init__(self, connection: Any) -> None:
-        self.connection = connection
-        self.driver = connection.connection
+    def __init__(self, connections: Any, alias: str) -> None:
+        self.connections, self.alias = connections, alias
+        self.wrapper = connections[alias]
+        self.driver = self.wrapper.connection
 
     def replaced(self) -> bool:
-        driver = self.connection.connection
-        if driver is self.driver:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            wrapper = self.connections[self.alias]
+        else:
+            wrapper = self.wrapper
+        if wrapper is self.wrapper and wrapper.connection is self.driver:
             return False
-        self.driver = driver
+        self.wrapper, self.driver = wrapper, wrapper.connection
         return True

@@ -6,8 +6,8 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
-from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.utils import ConnectionHandler
 
 from opiniondesk.testing.memory_db import Watch, kept_alive
 
@@ -55,19 +55,40 @@ def test_kept_alive_does_nothing_on_another_database():
         assert anchor is None
 
 
+def still_there(wrapper) -> bool:  # type: ignore[no-untyped-def]
+    with wrapper.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = 'accounts_user'")
+        return bool(cursor.fetchone()[0] == 1)
+
+
+@pytest.fixture
+def handler():
+    """Django's connections of this test's own (as `django.db.connections`, to the same test
+    database), so that the session's are left alone."""
+    own = ConnectionHandler()
+    yield own
+    for wrapper in own.all(initialized_only=True):
+        BaseDatabaseWrapper.close(wrapper)
+
+
 @pytest.mark.sqlite  # the watch is for the in-memory SQLite test database
 @pytest.mark.django_db(transaction=True)
-def test_the_watch_says_once_that_django_opened_another_connection():
-    wrapper = connections.create_connection("default")
-    try:
-        wrapper.ensure_connection()
-        watch = Watch(wrapper)
-        assert not watch.replaced()
-        BaseDatabaseWrapper.close(wrapper)  # a close SQLite's wrapper refuses on this database
-        with wrapper.cursor() as cursor:  # opens a new one: the same database, still there
-            cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = 'accounts_user'")
-            assert cursor.fetchone()[0] == 1
-        assert watch.replaced()
-        assert not watch.replaced()
-    finally:
-        BaseDatabaseWrapper.close(wrapper)
+def test_the_watch_says_once_that_django_opened_another_connection(handler):
+    handler["default"].ensure_connection()
+    watch = Watch(handler, "default")
+    assert not watch.replaced()
+    BaseDatabaseWrapper.close(handler["default"])  # a close SQLite's wrapper refuses here
+    assert still_there(handler["default"])  # a new driver's connection, the same database
+    assert watch.replaced()
+    assert not watch.replaced()
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db(transaction=True)
+def test_the_watch_says_once_that_django_dropped_its_connection(handler):
+    handler["default"].ensure_connection()
+    watch = Watch(handler, "default")
+    del handler["default"]
+    assert still_there(handler["default"])  # a new wrapper, the same database
+    assert watch.replaced()
+    assert not watch.replaced()
