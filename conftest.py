@@ -73,6 +73,25 @@ def _public_api_unlimited():
     settings.PUBLIC_API_RATE = ""
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _channel_layer_outlives_clock_jumps():
+    """Tests move the clock (time_machine) by minutes or days. The in-memory channel layer
+    drops a message older than its expiry (60 s) when it is next used, and with it the
+    channel's group memberships (and a membership older than a day): a consumer with a message
+    still queued at the jump would stop hearing its consult (the consumer tests failed so).
+    Here both keep for a year."""
+    from channels.layers import channel_layers
+    from django.conf import settings
+
+    layer, year = settings.CHANNEL_LAYERS["default"], 366 * 86400
+    if layer["BACKEND"] == "channels.layers.InMemoryChannelLayer":
+        settings.CHANNEL_LAYERS = {
+            "default": layer
+            | {"CONFIG": layer.get("CONFIG", {}) | {"expiry": year, "group_expiry": year}}
+        }
+        channel_layers.backends = {}
+
+
 @pytest.fixture(autouse=True)
 def _audit_checkpoint_dir(settings, tmp_path_factory, _audit_keys):
     # Each test's external checkpoints in a folder of its own (created only if it seals).
