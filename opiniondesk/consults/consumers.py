@@ -98,9 +98,12 @@ class ConsultConsumer(AsyncWebsocketConsumer):
                 self.side.value,
                 code,
             )
+        if getattr(self, "in_group", False):
+            await self.channel_layer.group_discard(
+                tasks.group_name(self.consult_id), self.channel_name
+            )
         if not getattr(self, "joined", False):
             return
-        await self.channel_layer.group_discard(tasks.group_name(self.consult_id), self.channel_name)
         left = await database_sync_to_async(services.leave)(
             consult_id=self.consult_id, channel=self.channel_name, user=self.user
         )
@@ -148,6 +151,7 @@ class ConsultConsumer(AsyncWebsocketConsumer):
         if not isinstance(device, str) or not 8 <= len(device) <= 64:
             await self.close(code=CLOSE_BAD)
             return
+        await self._group_add()
         try:
             outcome, old = await database_sync_to_async(services.patient_join)(
                 consult_id=self.consult_id,
@@ -174,6 +178,7 @@ class ConsultConsumer(AsyncWebsocketConsumer):
         await self._refresh_all()
 
     async def _join_hospital(self) -> None:
+        await self._group_add()
         try:
             old = await database_sync_to_async(services.hospital_join)(
                 consult_id=self.consult_id, user=self.user, channel=self.channel_name
@@ -185,9 +190,17 @@ class ConsultConsumer(AsyncWebsocketConsumer):
         await self._joined(old)
         await self._refresh_all()
 
+    async def _group_add(self) -> None:
+        """Into the consult's group before the join is in the database: from then on the other
+        side may answer it (the hospital's offer to a reloaded page), prompted by a refresh that
+        another connection or server process sends, and that must not miss this connection.
+        What arrives before the join is done waits (one message at a time); a signal or a chat
+        is passed on only once joined."""
+        await self.channel_layer.group_add(tasks.group_name(self.consult_id), self.channel_name)
+        self.in_group = True
+
     async def _joined(self, replaced: str) -> None:
         self.joined, self.seen_at = True, timezone.now()  # joining wrote the heartbeat
-        await self.channel_layer.group_add(tasks.group_name(self.consult_id), self.channel_name)
         if replaced:  # the connection this one replaces is told, and closes
             await self.channel_layer.send(replaced, {"type": "taken.over"})
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
@@ -17,6 +18,7 @@ from config.asgi import application
 from opiniondesk.accounts.activity import LAST_ACTIVITY_KEY
 from opiniondesk.cases.models import Case
 from opiniondesk.cases.workflow import Status
+from opiniondesk.consults import services, tasks
 from opiniondesk.consults.consumers import CLOSE_REFUSED, CLOSE_TAKEN_OVER, join_token
 from opiniondesk.consults.models import Consult
 
@@ -186,6 +188,38 @@ def test_signalling_goes_only_to_the_other_side_and_only_the_hospital_offers(
         assert await doctor.receive_nothing(timeout=0.3)
         await patient.disconnect()
         await doctor.disconnect()
+
+    run(scenario)
+
+
+def test_an_offer_made_as_soon_as_a_new_connection_joined_reaches_it(in_room, hana, monkeypatch):
+    """A reload: the hospital's side offers to the new connection as soon as a refresh shows
+    it, and that refresh may come from another connection or server process right after the
+    join is in the database (a CI run of the two-process call lost the offer so). Here the
+    offer is sent at that moment, from the real join's thread: the new page still gets it."""
+    signed_in(hana)
+    join = services.patient_join
+
+    def join_then_the_hospital_offers(**kwargs):
+        joined = join(**kwargs)
+        async_to_sync(get_channel_layer().group_send)(
+            tasks.group_name(in_room.pk),
+            {
+                "type": "relay",
+                "from": "elsewhere",
+                "side": "hospital",
+                "payload": offer()["payload"],
+            },
+        )
+        return joined
+
+    monkeypatch.setattr(services, "patient_join", join_then_the_hospital_offers)
+
+    async def scenario():
+        patient = await patient_in(in_room, hana)
+        signal = await receive(patient, "signal", timeout=5)
+        assert signal["payload"]["sdp"]["type"] == "offer"
+        await patient.disconnect()
 
     run(scenario)
 

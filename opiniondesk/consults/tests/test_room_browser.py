@@ -67,20 +67,33 @@ def frames(page) -> int:
     return page.evaluate(FRAMES)
 
 
-def until(check, what, timeout=WAIT_MS / 1000):
+def until(check, what, timeout=WAIT_MS / 1000, explain=None):
     """Poll `check` until it is true. (Playwright's wait_for_function takes a Promise for true,
-    so an asynchronous getStats check must be polled from here.)"""
+    so an asynchronous getStats check must be polled from here.) On a timeout the message
+    adds what `explain()` says."""
     deadline = time.monotonic() + timeout
     while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        if time.monotonic() >= deadline:
+            pytest.fail(f"timed out waiting for {what}{f': {explain()}' if explain else ''}")
         time.sleep(0.2)
+
+
+# What a page's call is doing: the room's state, its peer connection's, the chosen route.
+CALL_STATE = """async () => {
+  const room = document.getElementById("room").dataset;
+  return {state: room.state, media: room.media, ...(await window.consultStats())};
+}"""
 
 
 def decoding(page):
     """The page decodes the other side's video, and keeps doing so."""
-    until(lambda: frames(page) > 0, "a first decoded frame")
+
+    def explain():
+        return page.evaluate(CALL_STATE)
+
+    until(lambda: frames(page) > 0, "a first decoded frame", explain=explain)
     first = frames(page)
-    until(lambda: frames(page) > first, "more decoded frames")
+    until(lambda: frames(page) > first, "more decoded frames", explain=explain)
 
 
 def hana_in_room(browser, url, case, *, phone=False):
