@@ -14,9 +14,10 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
+from django.urls import re_path  # noqa: E402
 
 from opiniondesk.consults import routing as consults_routing  # noqa: E402
-from opiniondesk.core.asgi import BodySizeLimit, StreamingASGIHandler  # noqa: E402
+from opiniondesk.core.asgi import BodySizeLimit, NoSuchSocket, StreamingASGIHandler  # noqa: E402
 from opiniondesk.core.logs import RequestIdASGI  # noqa: E402
 from opiniondesk.readiness import routing as readiness_routing  # noqa: E402
 
@@ -25,6 +26,7 @@ django_asgi_app = StreamingASGIHandler()
 websocket_urlpatterns: list = [
     *readiness_routing.websocket_urlpatterns,
     *consults_routing.websocket_urlpatterns,
+    re_path(r"", NoSuchSocket()),
 ]
 
 # Outermost: the request id covers everything logged for a request or a WebSocket.

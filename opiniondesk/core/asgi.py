@@ -317,3 +317,14 @@ async def _too_large(send: Send) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class NoSuchSocket:
+    """The last WebSocket route: a path no app serves is refused (403, as Channels refuses a
+    handshake) instead of failing the router ("No route found", a 500 and a traceback in the
+    log for every scanner's guess)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        message = await receive()
+        if message["type"] == "websocket.connect":
+            await send({"type": "websocket.close", "code": 1008})
