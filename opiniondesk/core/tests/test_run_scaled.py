@@ -68,12 +68,24 @@ def require(*tools: str) -> None:
         pytest.skip(why)
 
 
+def log_tails(directory: Path, lines: int = 25) -> str:
+    """The end of each log of the stack, for a failure to be explained after the directory is
+    gone."""
+    tails = []
+    for log in sorted((directory / "logs").glob("*.log")):
+        text = log.read_text(errors="replace").splitlines()[-lines:]
+        tails.append(f"--- {log.name}\n" + "\n".join(text))
+    return "\n".join(tails)
+
+
 @pytest.fixture(scope="module")
-def running():
+def running(request):
     """The stack as `make run-scaled` runs it (`bin/run-scaled run`, here in the background):
     its directory, stack.json, what it printed, and the waiting process. Whatever still runs
-    at the end is stopped."""
+    at the end is stopped; when a test of the module failed, the end of every log is reported
+    (a warning in the summary) before the directory is removed."""
     require(*TOOLS)
+    failed_before = request.session.testsfailed
     directory = Path(tempfile.mkdtemp(prefix="opiniondesk-scaled-"))
     output = directory.parent / f"{directory.name}.out"
     command = ["bin/run_scaled.py", "run", "--free-ports", "--no-history", "--dir", directory]
@@ -94,6 +106,10 @@ def running():
         state = json.loads((directory / "stack.json").read_text())
         yield directory, state, output, process
     finally:
+        if request.session.testsfailed > failed_before:
+            warnings.warn(
+                f"The scaled stack's logs at the end:\n{log_tails(directory)}", stacklevel=1
+            )
         if process.poll() is None:
             process.terminate()
             process.wait(timeout=120)

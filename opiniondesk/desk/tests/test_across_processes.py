@@ -154,13 +154,16 @@ def test_failed_sign_ins_count_across_processes(servers, hana):
 def test_the_public_api_limit_counts_across_processes(servers):
     one, other = servers
     address = an_address()
+    elsewhere = an_address()
+    while elsewhere == address:  # 1 in 250: the "someone else" would be the same client
+        elsewhere = an_address()
     path = reverse("api-departments")
     with browser(one, address) as first, browser(other, address) as second:
         statuses = [client.get(path).status_code for client in (first, second, first, second)]
         assert statuses == [200, 200, 200, 200]
         assert second.get(path).status_code == 429  # the 5th of 4/min, on either
         assert first.get(path).status_code == 429
-    with browser(other, an_address()) as someone_else:
+    with browser(other, elsewhere) as someone_else:
         assert someone_else.get(path).status_code == 200
 
 
