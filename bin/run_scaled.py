@@ -758,6 +758,17 @@ def port_owner(port_name: str) -> str:
     return {"https": "nginx", "http": "nginx"}.get(port_name, port_name)
 
 
+def ports_taken(stack: Stack, names: list[str]) -> dict[str, tuple[str, int]]:
+    """The ports of stack.json that answer although the part that listens on them (among
+    `names`) is not running: {part: (port name, port)}, one port per part."""
+    taken = {}
+    for port_name, port in stack.ports.items():
+        owner = port_owner(port_name)
+        if owner in names and owner not in taken and not stack.pid(owner) and port_open(port):
+            taken[owner] = (port_name, port)
+    return taken
+
+
 def port_open(port: int) -> bool:
     with socket.socket() as probe:
         probe.settimeout(0.5)
@@ -883,13 +894,17 @@ def main() -> int:
         stack.status()
         print("bin/run-scaled stop stops it; bin/run-scaled start SERVICE starts one that stopped.")
         return 1
-    busy = [
-        f"{name} {port}"
-        for name, port in stack.ports.items()
-        if port_owner(name) in names and not stack.pid(port_owner(name)) and port_open(port)
-    ]
+    busy = ports_taken(stack, names)
+    # A part just killed (SIGKILL; systemd's Restart= starts it again at once) has left its pid
+    # file's check before the kernel has closed its sockets (a process's memory is released
+    # first, its files after): a part of ours is given a few seconds to let go of its ports.
+    deadline = time.monotonic() + 10
+    while busy and time.monotonic() < deadline and all(stack.pid_file(n).exists() for n in busy):
+        time.sleep(0.1)
+        busy = ports_taken(stack, names)
     if busy:
-        print(f"Ports already taken by something else: {', '.join(busy)}. Stop it, or start in")
+        taken = ", ".join(f"{port_name} {port}" for port_name, port in busy.values())
+        print(f"Ports already taken by something else: {taken}. Stop it, or start in")
         print("another directory on free ports: SCALED_DIR=... bin/run-scaled start --free-ports")
         return 2
     began = time.monotonic()

@@ -20,6 +20,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -728,3 +729,39 @@ def test_run_ends_once_what_it_ran_is_stopped_from_outside(tmp_path):
             process.wait(timeout=30)
         run_scaled("stop", directory=directory)
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def bound(sock: socket.socket, port: int) -> bool:
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError:
+        return False
+    return True
+
+
+def test_a_part_killed_and_started_at_once_waits_for_its_ports(tmp_path):
+    """`start NAME` right after a SIGKILL (systemd's Restart=, the load test's outages): the
+    process has left its pid file's check while the kernel still holds its sockets. The start
+    waits for them instead of refusing the ports as taken by something else (here a socket of
+    the test holds Redis's port for 1.5 s, as the dying process would)."""
+    require("redis-server")
+    directory = tmp_path / "stack"
+    try:
+        assert run_scaled("start", "redis", "--free-ports", directory=directory).returncode == 0
+        port = json.loads((directory / "stack.json").read_text())["ports"]["redis"]
+        pid = int((directory / "run" / "redis.pid").read_text().split()[0])
+        os.killpg(pid, signal.SIGKILL)
+        holder = socket.socket()
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        wait_until(lambda: bound(holder, port), "the killed Redis to let go of its port")
+        holder.listen()
+        threading.Timer(1.5, holder.close).start()
+        began = time.monotonic()
+        started = run_scaled("start", "redis", directory=directory)
+        assert started.returncode == 0, started.stdout + started.stderr
+        assert time.monotonic() - began >= 1.5  # it waited for the port
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as redis:
+            redis.sendall(b"PING\r\n")
+            assert redis.recv(16) == b"+PONG\r\n"
+    finally:
+        run_scaled("stop", directory=directory)
