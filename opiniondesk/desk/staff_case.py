@@ -7,6 +7,7 @@ The page is composed from each domain's panel (`cases.panels`, `scheduling.panel
 from typing import Any
 
 from django import forms
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -57,6 +58,8 @@ def staff_case_page(
     failed, shown again with its errors."""
     bound = bound or {}
     audit_read(request, case, page="staff case")
+    # Read once here: the eligibility, its checklist and the page each look at them.
+    prefetch_related_objects([case], "documents", "proxies")
     documents = documents_visible_to(request.user, case).select_related("proxy", "superseded_by")
     context = {"case": case, "documents": documents, "proxies": case.proxies.all()}
     context |= scheduling_panels.staff_panel(request, case, bound)

@@ -34,7 +34,8 @@ class ApplicationCorrectForm(forms.ModelForm):
         kwargs.setdefault("auto_id", f"id_{self.key}_%s")
         # A copy: the page drawn again after a refusal shows the case as it is stored.
         super().__init__(*args, instance=copy.copy(case), **kwargs)
-        self.initial.setdefault("seen_revisions", case.revisions.count())
+        if "seen_revisions" not in self.initial:  # the page passes the number it listed
+            self.initial["seen_revisions"] = case.revisions.count()
         for name in ("patient_family_name", "patient_given_name"):
             self.fields[name].required = True
         for name in ("patient_phone", "physician_phone"):
