@@ -69,9 +69,11 @@ def staff_panel(request: HttpRequest, case: Case, bound: dict[str, forms.Form]) 
     booking = next((b for b in history if b.is_live), None)  # one at most (a constraint)
     context: dict[str, Any] = {"booking": booking, "booking_history": history}
     if case.department is not None and case.status in OFFER_STATES:
-        context |= offer_panel(request, case, bound)
+        listed = _filtered(request) or "offer" in bound or case.status == Status.ACCEPTED
+        context |= offer_panel(request, case, bound, list_slots=listed)
     if booking is not None and case.status in BOOKED_STATES:
-        context |= booking_change_panel(request, case, booking, bound)
+        listed = _filtered(request) or "change" in bound
+        context |= booking_change_panel(request, case, booking, bound, list_slots=listed)
     context["scheduling_shown"] = bool(case.status in OFFER_STATES | BOOKED_STATES or history)
     return context
 
@@ -115,19 +117,28 @@ def slot_choices(
     return list(islice(free, SUGGESTIONS))
 
 
+def _filtered(request: HttpRequest) -> bool:
+    """The free dates' filters were sent (their button, without JavaScript): list them."""
+    return any(name in request.GET for name in sf.SlotFilterForm.base_fields)
+
+
 def _filters(request: HttpRequest, case: Case) -> tuple[sf.SlotFilterForm, Any]:
     form = sf.SlotFilterForm(request.GET or None, department=case.department)
     return form, form.filters()
 
 
-def offer_panel(request: HttpRequest, case: Case, bound: dict[str, forms.Form]) -> dict[str, Any]:
-    """The candidate dates to offer (filtered by the query string) and the open offer."""
+def offer_panel(
+    request: HttpRequest, case: Case, bound: dict[str, forms.Form], *, list_slots: bool = True
+) -> dict[str, Any]:
+    """The candidate dates to offer (filtered by the query string) and the open offer. Without
+    `list_slots` the free dates are not searched: the closed form loads them when opened."""
     filter_form, filters = _filters(request, case)
-    suggestions = slot_choices(case, filters, for_offer=True)
+    suggestions = slot_choices(case, filters, for_offer=True) if list_slots else []
     offer = open_offer(case.pk)
     form = bound.get("offer") or sf.OfferForm(initial=_offer_initial(case, suggestions))
     context: dict[str, Any] = {
         "slot_filter": filter_form,
+        "slots_deferred": not list_slots,
         "suggestions": suggestions,
         "offer_form": form,
         "checked": (form["slots"].value() or []) if form.is_bound else [],
@@ -168,16 +179,30 @@ def _held_choices(case: Case, booking: Booking) -> list[OfferedSlot]:
 
 
 def booking_change_panel(
-    request: HttpRequest, case: Case, booking: Booking, bound: dict[str, forms.Form]
+    request: HttpRequest,
+    case: Case,
+    booking: Booking,
+    bound: dict[str, forms.Form],
+    *,
+    list_slots: bool = True,
 ) -> dict[str, Any]:
-    """Where the coordinator may move the booking to, and the forms to move or cancel it."""
+    """Where the coordinator may move the booking to, and the forms to move or cancel it.
+    Without `list_slots` the free dates are not searched: the closed form loads them when
+    opened."""
     filter_form, filters = _filters(request, case)
     seen = {"seen": booking.pk}
     change = bound.get("change") or sf.BookingChangeForm(initial=seen)
     return {
         "slot_filter": filter_form,
-        "held_choices": [(f"{sf.HELD_PREFIX}{s.pk}", s) for s in _held_choices(case, booking)],
-        "change_choices": slot_choices(case, filters, for_offer=False, booking=booking),
+        "slots_deferred": not list_slots,
+        "held_choices": (
+            [(f"{sf.HELD_PREFIX}{s.pk}", s) for s in _held_choices(case, booking)]
+            if list_slots
+            else []
+        ),
+        "change_choices": (
+            slot_choices(case, filters, for_offer=False, booking=booking) if list_slots else []
+        ),
         "minutes": case.planned_minutes,
         "change_form": change,
         "change_target": change["target"].value() if change.is_bound else "",

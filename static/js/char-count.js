@@ -12,6 +12,8 @@ function fill(template, values) {
 }
 
 function watch(input) {
+  if (input.dataset.counted) return; // already watched (htmx:load also fires for the page)
+  input.dataset.counted = "true";
   const limit = Number(input.dataset.limit);
   const counter = document.getElementById(`${input.id}-count`);
   if (!counter || !limit) return;
@@ -36,4 +38,10 @@ function watch(input) {
   render();
 }
 
-document.querySelectorAll("input[data-limit], textarea[data-limit]").forEach(watch);
+function watchIn(root) {
+  root.querySelectorAll("input[data-limit], textarea[data-limit]").forEach(watch);
+}
+
+watchIn(document);
+// A closed form drawn when opened (core/templatetags/lazy_forms.py) arrives through htmx.
+document.addEventListener("htmx:load", (event) => watchIn(event.detail.elt));

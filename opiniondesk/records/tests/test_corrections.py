@@ -83,7 +83,7 @@ def test_the_coordinator_corrects_on_the_case_page_and_both_see_the_history(
 ):
     case = case_in(Status.ACCEPTED)
     client.force_login(coordinator_sato)
-    page = client.get(reverse("staff-case", args=[case.pk])).content.decode()
+    page = client.get(reverse("staff-case", args=[case.pk]), {"open": "correct"}).content.decode()
     assert reverse("staff-case-correct", args=[case.pk]) in page
     response = client.post(
         reverse("staff-case-correct", args=[case.pk]),

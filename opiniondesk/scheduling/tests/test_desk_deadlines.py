@@ -85,7 +85,8 @@ def test_the_request_form_proposes_an_open_day_and_refuses_a_closed_one(
     in_screening, coordinator_sato
 ):
     sato = _api(coordinator_sato)
-    page = sato.get(reverse("staff-case", args=[in_screening.pk])).content.decode()
+    page = sato.get(reverse("staff-case", args=[in_screening.pk]), {"open": "request"})
+    page = page.content.decode()
     # 14 days ahead is Wednesday 9 December: open, proposed as is.
     assert 'name="due_date" value="2026-12-09"' in page
 

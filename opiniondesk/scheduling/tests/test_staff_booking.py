@@ -52,7 +52,8 @@ def cancel(client, case, reason="The patient called: admitted to hospital.", con
 
 
 def test_it_shows_the_live_booking(booked, coordinator_sato, dr_kato):
-    response = signed_in(coordinator_sato).get(case_url(booked))
+    client = signed_in(coordinator_sato)
+    response = client.get(case_url(booked))
 
     html = response.content.decode()
     booking = live_booking(booked.pk)
@@ -61,12 +62,23 @@ def test_it_shows_the_live_booking(booked, coordinator_sato, dr_kato):
     assert "田中 健一" in html and "Online (video call)" in html
     assert 'data-deadline-passed="false">2026-11-30 23:59' in html
     assert reverse("staff-booking-change", args=[booked.pk]) in html
-    assert reverse("staff-booking-cancel", args=[booked.pk]) in html
+    # Closed, the move form's dates are not searched nor the cancel form drawn: opened, htmx
+    # loads the dates and the form; without JavaScript the filter's button and a link do.
+    slots = reverse("staff-case-slots", args=[booked.pk])
+    assert response.context["slots_deferred"] and f'hx-get="{slots}"' in html
+    assert not response.context["change_choices"] and 'name="target"' not in html
+    assert reverse("staff-booking-cancel", args=[booked.pk]) not in html
+    opened = client.get(case_url(booked), {"open": "cancel"}).content.decode()
+    assert reverse("staff-booking-cancel", args=[booked.pk]) in opened
     # The other date still held for the case can be chosen, next to the free ones.
     kato_held = booked.offers.get().slots.get(specialist=dr_kato)
-    assert [value for value, __ in response.context["held_choices"]] == [f"held:{kato_held.pk}"]
-    assert f'value="held:{kato_held.pk}"' in html
-    assert response.context["change_choices"]
+    for listed in (
+        client.get(slots, HTTP_HX_REQUEST="true"),
+        client.get(case_url(booked), {"specialist": "", "start": ""}),  # the filter's button
+    ):
+        assert [value for value, __ in listed.context["held_choices"]] == [f"held:{kato_held.pk}"]
+        assert f'value="held:{kato_held.pk}"' in listed.content.decode()
+        assert listed.context["change_choices"]
 
 
 def test_it_shows_the_specialist_the_date_read_only(booked, dr_tanaka):

@@ -6,11 +6,15 @@ calendar. Screenshots on a desktop and a phone go to tmp_path."""
 import pytest
 from django.urls import reverse
 
+from opiniondesk.cases.models import PhoneLog
 from opiniondesk.cases.tests.test_browser_application import Screens
 from opiniondesk.cases.tests.test_browser_screening import sign_in_with_totp
 from opiniondesk.cases.workflow import Status
 from opiniondesk.core.time import JST
 from opiniondesk.scheduling.models import Offer
+from opiniondesk.scheduling.selectors import live_booking
+from opiniondesk.scheduling.services import booking_create
+from opiniondesk.scheduling.tests import factories
 
 pytestmark = pytest.mark.browser
 
@@ -67,3 +71,52 @@ def test_it_offers_dates_and_shows_the_calendar(
     page.wait_for_load_state()
     assert page.locator(".cal-month td").count() >= 28
     screens.take("calendar-month")
+
+
+def test_the_case_page_draws_a_closed_form_when_it_is_opened(
+    site, browser, accepted, coordinator_sato, dr_tanaka, patient_hana
+):
+    """Closed forms are not drawn with the page: opened, htmx fetches each (its character
+    counter works) and what it sends is saved; the move form lists the free dates only then.
+    Without JavaScript a link, or the filter's button, opens the page with them."""
+    offer = factories.offer(accepted, coordinator_sato, factories.free_slots(accepted, limit=2))
+    tanaka_held = offer.slots.get(specialist=dr_tanaka)
+    booking_create(case_id=accepted.pk, actor=patient_hana, offered_slot_id=tanaka_held.pk)
+    url = f"{site}{reverse('staff-case', args=[accepted.pk])}"
+    page = browser.new_context(locale="ja-JP").new_page()
+    sign_in_with_totp(page, site, "coordinator_sato")
+    page.goto(url)
+    assert page.locator("#calls .lazy-form").count() == 1
+    assert page.locator("#sched-choices input").count() == 0
+
+    with page.expect_response(lambda r: "open=phone" in r.url and r.status == 200):
+        page.locator("#calls summary").click()
+    page.locator("#id_phone_outcome_0").check()
+    page.locator("#id_phone_notes").fill("留守番電話なし")
+    assert page.locator("#id_phone_notes-count").inner_text().startswith("7 / 4000")
+    with page.expect_navigation():
+        page.locator("#form-phone button[type=submit]").click()
+    assert PhoneLog.objects.get(case=accepted).notes == "留守番電話なし"
+
+    page.locator("#sched-change summary").click()
+    first = page.locator("#sched-choices input[name=target]").first
+    first.check()  # waits for the list htmx loads
+    target = first.get_attribute("value")
+    page.locator("#id_change_change_reason").fill("担当医の学会のため")
+    with page.expect_navigation():
+        page.locator("#sched-change form[method=post] button[type=submit]").click()
+    moved = live_booking(accepted.pk)
+    assert moved.reason == "担当医の学会のため" and target
+
+    nojs = browser.new_context(
+        locale="ja-JP", java_script_enabled=False, storage_state=page.context.storage_state()
+    ).new_page()
+    nojs.goto(url)
+    nojs.locator("#corrections summary").click()
+    with nojs.expect_navigation():
+        nojs.locator("#form-correct a").click()
+    assert nojs.locator("#corrections details[open] form.correct-form").is_visible()
+    nojs.locator("#sched-change summary").click()
+    with nojs.expect_navigation():
+        nojs.locator("#sched-change .sched-filter button[type=submit]").click()
+    assert nojs.locator("#sched-choices input[name=target]").first.is_visible()

@@ -217,7 +217,7 @@ def test_it_shows_the_open_offer_and_can_offer_other_dates_instead(accepted, coo
     chosen = factories.free_slots(accepted, limit=2)
     offer = factories.offer(accepted, sato, chosen)
 
-    response = signed_in(sato).get(case_url(accepted))
+    response = signed_in(sato).get(case_url(accepted), {"open": "offer-withdraw"})
 
     html = response.content.decode()
     assert f'data-offer="{offer.pk}"' in html
@@ -240,7 +240,10 @@ def test_it_can_keep_some_offered_dates_in_a_new_round(accepted, coordinator_sat
     first = factories.offer(accepted, sato, factories.free_slots(accepted, limit=2))
     keep = first.slots.order_by("starts_at", "specialist_id").first()
 
-    response = signed_in(sato).get(case_url(accepted))
+    # What htmx loads when "Offer other dates instead" is opened.
+    response = signed_in(sato).get(
+        reverse("staff-case-slots", args=[accepted.pk]), HTTP_HX_REQUEST="true"
+    )
     again = [value for value, __ in response.context["held_keys"]]
     new = response.context["suggestions"][0]
     offer_post(signed_in(sato), accepted, slots=[again[0], new.key], seen="offered")
