@@ -110,6 +110,7 @@ MIDDLEWARE = [
     # Outside the session and CSRF middleware, so that both see the final answer (and its Vary).
     "opiniondesk.core.middleware.RefusalLogMiddleware",
     "opiniondesk.core.middleware.PrivateAnswerMiddleware",
+    "opiniondesk.core.middleware.HtmxRedirectMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -62,6 +62,23 @@ class PrivateAnswerMiddleware(MiddlewareMixin):
         return response
 
 
+class HtmxRedirectMiddleware(MiddlewareMixin):
+    """A redirect answering htmx (to sign in again after the idle timeout, say) becomes
+    `HX-Redirect`, so that the whole page goes there: the browser would otherwise follow it
+    inside htmx's request and swap a piece of the sign-in page into the case page, or nothing."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if request.headers.get("HX-Request") != "true" or not response.has_header("Location"):
+            return response
+        if not 300 <= response.status_code < 400:
+            return response
+        redirect = HttpResponse(status=204)
+        redirect["HX-Redirect"] = response["Location"]
+        for cookie in response.cookies.values():  # a cleared session stays cleared
+            redirect.cookies[cookie.key] = cookie
+        return redirect
+
+
 REFUSED = frozenset({403, 404})
 security_logger = logging.getLogger("opiniondesk.security")
 

@@ -296,6 +296,22 @@ def test_it_withdraws_on_the_applicants_request(screening_case, coordinator_sato
     assert "取り下げ" in last.reason
 
 
+def test_a_form_asked_for_after_the_idle_timeout_sends_the_whole_page_to_sign_in(
+    screening_case, coordinator_sato
+):
+    url = reverse("staff-case", args=[screening_case.pk])
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        sato = _as(coordinator_sato)
+        opened = sato.get(url, {"open": "phone"}, HTTP_HX_REQUEST="true")
+        assert opened.status_code == 200 and 'id="form-phone"' in opened.content.decode()
+        traveller.shift(15 * 60 + 1)
+        opened = sato.get(url, {"open": "phone"}, HTTP_HX_REQUEST="true")
+    # htmx goes to the sign-in page itself, instead of swapping in a piece of it.
+    assert opened.status_code == 204 and opened["HX-Redirect"].startswith(reverse("account_login"))
+    assert "_auth_user_id" not in sato.session
+    assert Client().get(url).status_code == 302  # without htmx: the usual redirect
+
+
 def test_the_case_page_offers_only_what_the_workflow_allows(screening_case, coordinator_sato):
     sato = _as(coordinator_sato)
     url = reverse("staff-case", args=[screening_case.pk])

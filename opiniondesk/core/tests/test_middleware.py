@@ -112,3 +112,6 @@ def test_the_refusal_log_and_no_store_wrap_the_session(settings):
     assert order.index("opiniondesk.core.middleware.PrivateAnswerMiddleware") < session
     assert order.index("opiniondesk.core.middleware.RefusalLogMiddleware") < session
     assert "django.middleware.csp.ContentSecurityPolicyMiddleware" in order
+    # A redirect to sign in again becomes htmx's own: outside the session's timeout.
+    htmx = order.index("opiniondesk.core.middleware.HtmxRedirectMiddleware")
+    assert htmx < order.index("opiniondesk.accounts.middleware.SessionTimeoutMiddleware")
