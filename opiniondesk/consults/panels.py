@@ -16,7 +16,6 @@ from opiniondesk.consults import clock, selectors
 from opiniondesk.consults.forms import ReviewCorrectForm
 from opiniondesk.consults.models import Consult, ConsultState
 from opiniondesk.scheduling.models import Booking
-from opiniondesk.scheduling.selectors import live_booking
 
 # After acceptance the review time is shown with the case, also once the consult is over.
 REVIEW_SHOWN = PREPARATION_STATES | {Status.IN_CONSULT, Status.COMPLETED, Status.CHARGED}
@@ -108,10 +107,11 @@ def room_door(case: Case, booking: Booking | None, now: datetime) -> dict[str, A
     }
 
 
-def patient_consult_panel(case: Case, now: datetime) -> dict[str, Any]:
-    """The waiting room's door on the patient's case page, and the consult once it is over."""
+def patient_consult_panel(case: Case, now: datetime, booking: Booking | None) -> dict[str, Any]:
+    """The waiting room's door on the patient's case page, and the consult once it is over.
+    `booking` is the case's live booking, as the page's booking panel read it."""
     consult = selectors.consult_of(case)
-    context: dict[str, Any] = {"consult": consult, **room_door(case, live_booking(case.pk), now)}
+    context: dict[str, Any] = {"consult": consult, **room_door(case, booking, now)}
     if consult is not None and consult.ended_at is not None:
         context["billable_minutes"] = clock.billable_minutes(
             consult.review_seconds, consult.call_seconds

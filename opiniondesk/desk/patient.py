@@ -8,7 +8,7 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -169,6 +169,7 @@ def ending(case: Case) -> Ending | None:
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = case_for_request(request, case_id)
     audit_read(request, case, page="detail")
+    prefetch_related_objects([case], "proxies")  # read by the verdict and by the page
     verdict = None
     if case.status != Status.DRAFT and not missing_answers(case):
         verdict = case_verdict(case)
@@ -182,12 +183,13 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         reasons = list(verdict.reasons)
     preparing = case.status in PREPARATION_STATES
     disclosures = disclosures_of_case(case)
+    booking = booking_panel(case, request.user)
     return render(
         request,
         "cases/detail.html",
         {
-            **booking_panel(case, request.user),
-            **patient_consult_panel(case, timezone.now()),
+            **booking,
+            **patient_consult_panel(case, timezone.now(), booking.get("booking")),
             **patient_fee_panel(case),
             **patient_opinion_panel(case),
             "readiness": checklist_rows(case, request.user) if preparing else [],
