@@ -17,11 +17,22 @@ pytest_plugins = [
 
 def pytest_configure(config: pytest.Config) -> None:
     # The in-memory SQLite test database waits for a locked table as the app's file does.
+    from django.conf import settings
     from django.db.backends.signals import connection_created
 
+    from opiniondesk.testing.memory_db import refuse_the_app_file, remember_where_opened
     from opiniondesk.testing.sqlite_locks import install
 
     connection_created.connect(install, dispatch_uid="opiniondesk-test-sqlite-locks")
+    connection_created.connect(remember_where_opened, dispatch_uid="opiniondesk-test-opened-at")
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        # Tests use their database in memory, never the app's own file.
+        connection_created.connect(  # weak=False: nothing else holds this closure
+            refuse_the_app_file(str(database["NAME"])),
+            dispatch_uid="opiniondesk-test-app-file",
+            weak=False,
+        )
 
 
 def _run_id(config: pytest.Config) -> str:
@@ -155,17 +166,24 @@ def pytest_runtest_teardown(item, nextitem):
     """After a transactional test's flush, the seed is written again, committed, once: else
     every later test on this worker would write it again inside its own rolled-back
     transaction (a fifth of a second each, thousands of times)."""
+    from pytest_django.plugin import blocking_manager_key
+
     yield
     watch = item.config.stash.get(MEMORY_DB_WATCH, None)
     if watch is not None and watch.replaced():
         # The database itself is kept (opiniondesk/testing/memory_db.py); say who did it.
-        warnings.warn(f"{item.nodeid} made Django reopen the test database", stacklevel=1)
+        description = watch.describe()
+        with item.config.stash[blocking_manager_key].unblock():
+            put_back = watch.recover()
+        warnings.warn(
+            f"{item.nodeid} made Django reopen the test database: {description}"
+            + ("\nIt found no tables: the session's connection was put back." if put_back else ""),
+            stacklevel=1,
+        )
     # After the session's last test its database is gone (dropped in the `yield` above): the
     # seed would go to the database DATABASE_URL names.
     if nextitem is None or not empties_the_database(item):
         return
-    from pytest_django.plugin import blocking_manager_key
-
     from opiniondesk.testing.seed import ensure_seeded
 
     with item.config.stash[blocking_manager_key].unblock():

@@ -69,10 +69,13 @@ def test_only_get_and_head(client):
     assert client.head("/healthz").status_code == 200
 
 
-def test_database_down_is_a_503_naming_the_database(client, django_db_blocker, caplog):
+def test_database_down_is_a_503_naming_the_database(
+    client, django_db_setup, django_db_blocker, caplog
+):
     """PostgreSQL: the default connection pointed at a port nobody listens on. SQLite (the test
     database lives in memory and would be lost with its connection): the driver's cursor fails
-    as it does when the file cannot be read."""
+    as it does when the file cannot be read. After the test database exists (django_db_setup):
+    before it, Django's connection would open the app's own file (var/db.sqlite3) and keep it."""
     with django_db_blocker.unblock():
         if connection.vendor == "sqlite":
             failing = OperationalError("disk I/O error")

@@ -92,3 +92,93 @@ def test_the_watch_says_once_that_django_dropped_its_connection(handler):
     assert still_there(handler["default"])  # a new wrapper, the same database
     assert watch.replaced()
     assert not watch.replaced()
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db(transaction=True)
+def test_the_watch_says_where_django_opened_another_connection(handler):
+    handler["default"].ensure_connection()
+    watch = Watch(handler, "default")
+    del handler["default"]
+    handler["default"].ensure_connection()  # conftest.py: remember_where_opened
+    assert watch.replaced()
+    report = watch.describe()
+    assert repr(watch.name) in report
+    assert "test_the_watch_says_where_django_opened_another_connection" in report
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db(transaction=True)
+def test_the_watch_puts_the_session_s_connection_back_when_django_opened_an_empty_database(
+    handler,
+):
+    first = handler["default"]
+    first.ensure_connection()
+    watch = Watch(handler, "default")
+    stray = handler.create_connection("default")
+    stray.settings_dict = {**stray.settings_dict, "NAME": memory_database().settings_dict["NAME"]}
+    handler["default"] = stray
+    assert watch.replaced()
+    assert not still_there(handler["default"])  # "no such table" from here on
+    assert watch.recover()
+    assert handler["default"] is first
+    assert still_there(handler["default"])
+    BaseDatabaseWrapper.close(stray)
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db(transaction=True)
+def test_the_watch_leaves_a_reopened_connection_that_finds_the_test_database(handler):
+    handler["default"].ensure_connection()
+    watch = Watch(handler, "default")
+    del handler["default"]
+    assert watch.replaced()
+    assert not watch.recover()
+    assert still_there(handler["default"])
+
+
+def test_a_connection_to_the_app_s_own_file_is_refused_and_closed(tmp_path, django_db_blocker):
+    from django.db.backends.signals import connection_created
+
+    from opiniondesk.testing.memory_db import refuse_the_app_file
+
+    name = str(tmp_path / "db.sqlite3")
+    own = ConnectionHandler({"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": name}})
+    other = ConnectionHandler(
+        {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(tmp_path / "x.db")}}
+    )
+    receiver = refuse_the_app_file(name)
+    connection_created.connect(receiver)
+    try:
+        with django_db_blocker.unblock():
+            with pytest.raises(RuntimeError, match="app's own database"):
+                own["default"].ensure_connection()
+            assert own["default"].connection is None  # nothing stays open on that file
+            other["default"].ensure_connection()  # another file is no business of the guard
+            other["default"].close()
+    finally:
+        connection_created.disconnect(receiver)
+
+
+@pytest.mark.sqlite
+def test_the_session_refuses_the_app_s_own_file():
+    """conftest.py connects the guard on SQLite for the whole session (a strong reference: a
+    weakly held closure would be collected at once and guard nothing)."""
+    import weakref
+
+    from django.conf import settings
+    from django.db.backends.signals import connection_created
+
+    (receiver,) = [
+        held
+        for (uid, __), held, *__ in connection_created.receivers
+        if uid == "opiniondesk-test-app-file"
+    ]
+    assert not isinstance(receiver, weakref.ReferenceType)
+    app_file = str(settings.BASE_DIR / "var" / "db.sqlite3")  # config/settings.py's default
+    opened = SimpleNamespace(
+        vendor="sqlite", settings_dict={"NAME": app_file}, connection=sqlite3.connect(":memory:")
+    )
+    with pytest.raises(RuntimeError, match="app's own database"):
+        receiver(None, opened)
+    assert opened.connection is None
