@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from opiniondesk.accounts.models import User
 from opiniondesk.billing.models import CardOnFile
 from opiniondesk.cases.models import Case
-from opiniondesk.cases.workflow import PREPARATION_STATES
+from opiniondesk.cases.workflow import OPEN_STATES, PREPARATION_STATES
 from opiniondesk.catalog.vocabulary import Mode
 from opiniondesk.readiness import rules, selectors
 from opiniondesk.readiness.rules import PHOTO_IDS, IdentityState, IdType, Item
@@ -270,7 +270,9 @@ def identity_panel(case: Case, bound: dict[str, forms.Form]) -> dict[str, Any]:
             }
         )
     shown = bool(documents) or case.status in PREPARATION_STATES
-    items = selectors.readiness_checklist(case) if shown else []
+    # "Before the consult" means nothing once the consult is over or the case has ended: the
+    # IDs and their checks stay, as the record of who was checked.
+    items = selectors.readiness_checklist(case) if shown and case.status in OPEN_STATES else []
     return {
         "identity_shown": shown,
         "id_rows": rows,

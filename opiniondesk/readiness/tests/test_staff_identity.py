@@ -8,6 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from opiniondesk.audit.models import AuditAction, AuditEvent
+from opiniondesk.cases.models import Case
+from opiniondesk.cases.workflow import Status
 from opiniondesk.documents.models import Document
 from opiniondesk.documents.tests import samples
 from opiniondesk.readiness.models import IdentityReview
@@ -198,3 +200,14 @@ def test_it_shows_no_identity_check_to_the_specialist(passport, booked, dr_tanak
 
     assert 'id="identity"' not in html
     assert reverse("staff-identity-check", args=[booked.pk, passport.pk]) not in html
+
+
+def test_after_the_consult_the_ids_stay_without_the_checklist(passport, booked, coordinator_sato):
+    # "Before the consult" is over; the IDs and their checks stay as the record.
+    Case.objects.filter(pk=booked.pk).update(status=Status.COMPLETED)
+
+    html = signed_in(coordinator_sato).get(case_url(booked)).content.decode()
+
+    assert 'id="identity-title">Identity check</h2>' in html and 'href="#identity"' in html
+    assert "Before the consult" not in html and "data-item=" not in html
+    assert f'data-document="{passport.pk}" data-state="waiting"' in html
