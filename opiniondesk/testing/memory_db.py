@@ -8,9 +8,11 @@ in-memory database), but not every connection is that one: the ORM under Playwri
 (an event loop in the test's thread) and under uvicorn's threads gets connections of its own, and
 twice in CI an xdist worker lost its database near the end of a run. A raw
 connection held for the whole session keeps the database whatever happens to the others.
-Once more since, a worker found no tables after a browser test with that connection held: the
-check after each test says which test made Django open another connection, to what and from
-where, and if that one finds an empty database, puts the session's own connection back.
+It happened once more with that connection held: a Django connection of the worker's main
+thread had opened the app's own file (var/db.sqlite3, empty) before the test database existed,
+and stayed on it (`refuse_the_app_file`). The check after each test says which test made Django
+open another connection, to what file and from where, and if that one finds an empty
+database, puts the session's own connection back.
 """
 
 import asyncio
@@ -108,8 +110,13 @@ class Watch:
     def describe(self) -> str:
         """What Django now uses, and where it was opened."""
         wrapper = self.wrapper
+        try:  # the file the driver is on, which can differ from the name in the settings
+            files = [row[2] for row in wrapper.connection.execute("PRAGMA database_list")]
+        except Exception:  # not connected, or not SQLite's driver
+            files = []
         return (
             f"now {wrapper.settings_dict['NAME']!r} (the test database: {self.name!r}),"
+            f" on file {files[0] if files else '?'!r} ('' is in memory),"
             f" opened in thread {getattr(wrapper, 'test_opened_in', '?')}:\n"
             f"{getattr(wrapper, 'test_opened_at', '(where: not recorded)')}"
         )

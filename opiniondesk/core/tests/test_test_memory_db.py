@@ -103,7 +103,7 @@ def test_the_watch_says_where_django_opened_another_connection(handler):
     handler["default"].ensure_connection()  # conftest.py: remember_where_opened
     assert watch.replaced()
     report = watch.describe()
-    assert repr(watch.name) in report
+    assert repr(watch.name) in report and "on file ''" in report  # in memory
     assert "test_the_watch_says_where_django_opened_another_connection" in report
 
 
