@@ -71,11 +71,16 @@ def handler():
         BaseDatabaseWrapper.close(wrapper)
 
 
+@pytest.fixture
+def watch(handler):
+    """A watch on `handler`'s connection, opened."""
+    handler["default"].ensure_connection()
+    return Watch(handler, "default")
+
+
 @pytest.mark.sqlite  # the watch is for the in-memory SQLite test database
 @pytest.mark.django_db(transaction=True)
-def test_the_watch_says_once_that_django_opened_another_connection(handler):
-    handler["default"].ensure_connection()
-    watch = Watch(handler, "default")
+def test_the_watch_says_once_that_django_opened_another_connection(handler, watch):
     assert not watch.replaced()
     BaseDatabaseWrapper.close(handler["default"])  # a close SQLite's wrapper refuses here
     assert still_there(handler["default"])  # a new driver's connection, the same database
@@ -85,9 +90,7 @@ def test_the_watch_says_once_that_django_opened_another_connection(handler):
 
 @pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
-def test_the_watch_says_once_that_django_dropped_its_connection(handler):
-    handler["default"].ensure_connection()
-    watch = Watch(handler, "default")
+def test_the_watch_says_once_that_django_dropped_its_connection(handler, watch):
     del handler["default"]
     assert still_there(handler["default"])  # a new wrapper, the same database
     assert watch.replaced()
@@ -96,9 +99,7 @@ def test_the_watch_says_once_that_django_dropped_its_connection(handler):
 
 @pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
-def test_the_watch_says_where_django_opened_another_connection(handler):
-    handler["default"].ensure_connection()
-    watch = Watch(handler, "default")
+def test_the_watch_says_where_django_opened_another_connection(handler, watch):
     del handler["default"]
     handler["default"].ensure_connection()  # conftest.py: remember_where_opened
     assert watch.replaced()
@@ -110,11 +111,9 @@ def test_the_watch_says_where_django_opened_another_connection(handler):
 @pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
 def test_the_watch_puts_the_session_s_connection_back_when_django_opened_an_empty_database(
-    handler,
+    handler, watch
 ):
     first = handler["default"]
-    first.ensure_connection()
-    watch = Watch(handler, "default")
     stray = handler.create_connection("default")
     stray.settings_dict = {**stray.settings_dict, "NAME": memory_database().settings_dict["NAME"]}
     handler["default"] = stray
@@ -128,9 +127,7 @@ def test_the_watch_puts_the_session_s_connection_back_when_django_opened_an_empt
 
 @pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
-def test_the_watch_leaves_a_reopened_connection_that_finds_the_test_database(handler):
-    handler["default"].ensure_connection()
-    watch = Watch(handler, "default")
+def test_the_watch_leaves_a_reopened_connection_that_finds_the_test_database(handler, watch):
     del handler["default"]
     assert watch.replaced()
     assert not watch.recover()
