@@ -568,6 +568,10 @@ class CpuAccount(threading.Thread):
             # Its own time and its reaped children's: PostgreSQL's backends, one per connection,
             # often live less than a sample's interval, and are counted in the postmaster's.
             pid, ticks = int(proc.name), sum(int(f) for f in fields[11:15])
+            if not cmdline.strip() and pid in self.last:
+                # A killed part, not yet reaped, has an empty command line: it stays counted
+                # as what it was (the chaos's web worker and S3 server went to "other" before).
+                cmdline = self.last[pid][0]
             if pid not in self.first:
                 started_during = int(fields[19]) >= self.boot_ticks
                 self.first[pid] = 0 if started_during else ticks
