@@ -357,6 +357,9 @@ if STORAGE_BUCKET:
             "client_config": BotoConfig(
                 connect_timeout=env_int("STORAGE_CONNECT_TIMEOUT", 5),
                 read_timeout=env_int("STORAGE_READ_TIMEOUT", 30),
+                # One client serves the whole worker process (core.storage): its uploads send
+                # two parts at once each, so botocore's 10 kept connections would be too few.
+                max_pool_connections=env_int("STORAGE_MAX_CONNECTIONS", 50),
             ),
         },
     }

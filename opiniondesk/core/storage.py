@@ -12,6 +12,7 @@ import collections
 import contextlib
 import hashlib
 import os
+import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
@@ -139,6 +140,31 @@ class PrivateS3Storage(S3Storage):
     Objects are private (default_acl) and never linked to: the views stream them after the
     permission check and the audit row (README "Documents in object storage").
     """
+
+    _connection_lock = threading.Lock()
+    _shared_connection: Any = None
+
+    @property
+    def connection(self) -> Any:
+        """One boto3 connection for the process, not one per thread as django-storages keeps.
+
+        Under ASGI every request runs in a thread of its own, so a connection per thread was a
+        new boto3 session and client for every upload, download and health check: loading the
+        S3 service model again each time, about half of the S3 work of an upload under load
+        (bench/README.md, "Load test"). The client is thread-safe (boto3's guide); the service
+        resource around it is used only for its client and to name the bucket, which is how
+        django-storages already shares its `bucket` across threads.
+        """
+        if self._shared_connection is None:
+            with self._connection_lock:
+                if self._shared_connection is None:
+                    self._shared_connection = super().connection
+        return self._shared_connection
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_shared_connection", None)
+        return state
 
     def _open(self, name: str, mode: str = "rb") -> Any:
         if mode == "rb":

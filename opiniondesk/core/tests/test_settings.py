@@ -136,6 +136,7 @@ def test_nothing_waits_forever_for_a_service_that_does_not_answer(monkeypatch):
     storage = PrivateS3Storage(**s.STORAGES["default"]["OPTIONS"])
     config = storage.connection.meta.client.meta.config
     assert (config.connect_timeout, config.read_timeout) == (5, 30)
+    assert config.max_pool_connections == 50
 
     tuned = _load_settings(
         monkeypatch,
@@ -145,11 +146,13 @@ def test_nothing_waits_forever_for_a_service_that_does_not_answer(monkeypatch):
         REDIS_TIMEOUT="2",
         STORAGE_CONNECT_TIMEOUT="4",
         STORAGE_READ_TIMEOUT="60",
+        STORAGE_MAX_CONNECTIONS="80",
     )
     assert tuned.DATABASES["default"]["OPTIONS"]["connect_timeout"] == 3
     assert tuned.CACHES["default"]["OPTIONS"]["socket_timeout"] == 2
     config = PrivateS3Storage(**tuned.STORAGES["default"]["OPTIONS"]).connection.meta.client
     assert (config.meta.config.connect_timeout, config.meta.config.read_timeout) == (4, 60)
+    assert config.meta.config.max_pool_connections == 80
     with pytest.raises(ImproperlyConfigured, match="REDIS_TIMEOUT"):
         _load_settings(monkeypatch, **scaled, REDIS_TIMEOUT="5s")
 

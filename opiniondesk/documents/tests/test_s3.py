@@ -154,6 +154,29 @@ def test_bytes_that_differ_from_the_checked_file_are_not_kept(s3_storage, size):
         assert stored.read() == data
 
 
+def test_threads_share_one_client_and_their_uploads_at_once_are_whole(s3_storage):
+    """Under ASGI each request has a thread of its own: they all go through one boto3 client
+    (a client per thread loaded the S3 model again for every upload), and uploads from eight
+    threads at once, each in parts, each arrive whole under their own name."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    files = {f"cases/1/at-once-{n}": os.urandom(PART_BYTES + 1000 * n) for n in range(8)}
+
+    def upload(name: str) -> tuple[str, object]:
+        data = files[name]
+        content = expect_sha256(ContentFile(data), hashlib.sha256(data).hexdigest())
+        return default_storage.save(name, content), default_storage.connection.meta.client
+
+    with ThreadPoolExecutor(8) as pool:
+        saved = list(pool.map(upload, files))
+    assert len({id(client) for _, client in saved}) == 1
+    assert sorted(s3_storage.keys()) == sorted(files) == sorted(name for name, _ in saved)
+    assert s3_storage.unfinished_uploads() == []
+    for name, data in files.items():
+        with default_storage.open(name) as stored:
+            assert hashlib.sha256(stored.read()).digest() == hashlib.sha256(data).digest()
+
+
 @pytest.fixture
 def documents_insert_fails(db):
     """The database refuses the document's row (as a full disk or a lost connection would),
