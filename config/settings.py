@@ -258,7 +258,8 @@ if REDIS_URL:
     }
     _backoff = ExponentialBackoff(cap=2.0, base=0.1)
     _redis_cache = {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's RedisCache with one connection pool per process (core.cache).
+        "BACKEND": "opiniondesk.core.cache.SharedPoolRedisCache",
         "LOCATION": REDIS_URL,
         "OPTIONS": _redis_retry
         | {"retry": Retry(_backoff, 8), "socket_timeout": env_int("REDIS_TIMEOUT", 5)},

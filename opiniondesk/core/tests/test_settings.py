@@ -230,6 +230,38 @@ def test_it_caches_in_redis(redis_url):
     cache.delete(key)
 
 
+def test_requests_in_threads_of_their_own_share_one_redis_connection(monkeypatch, redis_url):
+    """Django makes a cache object per request context; under ASGI each request has a thread
+    of its own. With the settings' backend they all use one pool: twenty requests one after
+    the other hold one connection to Redis, not twenty."""
+    import threading
+
+    from django.utils.module_loading import import_string
+    from redis import Redis
+
+    s = _load_settings(monkeypatch, SECRET_KEY="k", REDIS_URL=redis_url)
+    backend = import_string(s.CACHES["default"]["BACKEND"])
+    name = f"opiniondesk-test-{uuid.uuid4().hex[:12]}"  # runs side by side share the server
+    options = s.CACHES["default"]["OPTIONS"] | {"client_name": name}
+    kept = []  # as the handler keeps each context's cache object while its request runs
+
+    def request(n: int) -> None:
+        cache = backend(redis_url, {"OPTIONS": options})
+        cache.set(f"{name}-{n}", n, timeout=30)
+        assert cache.get(f"{name}-{n}") == n
+        cache.delete(f"{name}-{n}")
+        kept.append(cache)
+
+    for n in range(20):
+        thread = threading.Thread(target=request, args=(n,))
+        thread.start()
+        thread.join()
+    assert len(kept) == 20
+    with Redis.from_url(redis_url) as admin:
+        ours = [c for c in admin.client_list() if c.get("name") == name]
+    assert len(ours) == 1
+
+
 def test_it_relays_channel_messages_through_redis(redis_url):
     from asgiref.sync import async_to_sync
     from channels_redis.core import RedisChannelLayer
@@ -297,12 +329,12 @@ def test_the_channel_layer_and_the_cache_outlive_a_redis_restart(monkeypatch, ow
     connection) while Redis crashes and comes back: the read reconnects and the next message
     arrives, as does the cache's next command, instead of an error for each broken connection."""
     from channels_redis.core import RedisChannelLayer
-    from django.core.cache.backends.redis import RedisCache
+    from django.utils.module_loading import import_string
 
     url, restart = own_redis
     s = _load_settings(monkeypatch, SECRET_KEY="k", REDIS_URL=url)
     cache_settings = s.CACHES["default"]
-    cache = RedisCache(url, {"OPTIONS": cache_settings["OPTIONS"]})
+    cache = import_string(cache_settings["BACKEND"])(url, {"OPTIONS": cache_settings["OPTIONS"]})
     cache.set("k", 1)
 
     async def scenario():

@@ -1,0 +1,34 @@
+"""Django's Redis cache with one connection pool per worker process.
+
+Django keeps a cache object per request context (`caches` is a context-local handler), and its
+RedisCache builds its client, with a new connection pool, inside that object: under ASGI every
+request opened a new connection to Redis for each cache it touched (the session, the rate
+limits, the catalog) and dropped it at the end. redis-py's pools are thread-safe and reset
+themselves in a forked child, so the client is kept once per process, for the same servers
+and the same OPTIONS.
+"""
+
+import threading
+from typing import Any
+
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.utils.functional import cached_property
+
+__all__ = ["SharedPoolRedisCache"]
+
+_clients: dict[tuple[tuple[str, ...], int], tuple[Any, RedisCacheClient]] = {}
+_lock = threading.Lock()
+
+
+class SharedPoolRedisCache(RedisCache):
+    @cached_property
+    def _cache(self) -> RedisCacheClient:
+        # The OPTIONS dict of the settings is the same object for the process's life; it is
+        # kept with the client, so a test's other OPTIONS never gets this one's client.
+        key = (tuple(self._servers), id(self._options))
+        with _lock:
+            found = _clients.get(key)
+            if found is None or found[0] is not self._options:
+                found = (self._options, self._class(self._servers, **self._options))
+                _clients[key] = found
+        return found[1]
