@@ -543,8 +543,8 @@ class CpuAccount(threading.Thread):
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
-        self.first: dict[int, int] = {}
-        self.last: dict[int, tuple[str, int]] = {}
+        self.first: dict[int, tuple[int, int]] = {}
+        self.last: dict[int, tuple[str, int, int]] = {}
         self.stopping = threading.Event()
         self.boot_ticks = self.uptime_ticks()
         self.at_start = self.machine()
@@ -567,15 +567,16 @@ class CpuAccount(threading.Thread):
                 continue
             # Its own time and its reaped children's: PostgreSQL's backends, one per connection,
             # often live less than a sample's interval, and are counted in the postmaster's.
-            pid, ticks = int(proc.name), sum(int(f) for f in fields[11:15])
+            pid, own = int(proc.name), sum(int(f) for f in fields[11:13])
+            ticks = own + sum(int(f) for f in fields[13:15])
             if not cmdline.strip() and pid in self.last:
                 # A killed part, not yet reaped, has an empty command line: it stays counted
                 # as what it was (the chaos's web worker and S3 server went to "other" before).
                 cmdline = self.last[pid][0]
             if pid not in self.first:
                 started_during = int(fields[19]) >= self.boot_ticks
-                self.first[pid] = 0 if started_during else ticks
-            self.last[pid] = (cmdline, ticks)
+                self.first[pid] = (0, 0) if started_during else (own, ticks)
+            self.last[pid] = (cmdline, own, ticks)
 
     def run(self) -> None:
         while not self.stopping.wait(2.0):
@@ -594,9 +595,12 @@ class CpuAccount(threading.Thread):
         busy, total = self.machine()
         self.busy_fraction = (busy - self.at_start[0]) / max(1, total - self.at_start[1])
         used: dict[str, float] = {}
-        for pid, (cmdline, ticks) in self.last.items():
+        for pid, (cmdline, own, ticks) in self.last.items():
             name = next((label for key, label in CATEGORIES if key in cmdline), "other")
-            used[name] = used.get(name, 0.0) + (ticks - self.first[pid]) / CLK_TCK
+            # Anything else counts its own time only: a part killed by the chaos is reaped by
+            # the machine's init, whose children's time would count that part a second time.
+            spent = ticks - self.first[pid][1] if name != "other" else own - self.first[pid][0]
+            used[name] = used.get(name, 0.0) + spent / CLK_TCK
         return dict(sorted(used.items(), key=lambda item: -item[1]))
 
 
