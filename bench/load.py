@@ -471,7 +471,16 @@ def run_target(
             ]
             o.requests, o.failed = len(window), sum(not r["ok"] for r in window)
         print("   the run is over: the task queue drains, then the checks", flush=True)
-        verdict = manage_self(site, "verify", plan, {"LOAD_UPLOADS": str(uploads_path)})
+        windows = [
+            [o.name, o.killed_at, o.killed_at + (o.back_after or RECOVERY_TIMEOUT) + 5]
+            for o in outages
+        ]
+        verdict = manage_self(
+            site,
+            "verify",
+            plan,
+            {"LOAD_UPLOADS": str(uploads_path), "LOAD_OUTAGES": json.dumps(windows)},
+        )
         checks = [(c["name"], c["ok"], c["detail"]) for c in verdict["checks"]]
         sent = json.loads(uploads_path.read_text()) if uploads_path.exists() else []
         rates = [u["size"] * MiB / 1e6 / u["seconds"] for u in sent if u["stored"]]
@@ -775,12 +784,15 @@ def verify_command(args: argparse.Namespace) -> int:
         if Path(os.environ["LOAD_UPLOADS"]).exists()
         else []
     )
-    checks = verify(plan, uploads)
+    outages = json.loads(os.environ.get("LOAD_OUTAGES", "[]"))
+    checks = verify(plan, uploads, outages)
     print(json.dumps({"checks": [{"name": n, "ok": ok, "detail": d} for n, ok, d in checks]}))
     return 0
 
 
-def verify(plan: dict[str, Any], uploads: list[dict[str, Any]]) -> list[tuple[str, bool, str]]:
+def verify(
+    plan: dict[str, Any], uploads: list[dict[str, Any]], outages: list[list[Any]]
+) -> list[tuple[str, bool, str]]:
     import hashlib
 
     from django.core.files.storage import default_storage
@@ -849,15 +861,34 @@ def verify(plan: dict[str, Any], uploads: list[dict[str, Any]]) -> list[tuple[st
             f"{stored} read back; " + "; ".join(wrong[:5]),
         )
     )
-    # Documents are stored under cases/<id>/ (documents.models): everything there has its row.
+    # Documents are stored under cases/<id>/ (documents.models): everything there has its row,
+    # but for a file stored by a part killed (or cut from the S3 server) before its row was
+    # committed: documents.uploads says the orphan sweep removes those, which is checked here.
     named = set(Document.objects.values_list("file", flat=True))
     objects = set(walk(default_storage, "cases"))
     orphans = sorted(objects - named)
+    in_outage: dict[str, str] = {}
+    for name in orphans:
+        at = default_storage.get_modified_time(name).timestamp()
+        for part, start, end in outages:
+            if start - 5 <= at <= end:
+                in_outage[name] = part
+    stray = [name for name in orphans if name not in in_outage]
+    swept = ""
+    if in_outage and not stray:
+        from opiniondesk.documents.uploads import remove_orphan_files
+
+        removed = remove_orphan_files(max_age_hours=0)
+        left = set(walk(default_storage, "cases")) - named
+        swept = f"; {removed} removed by the orphan sweep, {len(left)} left"
+        stray = sorted(left)
     checks.append(
         (
             "no stored object without its document",
-            not orphans,
-            f"{len(objects)} objects, {len(orphans)} without a document {orphans[:3]}",
+            not stray,
+            f"{len(objects)} objects, {len(stray)} without a document {stray[:3]}; "
+            f"{len(in_outage)} stored in an outage before their row "
+            f"({', '.join(sorted(set(in_outage.values()))) or 'none'}){swept}",
         )
     )
     done = subprocess.run(
