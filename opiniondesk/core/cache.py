@@ -23,12 +23,10 @@ _lock = threading.Lock()
 class SharedPoolRedisCache(RedisCache):
     @cached_property
     def _cache(self) -> RedisCacheClient:
-        # The OPTIONS dict of the settings is the same object for the process's life; it is
-        # kept with the client, so a test's other OPTIONS never gets this one's client.
+        # The OPTIONS dict of the settings is the same object for the process's life. It is
+        # kept with its client, so its id is never reused by other OPTIONS (a test's).
         key = (tuple(self._servers), id(self._options))
         with _lock:
-            found = _clients.get(key)
-            if found is None or found[0] is not self._options:
-                found = (self._options, self._class(self._servers, **self._options))
-                _clients[key] = found
-        return found[1]
+            if key not in _clients:
+                _clients[key] = (self._options, self._class(self._servers, **self._options))
+            return _clients[key][1]
