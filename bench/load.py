@@ -287,6 +287,12 @@ class Outage:
     failed: int = 0
     requests: int = 0
 
+    @property
+    def ends_at(self) -> float:
+        # An outage lasts from the kill until the part answered again, plus 5 s for the
+        # requests that were in flight.
+        return self.killed_at + (self.back_after or RECOVERY_TIMEOUT) + 5
+
 
 @dataclass
 class Report:
@@ -301,12 +307,7 @@ class Report:
     cpu_seconds: dict[str, float] = field(default_factory=dict)
 
     def in_outage(self, at: float) -> bool:
-        # An outage lasts from the kill until the part answered again, plus 5 s for the
-        # requests that were in flight.
-        return any(
-            o.killed_at <= at <= o.killed_at + (o.back_after or RECOVERY_TIMEOUT) + 5
-            for o in self.outages
-        )
+        return any(o.killed_at <= at <= o.ends_at for o in self.outages)
 
     @property
     def stray_errors(self) -> list[dict[str, Any]]:
@@ -464,17 +465,10 @@ def run_target(
         records.sort(key=lambda r: r["at"])
         outages = chaos.outages if chaos else []
         for o in outages:
-            window = [
-                r
-                for r in records
-                if o.killed_at <= r["at"] <= o.killed_at + (o.back_after or RECOVERY_TIMEOUT) + 5
-            ]
+            window = [r for r in records if o.killed_at <= r["at"] <= o.ends_at]
             o.requests, o.failed = len(window), sum(not r["ok"] for r in window)
         print("   the run is over: the task queue drains, then the checks", flush=True)
-        windows = [
-            [o.name, o.killed_at, o.killed_at + (o.back_after or RECOVERY_TIMEOUT) + 5]
-            for o in outages
-        ]
+        windows = [[o.name, o.killed_at, o.ends_at] for o in outages]
         verdict = manage_self(
             site,
             "verify",
@@ -799,6 +793,7 @@ def verify(
     from django.db.models import Count
     from django_tasks_db.models import DBTaskResult
 
+    from opiniondesk.core.storage import stored_files
     from opiniondesk.documents.models import Document
     from opiniondesk.scheduling.models import Booking
 
@@ -865,11 +860,11 @@ def verify(
     # but for a file stored by a part killed (or cut from the S3 server) before its row was
     # committed: documents.uploads says the orphan sweep removes those, which is checked here.
     named = set(Document.objects.values_list("file", flat=True))
-    objects = set(walk(default_storage, "cases"))
-    orphans = sorted(objects - named)
+    objects = dict(stored_files(default_storage, "cases"))
+    orphans = sorted(set(objects) - named)
     in_outage: dict[str, str] = {}
     for name in orphans:
-        at = default_storage.get_modified_time(name).timestamp()
+        at = objects[name].timestamp()
         for part, start, end in outages:
             if start - 5 <= at <= end:
                 in_outage[name] = part
@@ -879,7 +874,7 @@ def verify(
         from opiniondesk.documents.uploads import remove_orphan_files
 
         removed = remove_orphan_files(max_age_hours=0)
-        left = set(walk(default_storage, "cases")) - named
+        left = {name for name, _ in stored_files(default_storage, "cases")} - named
         swept = f"; {removed} removed by the orphan sweep, {len(left)} left"
         stray = sorted(left)
     checks.append(
@@ -918,15 +913,6 @@ def drain_task_queue() -> int:
         if not waiting or time.monotonic() - began > QUEUE_DRAIN_SECONDS:
             return waiting
         time.sleep(1)
-
-
-def walk(storage: Any, directory: str) -> list[str]:
-    found = []
-    subdirectories, names = storage.listdir(directory)
-    found += [f"{directory}/{n}" for n in names]
-    for sub in subdirectories:
-        found += walk(storage, f"{directory}/{sub}")
-    return found
 
 
 if __name__ == "__main__":
