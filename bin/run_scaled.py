@@ -81,6 +81,19 @@ def tool(path: str, package: str) -> str:
     return found
 
 
+def s3_cores() -> int:
+    """The cores SeaweedFS may use at once: half of this machine's (GOMAXPROCS, unless set).
+
+    Go's runtime takes every core. An upload's parts go through the S3 gateway, the filer and
+    the volume server at once; on one machine shared with the web workers those bursts took
+    both cores here and every page waited (bench/README.md, "Load test"). A hospital's store
+    on a host of its own needs no cap; on a shared host, cap it (docs/deploy.md).
+    """
+    if os.environ.get("GOMAXPROCS", "").isdigit():
+        return max(1, int(os.environ["GOMAXPROCS"]))
+    return max(1, (os.cpu_count() or 1) // 2)
+
+
 def weed() -> str:
     beside = BIN / "weed"
     if beside.is_file():
@@ -422,7 +435,7 @@ class Stack:
                 f"-s3.config={config}",
             ],
             cwd=data,
-            env={**os.environ, "TMPDIR": str(data)},
+            env={**os.environ, "TMPDIR": str(data), "GOMAXPROCS": str(s3_cores())},
         )
         self.create_bucket()
 
@@ -537,7 +550,11 @@ http {{
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
     sendfile on;
-    access_log {self.logs / "nginx-access.log"};
+    # docs/deploy.md's format, with the upstream's time: bench/load.py reads the server's side.
+    log_format opiniondesk '$remote_addr [$time_iso8601] "$request_method $uri" $status '
+                           '$body_bytes_sent $request_time $upstream_addr $request_id '
+                           '$upstream_response_time';
+    access_log {self.logs / "nginx-access.log"} opiniondesk;
     client_body_temp_path {temp / "client_body"};
     proxy_temp_path {temp / "proxy"};
     fastcgi_temp_path {temp / "fastcgi"};

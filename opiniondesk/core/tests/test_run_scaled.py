@@ -206,6 +206,18 @@ def test_the_stack_through_nginx(stack):
     assert plain.status_code == 301
     assert plain.headers["location"] == f"https://127.0.0.1:{ports['https']}/fees/"
 
+    # nginx logs each request with its time and the worker's (bench/load.py reads them).
+    access = (directory / "logs" / "nginx-access.log").read_text()
+    assert re.search(r'"GET /" 200 \d+ \d+\.\d{3} 127\.0\.0\.1:\d+ \w{32} \d+\.\d{3}', access)
+
+    # SeaweedFS may use half of the cores: its upload bursts leave the web workers the rest.
+    weed = (directory / "run" / "s3.pid").read_text().split()[0]
+    environ = Path(f"/proc/{weed}/environ").read_bytes().split(b"\0")
+    cores = max(1, (os.cpu_count() or 1) // 2)
+    if os.environ.get("GOMAXPROCS", "").isdigit():
+        cores = max(1, int(os.environ["GOMAXPROCS"]))
+    assert f"GOMAXPROCS={cores}".encode() in environ
+
 
 def test_tls_below_1_2_is_refused(stack):
     directory, state, __ = stack
