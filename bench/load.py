@@ -586,6 +586,9 @@ CATEGORIES = (
     ("uvicorn", "web workers (uvicorn)"),
     ("db_worker", "task workers"),
     ("bin/serve", "web workers (uvicorn)"),
+    # `uvicorn --workers N` (make run's bin/serve) starts its workers with multiprocessing's
+    # spawn: their command line names no uvicorn. Nothing else in the run is spawned so.
+    ("multiprocessing.spawn", "web workers (uvicorn)"),
     ("postgres", "PostgreSQL"),
     ("nginx", "nginx (TLS)"),
     ("weed", "S3 server (SeaweedFS)"),
