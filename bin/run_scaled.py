@@ -550,7 +550,7 @@ http {{
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
     sendfile on;
-    # docs/deploy.md's format, with the upstream's time: bench/load.py reads the server's side.
+    # docs/deploy.md's format: bench/load.py reads the server's side of each request from it.
     log_format opiniondesk '$remote_addr [$time_iso8601] "$request_method $uri" $status '
                            '$body_bytes_sent $request_time $upstream_addr $request_id '
                            '$upstream_response_time';

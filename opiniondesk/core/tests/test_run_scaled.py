@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import runpy
 import shlex
 import shutil
 import signal
@@ -213,9 +214,7 @@ def test_the_stack_through_nginx(stack):
     # SeaweedFS may use half of the cores: its upload bursts leave the web workers the rest.
     weed = (directory / "run" / "s3.pid").read_text().split()[0]
     environ = Path(f"/proc/{weed}/environ").read_bytes().split(b"\0")
-    cores = max(1, (os.cpu_count() or 1) // 2)
-    if os.environ.get("GOMAXPROCS", "").isdigit():
-        cores = max(1, int(os.environ["GOMAXPROCS"]))
+    cores = runpy.run_path(str(ROOT / "bin" / "run_scaled.py"))["s3_cores"]()
     assert f"GOMAXPROCS={cores}".encode() in environ
 
 
