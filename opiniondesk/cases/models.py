@@ -376,6 +376,8 @@ class CaseStateCount(models.Model):
 
     Kept by triggers in the database itself (cases.state_counts), so every write — a service, a
     bulk load, a restore — counts and the queue's counts read a few rows instead of every case.
+    Each count is spread over a few rows by `shard`, so that transitions of different cases
+    rarely wait on one row's lock; readers add them up.
     """
 
     status = models.CharField(max_length=20)
@@ -383,16 +385,17 @@ class CaseStateCount(models.Model):
     channel = models.CharField(max_length=20)
     mode = models.CharField(max_length=20)
     referred = models.BooleanField()
+    shard = models.SmallIntegerField(default=0)  # the case's id modulo state_counts.SHARDS
     n = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["status", "department_id", "channel", "mode", "referred"],
+                fields=["status", "department_id", "channel", "mode", "referred", "shard"],
                 name="case_count_key",
             )
         ]
 
     def __str__(self) -> str:
-        key = (self.status, self.department_id, self.channel, self.mode, self.referred)
+        key = (self.status, self.department_id, self.channel, self.mode, self.referred, self.shard)
         return f"{'/'.join(map(str, key))}: {self.n}"

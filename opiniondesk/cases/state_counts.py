@@ -1,6 +1,9 @@
 """The database triggers that keep CaseStateCount, and a full recount.
 
-Triggers, not signals: bulk loads, restores and raw updates count too. On SQLite a migration
+Triggers, not signals: bulk loads, restores and raw updates count too. Each count is kept in
+`SHARDS` rows, picked by the case's id, and read as their sum: a count in one row made every
+transition of a department's cases wait for the one before it to commit (every booking of the
+load test's, say), as each locked that row until its end. On SQLite a migration
 that rebuilds cases_case drops its triggers, so `ensure_triggers` runs after every migrate and
 recounts whenever it had to create them. A decrement only updates an existing row: a flush may
 empty the counts before the cases, and must not leave negative rows behind.
@@ -9,18 +12,21 @@ empty the counts before the cases, and must not leave negative rows behind.
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 TRIGGERS = ("case_count_insert", "case_count_update", "case_count_delete")
+SHARDS = 16
 
 _KEY_NEW = (
-    "NEW.status, COALESCE(NEW.department_id, 0), NEW.channel, NEW.mode, NEW.referred_at IS NOT NULL"
+    "NEW.status, COALESCE(NEW.department_id, 0), NEW.channel, NEW.mode, "
+    f"NEW.referred_at IS NOT NULL, NEW.id % {SHARDS}"
 )
 _MATCH_OLD = (
     "status = OLD.status AND department_id = COALESCE(OLD.department_id, 0) "
-    "AND channel = OLD.channel AND mode = OLD.mode AND referred = (OLD.referred_at IS NOT NULL)"
+    "AND channel = OLD.channel AND mode = OLD.mode AND referred = (OLD.referred_at IS NOT NULL) "
+    f"AND shard = OLD.id % {SHARDS}"
 )
+_COLUMNS = "status, department_id, channel, mode, referred, shard"
 # Constant SQL put together from the constants above; no value from outside reaches it.
-_UPSERT_NEW = f"""INSERT INTO cases_casestatecount
-    (status, department_id, channel, mode, referred, n)
-    VALUES ({_KEY_NEW}, 1) ON CONFLICT (status, department_id, channel, mode, referred)
+_UPSERT_NEW = f"""INSERT INTO cases_casestatecount ({_COLUMNS}, n)
+    VALUES ({_KEY_NEW}, 1) ON CONFLICT ({_COLUMNS})
     DO UPDATE SET n = cases_casestatecount.n + 1"""  # noqa: S608
 _DECREMENT_OLD = f"UPDATE cases_casestatecount SET n = n - 1 WHERE {_MATCH_OLD}"  # noqa: S608
 _CHANGED = (
@@ -58,7 +64,7 @@ BEGIN
         RETURN NULL;
     END IF;
     IF ({_KEY_NEW}) < (OLD.status, COALESCE(OLD.department_id, 0), OLD.channel, OLD.mode,
-                       OLD.referred_at IS NOT NULL) THEN
+                       OLD.referred_at IS NOT NULL, OLD.id % {SHARDS}) THEN
         {_UPSERT_NEW};
         {_DECREMENT_OLD};
     ELSE
@@ -77,9 +83,10 @@ $$ LANGUAGE plpgsql""",
 
 RECOUNT = [
     "DELETE FROM cases_casestatecount",
-    """INSERT INTO cases_casestatecount (status, department_id, channel, mode, referred, n)
-    SELECT status, COALESCE(department_id, 0), channel, mode, referred_at IS NOT NULL, COUNT(*)
-    FROM cases_case GROUP BY 1, 2, 3, 4, 5""",
+    f"""INSERT INTO cases_casestatecount ({_COLUMNS}, n)
+    SELECT status, COALESCE(department_id, 0), channel, mode, referred_at IS NOT NULL,
+        id % {SHARDS}, COUNT(*)
+    FROM cases_case GROUP BY 1, 2, 3, 4, 5, 6""",  # noqa: S608
 ]
 
 
@@ -108,6 +115,15 @@ def ensure_triggers(connection: BaseDatabaseWrapper) -> bool:
         for statement in [*statements, *RECOUNT]:
             cursor.execute(statement)
     return True
+
+
+def rebuild(connection: BaseDatabaseWrapper) -> None:
+    """Replace the triggers with the ones above and recount (a migration that changed them)."""
+    with connection.cursor() as cursor:
+        for name in TRIGGERS:
+            on = " ON cases_case" if connection.vendor == "postgresql" else ""
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}{on}")
+    ensure_triggers(connection)
 
 
 def recount(connection: BaseDatabaseWrapper) -> None:

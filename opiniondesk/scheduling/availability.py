@@ -109,8 +109,9 @@ def _check_common(actor: User, specialist: User, day: date, *, adding: bool = Tr
         raise SchedulingError(_("Choose one of the specialists."))
     if day < jst_today():
         raise SchedulingError(_("That day has passed."))
-    # The booking services lock the specialist too: no booking slips in during the check.
-    User.objects.select_for_update().filter(pk=specialist.pk).first()
+    # The offering and moving services lock the specialist too: no new claim slips in during the
+    # check. (A booking of a held date needs no lock: its hold is already counted as a claim.)
+    User.objects.select_for_update(no_key=True).filter(pk=specialist.pk).first()
 
 
 def check_extra_session_day(*, specialist: User, department: Department, day: date) -> None:

@@ -4,11 +4,16 @@ A consult lasts the case's planned length (30 or 60 minutes): each candidate dat
 claims all of its consecutive slots of one specialist (`HeldSlot`, `BookedSlot` rows), and gives
 them all back when it is released, moved or cancelled.
 
-Every function locks the case, then the rows of the specialists whose slots it touches (always in
-that order, so two of them never wait on each other), checks, writes, records the audit event and
-schedules its e-mails after commit. The partial unique constraints of `models` stand behind the
-locks: a second live hold or booking of any slot, or a second live booking of a case, is refused
-by the database too.
+Every function locks the case, then the rows of the specialists whose free slots it checks
+(always in that order, so two of them never wait on each other), checks, writes, records the audit
+event and schedules its e-mails after commit. The partial unique constraints of `models` stand
+behind the locks: a second live hold or booking of any slot, or a second live booking of a case, is
+refused by the database too.
+
+Booking a date held for the case, or moving to one, takes no specialist lock: the case's live
+hold already claims the slots for every check of another case or of the calendar
+(`slots_claimed`, `availability`), and only a service holding the case's lock can release it. So
+patients booking the same specialist's dates do not wait on each other.
 """
 
 from collections.abc import Sequence
@@ -61,7 +66,11 @@ class PastDeadline(SchedulingError):
 
 
 def _lock_specialists(ids: Sequence[int]) -> dict[int, User]:
-    rows = User.objects.select_for_update().filter(pk__in=sorted(set(ids))).order_by("pk")
+    # FOR NO KEY UPDATE: the lock-takers queue, but the inserts of slots that merely refer to the
+    # specialist (a booking of a held date) need not wait for it.
+    rows = (
+        User.objects.select_for_update(no_key=True).filter(pk__in=sorted(set(ids))).order_by("pk")
+    )
     return {user.pk: user for user in rows}
 
 
@@ -344,7 +353,7 @@ def booking_create(
         raise PastDeadline(_("This date can no longer be booked online. Please call us."))
     if slot.starts_at <= timezone.now():  # staff keep no deadline, but cannot book the past
         raise SchedulingError(_("That date has passed."))
-    _lock_specialists([slot.specialist_id])
+    # No specialist lock (see the module's docstring): the hold checked above is the claim.
     booking = _create_booking(
         case=case,
         starts_at=slot.starts_at,
@@ -448,8 +457,8 @@ def booking_change(
             raise SchedulingError(_("Choose the new date."))
     if (specialist_id, starts_at) == (old.specialist_id, old.starts_at):
         raise SchedulingError(_("That is the date already booked."))
-    specialists = _lock_specialists([specialist_id, old.specialist_id])
-    if offered is None:
+    if offered is None:  # a free start: the only move that must lock the calendar
+        specialists = _lock_specialists([specialist_id])
         _check_department_consult(
             case,
             specialists.get(specialist_id),

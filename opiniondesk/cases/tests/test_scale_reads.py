@@ -20,7 +20,7 @@ from opiniondesk.cases.selectors import (
     case_queue_count,
     cases_visible_to,
 )
-from opiniondesk.cases.state_counts import ensure_triggers, recount
+from opiniondesk.cases.state_counts import SHARDS, ensure_triggers, rebuild, recount
 from opiniondesk.cases.workflow import Status
 from opiniondesk.catalog.models import Department
 from opiniondesk.core.time import jst_today
@@ -45,7 +45,7 @@ def scanned(username: str) -> dict[str, int]:
 
 def kept_rows() -> dict[tuple, int]:
     return {
-        (c.status, c.department_id, c.channel, c.mode, c.referred): c.n
+        (c.status, c.department_id, c.channel, c.mode, c.referred, c.shard): c.n
         for c in CaseStateCount.objects.filter(n__gt=0)
     }
 
@@ -122,6 +122,16 @@ def test_triggers_come_back_after_they_were_lost_and_the_counts_with_them(mixed_
     assert ensure_triggers(connection) is False
 
 
+def test_a_rebuild_replaces_the_triggers_and_counts_again(mixed_cases):
+    # As the migration that spread the counts over shards did, on a database full of cases.
+    before = kept_rows()
+    CaseStateCount.objects.all().delete()
+    rebuild(connection)
+    assert kept_rows() == before == scanned_rows()
+    case_in(Status.SUBMITTED)
+    assert kept_rows() == scanned_rows()
+
+
 def scanned_rows() -> dict[tuple, int]:
     rows: dict[tuple, int] = {}
     for case in Case.objects.all():
@@ -131,6 +141,7 @@ def scanned_rows() -> dict[tuple, int]:
             case.channel,
             case.mode,
             bool(case.referred_at),
+            case.pk % SHARDS,
         )
         rows[key] = rows.get(key, 0) + 1
     return rows

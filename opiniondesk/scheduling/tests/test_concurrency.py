@@ -3,13 +3,16 @@ is booked by at most one case, a case holds at most one live booking — enforce
 a 60-minute consult claims both of its slots, so overlapping starts race for the same slot).
 
 Each thread has its own connection, as requests served by different workers would. The services
-lock the case and then the specialist, so the attempts on one slot queue up and each later one
-sees the winner's booking; the partial unique constraints stand behind the locks. SQLite
+lock the case, and those that take a free slot lock the specialist too, so the attempts on one
+slot queue up and each later one sees the winner's booking or hold; the partial unique
+constraints stand behind the locks. Bookings of different held dates wait on nothing shared. SQLite
 serialises every writer with one database-wide lock and cannot show this: PostgreSQL only
 (DATABASE_URL=postgres://…).
 """
 
 import io
+import threading
+import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -18,10 +21,12 @@ from django.db import IntegrityError, transaction
 from django.utils import translation
 
 from opiniondesk.cases.models import Case, CaseTransition
+from opiniondesk.cases.state_counts import SHARDS
 from opiniondesk.cases.workflow import Status
 from opiniondesk.catalog.models import Department
 from opiniondesk.core.tests.threads import run_at_once
 from opiniondesk.core.time import JST
+from opiniondesk.scheduling.availability import away_create
 from opiniondesk.scheduling.models import (
     BookedSlot,
     Booking,
@@ -32,6 +37,7 @@ from opiniondesk.scheduling.models import (
 )
 from opiniondesk.scheduling.selectors import suggest_slots
 from opiniondesk.scheduling.services import (
+    SchedulingError,
     SlotTaken,
     booking_change,
     booking_create,
@@ -441,3 +447,74 @@ def test_twenty_attempts_at_overlapping_starts_one_wins(
     assert Booking.objects.filter(cancelled_at__isnull=True).count() == 17
     slot_rows_match()
     _assert_chain_whole()
+
+
+def test_patients_booking_one_specialists_dates_do_not_wait_on_each_other(
+    outsider_eve, coordinator_sato, dr_tanaka, patient_hana
+):
+    # Given: two cases of Dr Tanaka's, each offered a date of its own.
+    first, second = (
+        factories.accepted_case(patient_hana, coordinator=coordinator_sato, specialist=dr_tanaka)
+        for _ in range(2)
+    )
+    assert first.pk % SHARDS != second.pk % SHARDS  # their state counts are kept in two rows
+    free = [s for s in factories.free_slots(first, limit=12) if s.specialist_id == dr_tanaka.pk]
+    [slot_1] = held(factories.offer(first, coordinator_sato, free[:1]))
+    [slot_2] = held(factories.offer(second, coordinator_sato, free[1:2]))
+    first_booked, second_booked = threading.Event(), threading.Event()
+
+    # When: the first booking's transaction stays open until the second booking is made.
+    def book_first():
+        with transaction.atomic():
+            booking_create(case_id=first.pk, actor=patient_hana, offered_slot_id=slot_1.pk)
+            first_booked.set()
+            return second_booked.wait(timeout=10)  # False: the second waited on a lock of ours
+
+    def book_second():
+        assert first_booked.wait(timeout=TIMEOUT)
+        booking = booking_create(case_id=second.pk, actor=patient_hana, offered_slot_id=slot_2.pk)
+        second_booked.set()
+        return booking
+
+    outcomes = _run_at_once(book_first, book_second)
+
+    # Then: the second was booked while the first was still open, and both are live.
+    assert outcomes[0] == ("ok", True), outcomes
+    assert outcomes[1][0] == "ok", outcomes
+    assert {b.case_id for b in Booking.objects.filter(cancelled_at__isnull=True)} == {
+        first.pk,
+        second.pk,
+    }
+    slot_rows_match()
+    _assert_chain_whole()
+
+
+def test_a_day_off_asked_during_a_booking_is_refused(
+    outsider_eve, coordinator_sato, dr_tanaka, patient_hana
+):
+    # Given: a case of Dr Tanaka's offered one date, and its booking's transaction still open.
+    case = factories.accepted_case(patient_hana, coordinator=coordinator_sato, specialist=dr_tanaka)
+    free = [s for s in factories.free_slots(case, limit=12) if s.specialist_id == dr_tanaka.pk]
+    [slot] = held(factories.offer(case, coordinator_sato, free[:1]))
+    booked = threading.Event()
+    day = slot.starts_at.astimezone(JST).date()
+
+    def book():
+        with transaction.atomic():
+            booking = booking_create(case_id=case.pk, actor=patient_hana, offered_slot_id=slot.pk)
+            booked.set()
+            time.sleep(1)  # the coordinator's change comes while this is open
+            return booking
+
+    def away():
+        assert booked.wait(timeout=TIMEOUT)
+        return away_create(actor=coordinator_sato, specialist=dr_tanaka, day=day, note="学会")
+
+    # When: a coordinator marks Dr Tanaka away that whole day at that moment.
+    outcomes = _run_at_once(book, away)
+
+    # Then: the booking stands and the day off is refused: the date was claimed all along.
+    assert outcomes[0][0] == "ok", outcomes
+    kind, error = outcomes[1]
+    assert kind == "error" and isinstance(error, SchedulingError), outcomes
+    assert Booking.objects.get(cancelled_at__isnull=True).case_id == case.pk
