@@ -117,12 +117,18 @@ def ensure_triggers(connection: BaseDatabaseWrapper) -> bool:
     return True
 
 
-def rebuild(connection: BaseDatabaseWrapper) -> None:
-    """Replace the triggers with the ones above and recount (a migration that changed them)."""
+def drop_triggers(connection: BaseDatabaseWrapper) -> None:
+    """Before a migration changes cases_casestatecount: SQLite rebuilds a changed table under a
+    new name and refuses while a trigger on cases_case names the old one."""
+    on = " ON cases_case" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
         for name in TRIGGERS:
-            on = " ON cases_case" if connection.vendor == "postgresql" else ""
             cursor.execute(f"DROP TRIGGER IF EXISTS {name}{on}")
+
+
+def rebuild(connection: BaseDatabaseWrapper) -> None:
+    """Replace the triggers with the ones above and recount (a migration that changed them)."""
+    drop_triggers(connection)
     ensure_triggers(connection)
 
 

@@ -2,7 +2,11 @@
 
 from django.db import migrations, models
 
-from opiniondesk.cases.state_counts import rebuild
+from opiniondesk.cases.state_counts import drop_triggers, rebuild
+
+
+def _old_triggers_off(apps, schema_editor):
+    drop_triggers(schema_editor.connection)
 
 
 def _new_triggers(apps, schema_editor):
@@ -16,7 +20,9 @@ class Migration(migrations.Migration):
         ('cases', '0011_queue_open_index'),
     ]
 
+    # Backwards the triggers are dropped: 0011's are in 0011's code (cases.state_counts).
     operations = [
+        migrations.RunPython(_old_triggers_off, _old_triggers_off, elidable=False),
         migrations.RemoveConstraint(
             model_name='casestatecount',
             name='case_count_key',
@@ -30,5 +36,5 @@ class Migration(migrations.Migration):
             model_name='casestatecount',
             constraint=models.UniqueConstraint(fields=('status', 'department_id', 'channel', 'mode', 'referred', 'shard'), name='case_count_key'),
         ),
-        migrations.RunPython(_new_triggers, elidable=False),
+        migrations.RunPython(_new_triggers, _old_triggers_off, elidable=False),
     ]
