@@ -3,9 +3,9 @@
 Triggers, not signals: bulk loads, restores and raw updates count too. Each count is kept in
 `SHARDS` rows, picked by the case's id, and read as their sum: a count in one row made every
 transition of a department's cases wait for the one before it to commit (every booking of the
-load test's, say), as each locked that row until its end. On SQLite a migration
-that rebuilds cases_case drops its triggers, so `ensure_triggers` runs after every migrate and
-recounts whenever it had to create them. A decrement only updates an existing row: a flush may
+load test's, say), as each locked that row until its end. On SQLite a migration that rebuilds
+cases_case drops its triggers, so `ensure_triggers` runs after every migrate and recounts
+whenever it had to create them. A decrement only updates an existing row: a flush may
 empty the counts before the cases, and must not leave negative rows behind.
 """
 

@@ -450,7 +450,7 @@ def test_twenty_attempts_at_overlapping_starts_one_wins(
 
 
 def test_patients_booking_one_specialists_dates_do_not_wait_on_each_other(
-    outsider_eve, coordinator_sato, dr_tanaka, patient_hana
+    coordinator_sato, dr_tanaka, patient_hana
 ):
     # Given: two cases of Dr Tanaka's, each offered a date of its own.
     first, second = (
@@ -489,9 +489,7 @@ def test_patients_booking_one_specialists_dates_do_not_wait_on_each_other(
     _assert_chain_whole()
 
 
-def test_a_day_off_asked_during_a_booking_is_refused(
-    outsider_eve, coordinator_sato, dr_tanaka, patient_hana
-):
+def test_a_day_off_asked_during_a_booking_is_refused(coordinator_sato, dr_tanaka, patient_hana):
     # Given: a case of Dr Tanaka's offered one date, and its booking's transaction still open.
     case = factories.accepted_case(patient_hana, coordinator=coordinator_sato, specialist=dr_tanaka)
     free = [s for s in factories.free_slots(case, limit=12) if s.specialist_id == dr_tanaka.pk]
