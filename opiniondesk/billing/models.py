@@ -28,7 +28,7 @@ class FeeTier(models.Model):
     tax_rate_percent = models.PositiveSmallIntegerField(_("tax rate (%)"), default=10)
 
     class Meta:
-        ordering = ["schedule", "up_to_minutes"]
+        ordering = ["schedule_id", "up_to_minutes"]
         constraints = [
             models.UniqueConstraint(fields=["schedule", "up_to_minutes"], name="fee_tier_unique"),
             models.CheckConstraint(condition=Q(up_to_minutes__gt=0), name="fee_tier_minutes"),
@@ -184,7 +184,7 @@ class ChargeAttempt(models.Model):
     )
 
     class Meta:
-        ordering = ["charge", "number"]
+        ordering = ["charge_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["charge", "number"], name="attempt_number_unique"),
             # At most one try in flight per charge.

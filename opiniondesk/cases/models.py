@@ -284,7 +284,7 @@ class Proxy(models.Model):
     is_applicant = models.BooleanField(default=False)
 
     class Meta:
-        ordering = ["case", "position", "pk"]
+        ordering = ["case_id", "position", "pk"]
         verbose_name = _("attending family member")
         verbose_name_plural = _("attending family members")
 
@@ -311,7 +311,7 @@ class CaseTransition(models.Model):
     detail = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        ordering = ["case", "at", "pk"]
+        ordering = ["case_id", "at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.from_status} → {self.to_status}"
@@ -337,7 +337,7 @@ class PhoneLog(models.Model):
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["case", "called_at", "pk"]
+        ordering = ["case_id", "called_at", "pk"]
         verbose_name = _("phone call")
         verbose_name_plural = _("phone calls")
 
@@ -363,7 +363,7 @@ class DocumentRequest(models.Model):
     fulfilled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["case", "requested_at", "pk"]
+        ordering = ["case_id", "requested_at", "pk"]
         verbose_name = _("request for documents")
         verbose_name_plural = _("requests for documents")
 

@@ -100,7 +100,8 @@ class Document(models.Model):
     identity_check_pending = models.BooleanField(default=False, editable=False)
 
     class Meta:
-        ordering = ["case", "uploaded_at", "pk"]
+        # case_id, not case: that would join cases_case to sort by Case's own ordering.
+        ordering = ["case_id", "uploaded_at", "pk"]
         verbose_name = _("document")
         verbose_name_plural = _("documents")
         indexes = [

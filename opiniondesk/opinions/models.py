@@ -89,7 +89,7 @@ class OpinionVersion(models.Model):
     correction_reason = models.TextField(_("reason for the correction"), blank=True)
 
     class Meta:
-        ordering = ["opinion", "number"]
+        ordering = ["opinion_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["opinion", "number"], name="opinion_version_unique"),
             # One draft at a time per opinion.
@@ -179,7 +179,7 @@ class OpinionDelivery(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["case", "created_at", "pk"]
+        ordering = ["case_id", "created_at", "pk"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(method="post", posted_on__isnull=False, token_hash__isnull=True)
@@ -221,7 +221,7 @@ class Disclosure(models.Model):
     basis_detail = models.CharField(_("basis in detail"), max_length=200, blank=True)
 
     class Meta:
-        ordering = ["case", "disclosed_at", "pk"]
+        ordering = ["case_id", "disclosed_at", "pk"]
         verbose_name = _("disclosure to a third party")
         verbose_name_plural = _("disclosures to third parties")
 

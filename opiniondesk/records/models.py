@@ -87,7 +87,7 @@ class CaseRevision(models.Model):
     reason = models.TextField()
 
     class Meta:
-        ordering = ["case", "number"]
+        ordering = ["case_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["case", "number"], name="one_revision_number"),
         ]
