@@ -310,6 +310,9 @@ class Report:
     # Per page kind, the times nginx logged ($request_time): the server's side of the same
     # requests, without locust's own waits (scaled only).
     proxy_ms: dict[str, list[float]] = field(default_factory=dict)
+    # Requests sent again after the server reset a kept-alive connection before answering
+    # (bench/browser_resend.py): what a browser does; counted apart, not as errors.
+    resent: list[dict[str, Any]] = field(default_factory=list)
 
     def in_outage(self, at: float) -> bool:
         return any(o.killed_at <= at <= o.ends_at for o in self.outages)
@@ -384,6 +387,12 @@ class Report:
         )
         busy = self.cpu_seconds.get("(the machine was busy, %)", 0.0)
         print(f"all cores together were {busy:.0f} % busy during the run (/proc/stat)")
+        print(
+            f"requests sent again on a new connection, as a browser does, after the server "
+            f"reset the kept-alive one before answering: {len(self.resent)}"
+        )
+        for r in self.resent[:5]:
+            print(f"   at {r['at'] - self.started_at:.0f} s, {r['url']}: {r['error']}")
         stray = self.stray_errors
         print(f"errors outside the outages: {len(stray)}")
         for r in stray[:10]:
@@ -470,8 +479,9 @@ def run_target(
             chaos.join()
         if locust.returncode != 0 or not records_path.exists():
             raise BenchError(f"locust failed ({locust.returncode}):\n{locust.stderr[-4000:]}")
-        records = [json.loads(line) for line in records_path.read_text().splitlines() if line]
-        records.sort(key=lambda r: r["at"])
+        lines = [json.loads(line) for line in records_path.read_text().splitlines() if line]
+        records = sorted((r for r in lines if not r.get("resent")), key=lambda r: r["at"])
+        resent = [r for r in lines if r.get("resent")]
         outages = chaos.outages if chaos else []
         for o in outages:
             window = [r for r in records if o.killed_at <= r["at"] <= o.ends_at]
@@ -500,6 +510,7 @@ def run_target(
             started_at,
             cpu_seconds,
             proxy_ms,
+            resent,
         )
 
 

@@ -13,6 +13,7 @@ import json
 import os
 import random
 import ssl
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,12 @@ from typing import Any
 import gevent
 import websocket
 from locust import HttpUser, between, events, task
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.browser_resend import RESENT, resend_like_a_browser  # noqa: E402
 
 PLAN: dict[str, Any] = json.loads(Path(os.environ["LOAD_PLAN"]).read_text(encoding="utf-8"))
 CA = os.environ.get("LOAD_CA") or None
@@ -51,6 +58,8 @@ def record(request_type: str, name: str, response_time: float, exception: Any, *
 def write_records(**kw: Any) -> None:
     with open(os.environ["LOAD_RECORDS"], "w", encoding="utf-8") as f:
         f.write("\n".join(RECORDS) + "\n")
+        # Requests sent again on a new connection (bench/browser_resend.py), apart.
+        f.writelines(json.dumps(r | {"resent": True}) + "\n" for r in RESENT)
 
 
 class Person(HttpUser):
@@ -59,6 +68,7 @@ class Person(HttpUser):
     wait_time = between(3, 8)
 
     def on_start(self) -> None:
+        resend_like_a_browser(self.client)
         if CA:
             self.client.verify = CA
         self.account = next(PEOPLE[self.kind])
@@ -67,7 +77,8 @@ class Person(HttpUser):
     def page(self, path: str, name: str, expect: int = 200) -> Any:
         with self.client.get(path, name=name, catch_response=True, allow_redirects=False) as r:
             if r.status_code != expect:
-                r.failure(f"{r.status_code} for {path}")
+                # A request that got no answer says why (r.error: the connection's error).
+                r.failure(f"{r.status_code} for {path}" + (f": {r.error!r}" if r.error else ""))
             return r
 
     def csrf(self) -> str:
@@ -95,6 +106,7 @@ class Visitor(Person):
     abstract = not PLAN["counts"]["visitor"]  # none of them in this run
 
     def on_start(self) -> None:
+        resend_like_a_browser(self.client)
         if CA:
             self.client.verify = CA
 
