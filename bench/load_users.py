@@ -67,10 +67,15 @@ class Person(HttpUser):
     kind = ""
     wait_time = between(3, 8)
 
-    def on_start(self) -> None:
+    def connect(self) -> None:
+        """The client as a browser: it resends on a reset kept-alive connection, and trusts
+        make run-scaled's own certificate."""
         resend_like_a_browser(self.client)
         if CA:
             self.client.verify = CA
+
+    def on_start(self) -> None:
+        self.connect()
         self.account = next(PEOPLE[self.kind])
         self.client.cookies.set(PLAN["session_cookie"], self.account["session"])
 
@@ -106,9 +111,7 @@ class Visitor(Person):
     abstract = not PLAN["counts"]["visitor"]  # none of them in this run
 
     def on_start(self) -> None:
-        resend_like_a_browser(self.client)
-        if CA:
-            self.client.verify = CA
+        self.connect()  # and no account
 
     @task(3)
     def home(self) -> None:

@@ -70,9 +70,13 @@ class Server:
         conn.close()
 
 
+@pytest.fixture(autouse=True)
+def _nothing_resent_before() -> None:
+    RESENT.clear()
+
+
 @pytest.fixture
 def server() -> Iterator[Server]:
-    RESENT.clear()
     s = Server()
     yield s
     s.sock.close()
@@ -99,7 +103,6 @@ def test_the_request_is_sent_again_once_and_counted(server: Server, method: str)
 
 
 def test_a_server_that_resets_every_time_fails_after_one_resend() -> None:
-    RESENT.clear()
     server = Server(always=True)
     session = requests.Session()
     resend_like_a_browser(session)
@@ -110,7 +113,6 @@ def test_a_server_that_resets_every_time_fails_after_one_resend() -> None:
 
 
 def test_a_refused_connection_is_not_resent() -> None:
-    RESENT.clear()
     with socket.create_server(("127.0.0.1", 0)) as s:
         port = s.getsockname()[1]  # closed when the block ends: nothing listens there
     session = requests.Session()
